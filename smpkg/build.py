@@ -1,0 +1,198 @@
+"""The build: parse, validate, reason, cache. An unchanged input is never reasoned twice.
+
+The cache lives in `settings.cache_path/<key>/`, where the key hashes every ontology, data,
+shape and check file, the versions of rdflib and owlrl, and the noise rule. A build writes to a
+temporary directory and renames it into place, so a cache entry is whole or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import version as dist_version
+from pathlib import Path
+from typing import Callable
+
+from rdflib import Dataset, Graph
+
+from .config import Settings
+from .errors import ValidationFailed
+from .load import fingerprint, load_turtle, turtle_files
+from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
+from .reason import RULE_VERSION, ReasoningReport, reason
+from .validate import ValidationReport, load_checks, load_shapes, validate
+
+GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class KnowledgeGraph:
+    """A built graph: three named graphs on disk, parsed on demand."""
+
+    directory: Path
+    version: str
+    report: ReasoningReport
+    warnings: int = 0
+    from_cache: bool = False
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+
+    def path(self, name: str) -> Path:
+        return self.directory / f"{name}.nt"
+
+    def _parse(self, name: str) -> Graph:
+        graph = bind_all(Graph(identifier=GRAPH_FILES[name]))
+        graph.parse(self.path(name), format="nt")
+        return graph
+
+    @cached_property
+    def ontology(self) -> Graph:
+        return self._parse("ontology")
+
+    @cached_property
+    def asserted(self) -> Graph:
+        return self._parse("asserted")
+
+    @cached_property
+    def inferred(self) -> Graph:
+        return self._parse("inferred")
+
+    def dataset(self, include_inferred: bool = True) -> Dataset:
+        """The named graphs as one rdflib Dataset whose default graph is their union."""
+        ds = bind_all(Dataset(default_union=True))
+        names = ["ontology", "asserted"] + (["inferred"] if include_inferred else [])
+        for name in names:
+            target = ds.graph(GRAPH_FILES[name])
+            for triple in getattr(self, name):
+                target.add(triple)
+        return ds
+
+    def summary(self) -> dict:
+        return {
+            "version": self.version,
+            "from_cache": self.from_cache,
+            "seconds": round(self.seconds, 3),
+            "timings": self.timings,
+            "reasoning": self.report.as_dict(),
+            "warnings": self.warnings,
+        }
+
+
+def input_files(settings: Settings) -> dict[str, list[Path]]:
+    return {
+        "ontology": sorted(p for p in settings.ontology_dir.glob("*.ttl")),
+        "data": turtle_files(settings.data_dir),
+        "shapes": turtle_files(settings.shapes_dir),
+        "checks": sorted(settings.checks_dir.glob("*.rq")),
+    }
+
+
+def cache_key(settings: Settings, files: dict[str, list[Path]]) -> str:
+    everything = [p for group in files.values() for p in group]
+    return fingerprint(
+        everything, settings.root, f"rdflib {dist_version('rdflib')}",
+        f"owlrl {dist_version('owlrl')}", RULE_VERSION,
+    )
+
+
+def build(settings: Settings, progress: Progress = _quiet, force: bool = False) -> KnowledgeGraph:
+    """Parse, validate, reason and cache; or load the cached result of the same inputs."""
+    start = time.perf_counter()
+    files = input_files(settings)
+    key = cache_key(settings, files)
+    directory = settings.cache_path / key[:16]
+    if not force and (directory / "build.json").exists():
+        meta = json.loads((directory / "build.json").read_text())
+        progress(f"cached build {key[:12]} found in {directory}")
+        return KnowledgeGraph(
+            directory, meta["version"], ReasoningReport.from_dict(meta["reasoning"]),
+            warnings=meta.get("warnings", 0), from_cache=True,
+            seconds=time.perf_counter() - start, timings=meta.get("timings", {}),
+        )
+
+    timings: dict[str, float] = {}
+
+    def step(name: str, fn):
+        t0 = time.perf_counter()
+        result = fn()
+        timings[name] = round(time.perf_counter() - t0, 3)
+        return result
+
+    progress(f"parsing {len(files['ontology'])} ontology and {len(files['data'])} data files")
+    ontology = step("parse ontology", lambda: load_turtle(files["ontology"], settings.root))
+    data = step("parse data", lambda: load_turtle(files["data"], settings.root))
+    progress(f"validating {len(data.graph)} asserted triples against "
+             f"{len(files['shapes'])} shape files and {len(files['checks'])} checks")
+    report: ValidationReport = step("validate", lambda: validate(
+        data, ontology.graph, load_shapes(settings.shapes_dir), load_checks(settings.checks_dir)
+    ))
+    if not report.conforms:
+        raise ValidationFailed(report)
+    progress("reasoning (owlrl, OWL 2 RL)")
+    union = Graph()
+    for triple in ontology.graph:
+        union.add(triple)
+    for triple in data.graph:
+        union.add(triple)
+    inferred, reasoning = step("reason", lambda: reason(union))
+    progress(f"kept {reasoning.inferred} inferred triples of a closure of {reasoning.closure}")
+
+    settings.cache_path.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=settings.cache_path))
+    try:
+        for name, graph in (("ontology", ontology.graph), ("asserted", data.graph),
+                            ("inferred", inferred)):
+            graph.serialize(tmp / f"{name}.nt", format="nt", encoding="utf-8")
+        meta = {
+            "key": key, "version": key[:12], "reasoning": reasoning.as_dict(),
+            "warnings": len(report.warnings), "timings": timings,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (tmp / "build.json").write_text(json.dumps(meta, indent=2))
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(tmp, directory)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    kg = KnowledgeGraph(directory, key[:12], reasoning, warnings=len(report.warnings),
+                        seconds=time.perf_counter() - start, timings=timings)
+    kg.__dict__["ontology"] = ontology.graph
+    kg.__dict__["asserted"] = data.graph
+    kg.__dict__["inferred"] = inferred
+    return kg
+
+
+def open_engine(kg: KnowledgeGraph, kind: str):
+    """A query engine over a built graph: the three named graphs, default graph their union."""
+    from .store import OxigraphEngine, RdflibEngine
+
+    if kind == "rdflib":
+        return RdflibEngine(kg.dataset())
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    for name, graph_iri in GRAPH_FILES.items():
+        store.load(path=str(kg.path(name)), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(str(graph_iri)))
+    return OxigraphEngine(store)
+
+
+def open_dataset_engine(files: list[Path], kind: str):
+    """A query engine over arbitrary RDF files (`smpkg serve --dataset`)."""
+    from .load import load_dataset
+    from .store import OxigraphEngine, RdflibEngine
+
+    dataset = load_dataset(files)
+    return RdflibEngine(dataset) if kind == "rdflib" else OxigraphEngine.from_dataset(dataset)

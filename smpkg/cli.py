@@ -1,0 +1,285 @@
+"""The `smpkg` command line. Errors are one line on stderr and a non-zero exit, never a
+traceback; long steps report progress on stderr so stdout stays clean for data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from rdflib.namespace import RDF
+
+from .build import KnowledgeGraph, build, input_files, open_engine
+from .config import Settings
+from .errors import SmpkgError, ValidationFailed
+from .formats import BY_KEY, RESULT_FORMATS, serialize_answer, table
+from .load import load_turtle, turtle_files
+from .namespaces import sparql_prologue
+
+SAMPLE_QUERY = """\
+PREFIX smp: <https://w3id.org/smpkg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?origin (COUNT(DISTINCT ?initiative) AS ?initiatives)
+WHERE {
+  ?initiative smp:originCountry ?country .
+  ?country rdfs:label ?origin .
+}
+GROUP BY ?origin
+ORDER BY DESC(?initiatives) ?origin
+LIMIT 10
+"""
+
+
+def _progress(message: str) -> None:
+    print(f"smpkg: {message}", file=sys.stderr, flush=True)
+
+
+def _settings(args) -> Settings:
+    overrides = {}
+    if getattr(args, "engine", None):
+        overrides["engine"] = args.engine
+    if getattr(args, "root", None):
+        overrides["root"] = Path(args.root).resolve()
+    return Settings.from_env(**overrides)
+
+
+def _built(settings: Settings, force: bool = False) -> KnowledgeGraph:
+    return build(settings, progress=_progress, force=force)
+
+
+def cmd_build(args) -> int:
+    settings = _settings(args)
+    kg = _built(settings, force=args.force)
+    report = kg.report.as_dict()
+    print(f"build {kg.version} ({'from cache' if kg.from_cache else 'cold'}, "
+          f"{kg.seconds:.2f} s)")
+    for step, seconds in kg.timings.items():
+        print(f"  {step:<16} {seconds:8.3f} s")
+    print(f"asserted triples (ontology + data): {report['asserted']}")
+    print(f"owlrl closure:                      {report['closure']}")
+    print(f"inferred triples kept:              {report['inferred']}")
+    for kind, count in report["kept"].items():
+        print(f"  kept    {kind:<16} {count}")
+    for clause, count in report["dropped"].items():
+        print(f"  dropped {clause:<16} {count}")
+    if kg.warnings:
+        print(f"validation warnings: {kg.warnings} (see `smpkg validate`)")
+    if args.sample:
+        engine = open_engine(kg, settings.engine)
+        print()
+        print("Sample query: initiatives by origin country")
+        print(table(engine.execute(SAMPLE_QUERY)))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .validate import load_checks, load_shapes, validate
+
+    settings = _settings(args)
+    files = input_files(settings)
+    ontology = load_turtle(files["ontology"], settings.root)
+    data = load_turtle(files["data"], settings.root)
+    report = validate(data, ontology.graph, load_shapes(settings.shapes_dir),
+                      load_checks(settings.checks_dir))
+    shown = report.findings if args.warnings else report.violations
+    for finding in shown:
+        print(finding.line())
+    print(f"{report.violation_count} violation(s), {len(report.warnings)} warning(s) in "
+          f"{len(files['data'])} data files", file=sys.stderr)
+    return 1 if report.violation_count else 0
+
+
+def _read_query(text_or_path: str) -> str:
+    if text_or_path == "-":
+        return sys.stdin.read()
+    if text_or_path.endswith(".rq"):
+        path = Path(text_or_path)
+        if not path.is_file():
+            raise SmpkgError(f"no such query file: {text_or_path}")
+        return path.read_text(encoding="utf-8")
+    return text_or_path
+
+
+def cmd_query(args) -> int:
+    from .queries import load_query_file
+    from .store import RdflibEngine
+
+    settings = _settings(args)
+    kg = _built(settings)
+    text = _read_query(args.query)
+    if args.prefixes:
+        text = sparql_prologue() + text
+    bindings = {}
+    if args.param:
+        if not args.query.endswith(".rq"):
+            raise SmpkgError("--param needs a named query (.rq file) that declares parameters")
+        named = load_query_file(Path(args.query))
+        values = dict(p.split("=", 1) for p in args.param)
+        bindings = named.bindings(values)
+    if args.asserted_only:
+        engine = RdflibEngine(kg.dataset(include_inferred=False)) if settings.engine == "rdflib" \
+            else _asserted_oxigraph(kg)
+    else:
+        engine = open_engine(kg, settings.engine)
+    answer = engine.execute(text, bindings=bindings)
+    if args.format == "table":
+        print(table(answer))
+        return 0
+    fmt = BY_KEY.get(args.format)
+    if answer.is_graph and fmt in RESULT_FORMATS:
+        fmt = BY_KEY["turtle"]
+    sys.stdout.buffer.write(serialize_answer(answer, fmt))
+    return 0
+
+
+def _asserted_oxigraph(kg: KnowledgeGraph):
+    from .store import OxigraphEngine
+
+    return OxigraphEngine.from_dataset(kg.dataset(include_inferred=False))
+
+
+def cmd_stats(args) -> int:
+    settings = _settings(args)
+    kg = _built(settings)
+    print(f"graph version {kg.version}")
+    for name in ("ontology", "asserted", "inferred"):
+        print(f"  {name:<10} {len(getattr(kg, name)):>7} triples")
+    asserted = Counter(o for o in kg.asserted.objects(None, RDF.type))
+    inferred = Counter(o for o in kg.inferred.objects(None, RDF.type))
+    print()
+    print(f"{'class':<56} {'asserted':>9} {'inferred':>9} {'total':>7}")
+    for cls in sorted(set(asserted) | set(inferred), key=lambda c: (-(asserted[c] + inferred[c]), str(c))):
+        name = kg.asserted.namespace_manager.normalizeUri(cls)
+        print(f"{name:<56} {asserted[cls]:>9} {inferred[cls]:>9} {asserted[cls] + inferred[cls]:>7}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export_bytes
+
+    settings = _settings(args)
+    kg = _built(settings)
+    data = export_bytes(kg, args.format, args.part, args.asserted_only)
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+        _progress(f"wrote {len(data)} bytes to {args.output}")
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_format(args) -> int:
+    from .canonical import canonical_turtle
+
+    settings = _settings(args)
+    files = [Path(p) for p in args.files] or (
+        sorted(settings.ontology_dir.glob("*.ttl")) + turtle_files(settings.shapes_dir)
+        + turtle_files(settings.data_dir)
+    )
+    changed = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        formatted = canonical_turtle(path)
+        if formatted != text:
+            changed.append(path)
+            if not args.check:
+                path.write_text(formatted, encoding="utf-8")
+    for path in changed:
+        print(f"{'would reformat' if args.check else 'reformatted'} {path}")
+    return 1 if (args.check and changed) else 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from api import create_app
+
+    overrides = {}
+    if args.dataset:
+        overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
+    if args.timeout:
+        overrides["query_timeout"] = args.timeout
+    settings = _settings(args).with_(host=args.host or Settings.from_env().host,
+                                     port=args.port or Settings.from_env().port, **overrides)
+    started = time.perf_counter()
+    app = create_app(settings, progress=_progress)
+    _progress(f"ready in {time.perf_counter() - started:.2f} s; serving "
+              f"http://{settings.host}:{settings.port}/sparql")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="smpkg", description="The knowledge graph of skills mobility partnerships.")
+    top.add_argument("--root", help="project directory holding ontology/ and data/")
+    top.add_argument("--engine", choices=["oxigraph", "rdflib"],
+                     help="query engine (default: SMPKG_ENGINE or oxigraph)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="parse, validate, reason, cache and report")
+    p.add_argument("--force", action="store_true", help="ignore the cache")
+    p.add_argument("--sample", action="store_true", help="answer a sample query afterwards")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", help="SHACL shapes and data-quality checks")
+    p.add_argument("--warnings", action="store_true", help="list warnings too")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("query", help="run a SPARQL query (text, .rq file or - for stdin)")
+    p.add_argument("query")
+    p.add_argument("--format", default="table",
+                   choices=["table", "csv", "tsv", "json", "xml", "turtle", "ntriples"])
+    p.add_argument("--asserted-only", action="store_true", help="leave inferences out")
+    p.add_argument("--prefixes", action="store_true", help="prepend the project's PREFIXes")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="a named-query parameter (repeatable)")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("stats", help="counts per class and per graph, asserted vs inferred")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("export", help="write the graph as RDF")
+    p.add_argument("--format", default="trig",
+                   help="turtle, ntriples, nquads, trig, jsonld or rdfxml")
+    p.add_argument("--part", default="full", choices=["full", "ontology", "asserted", "inferred"])
+    p.add_argument("--asserted-only", action="store_true", help="full dataset without inferences")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("format", help="rewrite Turtle files in the canonical sorted form")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--check", action="store_true", help="only report files that would change")
+    p.set_defaults(func=cmd_format)
+
+    p = sub.add_parser("serve", help="serve the SPARQL endpoint")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--dataset", nargs="+", metavar="FILE",
+                   help="serve these RDF files instead of the SMP graph")
+    p.add_argument("--timeout", type=float, help="query deadline in seconds")
+    p.add_argument("--log-level", default="warning")
+    p.set_defaults(func=cmd_serve)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationFailed as exc:
+        for finding in exc.report.violations:
+            print(finding.line(), file=sys.stderr)
+        print(f"smpkg: error: {exc}", file=sys.stderr)
+        return 1
+    except SmpkgError as exc:
+        print(f"smpkg: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

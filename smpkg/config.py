@@ -1,0 +1,100 @@
+"""The one Settings object: read once from the environment (prefix SMPKG_), overridable in
+tests by constructing it directly or with `Settings.from_env(overrides)`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigurationError
+from .namespaces import DEFAULT_BASE
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_root() -> Path:
+    return _REPO_ROOT
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = field(default_factory=_default_root)
+    base_iri: str = DEFAULT_BASE
+    engine: str = "oxigraph"
+    host: str = "127.0.0.1"
+    port: int = 8340
+    cache_dir: Path | None = None
+    query_timeout: float = 10.0
+    max_rows: int = 10_000
+    max_request_bytes: int = 1_048_576
+    query_workers: int = 2
+    dataset: tuple[Path, ...] = ()
+    store_url: str | None = None
+    public_url: str | None = None
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.ontology_dir / "shapes"
+
+    @property
+    def checks_dir(self) -> Path:
+        return self.ontology_dir / "checks"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.cache_dir or (self.root / ".cache" / "smpkg")
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"SMPKG_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, raw)
+        values.update(overrides)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.engine not in ("rdflib", "oxigraph"):
+            raise ConfigurationError(
+                f"SMPKG_ENGINE must be 'rdflib' or 'oxigraph', not {self.engine!r}"
+            )
+        if self.query_timeout <= 0:
+            raise ConfigurationError("SMPKG_QUERY_TIMEOUT must be positive")
+        if not self.base_iri.endswith("/"):
+            raise ConfigurationError("SMPKG_BASE_IRI must end with '/'")
+
+
+def _coerce(name: str, raw: str):
+    try:
+        if name in ("port", "max_rows", "max_request_bytes", "query_workers"):
+            return int(raw)
+        if name == "query_timeout":
+            return float(raw)
+        if name in ("root", "cache_dir"):
+            return Path(raw)
+        if name == "dataset":
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+    except ValueError as exc:
+        raise ConfigurationError(f"SMPKG_{name.upper()}={raw!r}: {exc}") from None
+    return raw

@@ -1,0 +1,76 @@
+"""The error hierarchy. `api/errors.py` is the one place that maps these to HTTP statuses;
+the command line prints `str(error)` as one line and exits non-zero."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SmpkgError(Exception):
+    """Base of every error smpkg reports to a person or a client."""
+
+
+class DataParseError(SmpkgError):
+    """An RDF input file does not parse; names the file and the line."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str):
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class ValidationFailed(SmpkgError):
+    """The data violates a SHACL shape or a data-quality check."""
+
+    def __init__(self, report):
+        self.report = report
+        super().__init__(f"validation failed: {report.violation_count} violation(s)")
+
+
+class QuerySyntaxError(SmpkgError):
+    """The SPARQL text does not parse."""
+
+
+class QueryRefused(SmpkgError):
+    """A well-formed request the endpoint will not run (updates, SERVICE, LOAD...)."""
+
+
+class QueryTimeout(SmpkgError):
+    """A query ran past its deadline and was stopped."""
+
+
+class QueryFailed(SmpkgError):
+    """The engine failed while evaluating a query that parsed."""
+
+
+class UnsupportedFormat(SmpkgError):
+    """No serialisation matches what the client accepts."""
+
+    def __init__(self, requested: str, available: list[str]):
+        self.requested = requested
+        self.available = available
+        super().__init__(
+            f"cannot produce {requested!r}; available: {', '.join(available)}"
+        )
+
+
+class ParameterError(SmpkgError):
+    """A named-query parameter is missing or does not match its declared type."""
+
+    def __init__(self, name: str, reason: str):
+        self.name = name
+        super().__init__(f"parameter {name!r}: {reason}")
+
+
+class NotFound(SmpkgError):
+    """No such resource, named query or dump."""
+
+
+class PayloadTooLarge(SmpkgError):
+    """A request body or query string over the configured limit."""
+
+
+class ConfigurationError(SmpkgError):
+    """A setting or a command-line argument that cannot work."""

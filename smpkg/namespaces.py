@@ -1,0 +1,83 @@
+"""The IRI scheme in code: every namespace the project mints or reuses.
+
+`docs/modelling.md` explains the scheme; this module is what the code and the canonical
+Turtle formatter bind, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+
+DEFAULT_BASE = "https://w3id.org/smpkg/"
+
+SMP = Namespace(DEFAULT_BASE + "ontology#")
+ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
+ID = Namespace(DEFAULT_BASE + "id/")
+GRAPH = Namespace(DEFAULT_BASE + "graph/")
+
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+ASSERTED_GRAPH = GRAPH["asserted"]
+INFERRED_GRAPH = GRAPH["inferred"]
+
+SCHEMA = Namespace("https://schema.org/")
+CPOV = Namespace("http://data.europa.eu/m8g/")
+VANN = Namespace("http://purl.org/vocab/vann/")
+EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+WD = Namespace("http://www.wikidata.org/entity/")
+ISCO = Namespace("http://data.europa.eu/esco/isco/")
+NACE = Namespace("http://data.europa.eu/ux2/nace2/")
+SDG = Namespace("http://metadata.un.org/sdg/")
+
+# One folder of the id/ space per kind of thing; see docs/modelling.md section 1.
+ID_KINDS = (
+    "programme", "organisation", "country", "place", "framework", "instrument", "sector",
+    "occupation", "source", "figure", "scheme", "component", "prerequisite", "skill-level",
+    "mobility-type", "target-group", "feature", "legal-basis", "status", "unit", "model",
+)
+
+_ID_PREFIXES = {
+    "prog": "programme", "agent": "organisation", "country": "country", "place": "place",
+    "fw": "framework", "instr": "instrument", "sector": "sector", "occ": "occupation",
+    "src": "source", "fig": "figure", "scheme": "scheme", "component": "component",
+    "prereq": "prerequisite", "skill": "skill-level", "mobility": "mobility-type",
+    "target": "target-group", "feature": "feature", "legal": "legal-basis",
+    "status": "status", "unit": "unit", "model": "model",
+}
+
+PREFIXES: dict[str, Namespace] = {
+    "smp": SMP,
+    **{prefix: Namespace(f"{ID}{kind}/") for prefix, kind in _ID_PREFIXES.items()},
+    "rdf": Namespace(str(RDF)),
+    "rdfs": Namespace(str(RDFS)),
+    "owl": Namespace(str(OWL)),
+    "xsd": Namespace(str(XSD)),
+    "skos": Namespace(str(SKOS)),
+    "dcterms": Namespace(str(DCTERMS)),
+    "dcat": Namespace(str(DCAT)),
+    "void": Namespace(str(VOID)),
+    "prov": Namespace(str(PROV)),
+    "org": Namespace(str(ORG)),
+    "foaf": Namespace(str(FOAF)),
+    "sh": Namespace(str(SH)),
+    "schema": SCHEMA,
+    "cpov": CPOV,
+    "vann": VANN,
+    "eucountry": EU_COUNTRY,
+    "wd": WD,
+    "isco": ISCO,
+    "nace": NACE,
+    "sdg": SDG,
+}
+
+
+def bind_all(graph: Graph) -> Graph:
+    """Bind the project's prefixes on a graph, replacing rdflib's defaults for the same IRIs."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    return graph
+
+
+def sparql_prologue() -> str:
+    """PREFIX lines for every project prefix, for queries typed by hand."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

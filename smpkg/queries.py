@@ -1,0 +1,176 @@
+"""Named queries: one `.rq` file each, with a `#+` header that stays a SPARQL comment.
+
+    #+ summary: Initiatives by origin country
+    #+ description: Every initiative that names the country as an origin country.
+    #+ tags: [countries, researchers]
+    #+ params:
+    #+   - name: country
+    #+     type: iri
+    #+     description: The country, as an IRI or a CURIE such as country:MAR.
+    #+     example: country:MAR
+    #+     required: true
+
+The header is YAML once the `#+` markers are stripped. Parameters are bound as RDF terms by the
+engine (rdflib's initBindings, pyoxigraph's substitutions), never pasted into the text, so a
+parameter variable must be projected by the query (pyoxigraph's rule; rdflib does not mind).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Identifier
+
+from .errors import ConfigurationError, ParameterError
+from .namespaces import PREFIXES
+
+PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "year")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
+_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):([^\s:/]*)$")
+
+
+@dataclass
+class Parameter:
+    name: str
+    type: str = "string"
+    description: str = ""
+    example: str | None = None
+    default: str | None = None
+    required: bool = False
+
+    def bind(self, raw: str) -> Identifier:
+        """The RDF term for a raw query-string value, or ParameterError."""
+        try:
+            return _CONVERTERS[self.type](raw)
+        except ParameterError:
+            raise
+        except (ValueError, InvalidOperation):
+            raise ParameterError(self.name, f"{raw!r} is not a valid {self.type}") from None
+
+
+def _iri(raw: str) -> URIRef:
+    match = _CURIE.match(raw)
+    if match and match.group(1) in PREFIXES:
+        return URIRef(f"{PREFIXES[match.group(1)]}{match.group(2)}")
+    if not _ABSOLUTE_IRI.match(raw) or "://" not in raw and not raw.startswith("urn:"):
+        raise ValueError(raw)
+    return URIRef(raw)
+
+
+def _boolean(raw: str) -> Literal:
+    lowered = raw.strip().lower()
+    if lowered not in ("true", "false", "1", "0"):
+        raise ValueError(raw)
+    return Literal(lowered in ("true", "1"))
+
+
+def _integer(raw: str) -> Literal:
+    return Literal(int(raw.strip()), datatype=XSD.integer)
+
+
+def _decimal(raw: str) -> Literal:
+    return Literal(Decimal(raw.strip()), datatype=XSD.decimal)
+
+
+def _date(raw: str) -> Literal:
+    return Literal(dt.date.fromisoformat(raw.strip()), datatype=XSD.date)
+
+
+def _year(raw: str) -> Literal:
+    text = raw.strip()
+    if not re.fullmatch(r"-?\d{4}", text):
+        raise ValueError(raw)
+    return Literal(text, datatype=XSD.gYear)
+
+
+_CONVERTERS = {
+    "iri": _iri,
+    "string": lambda raw: Literal(raw),
+    "integer": _integer,
+    "decimal": _decimal,
+    "boolean": _boolean,
+    "date": _date,
+    "year": _year,
+}
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    path: Path
+    text: str
+    summary: str
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    params: list[Parameter] = field(default_factory=list)
+
+    def bindings(self, values: dict[str, str]) -> dict[str, Identifier]:
+        """Check and convert query-string values; unknown names are refused."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ParameterError(unknown[0], f"not a parameter of {self.name}; "
+                                 f"known: {', '.join(known) or 'none'}")
+        bound: dict[str, Identifier] = {}
+        for param in self.params:
+            raw = values.get(param.name, param.default)
+            if raw is None or raw == "":
+                if param.required:
+                    raise ParameterError(param.name, "is required")
+                continue
+            bound[param.name] = param.bind(str(raw))
+        return bound
+
+    def metadata(self) -> dict:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "description": self.description,
+            "tags": self.tags,
+            "params": [vars(p).copy() for p in self.params],
+        }
+
+
+def parse_header(text: str, path: Path) -> dict:
+    lines = [line[2:] for line in text.splitlines() if line.startswith("#+")]
+    if not lines:
+        raise ConfigurationError(f"{path}: no '#+' header")
+    # Strip the one space after the marker while keeping YAML indentation.
+    stripped = [line[1:] if line.startswith(" ") else line for line in lines]
+    try:
+        header = yaml.safe_load("\n".join(stripped)) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{path}: bad '#+' header: {exc}") from None
+    if not isinstance(header, dict) or not header.get("summary"):
+        raise ConfigurationError(f"{path}: the '#+' header needs a summary")
+    return header
+
+
+def load_query_file(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    header = parse_header(text, path)
+    params = []
+    for spec in header.get("params") or []:
+        param = Parameter(**{k: (str(v) if k in ("example", "default") and v is not None else v)
+                             for k, v in spec.items()})
+        if param.type not in PARAM_TYPES:
+            raise ConfigurationError(f"{path}: parameter {param.name!r} has unknown type "
+                                     f"{param.type!r}; use one of {', '.join(PARAM_TYPES)}")
+        params.append(param)
+    tags = header.get("tags") or []
+    return NamedQuery(
+        name=path.stem, path=path, text=text, summary=str(header["summary"]).strip(),
+        description=str(header.get("description") or "").strip(),
+        tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])], params=params,
+    )
+
+
+def load_named_queries(directory: Path) -> dict[str, NamedQuery]:
+    return {q.name: q for q in (load_query_file(p) for p in sorted(directory.glob("*.rq")))}

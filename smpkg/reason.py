@@ -1,0 +1,149 @@
+"""OWL 2 RL reasoning and the noise rule.
+
+owlrl computes the closure of ontology + data. Much of what it adds carries no information for
+a user of this graph, so one rule, `is_noise`, decides what of the closure is kept in the
+inferred graph. A triple is noise when it is
+
+1. already asserted;
+2. about a literal (a literal in subject position is not RDF a client can use);
+3. reflexive and trivially true: `x owl:sameAs x`, `C owl:equivalentClass C`,
+   `C rdfs:subClassOf C`, `p rdfs:subPropertyOf p`, `p owl:equivalentProperty p`;
+4. about the RDF, RDFS, OWL or XSD vocabularies themselves (its subject is in one of those
+   namespaces): this takes all of owlrl's axiomatic and datatype triples;
+5. about the top of the hierarchy: `x rdf:type owl:Thing`, `x rdf:type rdfs:Resource`,
+   `C rdfs:subClassOf owl:Thing`, `p rdfs:subPropertyOf owl:topObjectProperty` and the like.
+
+Everything else is kept; `ReasoningReport` counts each clause's drops and the kept triples by
+kind, and the build prints it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import owlrl
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
+REFLEXIVE_PREDICATES = {
+    OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf,
+    RDFS.subPropertyOf,
+}
+TOP_CLASSES = {OWL.Thing, RDFS.Resource}
+TOP_PROPERTIES = {OWL.topObjectProperty, OWL.topDataProperty}
+
+# The clauses of the rule, in the order they are tried: a triple is counted under the first
+# that matches.
+NOISE_CLAUSES = ("asserted", "literal-subject", "reflexive", "vocabulary", "top")
+
+# Changing the rule or the reasoner changes the output: this string goes into the cache key.
+RULE_VERSION = "noise-rule-1"
+
+
+def noise_clause(triple, asserted: Graph) -> str | None:
+    """The name of the first noise clause the triple matches, or None when it is kept."""
+    s, p, o = triple
+    if triple in asserted:
+        return "asserted"
+    if isinstance(s, Literal):
+        return "literal-subject"
+    if s == o and p in REFLEXIVE_PREDICATES:
+        return "reflexive"
+    if isinstance(s, URIRef) and str(s).startswith(VOCABULARY_NAMESPACES):
+        return "vocabulary"
+    if (p == RDF.type and o in TOP_CLASSES) or (p == RDFS.subClassOf and o in TOP_CLASSES) or (
+        p == RDFS.subPropertyOf and o in TOP_PROPERTIES
+    ):
+        return "top"
+    return None
+
+
+def kind_of(triple) -> str:
+    """How the build report groups kept triples."""
+    s, p, o = triple
+    if p == RDF.type:
+        return "rdf:type"
+    if p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty):
+        return "schema"
+    if p == OWL.sameAs:
+        return "owl:sameAs"
+    if isinstance(o, Literal):
+        return "literal value"
+    return "relation"
+
+
+@dataclass
+class ReasoningReport:
+    reasoner: str
+    seconds: float
+    asserted: int
+    closure: int
+    kept: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+
+    @property
+    def inferred(self) -> int:
+        return sum(self.kept.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "reasoner": self.reasoner,
+            "seconds": round(self.seconds, 3),
+            "asserted": self.asserted,
+            "closure": self.closure,
+            "inferred": self.inferred,
+            "kept": dict(sorted(self.kept.items())),
+            "dropped": {c: self.dropped.get(c, 0) for c in NOISE_CLAUSES},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ReasoningReport":
+        return cls(
+            reasoner=data["reasoner"], seconds=data["seconds"], asserted=data["asserted"],
+            closure=data["closure"], kept=Counter(data["kept"]), dropped=Counter(data["dropped"]),
+        )
+
+
+def owlrl_closure(asserted: Graph) -> Graph:
+    """The full OWL 2 RL closure by owlrl, on a copy: the asserted graph is not touched."""
+    work = Graph()
+    for triple in asserted:
+        work.add(triple)
+    owlrl.DeductiveClosure(
+        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+    ).expand(work)
+    return work
+
+
+def filter_closure(closure: Graph, asserted: Graph) -> tuple[Graph, Counter, Counter]:
+    """Apply the noise rule to a closure: the inferred graph and the kept/dropped counts."""
+    inferred = Graph()
+    kept: Counter = Counter()
+    dropped: Counter = Counter()
+    for triple in closure:
+        clause = noise_clause(triple, asserted)
+        if clause is None:
+            inferred.add(triple)
+            kept[kind_of(triple)] += 1
+        elif clause != "asserted":
+            dropped[clause] += 1
+    return inferred, kept, dropped
+
+
+def reason(asserted: Graph) -> tuple[Graph, ReasoningReport]:
+    """Run owlrl on the asserted graph (ontology + data) and keep what is informative."""
+    start = time.perf_counter()
+    closure = owlrl_closure(asserted)
+    inferred, kept, dropped = filter_closure(closure, asserted)
+    report = ReasoningReport(
+        reasoner=f"owlrl {owlrl.__version__ if hasattr(owlrl, '__version__') else ''}".strip(),
+        seconds=time.perf_counter() - start,
+        asserted=len(asserted),
+        closure=len(closure),
+        kept=kept,
+        dropped=dropped,
+    )
+    return inferred, report
