@@ -230,7 +230,7 @@ def serialize_graph(graph: Graph | Dataset, fmt: Format) -> bytes:
     bind_all(graph)
     if fmt.quads and not isinstance(graph, Dataset):
         ds = bind_all(Dataset())
-        target = ds.default_context
+        target = ds.default_graph
         for triple in graph:
             target.add(triple)
         graph = ds

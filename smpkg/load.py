@@ -49,7 +49,9 @@ def turtle_files(*directories: Path) -> list[Path]:
 def _line_of(exc: Exception) -> int | None:
     if isinstance(exc, BadSyntax):
         # BadSyntax keeps the whole text and the offset; its own line count is 0-based.
-        return exc._str[: exc._i].count("\n") + 1  # noqa: SLF001
+        text = exc._str  # noqa: SLF001
+        newline = b"\n" if isinstance(text, bytes) else "\n"
+        return text[: exc._i].count(newline) + 1  # noqa: SLF001
     for attr in ("lineno", "line", "lines"):
         value = getattr(exc, attr, None)
         if isinstance(value, int) and value > 0:
@@ -121,7 +123,7 @@ def load_dataset(files: list[Path]) -> Dataset:
             for s, p, o, g in part.quads((None, None, None, None)):
                 dataset.graph(g).add((s, p, o))
         else:
-            default = dataset.default_context
+            default = dataset.default_graph
             for triple in part:
                 default.add(triple)
     return dataset

@@ -307,7 +307,7 @@ class OxigraphEngine(Engine):
             try:
                 parseUpdate(text)
             except Exception:
-                raise QuerySyntaxError(str(exc)) from None
+                raise QuerySyntaxError(" ".join(str(exc).split())) from None
             raise QueryRefused(READ_ONLY) from None
         except (QueryRefused, QuerySyntaxError):
             raise

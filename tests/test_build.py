@@ -1,0 +1,141 @@
+"""The build on a tiny project of its own: cache, validation gate, all-or-nothing parsing."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Namespace, URIRef
+from rdflib.namespace import RDF
+
+from smpkg.build import build, open_engine
+from smpkg.config import Settings
+from smpkg.errors import DataParseError, ValidationFailed
+
+EX = Namespace("http://example.org/")
+
+ONTOLOGY = """@prefix ex: <http://example.org/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:partOf a owl:ObjectProperty, owl:TransitiveProperty .
+ex:hasPart owl:inverseOf ex:partOf .
+ex:Programme a owl:Class ; rdfs:subClassOf ex:Initiative .
+"""
+DATA = """@prefix ex: <http://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:a a ex:Programme ; rdfs:label "A" ; ex:partOf ex:b .
+ex:b a ex:Programme ; rdfs:label "B" ; ex:partOf ex:c .
+ex:c a ex:Programme ; rdfs:label "C" .
+"""
+SHAPES = """@prefix ex: <http://example.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:ProgrammeShape a sh:NodeShape ; rdfs:label "programme" ;
+  sh:targetClass ex:Programme ;
+  sh:property [ sh:path rdfs:label ; sh:minCount 1 ; sh:message "a programme needs a label" ] .
+"""
+CHECK = """#+ summary: No programme is part of itself.
+#+ description: Cycles in partOf.
+#+ tags: [quality]
+PREFIX ex: <http://example.org/>
+SELECT ?focus ?message WHERE { ?focus ex:partOf ?focus . BIND("part of itself" AS ?message) }
+"""
+
+
+@pytest.fixture
+def project(tmp_path) -> Settings:
+    root = tmp_path / "project"
+    (root / "ontology" / "shapes").mkdir(parents=True)
+    (root / "ontology" / "checks").mkdir()
+    (root / "data").mkdir()
+    (root / "ontology" / "onto.ttl").write_text(ONTOLOGY)
+    (root / "ontology" / "shapes" / "programmes.ttl").write_text(SHAPES)
+    (root / "ontology" / "checks" / "no-self-part.rq").write_text(CHECK)
+    (root / "data" / "programmes.ttl").write_text(DATA)
+    return Settings(root=root, cache_dir=tmp_path / "cache")
+
+
+def test_cold_build_reasons_and_caches(project):
+    kg = build(project)
+    assert not kg.from_cache
+    assert (EX.a, EX.partOf, EX.c) in kg.inferred
+    assert (EX.c, EX.hasPart, EX.a) in kg.inferred
+    assert (EX.a, RDF.type, EX.Initiative) in kg.inferred
+    assert len(kg.asserted) == 8
+    meta = json.loads((kg.directory / "build.json").read_text())
+    assert meta["reasoning"]["inferred"] == len(kg.inferred)
+    assert set(meta["timings"]) >= {"parse data", "validate", "reason"}
+
+
+def test_unchanged_input_is_not_reasoned_twice(project, monkeypatch):
+    first = build(project)
+    import smpkg.build as build_module
+
+    def fail(_):
+        raise AssertionError("reasoned again")
+
+    monkeypatch.setattr(build_module, "reason", fail)
+    second = build(project)
+    assert second.from_cache
+    assert second.version == first.version
+    assert set(second.inferred) == set(first.inferred)
+
+
+def test_changed_input_changes_the_version(project):
+    first = build(project)
+    path = project.data_dir / "programmes.ttl"
+    path.write_text(DATA + 'ex:d a ex:Programme ; rdfs:label "D" .\n')
+    second = build(project)
+    assert second.version != first.version
+    assert not second.from_cache
+
+
+def test_broken_file_fails_the_build_and_writes_nothing(project):
+    build(project)
+    entries = set(project.cache_path.iterdir())
+    bad = project.data_dir / "broken.ttl"
+    bad.write_text('@prefix ex: <http://example.org/> .\nex:x ex:p "oops .\n')
+    with pytest.raises(DataParseError) as err:
+        build(project)
+    assert err.value.line == 2
+    assert err.value.path.endswith("broken.ttl")
+    assert set(project.cache_path.iterdir()) == entries
+
+
+def test_shape_violation_fails_the_build(project):
+    (project.data_dir / "more.ttl").write_text(
+        "@prefix ex: <http://example.org/> .\nex:nameless a ex:Programme .\n")
+    with pytest.raises(ValidationFailed) as err:
+        build(project)
+    [finding] = err.value.report.violations
+    assert finding.focus == str(EX.nameless)
+    assert finding.message == "a programme needs a label"
+    assert finding.files == ["data/more.ttl"]
+
+
+def test_quality_check_violation_fails_the_build(project):
+    (project.data_dir / "cycle.ttl").write_text(
+        "@prefix ex: <http://example.org/> .\nex:c ex:partOf ex:c .\n")
+    with pytest.raises(ValidationFailed) as err:
+        build(project)
+    [finding] = err.value.report.violations
+    assert finding.source == "check no-self-part"
+    assert finding.message == "part of itself"
+    assert finding.files == ["data/cycle.ttl", "data/programmes.ttl"]
+
+
+@pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
+def test_engines_serve_the_three_graphs(project, engine):
+    kg = build(project)
+    eng = open_engine(kg, engine)
+    assert eng.graph_names() == [
+        "https://w3id.org/smpkg/graph/asserted",
+        "https://w3id.org/smpkg/graph/inferred",
+        "https://w3id.org/smpkg/graph/ontology",
+    ]
+    union = eng.execute("ASK { <http://example.org/a> <http://example.org/partOf> <http://example.org/c> }")
+    assert union.boolean is True
+    only_asserted = eng.execute(
+        "ASK { GRAPH <https://w3id.org/smpkg/graph/asserted> "
+        "{ <http://example.org/a> <http://example.org/partOf> <http://example.org/c> } }")
+    assert only_asserted.boolean is False
