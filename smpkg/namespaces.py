@@ -15,6 +15,7 @@ SMP = Namespace(DEFAULT_BASE + "ontology#")
 ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
 ID = Namespace(DEFAULT_BASE + "id/")
 GRAPH = Namespace(DEFAULT_BASE + "graph/")
+SHAPES = Namespace(DEFAULT_BASE + "shapes#")
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 ASSERTED_GRAPH = GRAPH["asserted"]
@@ -47,6 +48,7 @@ _ID_PREFIXES = {
 
 PREFIXES: dict[str, Namespace] = {
     "smp": SMP,
+    "smpsh": SHAPES,
     **{prefix: Namespace(f"{ID}{kind}/") for prefix, kind in _ID_PREFIXES.items()},
     "rdf": Namespace(str(RDF)),
     "rdfs": Namespace(str(RDFS)),
