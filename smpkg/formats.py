@@ -105,7 +105,9 @@ def negotiate(accept: str | None, offered: list[Format], format_param: str | Non
     """The best of `offered` for the request, or UnsupportedFormat listing what is offered."""
     available = [f.media_type for f in offered]
     if format_param:
-        fmt = lookup(format_param)
+        wanted = format_param.strip().lower()
+        fmt = next((f for f in offered if wanted in (f.key, f.media_type)), None) \
+            or lookup(format_param)
         if fmt is None or fmt not in offered:
             raise UnsupportedFormat(format_param, available)
         return fmt
@@ -114,21 +116,32 @@ def negotiate(accept: str | None, offered: list[Format], format_param: str | Non
         if q <= 0:
             continue
         if media == "*/*":
-            return offered[0]
+            for fmt in offered:
+                if not _refused(entries, fmt):
+                    return fmt
+            continue
         if media.endswith("/*"):
             prefix = media[:-1]
             for fmt in offered:
                 if fmt.media_type.startswith(prefix) and not _refused(entries, fmt):
                     return fmt
             continue
-        fmt = lookup(media)
+        # An offered format's own media type first (callers may offer formats of their own,
+        # such as an HTML page), then the registry and its aliases.
+        fmt = next((f for f in offered if f.media_type == media), None) or lookup(media)
         if fmt is not None and fmt in offered:
             return fmt
     raise UnsupportedFormat(accept or "", available)
 
 
 def _refused(entries, fmt: Format) -> bool:
-    return any(m == fmt.media_type and q <= 0 for m, q, _ in entries)
+    """Whether the client gave this format q=0, by its media type or an alias of it."""
+    for media, q, _ in entries:
+        if q > 0 or media.endswith("*"):
+            continue
+        if media == fmt.media_type or lookup(media) == fmt:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- results
@@ -148,13 +161,18 @@ def _term_json(term) -> dict:
 
 
 def results_json(answer: Answer) -> bytes:
+    links = list(getattr(answer, "links", ()) or ())
     if answer.form == "ASK":
-        return json.dumps({"head": {}, "boolean": answer.boolean}).encode()
+        head = {"link": links} if links else {}
+        return json.dumps({"head": head, "boolean": answer.boolean}).encode()
     bindings = [
         {var: _term_json(term) for var, term in zip(answer.variables, row) if term is not None}
         for row in answer.rows
     ]
-    doc = {"head": {"vars": answer.variables}, "results": {"bindings": bindings}}
+    head = {"vars": answer.variables}
+    if links:
+        head["link"] = links
+    doc = {"head": head, "results": {"bindings": bindings}}
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
@@ -163,6 +181,8 @@ def results_xml(answer: Answer) -> bytes:
            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
     for var in answer.variables:
         out.append(f"<variable name={quoteattr(var)}/>")
+    for link in getattr(answer, "links", ()) or ():
+        out.append(f"<link href={quoteattr(link)}/>")
     out.append("</head>\n")
     if answer.form == "ASK":
         out.append(f"<boolean>{'true' if answer.boolean else 'false'}</boolean>\n</sparql>\n")

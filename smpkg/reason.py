@@ -11,7 +11,11 @@ inferred graph. A triple is noise when it is
 4. about the RDF, RDFS, OWL or XSD vocabularies themselves (its subject is in one of those
    namespaces): this takes all of owlrl's axiomatic and datatype triples;
 5. about the top of the hierarchy: `x rdf:type owl:Thing`, `x rdf:type rdfs:Resource`,
-   `C rdfs:subClassOf owl:Thing`, `p rdfs:subPropertyOf owl:topObjectProperty` and the like.
+   `C rdfs:subClassOf owl:Thing`, `p rdfs:subPropertyOf owl:topObjectProperty` and the like;
+6. about an anonymous class expression: `rdf:type`, `rdfs:subClassOf` or
+   `owl:equivalentClass` with one of the ontology's blank-node restrictions or intersections on
+   either side. The named defined class built from the expression carries the same meaning, and
+   a blank node cannot be asked for by name (its label even differs between engines).
 
 Everything else is kept; `ReasoningReport` counts each clause's drops and the kept triples by
 kind, and the build prints it.
@@ -24,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import owlrl
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
@@ -37,14 +41,31 @@ TOP_PROPERTIES = {OWL.topObjectProperty, OWL.topDataProperty}
 
 # The clauses of the rule, in the order they are tried: a triple is counted under the first
 # that matches.
-NOISE_CLAUSES = ("asserted", "literal-subject", "reflexive", "vocabulary", "top")
+NOISE_CLAUSES = (
+    "asserted", "literal-subject", "reflexive", "vocabulary", "top", "anonymous-class",
+)
+CLASS_EXPRESSION_PREDICATES = {
+    OWL.onProperty, OWL.intersectionOf, OWL.unionOf, OWL.complementOf, OWL.oneOf,
+}
+CLASS_PREDICATES = {RDF.type, RDFS.subClassOf, OWL.equivalentClass}
 
 # Changing the rule or the reasoner changes the output: this string goes into the cache key.
-RULE_VERSION = "noise-rule-1"
+RULE_VERSION = "noise-rule-2"
 
 
-def noise_clause(triple, asserted: Graph) -> str | None:
-    """The name of the first noise clause the triple matches, or None when it is kept."""
+def class_expressions(asserted: Graph) -> set[BNode]:
+    """The blank nodes the asserted graph uses as OWL class expressions."""
+    return {
+        s for s, p, _ in asserted
+        if isinstance(s, BNode) and p in CLASS_EXPRESSION_PREDICATES
+    }
+
+
+def noise_clause(triple, asserted: Graph, expressions: set[BNode] | None = None) -> str | None:
+    """The name of the first noise clause the triple matches, or None when it is kept.
+    `expressions` is `class_expressions(asserted)`, passed in when many triples are tested."""
+    if expressions is None:
+        expressions = class_expressions(asserted)
     s, p, o = triple
     if triple in asserted:
         return "asserted"
@@ -58,6 +79,8 @@ def noise_clause(triple, asserted: Graph) -> str | None:
         p == RDFS.subPropertyOf and o in TOP_PROPERTIES
     ):
         return "top"
+    if p in CLASS_PREDICATES and (s in expressions or o in expressions):
+        return "anonymous-class"
     return None
 
 
@@ -123,12 +146,13 @@ def filter_closure(closure: Graph, asserted: Graph) -> tuple[Graph, Counter, Cou
     inferred = Graph()
     kept: Counter = Counter()
     dropped: Counter = Counter()
+    expressions = class_expressions(asserted)
     for triple in closure:
-        clause = noise_clause(triple, asserted)
+        clause = noise_clause(triple, asserted, expressions)
         if clause is None:
             inferred.add(triple)
             kept[kind_of(triple)] += 1
-        elif clause != "asserted":
+        else:
             dropped[clause] += 1
     return inferred, kept, dropped
 

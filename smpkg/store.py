@@ -49,6 +49,8 @@ class Answer:
     boolean: bool | None = None
     triples: list[tuple] = field(default_factory=list)
     truncated: bool = False
+    # Links for the `link` member of a SPARQL JSON/XML results head (e.g. the truncation note).
+    links: list[str] = field(default_factory=list)
 
     @property
     def is_graph(self) -> bool:
@@ -94,7 +96,10 @@ class Engine:
         dataset: DatasetSpec = NO_DATASET,
         bindings: Mapping[str, Identifier] | None = None,
         max_rows: int | None = None,
+        base_iri: str | None = None,
     ) -> Answer:
+        """Run one read-only query. `max_rows` caps SELECT rows and CONSTRUCT/DESCRIBE
+        triples (Answer.truncated says so); `base_iri` resolves relative IRIs in the text."""
         raise NotImplementedError
 
     def graph_names(self) -> list[str]:
@@ -124,6 +129,9 @@ class RdflibEngine(Engine):
     name = "rdflib"
 
     def __init__(self, dataset: Dataset, cache_size: int = 256):
+        # The default graph is the union of all graphs, as in OxigraphEngine (rdflib reads it
+        # from the Dataset itself; load_dataset() returns one that is not a union).
+        dataset.default_union = True
         self.dataset = dataset
         # rdflib's parser (pyparsing) is not thread-safe: parsing is serialised, evaluation is
         # not, since evaluation only reads the graph.
@@ -143,14 +151,15 @@ class RdflibEngine(Engine):
     def __len__(self) -> int:
         return sum(1 for _ in self.dataset.quads((None, None, None, None)))
 
-    def prepare(self, text: str):
+    def prepare(self, text: str, base_iri: str | None = None):
+        key = (text, base_iri)
         with self._parse_lock:
-            hit = self._prepared.get(text)
+            hit = self._prepared.get(key)
             if hit is not None:
-                self._prepared.move_to_end(text)
+                self._prepared.move_to_end(key)
                 return hit
             try:
-                query = translateQuery(parseQuery(text))
+                query = translateQuery(parseQuery(text), base=base_iri)
             except Exception as exc:
                 try:
                     parseUpdate(text)
@@ -159,14 +168,15 @@ class RdflibEngine(Engine):
                 raise QueryRefused(READ_ONLY) from None
             if _has_service(query.algebra):
                 raise QueryRefused(NO_SERVICE)
-            self._prepared[text] = query
+            self._prepared[key] = query
             if len(self._prepared) > self._cache_size:
                 self._prepared.popitem(last=False)
             return query
 
-    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None) -> Answer:
+    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
+                base_iri=None) -> Answer:
         check_text(text)
-        query = self.prepare(text)
+        query = self.prepare(text, base_iri)
         if dataset.given:
             query = copy.copy(query)
             algebra = CompValue(query.algebra.name, **query.algebra)
@@ -176,11 +186,12 @@ class RdflibEngine(Engine):
             query.algebra = algebra
         try:
             result = evalQuery(self.dataset, query, initBindings=dict(bindings or {}))
+            # Evaluation is lazy: errors surface while the rows are read, so inside the try.
+            return self._answer(query.algebra.name, result, max_rows)
         except (QueryRefused, QuerySyntaxError):
             raise
         except Exception as exc:
             raise QueryFailed(_first_line(exc)) from exc
-        return self._answer(query.algebra.name, result, max_rows)
 
     @staticmethod
     def _answer(name: str, result, max_rows) -> Answer:
@@ -197,7 +208,8 @@ class RdflibEngine(Engine):
         if name == "AskQuery":
             return Answer("ASK", boolean=bool(result["askAnswer"]))
         form = "CONSTRUCT" if name == "ConstructQuery" else "DESCRIBE"
-        return Answer(form, triples=list(result["graph"]))
+        triples, truncated = _cap(result["graph"], max_rows)
+        return Answer(form, triples=triples, truncated=truncated)
 
 
 def _has_service(node) -> bool:
@@ -287,9 +299,12 @@ class OxigraphEngine(Engine):
     def __len__(self) -> int:
         return len(self.store)
 
-    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None) -> Answer:
+    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
+                base_iri=None) -> Answer:
         check_text(text)
         options: dict = {}
+        if base_iri:
+            options["base_iri"] = base_iri
         if dataset.given:
             options["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
             options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
@@ -325,6 +340,9 @@ class OxigraphEngine(Engine):
                 max_rows,
             )
             return Answer("SELECT", variables, rows, truncated=truncated)
-        triples = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in result]
+        triples, truncated = _cap(
+            ((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in result),
+            max_rows,
+        )
         form = "DESCRIBE" if "DESCRIBE" in scan(text).keywords else "CONSTRUCT"
-        return Answer(form, triples=triples)
+        return Answer(form, triples=triples, truncated=truncated)

@@ -348,7 +348,6 @@ INFERRED = {
     "financedThrough o fundedBy": (PROG.delta, SMP.fundedBy, AGENT["european-union"]),
     "partOf o relatesToFramework": (PROG["alpha-pilot"], SMP.relatesToFramework, FW.gcm),
     # domains and ranges
-    "signedDate domain Agreement": (PROG.emp, RDF.type, SMP.Agreement),
     "signatory domain Agreement": (PROG.declaration, RDF.type, SMP.Agreement),
     "originCountry range Place": (COUNTRY.MAR, RDF.type, SMP.Place),
     "hasComponent range Component": (COMPONENT.training, RDF.type, SMP.Component),

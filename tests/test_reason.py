@@ -49,7 +49,7 @@ def test_asserted_triples_are_not_counted_as_inferred():
     inferred, kept, dropped = filter_closure(closure, asserted)
     assert set(inferred) == {(EX.a, RDF.type, EX.Initiative)}
     assert kept["rdf:type"] == 1
-    assert "asserted" not in dropped
+    assert dropped["asserted"] == len(asserted)
 
 
 def test_reason_keeps_information_and_drops_noise():
@@ -77,9 +77,111 @@ def test_reason_does_not_touch_its_input():
     assert set(asserted) == before
 
 
+def test_anonymous_class_expressions_are_noise():
+    g = small_ontology()
+    restriction = BNode()
+    g.add((restriction, RDF.type, OWL.Restriction))
+    g.add((restriction, OWL.onProperty, EX.partOf))
+    g.add((restriction, OWL.hasValue, EX.c))
+    g.add((EX.PartOfC, OWL.equivalentClass, restriction))
+    inferred, report = reason(g)
+    assert (EX.a, RDF.type, EX.PartOfC) in inferred
+    assert not any(p in (RDF.type, RDFS.subClassOf, OWL.equivalentClass) and restriction in (s, o)
+                   for s, p, o in inferred)
+    assert report.dropped["anonymous-class"] > 0
+
+
 def test_blank_nodes_of_the_data_survive():
     g = small_ontology()
     node = BNode()
     g.add((EX.a, EX.partOf, node))
     inferred, _ = reason(g)
     assert (node, EX.hasPart, EX.a) in inferred
+
+
+# --------------------------------------------------------------------------- the real graph
+
+from smpkg.namespaces import ID, SMP  # noqa: E402
+
+PROG = Namespace(f"{ID}programme/")
+AGENT = Namespace(f"{ID}organisation/")
+COUNTRY = Namespace(f"{ID}country/")
+FW = Namespace(f"{ID}framework/")
+
+
+@pytest.fixture(scope="module")
+def real():
+    from smpkg.build import build
+    from smpkg.config import Settings
+
+    return build(Settings.from_env())
+
+
+def inferred_only(kg, triple):
+    return triple in kg.inferred and triple not in kg.asserted
+
+
+def test_real_inverse(real):
+    assert inferred_only(real, (AGENT.giz, SMP.implements, PROG["skills-partnership-mobility-kosovo"]))
+    assert inferred_only(real, (AGENT["european-union"], SMP.funds, PROG["mentor-ii"]))
+
+
+def test_real_transitive_part_of(real):
+    agreement = PROG["france-young-professionals-agreement-india"]
+    assert (agreement, SMP.partOf, PROG["france-economic-migration-agreements"]) in real.asserted
+    assert inferred_only(real, (agreement, SMP.partOf, PROG["france-migration-flow-agreements"]))
+
+
+def test_real_sub_property(real):
+    assert (PROG["mentor-ii"], SMP.originCountry, COUNTRY.MAR) in real.asserted
+    assert inferred_only(real, (PROG["mentor-ii"], SMP.involvesPlace, COUNTRY.MAR))
+    assert inferred_only(real, (PROG["thamm-germany"], SMP.involvesActor, AGENT.giz))
+
+
+def test_real_property_chains(real):
+    # financedThrough ∘ fundedBy ⊑ fundedBy: MENTOR II is financed through the EU-funded MPF.
+    assert inferred_only(real, (PROG["mentor-ii"], SMP.fundedBy, AGENT["european-union"]))
+    # partOf ∘ relatesToFramework ⊑ relatesToFramework: each BALMR inherits the strategy.
+    assert inferred_only(real, (PROG["balmr-armenia"], SMP.relatesToFramework,
+                                FW["bulgaria-national-strategy-migration"]))
+
+
+def test_real_domain_typing(real):
+    # Declared only as an EU mobility partnership; having signatories makes it an agreement.
+    declaration = PROG["eu-mobility-partnership-cape-verde"]
+    assert (declaration, RDF.type, SMP.Agreement) not in real.asserted
+    assert (declaration, SMP.signatory, AGENT["european-commission"]) in real.asserted
+    assert inferred_only(real, (declaration, RDF.type, SMP.Agreement))
+
+
+@pytest.mark.parametrize("member, cls", [
+    ("triple-win", "HealthcareInitiative"),
+    ("digi-talents", "ICTInitiative"),
+    ("mentor-ii", "CircularMobilityInitiative"),
+    ("mentor-ii", "EUFundedInitiative"),  # only through the property chain
+])
+def test_real_defined_class_members(real, member, cls):
+    assert inferred_only(real, (PROG[member], RDF.type, SMP[cls]))
+
+
+def test_real_some_values_from_classification(real):
+    members = set(real.inferred.subjects(RDF.type, SMP.InternationallyImplementedInitiative))
+    assert members
+    for member in members:
+        implementers = set(real.asserted.objects(member, SMP.implementedBy)) | set(
+            real.inferred.objects(member, SMP.implementedBy))
+        assert any((i, RDF.type, SMP.InternationalOrganisation) in real.asserted
+                   for i in implementers)
+
+
+def test_real_inferred_graph_holds_no_noise(real):
+    from smpkg.reason import class_expressions
+
+    expressions = class_expressions(real.asserted) | class_expressions(real.ontology)
+    union = real.asserted + real.ontology
+    for triple in real.inferred:
+        assert noise_clause(triple, union, expressions) is None, triple
+    report = real.report.as_dict()
+    assert report["inferred"] == len(real.inferred)
+    assert all(report["dropped"][clause] > 0 for clause in
+               ("literal-subject", "reflexive", "vocabulary", "top", "anonymous-class"))

@@ -1,0 +1,805 @@
+"""Queries run in a small pool of worker processes, so that a deadline really stops a query.
+
+Neither engine can be interrupted from the outside: rdflib is pure Python (and Python's `re`
+holds the GIL while it backtracks), pyoxigraph has no cancellation API. So each worker is a
+process of its own (started with "spawn", never forked from the running server) that opens
+its own engine and answers requests over a pipe: it runs the query, negotiates the format
+from the answer's form, serialises, and returns the bytes. The parent waits with the
+deadline; past it, it kills the worker (SIGKILL), starts a replacement in the background and
+raises QueryTimeout. Other requests keep being answered by the other workers meanwhile.
+
+Guarantees kept on both engines:
+
+- read-only and no network: the text is scanned (`lexer.scan`) for updates and SERVICE in the
+  parent and again by the engine in the worker; FROM / default-graph-uri of a graph we do not
+  hold is an empty graph, never fetched (`store.py`). As a second wall, each worker moves
+  itself into an empty network namespace once its data is loaded, where the kernel allows it
+  (`QueryExecutor.isolation` says whether it did): nothing it runs can reach a network then.
+- one query per worker at a time, each worker single-threaded: rdflib's parser, which is not
+  thread-safe, is never entered by two threads.
+- results are cached in the parent (LRU, bounded by entries and bytes), keyed by (dataset
+  version, query text, dataset, bindings, negotiated format, base IRI, row cap); queries that
+  call RAND, NOW, UUID, STRUUID or BNODE are never cached.
+
+The public interface is `await executor.execute(text, dataset=..., bindings=...,
+accept=..., format_param=...) -> QueryResult`, raising smpkg errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ctypes
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from .errors import (
+    DataParseError,
+    ParameterError,
+    QueryFailed,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    SmpkgError,
+    UnsupportedFormat,
+)
+from .formats import BY_KEY, Format, negotiate, offered_for
+from .lexer import scan
+from .store import NO_DATASET, NO_SERVICE, READ_ONLY, DatasetSpec
+
+log = logging.getLogger("smpkg.executor")
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# Functions whose value changes from one evaluation to the next: such results are not cached.
+NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
+# Names clients put in format= for a graph result (SPARQLWrapper sends its returnFormat).
+GRAPH_FORMAT_PARAMS = {
+    "json": "jsonld", "application/json": "jsonld", "xml": "rdfxml", "application/xml": "rdfxml",
+    "text/xml": "rdfxml", "n3": "turtle", "rdf+xml": "rdfxml",
+}
+TRUNCATED_FRAGMENT = "#truncated"
+# Results as an HTML table, for browsers that ask for text/html by name (never for */*).
+HTML = Format("html", "text/html", extension="html")
+
+
+class WorkersBusy(QueryTimeout):
+    """Every worker stayed busy until the deadline: the query never started."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    body: bytes
+    format: Format
+    form: str
+    truncated: bool
+    cached: bool = False
+    cacheable: bool = True  # False for RAND(), NOW()... : do not cache, no ETag
+    seconds: float = 0.0  # time in the worker (execution and serialisation)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a worker serves: a built graph's directory, or arbitrary RDF files."""
+
+    engine: str
+    graph_dir: str | None = None
+    files: tuple[str, ...] = ()
+
+    @classmethod
+    def of_graph(cls, kg, engine: str) -> "Source":
+        return cls(engine, graph_dir=str(kg.directory))
+
+    @classmethod
+    def of_files(cls, files: Sequence[Path | str], engine: str) -> "Source":
+        return cls(engine, files=tuple(str(Path(f).resolve()) for f in files))
+
+
+# --------------------------------------------------------------------------- negotiation
+
+
+def form_of(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, as the text says, or None if it says none."""
+    for word in scan(text).keywords:
+        if word in FORMS:
+            return word
+    return None
+
+
+def offered_formats(form: str) -> list[Format]:
+    """What a query form can be served as: the SPARQL result or RDF formats, then HTML."""
+    return offered_for(form) + [HTML]
+
+
+def choose_format(form: str, accept: str | None,
+                  format_param: str | Sequence[str] | None = None) -> Format:
+    """The result format for a query form: format= wins over Accept; several format= values
+    (SPARQLWrapper sends its short name and the media type) are tried in order."""
+    offered = offered_formats(form)
+    params = [format_param] if isinstance(format_param, str) else list(format_param or [])
+    params = [p.strip() for p in params if p and p.strip()]
+    if params:
+        for param in params:
+            key = param.lower()
+            if form in ("CONSTRUCT", "DESCRIBE"):
+                key = GRAPH_FORMAT_PARAMS.get(key, key)
+            try:
+                return negotiate(None, offered, key)
+            except UnsupportedFormat:
+                continue
+        raise UnsupportedFormat(", ".join(params), [f.media_type for f in offered])
+    return negotiate(accept, offered)
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _open_engine(source: Source):
+    from .build import KnowledgeGraph, open_dataset_engine, open_engine
+
+    if source.graph_dir:
+        kg = KnowledgeGraph(Path(source.graph_dir), "", None)  # type: ignore[arg-type]
+        return open_engine(kg, source.engine)
+    return open_dataset_engine([Path(f) for f in source.files], source.engine)
+
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def isolate_network() -> str:
+    """Move this process into a new, empty network namespace (no interface but a loopback
+    that is down), so nothing it runs can open a connection. Best effort: returns what it
+    did."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        unshare = libc.unshare
+    except (OSError, AttributeError):
+        return "unavailable (no unshare on this platform)"
+    if unshare(_CLONE_NEWNET) == 0:
+        return "network namespace"
+    if unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0:
+        return "user and network namespace"
+    return f"unavailable ({os.strerror(ctypes.get_errno())})"
+
+
+def dataset_statistics(engine) -> dict:
+    """VoID-style counts for the default graph (the union) and each named graph."""
+    from rdflib import URIRef
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+    from rdflib.namespace import RDF
+
+    rdf_type = str(RDF.type)
+    per_graph: dict[str | None, dict[str, set]] = {}
+    union: set = set()
+
+    def add(graph: str | None, s: str, p: str, o: str, s_is_iri: bool):
+        bucket = per_graph.setdefault(graph, {
+            "triples": set(), "subjects": set(), "properties": set(), "objects": set(),
+            "classes": set(), "entities": set(),
+        })
+        bucket["triples"].add((s, p, o))
+        bucket["subjects"].add(s)
+        bucket["properties"].add(p)
+        bucket["objects"].add(o)
+        if p == rdf_type:
+            bucket["classes"].add(o)
+        if s_is_iri:
+            bucket["entities"].add(s)
+        union.add((s, p, o, s_is_iri))
+
+    if engine.name == "oxigraph":
+        import pyoxigraph as ox
+
+        for quad in engine.store.quads_for_pattern(None, None, None, None):
+            g = quad.graph_name
+            name = g.value if isinstance(g, ox.NamedNode) else None
+            s = quad.subject
+            add(name, str(s), quad.predicate.value, str(quad.object),
+                isinstance(s, ox.NamedNode))
+    else:
+        for s, p, o, g in engine.dataset.quads((None, None, None, None)):
+            ident = getattr(g, "identifier", g)
+            name = (str(ident) if isinstance(ident, URIRef) and ident != DATASET_DEFAULT_GRAPH_ID
+                    else None)
+            add(name, s.n3(), str(p), o.n3(), isinstance(s, URIRef))
+
+    def counts(bucket: dict[str, set]) -> dict[str, int]:
+        return {
+            "triples": len(bucket["triples"]),
+            "entities": len(bucket["entities"]),
+            "classes": len(bucket["classes"]),
+            "properties": len(bucket["properties"]),
+            "distinct_subjects": len(bucket["subjects"]),
+            "distinct_objects": len(bucket["objects"]),
+        }
+
+    everything: dict[str, set] = {k: set() for k in
+                                  ("triples", "subjects", "properties", "objects", "classes",
+                                   "entities")}
+    for bucket in per_graph.values():
+        for k, v in bucket.items():
+            everything[k] |= v
+    return {
+        "default": counts(everything),
+        "graphs": {g: counts(b) for g, b in sorted(per_graph.items(), key=lambda i: i[0] or "")
+                   if g is not None},
+        "unnamed_triples": len(per_graph.get(None, {}).get("triples", ())),
+        "engine": engine.name,
+    }
+
+
+def _error_reply(exc: BaseException) -> tuple:
+    if isinstance(exc, UnsupportedFormat):
+        return ("error", "UnsupportedFormat", str(exc), (exc.requested, exc.available))
+    if isinstance(exc, ParameterError):
+        return ("error", "ParameterError", str(exc), (exc.name, str(exc)))
+    if isinstance(exc, DataParseError):
+        return ("error", "DataParseError", str(exc), (exc.path, exc.line, exc.reason))
+    if isinstance(exc, SmpkgError):
+        return ("error", type(exc).__name__, str(exc), None)
+    if isinstance(exc, MemoryError):
+        return ("error", "QueryFailed", "the query ran out of memory", None)
+    text = str(exc).strip().splitlines()
+    return ("error", "QueryFailed", text[0] if text else type(exc).__name__, None)
+
+
+_ERROR_CLASSES = {c.__name__: c for c in (
+    QuerySyntaxError, QueryRefused, QueryFailed, QueryTimeout, SmpkgError,
+)}
+
+
+def _rebuild_error(name: str, message: str, extra) -> SmpkgError:
+    if name == "UnsupportedFormat":
+        return UnsupportedFormat(*extra)
+    if name == "ParameterError":
+        err = ParameterError(extra[0], "")
+        err.args = (extra[1],)
+        return err
+    if name == "DataParseError":
+        return DataParseError(*extra)
+    return _ERROR_CLASSES.get(name, QueryFailed)(message)
+
+
+def _answer_query(engine, request: tuple) -> tuple:
+    (_, text, default_graphs, named_graphs, bindings, accept, format_param, base_iri,
+     max_rows, fmt_key, link) = request
+    started = time.perf_counter()
+    from .formats import serialize_answer
+
+    answer = engine.execute(text, DatasetSpec(tuple(default_graphs), tuple(named_graphs)),
+                            bindings or None, max_rows, base_iri)
+    fmt = (HTML if fmt_key == "html" else BY_KEY.get(fmt_key)) if fmt_key else None
+    if fmt is None or fmt not in offered_formats(answer.form):
+        fmt = choose_format(answer.form, accept, format_param)
+    if answer.truncated and link:
+        answer.links = [link]
+    body = html_results(answer, text, link) if fmt is HTML else serialize_answer(answer, fmt)
+    return ("ok", body, fmt.key, answer.form, answer.truncated, time.perf_counter() - started)
+
+
+def html_results(answer, text: str, link: str | None = None) -> bytes:
+    """A self-contained HTML page of the results (no scripts, no external resources)."""
+    from html import escape
+
+    from rdflib import BNode, Literal, URIRef
+
+    def cell(term) -> str:
+        if term is None:
+            return ""
+        if isinstance(term, URIRef):
+            iri = escape(str(term))
+            safe = str(term).startswith(("http://", "https://"))
+            return f'<a href="{iri}">{iri}</a>' if safe else iri
+        if isinstance(term, BNode):
+            return f"_:{escape(str(term))}"
+        if isinstance(term, Literal):
+            note = f"@{term.language}" if term.language else (
+                f"^^{term.datatype}" if term.datatype else "")
+            extra = f' <small>{escape(note)}</small>' if note else ""
+            return f"{escape(str(term))}{extra}"
+        return escape(str(term))
+
+    if answer.form == "ASK":
+        summary = "true" if answer.boolean else "false"
+        table = f"<p class=\"boolean\">{summary}</p>"
+    else:
+        if answer.is_graph:
+            header, rows = ["subject", "predicate", "object"], answer.triples
+        else:
+            header, rows = answer.variables, answer.rows
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{cell(t)}</td>" for t in row) + "</tr>\n"
+                       for row in rows)
+        noun = "triple" if answer.is_graph else "row"
+        summary = f"{len(rows)} {noun}{'' if len(rows) == 1 else 's'}"
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+    truncated = ""
+    if answer.truncated:
+        href = escape(link or "#truncated")
+        truncated = (f'<p class="warning">Cut at the row cap: <a href="{href}">more '
+                     "results exist</a>; add LIMIT / OFFSET to page through them.</p>")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(answer.form)} results · smpkg</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
+th,td{{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left;vertical-align:top}}
+pre{{background:#f5f5f7;padding:.75rem;overflow-x:auto}}.warning{{color:#a00}}</style></head>
+<body><p><a href="/sparql">SPARQL endpoint</a></p>
+<h1>{escape(answer.form)} results: {escape(summary)}</h1>{truncated}
+{table}
+<h2>Query</h2><pre>{escape(text)}</pre></body></html>
+"""
+    return page.encode("utf-8")
+
+
+def worker_main(conn, source: Source, isolate: bool = True) -> None:
+    """The body of a worker process: open the engine, then answer requests until EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        engine = _open_engine(source)
+        isolation = isolate_network() if isolate else "disabled"
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            conn.send(_error_reply(exc))
+        finally:
+            conn.close()
+        return
+    conn.send(("ready", os.getpid(), isolation))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        op = request[0]
+        try:
+            if op == "query":
+                reply = _answer_query(engine, request)
+            elif op == "info":
+                reply = ("ok", dataset_statistics(engine))
+            elif op == "stop":
+                return
+            else:
+                reply = ("error", "QueryFailed", f"unknown request {op!r}", None)
+        except BaseException as exc:  # noqa: BLE001 - every failure is an answer
+            reply = _error_reply(exc)
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+class _Worker:
+    def __init__(self, process, conn, isolation: str):
+        self.process = process
+        self.conn = conn
+        self.isolation = isolation
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        self.process.join(timeout=5)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+
+class ResultCache:
+    """An LRU of serialised results, bounded by entry count and total bytes."""
+
+    def __init__(self, max_entries: int = 1024, max_bytes: int = 64 << 20,
+                 max_item_bytes: int = 8 << 20):
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_item_bytes = max_item_bytes
+        self._items: OrderedDict[tuple, QueryResult] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> QueryResult | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return hit
+
+    def put(self, key: tuple, result: QueryResult) -> None:
+        size = len(result.body)
+        if self.max_entries <= 0 or size > self.max_item_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._items[key] = result
+            self._bytes += size
+            while self._items and (len(self._items) > self.max_entries
+                                   or self._bytes > self.max_bytes):
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+
+QueryObserver = Callable[[str, str, float, str | None], None]
+
+
+class QueryExecutor:
+    """A pool of worker processes answering queries with a deadline. Thread-safe; use the
+    async `execute` from request handlers and `execute_blocking` elsewhere."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        workers: int = 2,
+        timeout: float = 10.0,
+        max_rows: int | None = 10_000,
+        version: str = "",
+        base_iri: str | None = None,
+        cache_entries: int = 1024,
+        cache_bytes: int = 64 << 20,
+        isolate: bool = True,
+        start_method: str = "spawn",
+        startup_timeout: float = 300.0,
+        observer: QueryObserver | None = None,
+    ):
+        if workers < 1:
+            raise SmpkgError("the query executor needs at least one worker")
+        self.source = source
+        self.workers = workers
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.version = version
+        self.base_iri = base_iri
+        self.isolate = isolate
+        self.startup_timeout = startup_timeout
+        self.observer = observer
+        self.cache = ResultCache(cache_entries, cache_bytes)
+        self._ctx = multiprocessing.get_context(start_method)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._started = False
+        self._closed = False
+        self._info: dict | None = None
+        self.isolation = "not started"
+        self.restarts = 0
+        self.timeouts = 0
+        self.busy = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> "QueryExecutor":
+        """Start every worker and wait until each has loaded its data (or raise why not)."""
+        with self._lock:
+            if self._started:
+                return self
+            self._closed = False
+            self._threads = concurrent.futures.ThreadPoolExecutor(
+                max_workers=max(16, self.workers * 8), thread_name_prefix="smpkg-query")
+            pending = [self._launch() for _ in range(self.workers)]
+            try:
+                for process, conn in pending:
+                    worker = self._await_ready(process, conn)
+                    self._all.add(worker)
+                    self._idle.put(worker)
+            except BaseException:
+                for process, _ in pending:
+                    if process.is_alive():
+                        process.kill()
+                for worker in list(self._all):
+                    worker.kill()
+                self._all.clear()
+                raise
+            self._started = True
+            self.isolation = next(iter(self._all)).isolation
+        return self
+
+    def _launch(self):
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=worker_main, args=(child_conn, self.source, self.isolate),
+            name="smpkg-query-worker", daemon=True,
+        )
+        process.start()
+        child_conn.close()
+        return process, parent_conn
+
+    def _await_ready(self, process, conn) -> _Worker:
+        if not conn.poll(self.startup_timeout):
+            process.kill()
+            raise SmpkgError(f"a query worker did not start within {self.startup_timeout:.0f} s")
+        try:
+            reply = conn.recv()
+        except (EOFError, OSError):
+            process.join(timeout=5)
+            raise SmpkgError(
+                f"a query worker died while loading the data (exit code {process.exitcode})"
+            ) from None
+        if reply[0] == "ready":
+            return _Worker(process, conn, reply[2])
+        process.join(timeout=5)
+        raise _rebuild_error(*reply[1:])
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._started = False
+            workers = list(self._all)
+            self._all.clear()
+        while True:
+            try:
+                self._idle.get_nowait()
+            except queue.Empty:
+                break
+        for worker in workers:
+            try:
+                worker.conn.send(("stop",))
+            except (OSError, ValueError):
+                pass
+        for worker in workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.kill()
+            else:
+                worker.conn.close()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None
+
+    def __enter__(self) -> "QueryExecutor":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def ready_workers(self) -> int:
+        return sum(1 for w in list(self._all) if w.process.is_alive())
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker and start its replacement in the background."""
+        with self._lock:
+            self._all.discard(worker)
+        worker.kill()
+        self.restarts += 1
+        if self._closed:
+            return
+        threading.Thread(target=self._respawn, name="smpkg-worker-respawn", daemon=True).start()
+
+    def _respawn(self) -> None:
+        for attempt in range(3):
+            if self._closed:
+                return
+            try:
+                process, conn = self._launch()
+                worker = self._await_ready(process, conn)
+            except Exception as exc:  # noqa: BLE001 - logged, retried
+                log.error("could not start a query worker (attempt %d): %s", attempt + 1, exc)
+                time.sleep(1 + attempt)
+                continue
+            with self._lock:
+                if self._closed:
+                    worker.kill()
+                    return
+                self._all.add(worker)
+            self._idle.put(worker)
+            return
+
+    # ------------------------------------------------------------------ queries
+
+    def _prepare(self, text, dataset, bindings, accept, format_param, base_iri, timeout):
+        shape = scan(text)
+        if shape.looks_like_update:
+            raise QueryRefused(READ_ONLY)
+        if shape.uses_service:
+            raise QueryRefused(NO_SERVICE)
+        form = next((w for w in shape.keywords if w in FORMS), None)
+        cacheable = not (NONDETERMINISTIC & set(shape.keywords))
+        fmt = None
+        if form:
+            try:
+                fmt = choose_format(form, accept, format_param)
+            except UnsupportedFormat:
+                # Let the worker report a syntax error first, if there is one: it runs the
+                # query with a row cap of 0 and then refuses the format.
+                cacheable = False
+        base = base_iri or self.base_iri
+        bindings_key = tuple(sorted((str(k), v.n3()) for k, v in (bindings or {}).items()))
+        fmt_key = fmt.key if fmt else ("?", accept, str(format_param))
+        key = (self.version, text, dataset, bindings_key, fmt_key, base, self.max_rows)
+        link = (base or "/sparql") + TRUNCATED_FRAGMENT
+        max_rows = 0 if (form and fmt is None) else self.max_rows
+        request = ("query", text, dataset.default_graphs, dataset.named_graphs,
+                   dict(bindings or {}), accept, format_param, base, max_rows,
+                   fmt.key if fmt else None, link)
+        limit = self.timeout if timeout is None else max(0.001, min(timeout, self.timeout))
+        return form, key, cacheable, request, limit
+
+    async def execute(
+        self,
+        text: str,
+        *,
+        dataset: DatasetSpec = NO_DATASET,
+        bindings: Mapping | None = None,
+        accept: str | None = None,
+        format_param: str | Sequence[str] | None = None,
+        base_iri: str | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run a query in a worker within the deadline; the serialised, negotiated result."""
+        arrived = time.monotonic()
+        try:
+            form, key, cacheable, request, limit = self._prepare(
+                text, dataset, bindings, accept, format_param, base_iri, timeout)
+        except SmpkgError as exc:
+            self._observe(form_of_safe(text), exc, 0.0)
+            raise
+        if cacheable:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self._observe(hit.form, None, 0.0, cached=True)
+                return replace(hit, cached=True)
+        if self._threads is None:
+            raise QueryFailed("the query executor is not running")
+        future = self._threads.submit(self._round_trip, request, arrived + limit, arrived, form)
+        result = await asyncio.wrap_future(future)
+        if cacheable:
+            self.cache.put(key, result)
+        return replace(result, cacheable=cacheable)
+
+    def execute_blocking(self, text: str, **kwargs) -> QueryResult:
+        """The same as `execute`, for code that is not async (tests, scripts)."""
+        arrived = time.monotonic()
+        form, key, cacheable, request, limit = self._prepare(
+            text, kwargs.get("dataset", NO_DATASET), kwargs.get("bindings"),
+            kwargs.get("accept"), kwargs.get("format_param"), kwargs.get("base_iri"),
+            kwargs.get("timeout"))
+        if cacheable:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return replace(hit, cached=True)
+        result = self._round_trip(request, arrived + limit, arrived, form)
+        if cacheable:
+            self.cache.put(key, result)
+        return replace(result, cacheable=cacheable)
+
+    def _acquire(self, deadline: float) -> _Worker:
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                worker = self._idle.get(timeout=max(remaining, 0.001))
+            except queue.Empty:
+                raise WorkersBusy(
+                    f"the server is busy: no query worker became free within "
+                    f"{self.timeout:g} s; try again shortly"
+                ) from None
+            if worker.process.is_alive():
+                return worker
+            self._replace(worker)
+
+    def _round_trip(self, request: tuple, deadline: float, arrived: float,
+                    form: str | None) -> QueryResult:
+        if self._closed:
+            raise QueryFailed("the query executor is shut down")
+        try:
+            worker = self._acquire(deadline)
+        except WorkersBusy as exc:
+            self.busy += 1
+            self._observe(form, exc, time.monotonic() - arrived)
+            raise
+        dispatched = time.monotonic()
+        try:
+            worker.conn.send(request)
+            ready = worker.conn.poll(max(deadline - time.monotonic(), 0))
+            reply = worker.conn.recv() if ready else None
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            self._replace(worker)
+            error = QueryFailed("the query worker stopped unexpectedly (out of memory?); "
+                                "it has been replaced")
+            self._observe(form, error, time.monotonic() - arrived)
+            raise error from exc
+        if reply is None:
+            self._replace(worker)
+            self.timeouts += 1
+            ran = time.monotonic() - dispatched
+            waited = dispatched - arrived
+            error = QueryTimeout(
+                f"the query ran past the {self.timeout:g} s deadline and was stopped "
+                f"(ran {ran:.1f} s" + (f" after waiting {waited:.1f} s for a free worker"
+                                       if waited >= 0.1 else "")
+                + "); simplify it, add a LIMIT, or run it on your own copy of the data"
+            )
+            self._observe(form, error, time.monotonic() - arrived)
+            raise error
+        self._idle.put(worker)
+        if reply[0] == "error":
+            error = _rebuild_error(*reply[1:])
+            self._observe(form, error, time.monotonic() - arrived)
+            raise error
+        _, body, fmt_key, answer_form, truncated, seconds = reply
+        self._observe(answer_form, None, seconds)
+        fmt = HTML if fmt_key == "html" else BY_KEY[fmt_key]
+        return QueryResult(body, fmt, answer_form, truncated, seconds=seconds)
+
+    def _observe(self, form: str | None, error: BaseException | None, seconds: float,
+                 cached: bool = False) -> None:
+        if self.observer is None:
+            return
+        if error is None:
+            outcome = "cached" if cached else "ok"
+        elif isinstance(error, WorkersBusy):
+            outcome = "busy"
+        elif isinstance(error, QueryTimeout):
+            outcome = "timeout"
+        else:
+            outcome = "error"
+        try:
+            self.observer(form or "unknown", outcome, seconds,
+                          type(error).__name__ if error is not None else None)
+        except Exception:  # noqa: BLE001 - metrics never break a query
+            log.exception("query observer failed")
+
+    # ------------------------------------------------------------------ dataset facts
+
+    def info(self, refresh: bool = False) -> dict:
+        """Counts for the service description (computed once by a worker)."""
+        if self._info is not None and not refresh:
+            return self._info
+        worker = self._acquire(time.monotonic() + max(self.startup_timeout, 60))
+        try:
+            worker.conn.send(("info",))
+            reply = worker.conn.recv()
+        except (EOFError, OSError) as exc:
+            self._replace(worker)
+            raise QueryFailed("a query worker stopped while counting the dataset") from exc
+        self._idle.put(worker)
+        if reply[0] == "error":
+            raise _rebuild_error(*reply[1:])
+        self._info = reply[1]
+        return self._info
+
+
+def form_of_safe(text: str) -> str | None:
+    try:
+        return form_of(text)
+    except Exception:  # noqa: BLE001
+        return None
