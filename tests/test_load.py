@@ -67,7 +67,7 @@ def test_dataset_keeps_graph_names_of_trig(tmp_path):
     named = {str(g.identifier) for g in ds.graphs() if len(g)}
     assert "http://example.org/g" in named
     assert (URIRef("http://example.org/x"), URIRef("http://example.org/p"),
-            URIRef("http://example.org/y")) in ds.default_context
+            URIRef("http://example.org/y")) in ds.default_graph
 
 
 def test_broken_nquads_names_file(tmp_path):
