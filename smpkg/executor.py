@@ -42,6 +42,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from rdflib.term import Identifier
+
 from .errors import (
     DataParseError,
     ParameterError,
@@ -340,11 +342,30 @@ pre{{background:#f5f5f7;padding:.75rem;overflow-x:auto}}.warning{{color:#a00}}</
     return page.encode("utf-8")
 
 
+def _warm_up(engine) -> None:
+    """Load the parser and the serialiser plugins now: before network isolation (a user
+    namespace may restrict files too) and so that the first request does not pay for it."""
+    from rdflib import Literal, URIRef
+
+    from .formats import GRAPH_FORMATS, RESULT_FORMATS, serialize_answer
+    from .store import Answer
+
+    triple = (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal("o"))
+    for fmt in GRAPH_FORMATS:
+        serialize_answer(Answer("CONSTRUCT", triples=[triple]), fmt)
+    for fmt in RESULT_FORMATS:
+        serialize_answer(Answer("SELECT", ["x"], [(triple[0],)]), fmt)
+    html_results(Answer("ASK", boolean=True), "ASK {}")
+    engine.execute("SELECT * WHERE { ?s ?p ?o FILTER(regex(str(?o), 'x')) } LIMIT 1")
+    engine.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1")
+
+
 def worker_main(conn, source: Source, isolate: bool = True) -> None:
     """The body of a worker process: open the engine, then answer requests until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         engine = _open_engine(source)
+        _warm_up(engine)
         isolation = isolate_network() if isolate else "disabled"
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
@@ -493,6 +514,7 @@ class QueryExecutor:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._fast: concurrent.futures.ThreadPoolExecutor | None = None
         self._started = False
         self._closed = False
         self._info: dict | None = None
@@ -509,8 +531,12 @@ class QueryExecutor:
             if self._started:
                 return self
             self._closed = False
+            # Threads that wait for a worker (one per query in flight), and threads that
+            # only scan texts and look in the cache.
             self._threads = concurrent.futures.ThreadPoolExecutor(
                 max_workers=max(16, self.workers * 8), thread_name_prefix="smpkg-query")
+            self._fast = concurrent.futures.ThreadPoolExecutor(
+                max_workers=4, thread_name_prefix="smpkg-lookup")
             pending = [self._launch() for _ in range(self.workers)]
             try:
                 for process, conn in pending:
@@ -524,6 +550,9 @@ class QueryExecutor:
                 for worker in list(self._all):
                     worker.kill()
                 self._all.clear()
+                for pool in (self._threads, self._fast):
+                    pool.shutdown(wait=False)
+                self._threads = self._fast = None
                 raise
             self._started = True
             self.isolation = next(iter(self._all)).isolation
@@ -577,9 +606,10 @@ class QueryExecutor:
                 worker.kill()
             else:
                 worker.conn.close()
-        if self._threads is not None:
-            self._threads.shutdown(wait=False, cancel_futures=True)
-            self._threads = None
+        for pool in (self._threads, self._fast):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._threads = self._fast = None
 
     def __enter__(self) -> "QueryExecutor":
         return self.start()
@@ -643,6 +673,9 @@ class QueryExecutor:
                 # query with a row cap of 0 and then refuses the format.
                 cacheable = False
         base = base_iri or self.base_iri
+        for name, value in (bindings or {}).items():
+            if not isinstance(value, Identifier):
+                raise ParameterError(str(name), f"{value!r} is not an RDF term")
         bindings_key = tuple(sorted((str(k), v.n3()) for k, v in (bindings or {}).items()))
         fmt_key = fmt.key if fmt else ("?", accept, str(format_param))
         key = (self.version, text, dataset, bindings_key, fmt_key, base, self.max_rows)
@@ -665,44 +698,61 @@ class QueryExecutor:
         base_iri: str | None = None,
         timeout: float | None = None,
     ) -> QueryResult:
-        """Run a query in a worker within the deadline; the serialised, negotiated result."""
+        """Run a query in a worker within the deadline; the serialised, negotiated result.
+
+        Nothing here blocks the event loop: scanning the text (up to `max_request_bytes`)
+        and the cache lookup run on a small thread pool, the wait for a worker on another,
+        so that cache hits never queue behind queries waiting for a worker."""
         arrived = time.monotonic()
-        try:
-            form, key, cacheable, request, limit = self._prepare(
-                text, dataset, bindings, accept, format_param, base_iri, timeout)
-        except SmpkgError as exc:
-            self._observe(form_of_safe(text), exc, 0.0)
-            raise
-        if cacheable:
-            hit = self.cache.get(key)
-            if hit is not None:
-                self._observe(hit.form, None, 0.0, cached=True)
-                return replace(hit, cached=True)
-        if self._threads is None:
+        if self._fast is None or self._threads is None:
             raise QueryFailed("the query executor is not running")
-        future = self._threads.submit(self._round_trip, request, arrived + limit, arrived, form)
+        future = self._fast.submit(self._lookup, text, dataset, bindings, accept,
+                                   format_param, base_iri, timeout)
+        hit, prepared = await asyncio.wrap_future(future)
+        if hit is not None:
+            return hit
+        form, key, cacheable, request, limit = prepared
+        future = self._threads.submit(self._round_trip, request, arrived + limit, arrived, form,
+                                      limit)
         result = await asyncio.wrap_future(future)
         if cacheable:
             self.cache.put(key, result)
         return replace(result, cacheable=cacheable)
 
-    def execute_blocking(self, text: str, **kwargs) -> QueryResult:
+    def execute_blocking(self, text: str, *, dataset: DatasetSpec = NO_DATASET,
+                         bindings: Mapping | None = None, accept: str | None = None,
+                         format_param: str | Sequence[str] | None = None,
+                         base_iri: str | None = None,
+                         timeout: float | None = None) -> QueryResult:
         """The same as `execute`, for code that is not async (tests, scripts)."""
         arrived = time.monotonic()
-        form, key, cacheable, request, limit = self._prepare(
-            text, kwargs.get("dataset", NO_DATASET), kwargs.get("bindings"),
-            kwargs.get("accept"), kwargs.get("format_param"), kwargs.get("base_iri"),
-            kwargs.get("timeout"))
-        if cacheable:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return replace(hit, cached=True)
-        result = self._round_trip(request, arrived + limit, arrived, form)
+        hit, prepared = self._lookup(text, dataset, bindings, accept, format_param, base_iri,
+                                     timeout)
+        if hit is not None:
+            return hit
+        form, key, cacheable, request, limit = prepared
+        result = self._round_trip(request, arrived + limit, arrived, form, limit)
         if cacheable:
             self.cache.put(key, result)
         return replace(result, cacheable=cacheable)
 
-    def _acquire(self, deadline: float) -> _Worker:
+    def _lookup(self, text, dataset, bindings, accept, format_param, base_iri, timeout):
+        """(cached result, None) or (None, prepared request)."""
+        try:
+            prepared = self._prepare(text, dataset, bindings, accept, format_param, base_iri,
+                                     timeout)
+        except SmpkgError as exc:
+            self._observe(form_of_safe(text), exc, 0.0)
+            raise
+        form, key, cacheable, request, limit = prepared
+        if cacheable:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self._observe(hit.form, None, 0.0, cached=True)
+                return replace(hit, cached=True), None
+        return None, prepared
+
+    def _acquire(self, deadline: float, limit: float | None = None) -> _Worker:
         while True:
             remaining = deadline - time.monotonic()
             try:
@@ -710,25 +760,32 @@ class QueryExecutor:
             except queue.Empty:
                 raise WorkersBusy(
                     f"the server is busy: no query worker became free within "
-                    f"{self.timeout:g} s; try again shortly"
+                    f"{limit or self.timeout:g} s; try again shortly"
                 ) from None
             if worker.process.is_alive():
                 return worker
             self._replace(worker)
 
     def _round_trip(self, request: tuple, deadline: float, arrived: float,
-                    form: str | None) -> QueryResult:
+                    form: str | None, limit: float) -> QueryResult:
         if self._closed:
             raise QueryFailed("the query executor is shut down")
         try:
-            worker = self._acquire(deadline)
+            worker = self._acquire(deadline, limit)
         except WorkersBusy as exc:
             self.busy += 1
             self._observe(form, exc, time.monotonic() - arrived)
             raise
         dispatched = time.monotonic()
         try:
-            worker.conn.send(request)
+            payload = _pickle(request)
+        except Exception as exc:  # noqa: BLE001 - e.g. a binding that is not an RDF term
+            self._idle.put(worker)
+            error = QueryFailed(f"cannot pass the query to a worker: {exc}")
+            self._observe(form, error, 0.0)
+            raise error from exc
+        try:
+            worker.conn.send_bytes(payload)
             ready = worker.conn.poll(max(deadline - time.monotonic(), 0))
             reply = worker.conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError) as exc:
@@ -743,7 +800,7 @@ class QueryExecutor:
             ran = time.monotonic() - dispatched
             waited = dispatched - arrived
             error = QueryTimeout(
-                f"the query ran past the {self.timeout:g} s deadline and was stopped "
+                f"the query ran past the {limit:g} s deadline and was stopped "
                 f"(ran {ran:.1f} s" + (f" after waiting {waited:.1f} s for a free worker"
                                        if waited >= 0.1 else "")
                 + "); simplify it, add a LIMIT, or run it on your own copy of the data"
@@ -796,6 +853,12 @@ class QueryExecutor:
             raise _rebuild_error(*reply[1:])
         self._info = reply[1]
         return self._info
+
+
+def _pickle(request: tuple) -> bytes:
+    from multiprocessing.reduction import ForkingPickler
+
+    return bytes(ForkingPickler.dumps(request))
 
 
 def form_of_safe(text: str) -> str | None:

@@ -1,0 +1,333 @@
+"""Named queries over HTTP: `GET /queries` lists them, `GET /queries/{name}` runs one.
+
+The queries are the `.rq` files of `settings.queries_dir`, loaded once by `install(app)`.
+Besides the generic `GET /queries/{name}`, `install()` registers one operation per query at
+`/queries/<name>`, generated from the query's `#+` header, so that `/openapi.json` documents each
+named query with its own parameters (typed, described, with an example).
+
+Query-string values are checked by `NamedQuery.bindings()` and passed to the executor as RDF
+terms; they are never pasted into the SPARQL text. A bad or missing value is a `ParameterError`
+(400, naming the parameter); an unknown query is `NotFound` (404). The result format is the
+executor's content negotiation (Accept header, or `format=json|xml|csv|tsv`).
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
+
+from smpkg.errors import ConfigurationError, NotFound, ParameterError
+from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS, parse_accept
+from smpkg.queries import NamedQuery, load_named_queries
+
+router = APIRouter()
+
+# Query-string names the service reads itself; a named query may not declare them.
+RESERVED = frozenset({"format"})
+
+# How each parameter type appears in the OpenAPI document (the values travel as strings and are
+# checked by smpkg.queries, so the schema is documentation, not a second validator).
+OPENAPI_SCHEMA = {
+    "iri": {"type": "string", "format": "iri"},
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "year": {"type": "string", "pattern": r"^-?\d{4}$"},
+}
+
+BAD_PARAMETER = ("A parameter is missing, unknown or not of its declared type; the JSON body "
+                 "names it.")
+# Declaring a 4XX range also keeps FastAPI from documenting a 422 this service never sends.
+OTHER_ERRORS = "406 when no result format matches the Accept header or format=."
+
+FORMAT_DESCRIPTION = (
+    "Result format, overriding the Accept header: json, xml, csv or tsv "
+    "(turtle, ntriples, jsonld... for a CONSTRUCT query)."
+)
+
+
+def _queries(request: Request) -> dict[str, NamedQuery]:
+    return request.app.state.named_queries
+
+
+def _get(request: Request, name: str) -> NamedQuery:
+    query = _queries(request).get(name)
+    if query is None:
+        raise NotFound(f"no named query {name!r}; GET /queries lists them")
+    return query
+
+
+def _url(query: NamedQuery, values: dict[str, str] | None = None) -> str:
+    path = f"/queries/{quote(query.name)}"
+    return f"{path}?{urlencode(values)}" if values else path
+
+
+def describe(query: NamedQuery) -> dict[str, Any]:
+    """The listing entry of a query: its header, plus where to run it."""
+    meta = query.metadata()
+    examples = {p.name: p.example for p in query.params if p.example is not None}
+    meta["url"] = _url(query)
+    meta["example_url"] = _url(query, examples)
+    meta["sparql_url"] = f"{_url(query)}/sparql"
+    return meta
+
+
+async def run(request: Request, query: NamedQuery) -> Response:
+    """Check the query-string values, bind them and hand the query to the app's executor."""
+    values = {k: v for k, v in request.query_params.items() if k not in RESERVED}
+    bindings = query.bindings(values)
+    result = await request.app.state.executor.execute(
+        query.text,
+        bindings=bindings,
+        accept=request.headers.get("accept"),
+        format_param=request.query_params.get("format"),
+    )
+    headers = {"Vary": "Accept"}
+    if getattr(result, "truncated", False):
+        headers["SMPKG-Truncated"] = "true"
+    return Response(content=result.body, media_type=result.format.content_type,
+                    headers=headers)
+
+
+def _wants_html(accept: str | None) -> bool:
+    for media, q, _ in parse_accept(accept):
+        if q <= 0:
+            continue
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media in ("application/json", "*/*", "application/*"):
+            return False
+    return False
+
+
+# --------------------------------------------------------------------------- generic routes
+
+
+@router.get(
+    "/queries",
+    summary="List the named queries",
+    description="Every named query with its summary, description, tags and parameters (JSON); "
+    "an HTML page with a form per query when the client prefers text/html.",
+    tags=["named queries"],
+    operation_id="list_named_queries",
+    responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+)
+async def list_queries(request: Request) -> Response:
+    queries = [describe(q) for q in _queries(request).values()]
+    if _wants_html(request.headers.get("accept")):
+        return HTMLResponse(_html_list(list(_queries(request).values())),
+                            headers={"Vary": "Accept"})
+    return JSONResponse({"queries": queries}, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/queries/{name}/sparql",
+    summary="The SPARQL text of a named query",
+    description="The `.rq` file as it is, `#+` header included (it is a SPARQL comment).",
+    tags=["named queries"],
+    operation_id="named_query_text",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/sparql-query": {}}}, 404: {}},
+)
+async def query_text(request: Request, name: str) -> Response:
+    query = _get(request, name)
+    return Response(content=query.text.encode("utf-8"),
+                    media_type="application/sparql-query; charset=utf-8")
+
+
+@router.get(
+    "/queries/{name}",
+    summary="Run a named query",
+    description="Runs the named query with its parameters taken from the query string "
+    "(see each query's own operation for its parameters). The format follows the Accept "
+    "header or `format=`.",
+    tags=["named queries"],
+    operation_id="run_named_query",
+    response_class=Response,
+    responses={
+        200: {"description": "The query's results.",
+              "content": {f.media_type: {} for f in RESULT_FORMATS}},
+        400: {"description": BAD_PARAMETER},
+        404: {"description": "No such named query."},
+        "4XX": {"description": OTHER_ERRORS},
+    },
+)
+async def run_query(request: Request, name: str) -> Response:
+    return await run(request, _get(request, name))
+
+
+# --------------------------------------------------------------------------- one operation each
+
+
+class NamedQueryRoute(APIRoute):
+    """A route whose request-validation failures (a required parameter left out) are
+    ParameterErrors, so that the app answers 400 naming the parameter, as the generic route
+    does, rather than FastAPI's 422."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                errors = exc.errors()
+                first = errors[0] if errors else {}
+                loc = first.get("loc") or ("", "?")
+                name = str(loc[-1])
+                reason = "is required" if first.get("type") == "missing" else \
+                    str(first.get("msg", "is not valid"))
+                raise ParameterError(name, reason) from None
+
+        return checked
+
+
+def _json_value(kind: str, raw: str) -> Any:
+    """An example or default as the JSON value its OpenAPI type calls for."""
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "decimal":
+            return float(raw)
+        if kind == "boolean":
+            return raw.strip().lower() in ("true", "1")
+    except ValueError:
+        pass
+    return raw
+
+
+def _endpoint_for(query: NamedQuery):
+    """An endpoint whose signature declares the query's parameters, for FastAPI's OpenAPI."""
+
+    async def endpoint(request: Request, **_: Any) -> Response:
+        return await run(request, query)
+
+    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                    annotation=Request)]
+    for index, param in enumerate(query.params):
+        extra = dict(OPENAPI_SCHEMA.get(param.type, {"type": "string"}))
+        extra["x-smpkg-type"] = param.type
+        description = param.description or ""
+        if param.type == "iri":
+            description += " An absolute IRI or a CURIE with a project prefix (country:MAR)."
+        if param.required:
+            default: Any = ...
+        else:
+            default = None if param.default is None else _json_value(param.type, param.default)
+        info = Query(
+            default,
+            alias=param.name,
+            title=param.name,
+            description=description.strip(),
+            examples=[_json_value(param.type, param.example)]
+            if param.example is not None else None,
+            json_schema_extra=extra,
+        )
+        parameters.append(inspect.Parameter(f"p{index}", inspect.Parameter.KEYWORD_ONLY,
+                                            default=info, annotation=str))
+    parameters.append(inspect.Parameter(
+        "format_", inspect.Parameter.KEYWORD_ONLY, annotation=str,
+        default=Query(None, alias="format", description=FORMAT_DESCRIPTION,
+                      examples=["csv"]),
+    ))
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = f"query_{query.name.replace('-', '_')}"
+    endpoint.__doc__ = query.description
+    return endpoint
+
+
+def _operation_router(queries: dict[str, NamedQuery]) -> APIRouter:
+    per_query = APIRouter(route_class=NamedQueryRoute)
+    graph_media = {f.media_type: {} for f in GRAPH_FORMATS}
+    result_media = {f.media_type: {} for f in RESULT_FORMATS}
+    for query in queries.values():
+        clashes = RESERVED & {p.name for p in query.params}
+        if clashes:
+            raise ConfigurationError(f"{query.path}: parameter {sorted(clashes)[0]!r} is "
+                                     "reserved by the service; rename it")
+        is_graph = query.text and _form(query.text) in ("CONSTRUCT", "DESCRIBE")
+        per_query.add_api_route(
+            f"/queries/{query.name}",
+            _endpoint_for(query),
+            methods=["GET"],
+            summary=query.summary,
+            description=query.description,
+            tags=query.tags or ["named queries"],
+            operation_id=f"query_{query.name.replace('-', '_')}",
+            response_class=Response,
+            responses={
+                200: {"description": "The query's results.",
+                      "content": graph_media if is_graph else result_media},
+                400: {"description": BAD_PARAMETER},
+                "4XX": {"description": OTHER_ERRORS},
+            },
+        )
+    return per_query
+
+
+def _form(text: str) -> str:
+    from smpkg.lexer import scan
+
+    for word in scan(text).keywords:
+        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return word
+    return "SELECT"
+
+
+def install(app: FastAPI) -> None:
+    """Load the named queries once and register the routes: one operation per query, then the
+    generic list / run / text routes."""
+    settings = app.state.settings
+    queries = load_named_queries(settings.queries_dir)
+    app.state.named_queries = queries
+    app.include_router(_operation_router(queries))
+    app.include_router(router)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _html_list(queries: list[NamedQuery]) -> str:
+    e = html.escape
+    items = []
+    for q in queries:
+        fields = []
+        for p in q.params:
+            value = p.example if p.example is not None else (p.default or "")
+            req = " required" if p.required else ""
+            fields.append(
+                f'<label>{e(p.name)} <small>({e(p.type)}{", required" if p.required else ""})'
+                f'</small> <input name="{e(p.name)}" value="{e(str(value))}"{req}>'
+                f'</label> <small>{e(p.description)}</small><br>'
+            )
+        formats = "".join(f'<option value="{f.key}">{f.key}</option>'
+                          for f in RESULT_FORMATS)
+        tags = ", ".join(e(t) for t in q.tags)
+        items.append(
+            f'<section id="{e(q.name)}"><h2><a href="{e(_url(q))}">{e(q.name)}</a></h2>'
+            f"<p><strong>{e(q.summary)}</strong></p><p>{e(q.description)}</p>"
+            f"<p><small>tags: {tags} · <a href=\"{e(_url(q))}/sparql\">SPARQL</a></small></p>"
+            f'<form method="get" action="{e(_url(q))}">{"".join(fields)}'
+            f'<label>format <select name="format">{formats}</select></label> '
+            f'<button type="submit">Run</button></form></section>'
+        )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>Named queries · smpkg</title>"
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "section{border-top:1px solid #ccc;padding:.5rem 0}h2{font-size:1.1rem;margin:.3rem 0}"
+        "input{min-width:16rem}</style></head><body>"
+        f"<h1>Named queries</h1><p>{len(queries)} queries. Each runs on the graph with "
+        "inferences; results download as JSON, XML, CSV or TSV. The same list is JSON for "
+        "clients that ask for <code>application/json</code>.</p>"
+        + "".join(items) + "</body></html>\n"
+    )

@@ -1,0 +1,274 @@
+"""Shared fixtures: sample datasets, an in-process app (TestClient), live servers (uvicorn in
+a subprocess on 127.0.0.1), and the W3C test data from ../shared.
+
+Tests that need ../shared skip with a clear reason when it is absent, except in CI (CI=true),
+where they fail instead: there the suite must run whole.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+W3C_PROTOCOL = SHARED / "w3c" / "protocol"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+EX = "http://example.org/"
+PEOPLE = EX + "graph/people"
+PLACES = EX + "graph/places"
+ITEMS = EX + "graph/items"
+ITEM_COUNT = 40
+
+# A small dataset with known answers: a default graph and three named graphs.
+SAMPLE_TRIG = f"""@prefix ex: <{EX}> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+ex:alice a ex:Person ; ex:name "Alice" ; ex:knows ex:bob .
+
+<{PEOPLE}> {{
+  ex:bob a ex:Person ; ex:name "Bob"@en ; ex:age 42 .
+  ex:carol a ex:Person ; ex:name "Carol" ; ex:note "tab\\there, \\"quoted\\", comma" .
+}}
+
+<{PLACES}> {{
+  ex:paris a ex:City ; ex:label "Paris"@fr .
+}}
+
+<{ITEMS}> {{
+""" + "".join(
+    f"  ex:item{i} a ex:Item ; ex:index {i} ; ex:label \"item {i}\" .\n"
+    for i in range(1, ITEM_COUNT + 1)
+) + "}\n"
+
+# Strings on which regex "^(a+)+$" backtracks catastrophically in Python's re.
+RUNAWAY_TTL = f"""@prefix ex: <{EX}> .
+""" + "".join(
+    f'ex:s{i} ex:text "{"a" * (36 + i)}b" ; ex:n {i} ; ex:m {i * 2} .\n' for i in range(40)
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:rdflib.*")
+
+
+def require_shared(path: Path = W3C_PROTOCOL) -> Path:
+    """The path under ../shared, or skip (fail in CI) saying it is absent."""
+    if not path.exists():
+        message = (f"{path} is absent: the W3C test data lives in ../shared beside the "
+                   "repository (see ../shared/w3c/README.md)")
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@pytest.fixture(scope="session")
+def sample_trig(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sample") / "sample.trig"
+    path.write_text(SAMPLE_TRIG, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def runaway_ttl(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("runaway") / "runaway.ttl"
+    path.write_text(RUNAWAY_TTL, encoding="utf-8")
+    return path
+
+
+def w3c_graph_data() -> dict[str, Path]:
+    """Graph name -> file, from every ut:graphData of the protocol manifest."""
+    from rdflib import Graph, Namespace
+    from rdflib.namespace import RDFS
+
+    ut = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
+    manifest = require_shared() / "manifest.ttl"
+    g = Graph()
+    g.parse(manifest, format="turtle", publicID=manifest.as_uri())
+    out = {}
+    for node in g.objects(None, ut.graphData):
+        file_iri = g.value(node, ut.graph)
+        name = g.value(node, RDFS.label)
+        out[str(name)] = Path(str(file_iri).removeprefix("file://"))
+    return out
+
+
+@pytest.fixture(scope="session")
+def w3c_nquads(tmp_path_factory) -> Path:
+    """The manifest's data files as one N-Quads file, each under its rdfs:label graph name."""
+    from rdflib import Dataset, URIRef
+
+    ds = Dataset()
+    for name, path in sorted(w3c_graph_data().items()):
+        ds.graph(URIRef(name)).parse(path, format="nt")
+    target = tmp_path_factory.mktemp("w3c") / "w3c-protocol.nq"
+    ds.serialize(target, format="nquads", encoding="utf-8")
+    return target
+
+
+# --------------------------------------------------------------------------- in-process app
+
+
+def make_settings(**overrides):
+    from smpkg.config import Settings
+
+    values = {"query_workers": 2, "query_timeout": 10.0}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def sample_app(sample_trig):
+    """The service over the sample dataset (oxigraph, row cap 25, 16 KiB request limit)."""
+    from api import create_app
+
+    app = create_app(make_settings(dataset=(sample_trig,), max_rows=25,
+                                   max_request_bytes=16 * 1024))
+    yield app
+    app.state.executor.close()
+
+
+@pytest.fixture(scope="session")
+def client(sample_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(sample_app) as test_client:
+        yield test_client
+
+
+# --------------------------------------------------------------------------- live servers
+
+
+class LiveServer:
+    """`python -m smpkg.cli serve` in a subprocess on 127.0.0.1 and a free port."""
+
+    def __init__(self, *, engine: str = "oxigraph", dataset: list[Path] | None = None,
+                 timeout: float | None = None, workers: int = 2, env: dict | None = None):
+        self.engine = engine
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.endpoint = self.url + "/sparql"
+        args = [sys.executable, "-m", "smpkg.cli", "--engine", engine, "serve",
+                "--host", "127.0.0.1", "--port", str(self.port)]
+        if dataset:
+            args += ["--dataset", *map(str, dataset)]
+        if timeout:
+            args += ["--timeout", str(timeout)]
+        full_env = {**os.environ, "SMPKG_QUERY_WORKERS": str(workers), **(env or {})}
+        full_env.pop("SMPKG_DATASET", None)
+        self._stderr: list[str] = []
+        self.process = subprocess.Popen(args, cwd=ROOT, env=full_env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        for line in self.process.stderr:
+            self._stderr.append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._stderr[-50:])
+
+    def wait_ready(self, limit: float = 120.0) -> "LiveServer":
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"smpkg serve exited with {self.process.returncode}:\n"
+                                   f"{self.stderr}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"smpkg serve did not answer within {limit:.0f} s:\n{self.stderr}")
+
+    def health(self) -> dict:
+        return httpx.get(self.url + "/health", timeout=5).json()
+
+    def wait_workers(self, limit: float = 30.0) -> dict:
+        """Wait until every worker is back (after a timeout killed one)."""
+        deadline = time.monotonic() + limit
+        doc = self.health()
+        while time.monotonic() < deadline:
+            doc = self.health()
+            if doc["workers"]["ready"] == doc["workers"]["configured"]:
+                return doc
+            time.sleep(0.1)
+        raise AssertionError(f"workers did not come back: {doc}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """A factory of live servers for one test module: `serve(engine=..., dataset=[...])`
+    starts one (or several, with `serve.many`) and stops them all after the module."""
+    started: list[LiveServer] = []
+
+    def start(**kwargs) -> LiveServer:
+        server = LiveServer(**kwargs)
+        started.append(server)
+        return server.wait_ready()
+
+    def many(*kwargs_list: dict) -> list[LiveServer]:
+        servers = [LiveServer(**kw) for kw in kwargs_list]
+        started.extend(servers)
+        return [s.wait_ready() for s in servers]
+
+    start.many = many  # type: ignore[attr-defined]
+    yield start
+    for server in started:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- the SMP graph
+
+
+def smp_settings_or_skip():
+    """Settings for the repository's own graph, built (cached); skips locally while the
+    curated data does not build (others are still writing it), fails in CI."""
+    from smpkg.build import build
+    from smpkg.config import Settings
+    from smpkg.errors import SmpkgError
+
+    settings = Settings.from_env(query_workers=2)
+    try:
+        build(settings)
+    except SmpkgError as exc:
+        message = f"the repository's graph does not build yet: {str(exc).splitlines()[0]}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return settings

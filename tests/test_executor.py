@@ -1,0 +1,247 @@
+"""The query executor: worker processes, deadlines that kill, the result cache, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+
+import pytest
+from rdflib import Literal
+
+from conftest import EX, ITEM_COUNT, PEOPLE
+from smpkg.errors import (
+    DataParseError,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    UnsupportedFormat,
+)
+from smpkg.executor import (
+    HTML,
+    QueryExecutor,
+    ResultCache,
+    QueryResult,
+    Source,
+    WorkersBusy,
+    choose_format,
+    form_of,
+)
+from smpkg.formats import BY_KEY
+from smpkg.store import DatasetSpec
+
+CROSS_PRODUCT = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+                 "?j ?k ?l . ?m ?o ?q }")
+
+
+@pytest.fixture(scope="module")
+def executor(sample_trig):
+    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=2, timeout=5,
+                       max_rows=30, version="test") as ex:
+        yield ex
+
+
+# --------------------------------------------------------------------------- negotiation
+
+
+@pytest.mark.parametrize("form,accept,param,key", [
+    ("SELECT", None, None, "json"),
+    ("SELECT", "text/csv", None, "csv"),
+    ("SELECT", "text/csv", "tsv", "tsv"),
+    ("SELECT", None, ["bogus", "text/tab-separated-values"], "tsv"),
+    ("ASK", "application/sparql-results+xml", None, "xml"),
+    ("CONSTRUCT", None, None, "turtle"),
+    ("CONSTRUCT", None, "json", "jsonld"),
+    ("CONSTRUCT", None, "xml", "rdfxml"),
+    ("DESCRIBE", "application/n-triples", None, "ntriples"),
+    ("SELECT", "text/html", None, "html"),
+    ("CONSTRUCT", None, "html", "html"),
+])
+def test_choose_format(form, accept, param, key):
+    assert choose_format(form, accept, param).key == key
+
+
+def test_choose_format_refuses():
+    with pytest.raises(UnsupportedFormat) as info:
+        choose_format("SELECT", "text/turtle")
+    assert "application/sparql-results+json" in info.value.available
+    with pytest.raises(UnsupportedFormat):
+        choose_format("CONSTRUCT", None, "csv")
+
+
+def test_form_of():
+    assert form_of("PREFIX x: <http://x/> SELECT * {}") == "SELECT"
+    assert form_of("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * {} } }") == "CONSTRUCT"
+    assert form_of("# ASK\nDESCRIBE <x>") == "DESCRIBE"
+    assert form_of("garbage") is None
+
+
+def test_result_cache_is_a_bounded_lru():
+    cache = ResultCache(max_entries=2, max_bytes=10, max_item_bytes=6)
+    result = lambda body: QueryResult(body, BY_KEY["json"], "SELECT", False)  # noqa: E731
+    cache.put(("a",), result(b"1234"))
+    cache.put(("b",), result(b"12"))
+    assert cache.get(("a",)) is not None  # a is now the most recent
+    cache.put(("c",), result(b"1"))  # over 2 entries: b goes
+    assert cache.get(("b",)) is None and cache.get(("c",)) is not None
+    cache.put(("d",), result(b"123456"))  # over 10 bytes: the oldest go
+    assert cache.size_bytes <= 10
+    cache.put(("e",), result(b"1234567"))  # too big to keep
+    assert cache.get(("e",)) is None
+
+
+# --------------------------------------------------------------------------- running
+
+
+def test_execute_blocking(executor):
+    result = executor.execute_blocking(f"SELECT ?p WHERE {{ ?p a <{EX}Person> }} ORDER BY ?p",
+                                       accept="text/csv")
+    assert result.format.key == "csv" and result.form == "SELECT" and not result.truncated
+    assert result.body.decode().split() == ["p", f"{EX}alice", f"{EX}bob", f"{EX}carol"]
+
+
+def test_execute_async_in_parallel(executor):
+    async def many():
+        return await asyncio.gather(*(
+            executor.execute(f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}") for i in range(1, 30)))
+
+    results = asyncio.run(many())
+    assert all(b'"boolean": true' in r.body for r in results)
+
+
+def test_dataset_and_bindings(executor):
+    result = executor.execute_blocking(
+        f"SELECT ?p ?name WHERE {{ ?p <{EX}name> ?name }}",
+        dataset=DatasetSpec((PEOPLE,)), bindings={"name": Literal("Carol")}, accept="text/csv")
+    assert result.body.decode().split() == ["p,name", f"{EX}carol,Carol"]
+
+
+def test_cache_hits_and_misses(executor):
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}index> ?i }}"
+    first = executor.execute_blocking(query)
+    second = executor.execute_blocking(query)
+    assert not first.cached and second.cached and first.body == second.body
+    # The key holds the negotiated format, the dataset and the bindings.
+    assert not executor.execute_blocking(query, accept="text/csv").cached
+    assert not executor.execute_blocking(query, dataset=DatasetSpec((PEOPLE,))).cached
+    assert executor.execute_blocking(query, accept="*/*").cached  # negotiates to json again
+
+
+def test_nondeterministic_queries_are_never_cached(executor):
+    query = "SELECT (RAND() AS ?r) (NOW() AS ?t) WHERE {}"
+    first, second = executor.execute_blocking(query), executor.execute_blocking(query)
+    assert not second.cached and not first.cacheable and first.body != second.body
+
+
+def test_row_cap_and_truncation_link(executor):
+    result = executor.execute_blocking(f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}",
+                                       base_iri="http://h.example/sparql")
+    assert result.truncated
+    assert b'"link": ["http://h.example/sparql#truncated"]' in result.body
+    assert ITEM_COUNT > 30
+
+
+def test_html_results(executor):
+    result = executor.execute_blocking(f"SELECT ?p WHERE {{ ?p a <{EX}Person> }}",
+                                       accept="text/html")
+    assert result.format is HTML
+    assert b"<table>" in result.body and b"3 rows" in result.body
+
+
+def test_errors_come_back_as_smpkg_errors(executor):
+    with pytest.raises(QuerySyntaxError):
+        executor.execute_blocking("SELECT ?x WHERE { ?x }")
+    with pytest.raises(QueryRefused, match="read-only"):
+        executor.execute_blocking("INSERT DATA { <a> <b> <c> }")
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        executor.execute_blocking("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }")
+    with pytest.raises(UnsupportedFormat):
+        executor.execute_blocking("SELECT * { ?s ?p ?o }", accept="image/png")
+    # A syntax error is reported before a format the client cannot get.
+    with pytest.raises(QuerySyntaxError):
+        executor.execute_blocking("SELECT ?x WHERE { ?x }", accept="image/png")
+
+
+def test_info(executor):
+    info = executor.info()
+    assert info["default"]["triples"] == 3 + 6 + 2 + 3 * ITEM_COUNT
+    assert set(info["graphs"]) == {f"{EX}graph/people", f"{EX}graph/places",
+                                   f"{EX}graph/items"}
+    assert executor.isolation
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def test_timeout_kills_and_replaces_the_worker(executor):
+    restarts = executor.restarts
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="0.5 s deadline"):
+        executor.execute_blocking(CROSS_PRODUCT, timeout=0.5)
+    assert time.monotonic() - started < 2
+    assert executor.restarts == restarts + 1
+    # The other worker answers at once; the replacement joins in the background.
+    assert executor.execute_blocking("ASK {}").body
+    deadline = time.monotonic() + 30
+    while executor.ready_workers < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert executor.ready_workers == 2
+
+
+def test_a_dead_worker_is_replaced(executor):
+    victim = next(iter(executor._all))  # noqa: SLF001 - the test needs a real pid
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.process.join(5)
+    for i in range(6):
+        assert executor.execute_blocking(f"ASK {{ <{EX}item{i + 1}> ?p ?o }}").body
+    deadline = time.monotonic() + 30
+    while executor.ready_workers < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert executor.ready_workers == 2
+
+
+def test_workers_busy(sample_trig):
+    with QueryExecutor(Source.of_files([sample_trig], "rdflib"), workers=1,
+                       timeout=3) as ex:
+        outcome = {}
+
+        def runaway():
+            try:
+                ex.execute_blocking(CROSS_PRODUCT)
+            except QueryTimeout as exc:
+                outcome["runaway"] = exc
+
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        time.sleep(0.3)
+        with pytest.raises(WorkersBusy, match="busy"):
+            ex.execute_blocking("ASK {}", timeout=0.5)
+        thread.join()
+        assert isinstance(outcome["runaway"], QueryTimeout)
+        assert not isinstance(outcome["runaway"], WorkersBusy)
+
+
+def test_close_leaves_no_process(sample_trig):
+    ex = QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=2).start()
+    processes = [w.process for w in ex._all]  # noqa: SLF001
+    assert all(p.is_alive() for p in processes)
+    ex.close()
+    assert not any(p.is_alive() for p in processes)
+
+
+def test_a_bad_dataset_fails_at_start_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    with pytest.raises(DataParseError, match="bad.ttl"):
+        QueryExecutor(Source.of_files([bad], "oxigraph"), workers=1).start()
+
+
+def test_bindings_must_be_rdf_terms(executor):
+    from smpkg.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'x'"):
+        executor.execute_blocking("SELECT ?x WHERE {}", bindings={"x": "not a term"})
+    assert executor.execute_blocking("ASK {}").body  # no worker was lost
+    assert executor.ready_workers == 2

@@ -1,0 +1,80 @@
+"""The lexer's scan: SERVICE and updates found the way a parser reads the text, before any
+engine sees it."""
+
+from __future__ import annotations
+
+import pytest
+
+from smpkg.lexer import decode_codepoints, scan
+
+SERVICE_SPELLINGS = [
+    "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
+    "select * { service <http://x/> { ?s ?p ?o } }",
+    "SELECT * { sErViCe <http://x/> { ?s ?p ?o } }",
+    "SELECT * { \\u0053ERVICE <http://x/> { ?s ?p ?o } }",
+    "SELECT * { \\u0073\\u0065rvice <http://x/> { ?s ?p ?o } }",
+    "SELECT * { \\U00000053ERVICE <http://x/> { ?s ?p ?o } }",
+    "SELECT * { SERVICE SILENT <http://x/> { ?s ?p ?o } }",
+    "SELECT * { SERVICE ?x { ?s ?p ?o } }",
+    "SELECT * { SERVICE$x { ?s ?p ?o } }",
+    "SELECT*{SERVICE<http://x/>{?s ?p ?o}}",
+    "SELECT * { SERVICE#c\n<http://x/> { } }",
+    "SELECT * { { SELECT * { SERVICE <http://x/> {} } } }",
+    "SELECT * { FILTER EXISTS { SERVICE <http://x/> {} } }",
+    "SELECT * { FILTER(?a<1) SERVICE<http://x/>{} }",
+]
+
+
+@pytest.mark.parametrize("text", SERVICE_SPELLINGS)
+def test_service_is_found(text):
+    assert scan(text).uses_service
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * { ?s ?p "SERVICE <http://x/>" }',
+    "SELECT * { ?s ?p '''a\nSERVICE''' }",
+    "SELECT * { ?s ?p ?o } # SERVICE <http://x/> { }",
+    "SELECT * { ?s <http://example.org/SERVICE> ?o }",
+    "PREFIX ex: <http://example.org/> SELECT * { ?s ex:SERVICE ?o }",
+    "PREFIX SERVICE: <http://example.org/> SELECT * { ?s SERVICE:p ?o }",
+    "SELECT ?SERVICE { ?SERVICE ?p ?o }",
+    "SELECT * { _:SERVICE ?p ?o }",
+])
+def test_service_in_strings_iris_comments_names_is_not_a_keyword(text):
+    assert not scan(text).uses_service
+
+
+@pytest.mark.parametrize("text", [
+    "INSERT DATA { <a> <b> <c> }",
+    "PREFIX ex: <http://e/> DELETE WHERE { ?s ex:p ?o }",
+    "LOAD <http://x/data.ttl>",
+    "load silent <http://x/data.ttl>",
+    "CLEAR ALL", "DROP GRAPH <http://x/>", "CREATE GRAPH <http://x/>",
+    "ADD <http://a/> TO <http://b/>", "MOVE DEFAULT TO <http://b/>", "COPY <a> TO <b>",
+    "WITH <http://g/> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "\\u0049NSERT DATA { <a> <b> <c> }",
+])
+def test_updates_are_found(text):
+    assert scan(text).looks_like_update
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT * { ?s ?p ?o }",
+    "ASK {}",
+    "CONSTRUCT { ?s <http://e/insert> ?o } WHERE { ?s ?p ?o }",
+    "SELECT (COUNT(*) AS ?load) { ?s ?p ?o }",
+    'SELECT * { ?s ?p "INSERT DATA" }',
+])
+def test_queries_are_not_updates(text):
+    assert not scan(text).looks_like_update
+
+
+def test_dataset_clause():
+    assert scan("SELECT * FROM <http://g/> { ?s ?p ?o }").has_dataset_clause
+    assert scan("SELECT * FROM NAMED <http://g/> { ?s ?p ?o }").has_dataset_clause
+    assert not scan('SELECT * { ?s ?p "FROM" }').has_dataset_clause
+
+
+def test_decode_codepoints():
+    assert decode_codepoints("\\u0041\\U00000042c") == "ABc"
+    assert decode_codepoints("\\uZZZZ") == "\\uZZZZ"

@@ -1,0 +1,170 @@
+"""The engines behind the endpoint, in-process, on BOTH engines: the same dataset semantics
+(union default graph, FROM / FROM NAMED, protocol datasets), base IRIs, the row cap, refusals
+without any network access (no isolation here: the scan alone must hold), and rdflib's engine
+under concurrent threads."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from rdflib import Literal, URIRef
+
+from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
+from smpkg.build import open_dataset_engine
+from smpkg.errors import QueryRefused, QuerySyntaxError
+from smpkg.store import DatasetSpec
+
+ENGINES = ["oxigraph", "rdflib"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request, sample_trig):
+    return open_dataset_engine([sample_trig], request.param)
+
+
+def subjects(answer) -> list[str]:
+    return sorted(str(row[0]) for row in answer.rows)
+
+
+PERSONS = f"SELECT ?p WHERE {{ ?p a <{EX}Person> }}"
+
+
+def test_default_graph_is_the_union_on_both_engines(engine):
+    assert subjects(engine.execute(PERSONS)) == [f"{EX}alice", f"{EX}bob", f"{EX}carol"]
+
+
+def test_from_restricts_the_default_graph(engine):
+    query = f"SELECT ?p FROM <{PEOPLE}> WHERE {{ ?p a <{EX}Person> }}"
+    assert subjects(engine.execute(query)) == [f"{EX}bob", f"{EX}carol"]
+
+
+def test_from_named_only_leaves_an_empty_default_graph(engine):
+    query = f"SELECT ?p FROM NAMED <{PEOPLE}> WHERE {{ ?p a <{EX}Person> }}"
+    assert engine.execute(query).rows == []
+    query = f"SELECT DISTINCT ?g FROM NAMED <{PEOPLE}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert subjects(engine.execute(query)) == [PEOPLE]
+
+
+def test_protocol_dataset_overrides_the_query(engine):
+    query = f"SELECT ?p FROM <{PLACES}> WHERE {{ ?p a <{EX}Person> }}"
+    assert subjects(engine.execute(query, DatasetSpec((PEOPLE,)))) == [f"{EX}bob", f"{EX}carol"]
+    graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert subjects(engine.execute(graphs, DatasetSpec((), (PLACES, ITEMS)))) == sorted(
+        [PLACES, ITEMS])
+
+
+def test_queries_leave_the_data_unchanged(engine):
+    before = len(engine)
+    for _ in range(3):
+        engine.execute(f"SELECT * FROM <{PEOPLE}> FROM <{PLACES}> WHERE {{ ?s ?p ?o }}")
+        engine.execute(PERSONS, DatasetSpec((PEOPLE, PLACES), (ITEMS,)))
+    assert len(engine) == before
+    assert subjects(engine.execute(PERSONS)) == [f"{EX}alice", f"{EX}bob", f"{EX}carol"]
+
+
+def test_base_iri(engine):
+    answer = engine.execute("SELECT ?x WHERE { BIND(<s> AS ?x) }",
+                            base_iri="http://host.example/sparql")
+    assert answer.rows == [(URIRef("http://host.example/s"),)]
+
+
+def test_row_cap_on_select_and_construct(engine):
+    answer = engine.execute(f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}", max_rows=10)
+    assert len(answer.rows) == 10 and answer.truncated
+    answer = engine.execute(f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}", max_rows=ITEM_COUNT)
+    assert len(answer.rows) == ITEM_COUNT and not answer.truncated
+    answer = engine.execute(f"CONSTRUCT {{ ?i ?p ?o }} WHERE {{ ?i a <{EX}Item> ; ?p ?o }}",
+                            max_rows=7)
+    assert len(answer.triples) == 7 and answer.truncated
+
+
+def test_bindings(engine):
+    query = f"SELECT ?p ?name WHERE {{ ?p <{EX}name> ?name }}"
+    answer = engine.execute(query, bindings={"name": Literal("Carol")})
+    assert [str(r[0]) for r in answer.rows] == [f"{EX}carol"]
+
+
+def test_syntax_errors_and_refusals(engine):
+    with pytest.raises(QuerySyntaxError):
+        engine.execute("SELECT ?x WHERE { ?x }")
+    with pytest.raises(QueryRefused, match="read-only"):
+        engine.execute("CLEAR ALL")
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        engine.execute("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }")
+
+
+# --------------------------------------------------------------------------- no network
+
+
+@pytest.fixture(scope="module")
+def listener():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.2)
+    seen: list[bytes] = []
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            seen.append(conn.recv(1024))
+            conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", seen
+    stop.set()
+    thread.join(2)
+    sock.close()
+
+
+def test_engines_never_reach_the_network(engine, listener):
+    """No worker isolation here: the text scan and the engine configuration alone hold."""
+    url, seen = listener
+    refused = [
+        f"SELECT * WHERE {{ SERVICE <{url}/> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ \\u0053ERVICE <{url}/> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ service silent <{url}/> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ VALUES ?u {{ <{url}/> }} SERVICE ?u {{ ?s ?p ?o }} }}",
+        f"LOAD <{url}/data.ttl>",
+    ]
+    for query in refused:
+        with pytest.raises(QueryRefused):
+            engine.execute(query)
+    answered = [
+        (f"SELECT * FROM <{url}/data.ttl> WHERE {{ ?s ?p ?o }}", DatasetSpec()),
+        (f"SELECT * FROM NAMED <{url}/g> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", DatasetSpec()),
+        ("SELECT * WHERE { ?s ?p ?o }", DatasetSpec((f"{url}/a",), (f"{url}/b",))),
+        (f"DESCRIBE <{url}/thing>", DatasetSpec()),
+    ]
+    for query, dataset in answered:
+        answer = engine.execute(query, dataset)
+        assert not answer.rows and not answer.triples
+    time.sleep(0.3)
+    assert seen == []
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_rdflib_engine_is_safe_under_concurrent_threads(sample_trig):
+    """rdflib's parser is not thread-safe: the engine serialises parsing, and evaluation of
+    distinct queries from 16 threads gives every right answer."""
+    engine = open_dataset_engine([sample_trig], "rdflib")
+
+    def run(n: int) -> bool:
+        i = n % ITEM_COUNT + 1
+        query = f"# {n}\nSELECT ?label WHERE {{ <{EX}item{i}> <{EX}label> ?label }}"
+        answer = engine.execute(query)
+        return [str(r[0]) for r in answer.rows] == [f"item {i}"]
+
+    with ThreadPoolExecutor(16) as pool:
+        assert all(pool.map(run, range(320)))
