@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from conftest import make_settings, smp_settings_or_skip
+from conftest import make_settings, smp_settings
 
 GRAPH = "https://w3id.org/smpkg/graph/"
 ASSERTED, INFERRED, ONTOLOGY = GRAPH + "asserted", GRAPH + "inferred", GRAPH + "ontology"
@@ -100,7 +100,7 @@ def test_health_says_smp(tiny):
 def real():
     from api import create_app
 
-    settings = smp_settings_or_skip()
+    settings = smp_settings()
     app = create_app(settings)
     with TestClient(app) as client:
         yield client

@@ -108,9 +108,9 @@ def test_every_parameter_is_projected(name):
 def engines():
     """Both engines over the repository's own graph, built (or read from the build cache).
     Skips locally while the curated data does not build, fails in CI (conftest)."""
-    from conftest import smp_settings_or_skip
+    from conftest import smp_settings
 
-    kg = build(smp_settings_or_skip())
+    kg = build(smp_settings())
     return {"oxigraph": open_engine(kg, "oxigraph"), "rdflib": open_engine(kg, "rdflib")}
 
 
@@ -731,11 +731,11 @@ def test_openapi_has_an_operation_per_query(client):
 
 def test_the_real_app_serves_named_queries(engines):
     """The app factory installs this router: the same surface with the real executor."""
-    from conftest import smp_settings_or_skip
+    from conftest import smp_settings
 
     from api import create_app
 
-    app = create_app(smp_settings_or_skip().with_(query_workers=1))
+    app = create_app(smp_settings().with_(query_workers=1))
     try:
         with TestClient(app) as real:
             listed = real.get("/queries").json()["queries"]

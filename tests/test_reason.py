@@ -110,11 +110,8 @@ FW = Namespace(f"{ID}framework/")
 
 
 @pytest.fixture(scope="module")
-def real():
-    from smpkg.build import build
-    from smpkg.config import Settings
-
-    return build(Settings.from_env())
+def real(smp_graph):
+    return smp_graph
 
 
 def inferred_only(kg, triple):
