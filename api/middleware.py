@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -138,8 +139,9 @@ class ETagMiddleware:
     a response is a function of the dataset version and the request. A handler opts out by
     setting `Cache-Control: no-store` (queries calling RAND() or NOW() do)."""
 
-    def __init__(self, app: ASGIApp, seed: str, max_age: int = CACHE_MAX_AGE):
+    def __init__(self, app: ASGIApp, seed: Callable[[], str], max_age: int = CACHE_MAX_AGE):
         self.app = app
+        # A callable, read per request: a reload changes the dataset version under us.
         self.seed = seed
         self.max_age = max_age
 
@@ -148,7 +150,7 @@ class ETagMiddleware:
                 or scope["path"] in NOT_CACHED):
             await self.app(scope, receive, send)
             return
-        tag = etag_for(self.seed, scope)
+        tag = etag_for(self.seed(), scope)
         cache_control = f"public, max-age={self.max_age}"
         if_none_match = Headers(scope=scope).get("if-none-match")
         if if_none_match and _matches(if_none_match, tag):

@@ -30,6 +30,7 @@ async def health(request: Request) -> Response:
         "query_timeout_seconds": state.settings.query_timeout,
         "max_rows": state.settings.max_rows,
         "uptime_seconds": round(time.time() - state.started_at, 1),
+        "last_reload": state.last_reload,
     }
     return JSONResponse(doc, status_code=200 if ready else 503,
                         media_type="application/json; charset=utf-8",
