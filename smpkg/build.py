@@ -24,7 +24,8 @@ from .config import Settings
 from .errors import ValidationFailed
 from .load import fingerprint, load_turtle, turtle_files
 from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
-from .reason import RULE_VERSION, ReasoningReport, reason
+from .reason import RULE_VERSION, ReasoningReport, reason, reason_fast
+from .rules import Derivation, Unsupported
 from .validate import ValidationReport, load_checks, load_shapes, validate
 
 GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
@@ -68,6 +69,17 @@ class KnowledgeGraph:
     def inferred(self) -> Graph:
         return self._parse("inferred")
 
+    @cached_property
+    def derivations(self) -> dict:
+        """For each inferred triple the rules derived: how (empty when owlrl reasoned)."""
+        path = self.directory / "derivations.json"
+        return read_derivations(path) if path.exists() else {}
+
+    def explain(self, triple) -> Derivation | None:
+        """Why an inferred triple holds: the rule, the axioms and the premises; None for an
+        asserted triple, or for one owlrl derived while closing the ontology."""
+        return self.derivations.get(triple)
+
     def dataset(self, include_inferred: bool = True) -> Dataset:
         """The named graphs as one rdflib Dataset whose default graph is their union."""
         ds = bind_all(Dataset(default_union=True))
@@ -102,7 +114,7 @@ def cache_key(settings: Settings, files: dict[str, list[Path]]) -> str:
     everything = [p for group in files.values() for p in group]
     return fingerprint(
         everything, settings.root, f"rdflib {dist_version('rdflib')}",
-        f"owlrl {dist_version('owlrl')}", RULE_VERSION,
+        f"owlrl {dist_version('owlrl')}", RULE_VERSION, f"reasoner {settings.reasoner}",
     )
 
 
@@ -139,13 +151,18 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     ))
     if not report.conforms:
         raise ValidationFailed(report)
-    progress("reasoning (owlrl, OWL 2 RL)")
-    union = Graph()
-    for triple in ontology.graph:
-        union.add(triple)
-    for triple in data.graph:
-        union.add(triple)
-    inferred, reasoning = step("reason", lambda: reason(union))
+    derivations: dict = {}
+    if settings.reasoner == "rules":
+        progress("reasoning (OWL 2 RL: owlrl on the ontology, compiled rules on the data)")
+        try:
+            inferred, reasoning, derivations = step(
+                "reason", lambda: reason_fast(ontology.graph, data.graph))
+        except Unsupported as exc:
+            progress(f"the compiled reasoner does not cover {exc}; reasoning with owlrl")
+            inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))
+    else:
+        progress("reasoning (owlrl, OWL 2 RL)")
+        inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))
     progress(f"kept {reasoning.inferred} inferred triples of a closure of {reasoning.closure}")
 
     settings.cache_path.mkdir(parents=True, exist_ok=True)
@@ -160,6 +177,7 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
+        write_derivations(tmp / "derivations.json", derivations)
         if directory.exists():
             shutil.rmtree(directory)
         os.replace(tmp, directory)
@@ -171,7 +189,35 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     kg.__dict__["ontology"] = ontology.graph
     kg.__dict__["asserted"] = data.graph
     kg.__dict__["inferred"] = inferred
+    kg.__dict__["derivations"] = derivations
     return kg
+
+
+def write_derivations(path: Path, derivations: dict) -> None:
+    def n3(triple):
+        return [term.n3() for term in triple]
+
+    rows = [
+        {"triple": n3(t), "rule": d.rule, "axioms": [n3(a) for a in d.axioms],
+         "premises": [n3(p) for p in d.premises]}
+        for t, d in derivations.items()
+    ]
+    rows.sort(key=lambda r: r["triple"])
+    path.write_text(json.dumps(rows, ensure_ascii=False))
+
+
+def read_derivations(path: Path) -> dict:
+    from rdflib.util import from_n3
+
+    def triple(terms):
+        return tuple(from_n3(t) for t in terms)
+
+    out = {}
+    for row in json.loads(path.read_text()):
+        out[triple(row["triple"])] = Derivation(
+            row["rule"], tuple(triple(a) for a in row["axioms"]),
+            tuple(triple(p) for p in row["premises"]))
+    return out
 
 
 def open_engine(kg: KnowledgeGraph, kind: str):

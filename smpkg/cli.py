@@ -58,7 +58,7 @@ def cmd_build(args) -> int:
     for step, seconds in kg.timings.items():
         print(f"  {step:<16} {seconds:8.3f} s")
     print(f"asserted triples (ontology + data): {report['asserted']}")
-    print(f"owlrl closure:                      {report['closure']}")
+    print(f"closure before the noise rule:      {report['closure']}")
     print(f"inferred triples kept:              {report['inferred']}")
     for kind, count in report["kept"].items():
         print(f"  kept    {kind:<16} {count}")

@@ -22,6 +22,7 @@ class Settings:
     root: Path = field(default_factory=_default_root)
     base_iri: str = DEFAULT_BASE
     engine: str = "oxigraph"
+    reasoner: str = "rules"
     host: str = "127.0.0.1"
     port: int = 8340
     cache_dir: Path | None = None
@@ -78,6 +79,10 @@ class Settings:
         if self.engine not in ("rdflib", "oxigraph"):
             raise ConfigurationError(
                 f"SMPKG_ENGINE must be 'rdflib' or 'oxigraph', not {self.engine!r}"
+            )
+        if self.reasoner not in ("rules", "owlrl"):
+            raise ConfigurationError(
+                f"SMPKG_REASONER must be 'rules' or 'owlrl', not {self.reasoner!r}"
             )
         if self.query_timeout <= 0:
             raise ConfigurationError("SMPKG_QUERY_TIMEOUT must be positive")
