@@ -53,15 +53,15 @@ CLASS_PREDICATES = {RDF.type, RDFS.subClassOf, OWL.equivalentClass}
 RULE_VERSION = "noise-rule-2"
 
 
-def class_expressions(asserted: Graph) -> set[BNode]:
-    """The blank nodes the asserted graph uses as OWL class expressions."""
+def class_expressions(asserted) -> set[BNode]:
+    """The blank nodes the asserted triples (a Graph or a set) use as OWL class expressions."""
     return {
         s for s, p, _ in asserted
         if isinstance(s, BNode) and p in CLASS_EXPRESSION_PREDICATES
     }
 
 
-def noise_clause(triple, asserted: Graph, expressions: set[BNode] | None = None) -> str | None:
+def noise_clause(triple, asserted, expressions: set[BNode] | None = None) -> str | None:
     """The name of the first noise clause the triple matches, or None when it is kept.
     `expressions` is `class_expressions(asserted)`, passed in when many triples are tested."""
     if expressions is None:
@@ -141,7 +141,7 @@ def owlrl_closure(asserted: Graph) -> Graph:
     return work
 
 
-def filter_closure(closure, asserted: Graph) -> tuple[Graph, Counter, Counter]:
+def filter_closure(closure, asserted) -> tuple[Graph, Counter, Counter]:
     """Apply the noise rule to a closure (any iterable of triples): the inferred graph and the
     kept/dropped counts."""
     inferred = Graph()
@@ -158,21 +158,20 @@ def filter_closure(closure, asserted: Graph) -> tuple[Graph, Counter, Counter]:
     return inferred, kept, dropped
 
 
+def _filtered(reasoner: str, start: float, closure, asserted) -> tuple[Graph, ReasoningReport]:
+    inferred, kept, dropped = filter_closure(closure, asserted)
+    report = ReasoningReport(
+        reasoner=reasoner, seconds=time.perf_counter() - start, asserted=len(asserted),
+        closure=len(closure), kept=kept, dropped=dropped,
+    )
+    return inferred, report
+
+
 def reason(asserted: Graph) -> tuple[Graph, ReasoningReport]:
     """Run owlrl on the asserted graph (ontology + data) and keep what is informative. The
     reference: `reason_fast` must give exactly this inferred graph."""
     start = time.perf_counter()
-    closure = owlrl_closure(asserted)
-    inferred, kept, dropped = filter_closure(closure, asserted)
-    report = ReasoningReport(
-        reasoner=f"owlrl {owlrl_version()}",
-        seconds=time.perf_counter() - start,
-        asserted=len(asserted),
-        closure=len(closure),
-        kept=kept,
-        dropped=dropped,
-    )
-    return inferred, report
+    return _filtered(f"owlrl {owlrl_version()}", start, owlrl_closure(asserted), asserted)
 
 
 def reason_fast(ontology: Graph, data: Graph) -> tuple[Graph, ReasoningReport, dict]:
@@ -184,31 +183,17 @@ def reason_fast(ontology: Graph, data: Graph) -> tuple[Graph, ReasoningReport, d
 
     start = time.perf_counter()
     schema_part, _ = split_schema(data)
-    schema = Graph()
-    for triple in ontology:
-        schema.add(triple)
-    for triple in schema_part:
-        schema.add(triple)
-    schema_closure = owlrl_closure(schema)
-    facts, why = compiled_closure(schema_closure, data)
-    union = Graph()
-    for graph in (ontology, data):
-        for triple in graph:
-            union.add(triple)
-    inferred, kept, dropped = filter_closure(facts, union)
-    report = ReasoningReport(
-        reasoner=f"compiled rules + owlrl {owlrl_version()} for the schema",
-        seconds=time.perf_counter() - start,
-        asserted=len(union),
-        closure=len(facts),
-        kept=kept,
-        dropped=dropped,
-    )
+    schema = ontology + schema_part
+    facts, why = compiled_closure(owlrl_closure(schema), data)
+    # A set, not a Graph: membership tests on hundreds of thousands of triples.
+    union = set(ontology) | set(data)
+    inferred, report = _filtered(
+        f"compiled rules + owlrl {owlrl_version()} for the schema", start, facts, union)
     derivations = {t: _through_noise(why[t], why, inferred, union) for t in inferred if t in why}
     return inferred, report, derivations
 
 
-def _through_noise(derivation, why: dict, inferred: Graph, asserted: Graph, depth: int = 0):
+def _through_noise(derivation, why: dict, inferred: Graph, asserted, depth: int = 0):
     """A derivation whose premises are all asserted or kept: a premise the noise rule dropped
     (such as a typing with an anonymous restriction) is replaced by its own derivation, and
     the rules and axioms of both steps are joined."""
