@@ -156,7 +156,8 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
         progress("reasoning (OWL 2 RL: owlrl on the ontology, compiled rules on the data)")
         try:
             inferred, reasoning, derivations = step(
-                "reason", lambda: reason_fast(ontology.graph, data.graph))
+                "reason", lambda: reason_fast(ontology.graph, data.graph,
+                                              settings.cache_path / "schema"))
         except Unsupported as exc:
             progress(f"the compiled reasoner does not cover {exc}; reasoning with owlrl")
             inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))

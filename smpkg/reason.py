@@ -23,15 +23,19 @@ kind, and the build prints it.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
+# rdflib resolves `RDF.type` through a slow __getattr__; the rule runs per closed triple.
+TYPE, SUBCLASS, SUBPROPERTY = RDF.type, RDFS.subClassOf, RDFS.subPropertyOf
 REFLEXIVE_PREDICATES = {
     OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf,
     RDFS.subPropertyOf,
@@ -75,8 +79,8 @@ def noise_clause(triple, asserted, expressions: set[BNode] | None = None) -> str
         return "reflexive"
     if isinstance(s, URIRef) and str(s).startswith(VOCABULARY_NAMESPACES):
         return "vocabulary"
-    if (p == RDF.type and o in TOP_CLASSES) or (p == RDFS.subClassOf and o in TOP_CLASSES) or (
-        p == RDFS.subPropertyOf and o in TOP_PROPERTIES
+    if (p == TYPE and o in TOP_CLASSES) or (p == SUBCLASS and o in TOP_CLASSES) or (
+        p == SUBPROPERTY and o in TOP_PROPERTIES
     ):
         return "top"
     if p in CLASS_PREDICATES and (s in expressions or o in expressions):
@@ -130,6 +134,27 @@ class ReasoningReport:
         )
 
 
+def schema_closure(schema: Graph, cache_dir: Path | None = None) -> Graph:
+    """owlrl's closure of the schema, kept on disk by a hash of the schema: the ontology
+    changes far less often than the data, and closing it is the one owlrl step of
+    `reason_fast`."""
+    if cache_dir is None:
+        return owlrl_closure(schema)
+    digest = hashlib.sha256()
+    for line in sorted(" ".join(term.n3() for term in t) for t in schema):
+        digest.update(line.encode())
+    digest.update(f"owlrl {owlrl_version()}".encode())
+    path = cache_dir / f"schema-{digest.hexdigest()[:16]}.nt"
+    if path.exists():
+        return Graph().parse(path, format="nt")
+    closure = owlrl_closure(schema)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    closure.serialize(tmp, format="nt", encoding="utf-8")
+    tmp.replace(path)
+    return closure
+
+
 def owlrl_closure(asserted: Graph) -> Graph:
     """The full OWL 2 RL closure by owlrl, on a copy: the asserted graph is not touched."""
     work = Graph()
@@ -141,13 +166,14 @@ def owlrl_closure(asserted: Graph) -> Graph:
     return work
 
 
-def filter_closure(closure, asserted) -> tuple[Graph, Counter, Counter]:
+def filter_closure(closure, asserted, expressions=None) -> tuple[Graph, Counter, Counter]:
     """Apply the noise rule to a closure (any iterable of triples): the inferred graph and the
     kept/dropped counts."""
     inferred = Graph()
     kept: Counter = Counter()
     dropped: Counter = Counter()
-    expressions = class_expressions(asserted)
+    if expressions is None:
+        expressions = class_expressions(asserted)
     for triple in closure:
         clause = noise_clause(triple, asserted, expressions)
         if clause is None:
@@ -174,26 +200,35 @@ def reason(asserted: Graph) -> tuple[Graph, ReasoningReport]:
     return _filtered(f"owlrl {owlrl_version()}", start, owlrl_closure(asserted), asserted)
 
 
-def reason_fast(ontology: Graph, data: Graph) -> tuple[Graph, ReasoningReport, dict]:
+def reason_fast(ontology: Graph, data: Graph,
+                cache_dir: Path | None = None) -> tuple[Graph, ReasoningReport, dict]:
     """The same inferred graph as `reason(ontology + data)`, by the compiled reasoner of
     `rules.py`: owlrl closes the schema alone, compiled rules close the instances. Returns the
     derivation of every inferred triple the rules produced too. Raises `rules.Unsupported`
     when the schema needs a rule that is not compiled."""
-    from .rules import compiled_closure, split_schema
+    from .rules import compiled_closure, schema_triples
 
     start = time.perf_counter()
-    schema_part, _ = split_schema(data)
-    schema = ontology + schema_part
-    facts, why = compiled_closure(owlrl_closure(schema), data)
+    # Read the rdflib graph once: iterating its store is the slowest step at scale.
+    data_triples = list(data)
+    schema = ontology + schema_triples(data_triples)
+    added, why = compiled_closure(schema_closure(schema, cache_dir), data_triples)
     # A set, not a Graph: membership tests on hundreds of thousands of triples.
-    union = set(ontology) | set(data)
-    inferred, report = _filtered(
-        f"compiled rules + owlrl {owlrl_version()} for the schema", start, facts, union)
-    derivations = {t: _through_noise(why[t], why, inferred, union) for t in inferred if t in why}
+    union = set(ontology) | set(data_triples)
+    candidates = [t for t in added if t not in union]
+    inferred, kept, dropped = filter_closure(candidates, (), class_expressions(union))
+    dropped["asserted"] = len(union)  # the closure contains every asserted triple
+    report = ReasoningReport(
+        reasoner=f"compiled rules + owlrl {owlrl_version()} for the schema",
+        seconds=time.perf_counter() - start, asserted=len(union),
+        closure=len(union) + len(candidates), kept=kept, dropped=dropped,
+    )
+    kept = set(inferred)
+    derivations = {t: _through_noise(why[t], why, kept, union) for t in kept if t in why}
     return inferred, report, derivations
 
 
-def _through_noise(derivation, why: dict, inferred: Graph, asserted, depth: int = 0):
+def _through_noise(derivation, why: dict, inferred, asserted, depth: int = 0):
     """A derivation whose premises are all asserted or kept: a premise the noise rule dropped
     (such as a typing with an anonymous restriction) is replaced by its own derivation, and
     the rules and axioms of both steps are joined."""

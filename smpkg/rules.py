@@ -51,6 +51,12 @@ UNSUPPORTED_TYPES = {
 }
 
 
+DECLARATIONS = {
+    OWL.Class, OWL.Restriction, OWL.ObjectProperty, OWL.DatatypeProperty,
+    OWL.AnnotationProperty, RDFS.Class, RDF.Property,
+}
+
+
 class Unsupported(Exception):
     """The schema uses a construct the compiled reasoner does not implement."""
 
@@ -62,9 +68,12 @@ class Derivation:
     premises: tuple[Triple, ...]
 
 
+TYPE = RDF.type
+
+
 def is_schema_triple(triple: Triple) -> bool:
     s, p, o = triple
-    return p in SCHEMA_PREDICATES or (p == RDF.type and o in PROPERTY_CHARACTERISTICS)
+    return p in SCHEMA_PREDICATES or (p == TYPE and o in PROPERTY_CHARACTERISTICS)
 
 
 @dataclass
@@ -138,103 +147,167 @@ class CompiledSchema:
 
 
 class Closure:
-    """The instance closure under a compiled schema, built by a worklist."""
+    """The instance closure under a compiled schema, built by a worklist.
+
+    Terms are dictionary-encoded as integers while the rules run: rdflib terms compare in
+    Python, integers in C, and the closure does millions of comparisons at scale."""
 
     def __init__(self, schema: CompiledSchema):
-        self.schema = schema
-        self.facts: set[Triple] = set()
-        self.why: dict[Triple, Derivation] = {}
+        self.ids: dict = {}
+        self.terms: list = []
+        enc = self.encode
+        self.TYPE = enc(RDF.type)
+        self.THING = enc(OWL.Thing)
+        self.literal: set[int] = set()
+        # The schema's tables, encoded; each rule entry carries its axioms ready-made.
+        self.super_classes = {enc(c): [(enc(d), ((c, RDFS.subClassOf, d),)) for d in ds]
+                              for c, ds in schema.super_classes.items()}
+        self.super_properties = {enc(p): [(enc(q), ((p, RDFS.subPropertyOf, q),)) for q in qs]
+                                 for p, qs in schema.super_properties.items()}
+        self.domains = {enc(p): [(enc(c), ((p, RDFS.domain, c),)) for c in cs]
+                        for p, cs in schema.domains.items()}
+        self.ranges = {enc(p): [(enc(c), ((p, RDFS.range, c),)) for c in cs]
+                       for p, cs in schema.ranges.items()}
+        self.inverses = {enc(p): [(enc(q), ((p, OWL.inverseOf, q),)) for q in qs]
+                         for p, qs in schema.inverses.items()}
+        self.symmetric = {enc(p): ((p, RDF.type, OWL.SymmetricProperty),)
+                          for p in schema.symmetric}
+        self.transitive = {enc(p): ((p, RDF.type, OWL.TransitiveProperty),)
+                           for p in schema.transitive}
+        self.chains_by_step: dict = defaultdict(list)
+        for prop, steps in schema.chains:
+            axioms = tuple((prop, OWL.propertyChainAxiom, step) for step in steps)
+            encoded = (enc(prop), tuple(enc(step) for step in steps), axioms)
+            for index, step in enumerate(steps):
+                self.chains_by_step[enc(step)].append((encoded, index))
+        self.has_value = {enc(r): (enc(p), enc(v), ((r, OWL.hasValue, v), (r, OWL.onProperty, p)))
+                          for r, (p, v) in schema.has_value.items()}
+        self.has_value_index = {
+            (enc(p), enc(v)): [(enc(r), ((r, OWL.hasValue, v), (r, OWL.onProperty, p)))
+                               for r in rs]
+            for (p, v), rs in schema.has_value_index.items()}
+        self.some_values = {enc(r): (enc(p), enc(f), ((r, OWL.someValuesFrom, f),
+                                                      (r, OWL.onProperty, p)))
+                            for r, (p, f) in schema.some_values.items()}
+        self.some_values_by_property = {enc(p): [enc(r) for r in rs]
+                                        for p, rs in schema.some_values_by_property.items()}
+        self.some_values_by_filler = {enc(f): [enc(r) for r in rs]
+                                      for f, rs in schema.some_values_by_filler.items()}
+        self.intersections = {enc(c): (tuple(enc(m) for m in ms),
+                                       tuple((c, OWL.intersectionOf, m) for m in ms))
+                              for c, ms in schema.intersections.items()}
+        self.intersections_with = {enc(m): [enc(c) for c in cs]
+                                   for m, cs in schema.intersections_with.items()}
+        self.unions_with = {enc(m): [(enc(u), ((u, OWL.unionOf, m),)) for u in us]
+                            for m, us in schema.unions_with.items()}
+
+        self.facts: set = set()
+        self.why: dict = {}  # encoded triple -> (rule, axioms as terms, encoded premises)
         self.out: dict = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}
         self.into: dict = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
         self.types: dict = defaultdict(set)  # x -> {C}
         self.queue: deque = deque()
 
-    def add(self, triple: Triple, derivation: Derivation | None = None) -> None:
+    def encode(self, term) -> int:
+        code = self.ids.get(term)
+        if code is None:
+            code = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+            if isinstance(term, Literal):
+                self.literal.add(code)
+        return code
+
+    def decode(self, triple: tuple) -> Triple:
+        terms = self.terms
+        return (terms[triple[0]], terms[triple[1]], terms[triple[2]])
+
+    def add(self, triple: tuple, why: tuple | None = None) -> None:
         if triple in self.facts:
             return
         s, p, o = triple
-        if isinstance(s, Literal):
+        if s in self.literal:
             return  # noise by rule 2 of reason.py: never kept, never used as a premise
         self.facts.add(triple)
-        if derivation is not None:
-            self.why[triple] = derivation
+        if why is not None:
+            self.why[triple] = why
         self.out[p][s].add(o)
         self.into[p][o].add(s)
-        if p == RDF.type:
+        if p == self.TYPE:
             self.types[s].add(o)
         self.queue.append(triple)
 
-    def run(self, triples) -> "Closure":
-        for triple in triples:
+    def run(self, triples, given: set | None = None) -> "Closure":
+        """Add the triples (recording their codes in `given`, when passed) and close."""
+        enc = self.encode
+        for s, p, o in triples:
+            triple = (enc(s), enc(p), enc(o))
             self.add(triple)
-        while self.queue:
-            self._fire(self.queue.popleft())
+            if given is not None:
+                given.add(triple)
+        fire = self._fire
+        queue = self.queue
+        while queue:
+            fire(queue.popleft())
         return self
 
-    def _fire(self, t: Triple) -> None:
-        sc = self.schema
+    def derivation(self, triple: tuple) -> Derivation:
+        rule, axioms, premises = self.why[triple]
+        return Derivation(rule, axioms, tuple(self.decode(p) for p in premises))
+
+    def _fire(self, t: tuple) -> None:
         s, p, o = t
         add = self.add
-        if p == RDF.type:
-            for d in sc.super_classes.get(o, ()):
-                add((s, RDF.type, d), Derivation("cax-sco", ((o, RDFS.subClassOf, d),), (t,)))
-            if o in sc.has_value:
-                prop, value = sc.has_value[o]
-                add((s, prop, value), Derivation(
-                    "cls-hv1", ((o, OWL.hasValue, value), (o, OWL.onProperty, prop)), (t,)))
-            if o in sc.intersections:
-                for member in sc.intersections[o]:
-                    add((s, RDF.type, member),
-                        Derivation("cls-int2", ((o, OWL.intersectionOf, member),), (t,)))
-            for klass in sc.intersections_with.get(o, ()):
-                members = sc.intersections[klass]
-                if all(m in self.types[s] for m in members):
-                    add((s, RDF.type, klass), Derivation(
-                        "cls-int1", tuple((klass, OWL.intersectionOf, m) for m in members),
-                        tuple((s, RDF.type, m) for m in members)))
-            for union in sc.unions_with.get(o, ()):
-                add((s, RDF.type, union), Derivation("cls-uni", ((union, OWL.unionOf, o),), (t,)))
-            for restriction in sc.some_values_by_filler.get(o, ()):
-                prop, _ = sc.some_values[restriction]
+        if p == self.TYPE:
+            for d, axioms in self.super_classes.get(o, ()):
+                add((s, p, d), ("cax-sco", axioms, (t,)))
+            if o in self.has_value:
+                prop, value, axioms = self.has_value[o]
+                add((s, prop, value), ("cls-hv1", axioms, (t,)))
+            if o in self.intersections:
+                members, axioms = self.intersections[o]
+                for member, axiom in zip(members, axioms):
+                    add((s, p, member), ("cls-int2", (axiom,), (t,)))
+            for klass in self.intersections_with.get(o, ()):
+                members, axioms = self.intersections[klass]
+                have = self.types[s]
+                if all(m in have for m in members):
+                    add((s, p, klass), ("cls-int1", axioms, tuple((s, p, m) for m in members)))
+            for union, axioms in self.unions_with.get(o, ()):
+                add((s, p, union), ("cls-uni", axioms, (t,)))
+            for restriction in self.some_values_by_filler.get(o, ()):
+                prop, _, axioms = self.some_values[restriction]
                 for x in list(self.into[prop].get(s, ())):
-                    add((x, RDF.type, restriction), Derivation(
-                        "cls-svf1", ((restriction, OWL.someValuesFrom, o),
-                                     (restriction, OWL.onProperty, prop)),
-                        ((x, prop, s), t)))
-        for q in sc.super_properties.get(p, ()):
-            add((s, q, o), Derivation("prp-spo1", ((p, RDFS.subPropertyOf, q),), (t,)))
-        for klass in sc.domains.get(p, ()):
-            add((s, RDF.type, klass), Derivation("prp-dom", ((p, RDFS.domain, klass),), (t,)))
-        if not isinstance(o, Literal):
-            for klass in sc.ranges.get(p, ()):
-                add((o, RDF.type, klass), Derivation("prp-rng", ((p, RDFS.range, klass),), (t,)))
-            for q in sc.inverses.get(p, ()):
-                add((o, q, s), Derivation("prp-inv", ((p, OWL.inverseOf, q),), (t,)))
-            if p in sc.symmetric:
-                add((o, p, s), Derivation("prp-symp", ((p, RDF.type, OWL.SymmetricProperty),), (t,)))
-        if p in sc.transitive:
-            axiom = ((p, RDF.type, OWL.TransitiveProperty),)
+                    add((x, p, restriction), ("cls-svf1", axioms, ((x, prop, s), t)))
+        for q, axioms in self.super_properties.get(p, ()):
+            add((s, q, o), ("prp-spo1", axioms, (t,)))
+        for klass, axioms in self.domains.get(p, ()):
+            add((s, self.TYPE, klass), ("prp-dom", axioms, (t,)))
+        if o not in self.literal:
+            for klass, axioms in self.ranges.get(p, ()):
+                add((o, self.TYPE, klass), ("prp-rng", axioms, (t,)))
+            for q, axioms in self.inverses.get(p, ()):
+                add((o, q, s), ("prp-inv", axioms, (t,)))
+            if p in self.symmetric:
+                add((o, p, s), ("prp-symp", self.symmetric[p], (t,)))
+        if p in self.transitive:
+            axioms = self.transitive[p]
             for z in list(self.out[p].get(o, ())):
-                add((s, p, z), Derivation("prp-trp", axiom, (t, (o, p, z))))
+                add((s, p, z), ("prp-trp", axioms, (t, (o, p, z))))
             for x in list(self.into[p].get(s, ())):
-                add((x, p, o), Derivation("prp-trp", axiom, ((x, p, s), t)))
-        for restriction, value in ((r, None) for r in sc.has_value_index.get((p, o), ())):
-            add((s, RDF.type, restriction), Derivation(
-                "cls-hv2", ((restriction, OWL.hasValue, o), (restriction, OWL.onProperty, p)),
-                (t,)))
-        for restriction in sc.some_values_by_property.get(p, ()):
-            _, filler = sc.some_values[restriction]
-            if filler == OWL.Thing or filler in self.types.get(o, ()):
-                premises = (t,) if filler == OWL.Thing else (t, (o, RDF.type, filler))
-                add((s, RDF.type, restriction), Derivation(
-                    "cls-svf1", ((restriction, OWL.someValuesFrom, filler),
-                                 (restriction, OWL.onProperty, p)), premises))
-        for prop, steps in sc.chains:
-            for index, step in enumerate(steps):
-                if step == p:
-                    self._chain(prop, steps, index, t)
+                add((x, p, o), ("prp-trp", axioms, ((x, p, s), t)))
+        for restriction, axioms in self.has_value_index.get((p, o), ()):
+            add((s, self.TYPE, restriction), ("cls-hv2", axioms, (t,)))
+        for restriction in self.some_values_by_property.get(p, ()):
+            _, filler, axioms = self.some_values[restriction]
+            if filler == self.THING:
+                add((s, self.TYPE, restriction), ("cls-svf2", axioms, (t,)))
+            elif filler in self.types.get(o, ()):
+                add((s, self.TYPE, restriction),
+                    ("cls-svf1", axioms, (t, (o, self.TYPE, filler))))
+        for (prop, steps, axioms), index in self.chains_by_step.get(p, ()):
+            self._chain(prop, steps, axioms, index, t)
 
-    def _chain(self, prop, steps, index: int, t: Triple) -> None:
+    def _chain(self, prop, steps, axioms, index: int, t: tuple) -> None:
         """All chains through `t` at position `index`: walk left and right through indexes."""
         s, _, o = t
         lefts = [(s, ())]
@@ -245,46 +318,48 @@ class Closure:
         for step in steps[index + 1:]:
             rights = [(z, path + ((y, step, z),)) for y, path in rights
                       for z in list(self.out[step].get(y, ()))]
-        axiom = tuple((prop, OWL.propertyChainAxiom, step) for step in steps)
         for start, left in lefts:
             for end, right in rights:
-                self.add((start, prop, end),
-                         Derivation("prp-spo2", axiom, left + (t,) + right))
+                self.add((start, prop, end), ("prp-spo2", axioms, left + (t,) + right))
 
 
-def compiled_closure(schema_closure: Graph, instances: Graph) -> tuple[set, dict]:
-    """The instance closure of `instances` (plus the schema closure, whose annotations and
-    typings are instance triples too) and the derivation of each derived triple."""
+def compiled_closure(schema_closure: Graph, instances) -> tuple[set, dict]:
+    """What closing `instances` (any iterable of triples) under the closed schema adds to
+    them: the derived triples, plus the schema closure itself (whose annotations and typings
+    are instance triples too), and the derivation of each triple the rules derived."""
     compiled = CompiledSchema.from_closure(schema_closure)
-    closure = Closure(compiled).run(iter(instances))
+    given: set = set()
+    closure = Closure(compiled).run(instances, given)
     closure.run(t for t in schema_closure if not is_schema_triple(t))
-    return closure.facts | set(schema_closure), closure.why
+    decode = closure.decode
+    added = {decode(t) for t in closure.facts if t not in given}
+    added.update(schema_closure)
+    why = {decode(t): closure.derivation(t) for t in closure.why}
+    return added, why
 
 
-def split_schema(graph: Graph) -> tuple[Graph, Graph]:
-    """Schema triples (with the blank-node lists they use) and everything else."""
-    schema, rest = Graph(), Graph()
-    list_nodes = set()
-    for s, p, o in graph:
-        if is_schema_triple((s, p, o)) and isinstance(o, BNode):
-            list_nodes.add(o)
-    # Follow rdf:first/rdf:rest and restriction bodies from the schema's blank nodes.
-    pending = list(list_nodes)
+def schema_triples(graph) -> Graph:
+    """The schema triples of a graph (with the blank-node lists and restrictions they use):
+    what the compiled reasoner must take from the data into the schema it closes."""
+    schema = Graph()
+    pending = []
+    about_bnodes = defaultdict(list)
+    for triple in graph:
+        s, p, o = triple
+        if isinstance(s, BNode):
+            about_bnodes[s].append(triple)
+        if is_schema_triple(triple) or (p == TYPE and o in DECLARATIONS):
+            schema.add(triple)
+            if isinstance(o, BNode):
+                pending.append(o)
+    seen = set()
     while pending:
         node = pending.pop()
-        for _, p, o in graph.triples((node, None, None)):
-            if isinstance(o, BNode) and o not in list_nodes:
-                list_nodes.add(o)
-                pending.append(o)
-    for triple in graph:
-        s = triple[0]
-        if is_schema_triple(triple) or s in list_nodes or (
-            triple[1] == RDF.type and isinstance(triple[2], URIRef)
-            and triple[2] in (OWL.Class, OWL.Restriction, OWL.ObjectProperty,
-                              OWL.DatatypeProperty, OWL.AnnotationProperty, RDFS.Class,
-                              RDF.Property)
-        ):
+        if node in seen:
+            continue
+        seen.add(node)
+        for triple in about_bnodes.get(node, ()):
             schema.add(triple)
-        else:
-            rest.add(triple)
-    return schema, rest
+            if isinstance(triple[2], BNode):
+                pending.append(triple[2])
+    return schema
