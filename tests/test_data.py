@@ -230,7 +230,7 @@ INITIATIVES = [
     ("germany-placement-agreements", "Placement agreements", SMP.PlacementAgreement),
     ("pam", "Partnership Approaches", SMP.Programme),
     ("triple-win", "Triple Win", SMP.Programme),
-    ("nursing-training-el-salvador-vietnam", "El Salvador", SMP.Initiative),
+    ("nursing-training-el-salvador-vietnam", "El Salvador", SMP.SkillsMobilityPartnership),
     ("global-skills-partnerships-nursing", "Global Skills Partnerships Nursing", SMP.PilotProject),
     ("hand-in-hand-for-international-talents", "Hand in Hand", SMP.PilotProject),
     ("skills-partnership-mobility-kosovo", "Kosovo", SMP.Programme),
