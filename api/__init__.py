@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     """The service for `settings` (default: from the environment), ready to serve."""
     from . import errors, lifecycle, middleware
     from .metrics import Metrics
-    from .routers import admin, ops, queries, service, sparql
+    from .routers import admin, downloads, ops, queries, resources, service, sparql
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     app.include_router(service.router)
     app.include_router(ops.router)
     app.include_router(admin.router)
+    app.include_router(resources.router)
+    app.include_router(downloads.router)
     queries.install(app)
     state.has_named_queries = True
 

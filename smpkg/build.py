@@ -26,7 +26,6 @@ from .load import fingerprint, load_turtle, turtle_files
 from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
 from .reason import RULE_VERSION, ReasoningReport, reason, reason_fast
 from .rules import Derivation, Unsupported
-from .validate import ValidationReport, load_checks, load_shapes, validate
 
 GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
 
@@ -133,6 +132,9 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
             seconds=time.perf_counter() - start, timings=meta.get("timings", {}),
         )
 
+    # pySHACL is imported only for a build that validates, not to open a cached one.
+    from .validate import ValidationReport, load_checks, load_shapes, validate
+
     timings: dict[str, float] = {}
 
     def step(name: str, fn):
@@ -156,8 +158,7 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
         progress("reasoning (OWL 2 RL: owlrl on the ontology, compiled rules on the data)")
         try:
             inferred, reasoning, derivations = step(
-                "reason", lambda: reason_fast(ontology.graph, data.graph,
-                                              settings.cache_path / "schema"))
+                "reason", lambda: reason_fast(ontology.graph, data.graph))
         except Unsupported as exc:
             progress(f"the compiled reasoner does not cover {exc}; reasoning with owlrl")
             inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))

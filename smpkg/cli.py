@@ -50,8 +50,11 @@ def _built(settings: Settings, force: bool = False) -> KnowledgeGraph:
 
 
 def cmd_build(args) -> int:
+    from .executor import prepare_store
+
     settings = _settings(args)
     kg = _built(settings, force=args.force)
+    prepare_store(kg, settings, _progress)  # the on-disk store the service opens
     report = kg.report.as_dict()
     print(f"build {kg.version} ({'from cache' if kg.from_cache else 'cold'}, "
           f"{kg.seconds:.2f} s)")
@@ -161,12 +164,28 @@ def cmd_export(args) -> int:
 
     settings = _settings(args)
     kg = _built(settings)
+    if args.release:
+        return _release(kg, settings, Path(args.release))
     data = export_bytes(kg, args.format, args.part, args.asserted_only)
     if args.output and args.output != "-":
         Path(args.output).write_bytes(data)
         _progress(f"wrote {len(data)} bytes to {args.output}")
     else:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+def _release(kg: KnowledgeGraph, settings: Settings, root: Path) -> int:
+    from .release import write_release
+
+    public = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
+    release = write_release(kg, root, settings.base_iri, progress=_progress, endpoint=public)
+    log = release.changelog["summary"]
+    print(f"release {release.version} in {release.directory}: "
+          f"{len(release.manifest['files'])} files")
+    since = f"since {release.previous}" if release.previous else "(the first release)"
+    print(f"changes {since}: {log['added']} entities added, {log['changed']} changed, "
+          f"{log['removed']} removed")
     return 0
 
 
@@ -192,9 +211,12 @@ def cmd_format(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
+    from .forkserver import start as start_forkserver
 
-    from api import create_app
+    started = time.perf_counter()
+    if args.workers <= 1:
+        start_forkserver()  # the query workers' imports, on another core meanwhile
+    import uvicorn
 
     overrides = {}
     if args.dataset:
@@ -203,11 +225,57 @@ def cmd_serve(args) -> int:
         overrides["query_timeout"] = args.timeout
     settings = _settings(args).with_(host=args.host or Settings.from_env().host,
                                      port=args.port or Settings.from_env().port, **overrides)
-    started = time.perf_counter()
+    if args.workers > 1:
+        return _serve_workers(settings, args)
+    from api import create_app
+
     app = create_app(settings, progress=_progress)
     _progress(f"ready in {time.perf_counter() - started:.2f} s; serving "
               f"http://{settings.host}:{settings.port}/sparql")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def _serve_workers(settings: Settings, args) -> int:
+    """Several server processes on one port (uvicorn's workers): the build and its on-disk
+    store are made here, once; each process then opens them from the cache, with the settings
+    handed over as SMPKG_ variables (uvicorn starts `api:create_app` in each)."""
+    import os
+
+    import uvicorn
+
+    from .executor import build_once, prepare_store
+
+    settings.check()
+    if not settings.dataset:
+        kg = build_once(settings, _progress)
+        if not settings.store_url:
+            prepare_store(kg, settings, _progress)
+    os.environ.update(settings.to_env())
+    _progress(f"starting {args.workers} server processes on "
+              f"http://{settings.host}:{settings.port}/sparql")
+    uvicorn.run("api:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=args.workers, log_level=args.log_level,
+                timeout_worker_healthcheck=120)
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from .publish import password_from_env, publish
+    from .store import redacted
+
+    settings = _settings(args)
+    kg = _built(settings)
+    result = publish(kg, args.to, query_url=args.query_url, media=args.format, user=args.user,
+                     password=password_from_env(), auth_scheme=args.auth, timeout=args.timeout,
+                     verify=not args.no_verify, progress=_progress)
+    for graph, count in result.graphs.items():
+        there = "" if result.remote is None else f", {result.remote.get(graph, 0)} in the store"
+        print(f"<{graph}>: {count} triples{there}")
+    print(f"published build {kg.version} to {redacted(args.to)} in {result.seconds:.2f} s"
+          + ("" if result.remote is not None else " (not checked: no query endpoint known)"))
+    if result.query_url:
+        print(f"serve it with: SMPKG_STORE_URL={redacted(result.query_url)} smpkg serve")
     return 0
 
 
@@ -247,6 +315,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--part", default="full", choices=["full", "ontology", "asserted", "inferred"])
     p.add_argument("--asserted-only", action="store_true", help="full dataset without inferences")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--release", metavar="DIR",
+                   help="write a release to DIR/<version>/: every part in every format, plain "
+                        "and gzip, manifest with SHA-256, VoID, changelog since the last one")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("format", help="rewrite Turtle files in the canonical sorted form")
@@ -260,8 +331,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", nargs="+", metavar="FILE",
                    help="serve these RDF files instead of the SMP graph")
     p.add_argument("--timeout", type=float, help="query deadline in seconds")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes sharing the port and the on-disk store (default 1)")
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
+    p.add_argument("--to", required=True, metavar="URL",
+                   help="the store's Graph Store Protocol endpoint (Oxigraph: .../store)")
+    p.add_argument("--query-url", metavar="URL",
+                   help="the store's query endpoint, to check the upload (derived from --to "
+                        "for Oxigraph, Fuseki, Virtuoso and GraphDB)")
+    p.add_argument("--format", default="ntriples", choices=["ntriples", "turtle"],
+                   help="media type of the uploads (the same N-Triples bytes either way)")
+    p.add_argument("--user", help="account on the store (password from SMPKG_STORE_PASSWORD)")
+    p.add_argument("--auth", default="basic", choices=["basic", "digest"],
+                   help="HTTP authentication of --user (Virtuoso's -auth endpoint: digest)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per upload")
+    p.add_argument("--no-verify", action="store_true",
+                   help="do not read the triple counts back from the store")
+    p.set_defaults(func=cmd_publish)
     return top
 
 

@@ -23,11 +23,9 @@ kind, and the build prints it.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
@@ -134,27 +132,6 @@ class ReasoningReport:
         )
 
 
-def schema_closure(schema: Graph, cache_dir: Path | None = None) -> Graph:
-    """owlrl's closure of the schema, kept on disk by a hash of the schema: the ontology
-    changes far less often than the data, and closing it is the one owlrl step of
-    `reason_fast`."""
-    if cache_dir is None:
-        return owlrl_closure(schema)
-    digest = hashlib.sha256()
-    for line in sorted(" ".join(term.n3() for term in t) for t in schema):
-        digest.update(line.encode())
-    digest.update(f"owlrl {owlrl_version()}".encode())
-    path = cache_dir / f"schema-{digest.hexdigest()[:16]}.nt"
-    if path.exists():
-        return Graph().parse(path, format="nt")
-    closure = owlrl_closure(schema)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    closure.serialize(tmp, format="nt", encoding="utf-8")
-    tmp.replace(path)
-    return closure
-
-
 def owlrl_closure(asserted: Graph) -> Graph:
     """The full OWL 2 RL closure by owlrl, on a copy: the asserted graph is not touched."""
     work = Graph()
@@ -200,8 +177,7 @@ def reason(asserted: Graph) -> tuple[Graph, ReasoningReport]:
     return _filtered(f"owlrl {owlrl_version()}", start, owlrl_closure(asserted), asserted)
 
 
-def reason_fast(ontology: Graph, data: Graph,
-                cache_dir: Path | None = None) -> tuple[Graph, ReasoningReport, dict]:
+def reason_fast(ontology: Graph, data: Graph) -> tuple[Graph, ReasoningReport, dict]:
     """The same inferred graph as `reason(ontology + data)`, by the compiled reasoner of
     `rules.py`: owlrl closes the schema alone, compiled rules close the instances. Returns the
     derivation of every inferred triple the rules produced too. Raises `rules.Unsupported`
@@ -212,7 +188,7 @@ def reason_fast(ontology: Graph, data: Graph,
     # Read the rdflib graph once: iterating its store is the slowest step at scale.
     data_triples = list(data)
     schema = ontology + schema_triples(data_triples)
-    added, why = compiled_closure(schema_closure(schema, cache_dir), data_triples)
+    added, why = compiled_closure(owlrl_closure(schema), data_triples)
     # A set, not a Graph: membership tests on hundreds of thousands of triples.
     union = set(ontology) | set(data_triples)
     candidates = [t for t in added if t not in union]

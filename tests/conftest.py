@@ -164,13 +164,16 @@ class LiveServer:
     """`python -m smpkg.cli serve` in a subprocess on 127.0.0.1 and a free port."""
 
     def __init__(self, *, engine: str = "oxigraph", dataset: list[Path] | None = None,
-                 timeout: float | None = None, workers: int = 2, env: dict | None = None):
+                 timeout: float | None = None, workers: int = 2, env: dict | None = None,
+                 args: list[str] | None = None):
         self.engine = engine
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.endpoint = self.url + "/sparql"
+        self.started = time.monotonic()
+        extra = list(args or [])
         args = [sys.executable, "-m", "smpkg.cli", "--engine", engine, "serve",
-                "--host", "127.0.0.1", "--port", str(self.port)]
+                "--host", "127.0.0.1", "--port", str(self.port)] + extra
         if dataset:
             args += ["--dataset", *map(str, dataset)]
         if timeout:
@@ -200,6 +203,7 @@ class LiveServer:
                                    f"{self.stderr}")
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    self.ready_after = time.monotonic() - self.started
                     return self
             except httpx.HTTPError:
                 pass
@@ -273,3 +277,88 @@ def smp_graph():
     from smpkg.build import build
 
     return build(smp_settings())
+
+
+@pytest.fixture(scope="session")
+def smp_app():
+    """The service over the repository's graph, in-process (for TestClient)."""
+    from api import create_app
+
+    app = create_app(smp_settings())
+    yield app
+    app.state.executor.close()
+
+
+@pytest.fixture(scope="session")
+def smp_client(smp_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(smp_app) as test_client:
+        yield test_client
+
+
+# --------------------------------------------------------------------------- external stores
+
+
+class OxigraphServer:
+    """`oxigraph serve` (the `oxigraph` package of the test dependencies) on 127.0.0.1 and a
+    free port, with its data in `location` (in memory without one)."""
+
+    def __init__(self, location: Path | None = None):
+        import shutil
+
+        exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+        if not Path(exe).exists():
+            message = "the oxigraph server is not installed (pip install -e '.[test]')"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.store = self.url + "/store"  # the Graph Store Protocol endpoint
+        self.query = self.url + "/query"
+        args = [exe, "serve", "--bind", f"127.0.0.1:{self.port}"]
+        if location is not None:
+            args += ["--location", str(location)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"oxigraph serve exited: {self.process.stderr.read()}")
+            try:
+                httpx.get(self.query, params={"query": "ASK {}"}, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("oxigraph serve did not answer within 30 s")
+
+    def select(self, text: str, **params) -> list[dict]:
+        """Bindings, straight from the server (not through smpkg)."""
+        r = httpx.post(self.query, data={"query": text, **params}, timeout=30,
+                       headers={"Accept": "application/sparql-results+json"})
+        r.raise_for_status()
+        return r.json()["results"]["bindings"]
+
+    def graph_counts(self) -> dict[str, int]:
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                           "GROUP BY ?g")
+        return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory):
+    """An Oxigraph server for one test module, stopped after it."""
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server"))
+    yield server
+    server.stop()

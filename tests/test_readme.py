@@ -32,11 +32,11 @@ def smp_server(serve):
     return serve(engine="oxigraph")
 
 
-def run_shell(script: str, port: int) -> str:
+def run_shell(script: str, port: int, cwd: Path | None = None) -> str:
     if shutil.which("curl") is None:
         pytest.fail("curl is needed to run the README's curl examples")
     done = subprocess.run(["bash", "-c", script.replace("8340", str(port))],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, cwd=cwd)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -79,3 +79,37 @@ def test_named_query_example(smp_server):
     found = {row[column] for row in rows}
     for slug in ("thamm", "mentor-ii", "palim"):
         assert f"https://w3id.org/smpkg/id/programme/{slug}" in found
+
+
+def test_iri_as_html_example(smp_server):
+    page = run_shell(example("iri-html"), smp_server.port)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Mediterranean Network for Training Orientation to Regular migration II" in page
+    assert '<script type="application/ld+json">' in page
+    assert "<code>prp-spo2</code>" in page  # why MENTOR II is funded by the EU
+
+
+def test_iri_as_turtle_example(smp_server):
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF
+
+    text = run_shell(example("iri-turtle"), smp_server.port)
+    graph = Graph().parse(data=text, format="turtle")
+    mentor = URIRef("https://w3id.org/smpkg/id/programme/mentor-ii")
+    smp = "https://w3id.org/smpkg/ontology#"
+    assert (mentor, RDF.type, URIRef(smp + "SkillsMobilityPartnership")) in graph
+    assert (mentor, URIRef(smp + "fundedBy"),
+            URIRef("https://w3id.org/smpkg/id/organisation/european-union")) in graph
+
+
+def test_dump_example(smp_server, tmp_path):
+    import gzip
+
+    from rdflib import Dataset
+
+    out = run_shell(example("dump"), smp_server.port, cwd=tmp_path)
+    assert out.strip() == "smpkg-full.nq.gz: OK"
+    ds = Dataset()
+    ds.parse(data=gzip.decompress((tmp_path / "smpkg-full.nq.gz").read_bytes()),
+             format="nquads")
+    assert len(ds.graph("https://w3id.org/smpkg/graph/asserted")) > 1000

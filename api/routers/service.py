@@ -92,6 +92,7 @@ def dataset_view(state) -> dict:
         "max_rows": settings.max_rows,
         "max_request_bytes": settings.max_request_bytes,
         "isolation": state.executor.isolation,
+        "linked_data": state.mode == "smp",  # resource pages, ontology, dumps, VoID
     }
 
 
@@ -129,6 +130,9 @@ def description_graph(state, endpoint: str) -> Graph:
     g.add((dataset, DCTERMS.title, Literal(view["title"])))
     g.add((dataset, OWL.versionInfo, Literal(view["version"])))
     g.add((dataset, VOID.sparqlEndpoint, service))
+    if state.mode == "smp":  # the full VoID + DCAT description, dumps and partitions
+        g.add((dataset, RDFS.seeAlso, URIRef(endpoint.removesuffix("/sparql")
+                                             + "/.well-known/void")))
     _stats(g, dataset, view["default"])
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))

@@ -1,0 +1,231 @@
+"""Dumps and the dataset description.
+
+- `/download`: the dumps of the current dataset version (ontology, asserted, inferred, full;
+  Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML; plain and gzip) with sizes, statement
+  counts and SHA-256 checksums: a page for browsers, the manifest for `Accept:
+  application/json`. `/download/{file}` serves one file (with `Repr-Digest`), as do
+  `/download/manifest.json` and `/download/SHA256SUMS`; `/download/{version}/{file}` is the
+  same file under its release's version (the current version only).
+- `/.well-known/void` (RFC 8615 / VoID section 7.2), `/dataset` and `/dataset/{version}`: the
+  VoID + DCAT description (`smpkg.void`), negotiated; browsers get the download page.
+- `/graph/{name}`: a named graph's IRI, answered 303 See Other to its dump in the negotiated
+  format.
+
+The dumps are written once per dataset version into the build's cache directory
+(`smpkg.release.ensure_dumps`, off the event loop), never per request.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from smpkg.errors import NotFound, UnsupportedFormat
+from smpkg.formats import BY_KEY, Format, negotiate
+from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
+
+from ..templating import render_page
+from .resources import HTML, negotiated_error, choose, rdf_bytes
+from .resources import get_and_head as _get_and_head
+from .service import endpoint_url
+
+router = APIRouter()
+
+
+def get_and_head(path: str, **kwargs):
+    return _get_and_head(path, router=router, **kwargs)
+
+JSON = Format("json", "application/json", extension="json")
+VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]
+GRAPH_DUMP_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig",
+                                          "nquads")] + [HTML]
+
+
+def _kg(request: Request):
+    kg = request.app.state.kg
+    if kg is None:
+        raise NotFound("this service serves --dataset files: dumps and the dataset description "
+                       "are made for the smpkg graph only; the files served are its dumps")
+    return kg
+
+
+async def _dumps(request: Request) -> tuple:
+    return await run_in_threadpool(ensure_dumps, _kg(request))
+
+
+def site_url(request: Request) -> str:
+    """The service's own base URL (SMPKG_PUBLIC_URL when set)."""
+    return endpoint_url(request).removesuffix("/sparql")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def download_view(request: Request, manifest: dict) -> dict:
+    from smpkg.void import statistics
+
+    site = site_url(request)
+    parts = []
+    for part, description in PARTS.items():
+        rows = {}
+        for entry in manifest["files"]:
+            if entry.get("part") != part:
+                continue
+            row = rows.setdefault(entry["format"], {"format": entry["format"],
+                                                    "media_type": entry["media_type"],
+                                                    "triples": entry["triples"],
+                                                    "graphs": entry["graphs"]})
+            row["gzip" if entry["compression"] else "plain"] = {
+                **entry, "size": _size(entry["bytes"]), "href": f"/download/{entry['name']}"}
+        parts.append({"name": part, "description": description,
+                      "graph": str(PART_GRAPHS.get(part, "")),
+                      "triples": manifest["triples"][part], "rows": list(rows.values())})
+    base = request.app.state.settings.base_iri
+    return {
+        "manifest": manifest,
+        "parts": parts,
+        "site": site,
+        "endpoint": endpoint_url(request),
+        "dataset": f"{base}dataset",
+        "version_iri": f"{base}dataset/{manifest['version']}",
+        "stats": statistics(_kg(request)),
+        "example": f"{site}/download/{dump_name('full', BY_KEY['nquads'], True)}",
+    }
+
+
+@get_and_head("/download", tags=["linked data"],
+              summary="The dumps: every part in every format, with sizes and checksums")
+async def downloads(request: Request) -> Response:
+    try:
+        fmt = choose_page(request)
+    except UnsupportedFormat as exc:
+        return negotiated_error(request, exc)
+    _, manifest = await _dumps(request)
+    if fmt is JSON:
+        return JSONResponse(manifest, headers={"Vary": "Accept"})
+    body = await run_in_threadpool(_page, request, manifest)
+    return Response(body, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+
+def _page(request: Request, manifest: dict) -> str:
+    return render_page("download.html", **download_view(request, manifest))
+
+
+def choose_page(request: Request) -> Format:
+    param = (request.query_params.get("format") or "").strip().lower()
+    if param in ("json", "application/json"):
+        return JSON
+    if param in ("html", "text/html"):
+        return HTML
+    return negotiate(request.headers.get("accept"), [HTML, JSON])
+
+
+def _file(directory, manifest: dict, name: str) -> Response:
+    entries = {f["name"]: f for f in manifest["files"]}
+    if name in (MANIFEST, CHECKSUMS):
+        media = "application/json" if name == MANIFEST else "text/plain; charset=utf-8"
+        return FileResponse(directory / name, media_type=media)
+    entry = entries.get(name)
+    if entry is None:
+        raise NotFound(f"no dump named {name!r}; /download lists them")
+    digest = base64.b64encode(bytes.fromhex(entry["sha256"])).decode()
+    media = "application/gzip" if entry["compression"] else f"{entry['media_type']}; charset=utf-8"
+    return FileResponse(directory / name, media_type=media,
+                        headers={"Repr-Digest": f"sha-256=:{digest}:"})
+
+
+@get_and_head("/download/{name}", tags=["linked data"],
+              summary="One dump file (or manifest.json, SHA256SUMS)")
+async def download_file(request: Request, name: str) -> Response:
+    directory, manifest = await _dumps(request)
+    return _file(directory, manifest, name)
+
+
+@get_and_head("/download/{version}/{name}", tags=["linked data"],
+              summary="One dump file of a release (the current version only)")
+async def download_release_file(request: Request, version: str, name: str) -> Response:
+    directory, manifest = await _dumps(request)
+    if version != manifest["version"]:
+        raise NotFound(f"release {version!r} is not served here; the current version is "
+                       f"{manifest['version']!r}")
+    return _file(directory, manifest, name)
+
+
+# --------------------------------------------------------------------------- VoID
+
+
+def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
+    from smpkg.void import void_graph
+
+    state = request.app.state
+    site = site_url(request)
+    key = ("void", site, fmt.key)
+    cache = state.description_cache
+    if key not in cache:
+        if fmt is HTML:
+            cache[key] = _page(request, manifest).encode("utf-8")
+        else:
+            graph = void_graph(state.kg, manifest, base_iri=state.settings.base_iri,
+                               endpoint=endpoint_url(request),
+                               download_base=f"{site}/download/", landing_page=f"{site}/")
+            cache[key] = rdf_bytes(graph, fmt)
+    return cache[key]
+
+
+async def _void(request: Request) -> Response:
+    try:
+        fmt = choose(request, VOID_FORMATS)
+    except UnsupportedFormat as exc:
+        return negotiated_error(request, exc)
+    _, manifest = await _dumps(request)
+    body = await run_in_threadpool(_void_body, request, manifest, fmt)
+    media = "text/html; charset=utf-8" if fmt is HTML else fmt.content_type
+    headers = {"Vary": "Accept"}
+    if request.url.path != "/.well-known/void":
+        headers["Content-Location"] = "/.well-known/void"
+    return Response(body, media_type=media, headers=headers)
+
+
+@get_and_head("/.well-known/void", tags=["linked data"],
+              summary="The VoID and DCAT description of the dataset")
+async def well_known_void(request: Request) -> Response:
+    return await _void(request)
+
+
+@get_and_head("/dataset", tags=["linked data"],
+              summary="The dataset's IRI: its VoID and DCAT description")
+async def dataset(request: Request) -> Response:
+    return await _void(request)
+
+
+@get_and_head("/dataset/{version}", tags=["linked data"],
+              summary="A release's version IRI (the current version only)")
+async def dataset_version(request: Request, version: str) -> Response:
+    _, manifest = await _dumps(request)
+    if version != manifest["version"]:
+        raise NotFound(f"release {version!r} is not served here; the current version is "
+                       f"{manifest['version']!r}")
+    return await _void(request)
+
+
+@get_and_head("/graph/{name}", tags=["linked data"],
+              summary="A named graph's IRI: 303 See Other to its dump")
+async def graph(request: Request, name: str) -> Response:
+    if name not in PART_GRAPHS:
+        raise NotFound(f"no graph {name!r}: the graphs are {', '.join(PART_GRAPHS)}")
+    _kg(request)
+    try:
+        fmt = choose(request, GRAPH_DUMP_FORMATS)
+    except UnsupportedFormat as exc:
+        return negotiated_error(request, exc)
+    root = request.scope.get("root_path", "")
+    target = (f"{root}/download#{name}" if fmt is HTML
+              else f"{root}/download/{dump_name(name, fmt)}")
+    return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})

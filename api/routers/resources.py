@@ -1,0 +1,272 @@
+"""Dereferenceable IRIs: `/id/{kind}/{slug}` for the things the data describes and
+`/ontology` for the ontology, each answered by content negotiation.
+
+IRI mapping: the project mints its IRIs under `settings.base_iri` (a persistent-identifier
+base, https://w3id.org/smpkg/ by default, which redirects here). A request for `/id/...` on this
+service is about the IRI `{base_iri}id/...`, wherever the service runs, so the same page
+answers for the persistent IRI and for the service's own address. `/ontology` (and the version
+IRI `/ontology/{version}`) is the ontology, a hash namespace: `{base_iri}ontology#Programme` is
+documented at `/ontology#Programme`.
+
+Negotiation (Cool URIs for the Semantic Web, section 4.2 / 200 with Content-Location): the IRI
+answers 200 with the representation the client prefers (HTML for browsers, which ask for
+text/html by name; Turtle for `*/*`; JSON-LD, N-Triples, RDF/XML, TriG, N-Quads on request)
+and `Content-Location` names the document it came from: the IRI with an extension (`.html`,
+`.ttl`, `.jsonld`, `.nt`, `.rdf`, `.trig`, `.nq`), which serves that format whatever the
+Accept header says. `format=` overrides Accept as on /sparql. Responses say `Vary: Accept`
+and list the alternates in a `Link` header; an Accept nothing matches gets 406 with the list;
+an IRI the data says nothing about gets 404 (a page for browsers), never an empty graph.
+
+The description itself comes from SPARQL through the query executor (`smpkg.describe`), so it
+is what the endpoint answers; the explanations of inferred statements come from the build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rdflib import URIRef
+from starlette.concurrency import run_in_threadpool
+
+from smpkg.describe import (
+    QUERIES,
+    Description,
+    Links,
+    compact,
+    describe,
+    explainer_for,
+    rows_from_json,
+)
+from smpkg.errors import NotFound, UnsupportedFormat
+from smpkg.formats import BY_KEY, Format, negotiate
+from smpkg.namespaces import PREFIXES, bind_all
+
+from ..errors import response_for
+from ..templating import render_page
+
+router = APIRouter()
+
+
+def get_and_head(path: str, router: APIRouter = router, **kwargs):
+    """GET in the OpenAPI document, HEAD beside it (one operation id each)."""
+    def register(fn):
+        router.add_api_route(path, fn, methods=["GET"], **kwargs)
+        router.add_api_route(path, fn, methods=["HEAD"], include_in_schema=False)
+        return fn
+
+    return register
+
+
+HTML = Format("html", "text/html", extension="html")
+# Turtle first: what `Accept: */*` (curl, wget) gets; HTML when asked for by name.
+RDF_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")]
+OFFERED = RDF_FORMATS + [HTML]
+ONTOLOGY_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml")] + [HTML]
+BY_EXTENSION = {f.extension: f for f in OFFERED}
+# What may follow `id/` in an IRI (RFC 3987 forbids the rest; such a path names nothing here).
+_SLUG = re.compile(r"^[^\s<>\"{}|^`\\]+$")
+
+
+def split_extension(path: str, offered: list[Format]) -> tuple[str, Format | None]:
+    """`programme/thamm.ttl` -> (`programme/thamm`, Turtle); no known extension -> (path, None)."""
+    stem, dot, ext = path.rpartition(".")
+    if dot and "/" not in ext:
+        fmt = BY_EXTENSION.get(ext.lower())
+        if fmt is not None and fmt in offered:
+            return stem, fmt
+    return path, None
+
+
+def choose(request: Request, offered: list[Format]) -> Format:
+    """format= (a key, a media type or `html`), else the Accept header."""
+    param = (request.query_params.get("format") or "").strip().lower()
+    if param in ("html", "text/html"):
+        return HTML
+    if param in ("json", "application/json"):
+        param = "jsonld"
+    return negotiate(json_as_jsonld(request.headers.get("accept")), offered, param or None)
+
+
+def json_as_jsonld(accept: str | None) -> str | None:
+    """Plain JSON asked of an RDF resource is JSON-LD (the registry maps application/json
+    to SPARQL JSON results, which a resource is not)."""
+    if not accept:
+        return accept
+    return ",".join(
+        "application/ld+json" + part.strip()[len("application/json"):]
+        if part.strip().lower().startswith("application/json") else part
+        for part in accept.split(","))
+
+
+def links_for(request: Request) -> Links:
+    return Links(request.app.state.settings.base_iri, request.scope.get("root_path", ""))
+
+
+def alternates(document: str, offered: list[Format]) -> list[dict]:
+    return [{"format": f, "href": f"{document}.{f.extension}", "media_type": f.media_type}
+            for f in offered]
+
+
+def link_header(items: list[dict]) -> str:
+    return ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["media_type"]}"' for a in items)
+
+
+def jsonld_bytes(graph) -> bytes:
+    """Compact JSON-LD with the project's prefixes as its context."""
+    context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    return graph.serialize(format="json-ld", context=context, auto_compact=True,
+                           encoding="utf-8")
+
+
+def rdf_bytes(graph, fmt: Format) -> bytes:
+    if fmt.key == "jsonld":
+        return jsonld_bytes(graph)
+    return bind_all(graph).serialize(format=fmt.rdflib_name, encoding="utf-8")
+
+
+def script_json(data: bytes) -> str:
+    """JSON for a <script> element: `</` written as `<\\/` so the text cannot end it."""
+    return data.decode("utf-8").replace("</", "<\\/")
+
+
+def negotiated_error(request: Request, exc: UnsupportedFormat | NotFound) -> Response:
+    """The error response (406, 404) with `Vary: Accept`: its format follows the header."""
+    response = response_for(exc, request.headers.get("accept"))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# --------------------------------------------------------------------------- /id/...
+
+
+async def _rows(state, iri: URIRef) -> tuple[dict, bool]:
+    async def run(text: str):
+        return await state.executor.execute(text, bindings={"this": iri}, format_param="json")
+
+    results = await asyncio.gather(*(run(text) for text in QUERIES.values()))
+    truncated = any(r.truncated for r in results)
+    return {name: r.body for name, r in zip(QUERIES, results)}, truncated
+
+
+def _describe(state, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
+    rows = {name: rows_from_json(body) for name, body in bodies.items()}
+    return describe(iri, rows, explainer_for(state.kg), truncated)
+
+
+def _render(request: Request, description: Description, fmt: Format, document: str,
+            kind: str) -> bytes:
+    if fmt is not HTML:
+        graph = description.dataset() if fmt.quads else description.graph()
+        return rdf_bytes(graph, fmt)
+    return render_page(
+        "resource.html", d=description, links=links_for(request), kind=kind,
+        alternates=alternates(document, RDF_FORMATS),
+        jsonld=script_json(jsonld_bytes(description.graph())),
+    ).encode("utf-8")
+
+
+@get_and_head("/id/{path:path}", tags=["linked data"],
+              summary="A resource of the dataset, by content negotiation",
+              responses={
+                  200: {"description": "HTML, Turtle, JSON-LD, N-Triples, RDF/XML, TriG or "
+                                       "N-Quads."},
+                  404: {"description": "The data says nothing about this IRI."},
+                  406: {"description": "No acceptable format."}})
+async def resource(request: Request, path: str) -> Response:
+    state = request.app.state
+    stem, fixed = split_extension(path, OFFERED)
+    try:
+        fmt = fixed or choose(request, OFFERED)
+    except UnsupportedFormat as exc:
+        return negotiated_error(request, exc)
+    unknown = NotFound(f"no resource {state.settings.base_iri}id/{stem} in this dataset")
+    if not stem or not _SLUG.match(stem):
+        return negotiated_error(request, unknown)
+    iri = URIRef(f"{state.settings.base_iri}id/{stem}")
+    bodies, truncated = await _rows(state, iri)
+    description = await run_in_threadpool(_describe, state, iri, bodies, truncated)
+    if description is None:
+        return negotiated_error(request, unknown)
+    document = f"{request.scope.get('root_path', '')}/id/{stem}"
+    body = await run_in_threadpool(_render, request, description, fmt, document,
+                                   stem.split("/", 1)[0])
+    headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
+    if fixed is None:
+        headers["Content-Location"] = f"{document}.{fmt.extension}"
+    return Response(body, media_type=_media(fmt), headers=headers)
+
+
+def _media(fmt: Format) -> str:
+    return "text/html; charset=utf-8" if fmt is HTML else fmt.content_type
+
+
+# --------------------------------------------------------------------------- /ontology
+
+
+def _ontology_body(request: Request, fmt: Format) -> bytes:
+    state = request.app.state
+    kg = state.kg
+    key = ("ontology", fmt.key, request.scope.get("root_path", ""))
+    cache = state.description_cache
+    if key not in cache:
+        if fmt is HTML:
+            from smpkg.documentation import document
+
+            doc = document(kg.ontology, kg.asserted, kg.inferred)
+            cache[key] = render_page(
+                "ontology.html", doc=doc, links=links_for(request), compact=compact,
+                alternates=alternates(f"{request.scope.get('root_path', '')}/ontology",
+                                      ONTOLOGY_FORMATS[:-1]),
+            ).encode("utf-8")
+        else:
+            cache[key] = rdf_bytes(kg.ontology, fmt)
+    return cache[key]
+
+
+async def _ontology(request: Request, suffix: str = "") -> Response:
+    state = request.app.state
+    if state.kg is None:
+        raise NotFound("this service serves --dataset files: it has no ontology of its own")
+    _, fixed = split_extension("ontology" + suffix, ONTOLOGY_FORMATS)
+    if suffix and fixed is None:
+        raise NotFound(f"nothing at {request.url.path}")
+    try:
+        fmt = fixed or choose(request, ONTOLOGY_FORMATS)
+    except UnsupportedFormat as exc:
+        return negotiated_error(request, exc)
+    body = await run_in_threadpool(_ontology_body, request, fmt)
+    document = f"{request.scope.get('root_path', '')}/ontology"
+    headers = {"Vary": "Accept", "Link": link_header(alternates(document, ONTOLOGY_FORMATS))}
+    if fixed is None:
+        headers["Content-Location"] = f"{document}.{fmt.extension}"
+    return Response(body, media_type=_media(fmt), headers=headers)
+
+
+@get_and_head("/ontology", tags=["linked data"],
+              summary="The ontology: documentation for browsers, OWL for RDF clients")
+async def ontology(request: Request) -> Response:
+    return await _ontology(request)
+
+
+@get_and_head("/ontology.{ext}", include_in_schema=False)
+async def ontology_document(request: Request, ext: str) -> Response:
+    return await _ontology(request, "." + ext)
+
+
+@get_and_head("/ontology/{version}", tags=["linked data"],
+              summary="The ontology's version IRI (the current version only)")
+async def ontology_version(request: Request, version: str) -> Response:
+    state = request.app.state
+    if state.kg is None:
+        raise NotFound("this service serves --dataset files: it has no ontology of its own")
+    from smpkg.release import ontology_version as current
+
+    stem, fixed = split_extension(version, ONTOLOGY_FORMATS)
+    now = await run_in_threadpool(current, state.kg)
+    if stem != now:
+        raise NotFound(f"ontology version {stem!r} is not served here; the current version is "
+                       f"{now!r} at /ontology")
+    return await _ontology(request, f".{fixed.extension}" if fixed else "")
