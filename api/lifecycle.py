@@ -4,6 +4,13 @@ A reload (SIGHUP, or POST /admin/reload from the machine itself) rebuilds off th
 and swaps the new data in only when it built completely: a file that does not parse or data
 that violates a shape leaves the service answering from its last good data, and the error
 (file and line, or the violations) is reported to the caller and on /health.
+
+What the query workers open: with the oxigraph engine, the build's on-disk store, written
+once per build version by the first process to start (`executor.prepare_store`) and opened
+read-only by every worker of every server process; with SMPKG_STORE_URL, an external SPARQL
+store that must hold the build (`check_store`), while the build itself is still made here,
+for what does not come from SPARQL (dumps, ontology documentation). Builds and stores are made
+under a lock in the cache, so processes that start together make each one once.
 """
 
 from __future__ import annotations
@@ -54,10 +61,15 @@ def _code_digest(settings: Settings) -> str:
 def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
     """Build (or load from the cache) the graph, start its query workers, and describe it.
     Raises the build's error and leaves nothing running when anything fails."""
-    from smpkg.executor import QueryExecutor, Source
+    from smpkg.executor import QueryExecutor, Source, build_once, prepare_store
     from smpkg.load import fingerprint
+    from smpkg.store import redacted
 
+    known = None  # dataset statistics known without asking a worker
     if settings.dataset:
+        if settings.store_url:
+            raise ConfigurationError("SMPKG_STORE_URL serves the published SMP graph; it "
+                                     "cannot be combined with --dataset")
         files = [Path(p).resolve() for p in settings.dataset]
         missing = [str(p) for p in files if not p.is_file()]
         if missing:
@@ -71,23 +83,32 @@ def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
         kg, mode = None, "dataset"
         say(f"serving {len(files)} dataset file(s), version {version}")
     else:
-        from smpkg.build import build
-
-        kg = build(settings, progress=say)
+        kg = build_once(settings, say)
         version = kg.version
-        source = Source.of_graph(kg, settings.engine)
         files, mode = [], "smp"
+        if settings.store_url:
+            from smpkg.build import GRAPH_FILES
+
+            source = Source.of_store(settings.store_url, [str(g) for g in GRAPH_FILES.values()],
+                                     timeout=settings.query_timeout)
+            say(f"answering from the external store {redacted(source.url)}")
+        else:
+            known = prepare_store(kg, settings, say)
+            source = Source.of_graph(kg, settings.engine)
 
     public_endpoint = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
     executor = QueryExecutor(
         source, workers=settings.query_workers, timeout=settings.query_timeout,
         max_rows=settings.max_rows, version=version, base_iri=public_endpoint,
-        observer=observer,
+        observer=observer, info=known,
     )
-    say(f"starting {settings.query_workers} {settings.engine} query worker(s)")
+    say(f"starting {settings.query_workers} {source.engine} query worker(s)"
+        + (" on the on-disk store" if source.store else ""))
     executor.start()
     try:
         info = executor.info()
+        if source.url:
+            check_store(kg, executor, redacted(source.url))
     except BaseException:
         executor.close()
         raise
@@ -95,9 +116,35 @@ def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
         f"{len(info['graphs'])} named graph(s); worker network isolation: {executor.isolation}")
     seed = hashlib.sha256(
         f"{version}|{settings.engine}|{settings.max_rows}|{settings.base_iri}|"
-        f"{_code_digest(settings)}".encode()
+        f"{settings.store_url}|{_code_digest(settings)}".encode()
     ).hexdigest()[:12]
     return Loaded(kg, version, executor, info, mode, files, seed)
+
+
+def local_graph_counts(kg) -> dict[str, int]:
+    """Triples per named graph of a build, from its N-Triples files (one triple a line)."""
+    from smpkg.build import GRAPH_FILES
+
+    counts = {}
+    for name, iri in GRAPH_FILES.items():
+        with open(kg.path(name), "rb") as f:
+            counts[str(iri)] = sum(1 for line in f if line.strip()
+                                   and not line.lstrip().startswith(b"#"))
+    return counts
+
+
+def check_store(kg, executor, url: str) -> None:
+    """Refuse to serve from an external store that does not hold this build (never
+    published, or published from other data): named queries would contradict the resource
+    pages and dumps, which come from the local build."""
+    info = executor.info()
+    remote = {g: c["triples"] for g, c in info["graphs"].items()}
+    for graph, count in local_graph_counts(kg).items():
+        if remote.get(graph, 0) != count:
+            raise ConfigurationError(
+                f"the store at {url} does not hold build {kg.version}: graph <{graph}> has "
+                f"{remote.get(graph, 0)} triples there and {count} here; publish the build "
+                f"first (smpkg publish --to <the store's Graph Store Protocol URL>)")
 
 
 def install(app, loaded: Loaded) -> None:

@@ -239,7 +239,8 @@ def cmd_serve(args) -> int:
 def _serve_workers(settings: Settings, args) -> int:
     """Several server processes on one port (uvicorn's workers): the build and its on-disk
     store are made here, once; each process then opens them from the cache, with the settings
-    handed over as SMPKG_ variables (uvicorn starts `api:create_app` in each)."""
+    handed over as SMPKG_ variables (uvicorn calls `api.create_app` in each, through
+    `smpkg.forkserver.create_app`)."""
     import os
 
     import uvicorn
@@ -254,8 +255,8 @@ def _serve_workers(settings: Settings, args) -> int:
     os.environ.update(settings.to_env())
     _progress(f"starting {args.workers} server processes on "
               f"http://{settings.host}:{settings.port}/sparql")
-    uvicorn.run("api:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=args.workers, log_level=args.log_level,
+    uvicorn.run("smpkg.forkserver:create_app", factory=True, host=settings.host,
+                port=settings.port, workers=args.workers, log_level=args.log_level,
                 timeout_worker_healthcheck=120)
     return 0
 

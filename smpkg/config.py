@@ -70,10 +70,25 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _coerce(f.name, raw)
+        if "store_url" not in values and env.get("SMPKG_STORE"):
+            values["store_url"] = env["SMPKG_STORE"]  # the name the issue gives it
         values.update(overrides)
         settings = cls(**values)
         settings.check()
         return settings
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as SMPKG_ variables, which `from_env` reads back into equal
+        settings: how `smpkg serve --workers N` hands them to its server processes."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if f.name == "dataset":
+                value = os.pathsep.join(str(p) for p in value)
+            out[f"SMPKG_{f.name.upper()}"] = str(value)
+        return out
 
     def check(self) -> None:
         if self.engine not in ("rdflib", "oxigraph"):

@@ -2,11 +2,17 @@
 
 Neither engine can be interrupted from the outside: rdflib is pure Python (and Python's `re`
 holds the GIL while it backtracks), pyoxigraph has no cancellation API. So each worker is a
-process of its own (started with "spawn", never forked from the running server) that opens
-its own engine and answers requests over a pipe: it runs the query, negotiates the format
-from the answer's form, serialises, and returns the bytes. The parent waits with the
-deadline; past it, it kills the worker (SIGKILL), starts a replacement in the background and
-raises QueryTimeout. Other requests keep being answered by the other workers meanwhile.
+process of its own (forked from a fork server that has imported the engines and nothing else,
+see `smpkg.forkserver`; never from the running server) that opens its own engine and answers
+requests over a pipe: it runs the query, negotiates the format from the answer's form,
+serialises, and returns the bytes. The parent waits with the deadline; past it, it kills the
+worker (SIGKILL), starts a replacement in the background and raises QueryTimeout. Other
+requests keep being answered by the other workers meanwhile.
+
+What a worker opens is its `Source`: the on-disk store of a build (opened read-only, shared
+by every worker of every server process), the build's N-Triples files (rdflib), RDF files
+(`--dataset`), or an external SPARQL store (`RemoteEngine`, with the HTTP timeout as a first
+deadline).
 
 Guarantees kept on both engines:
 
@@ -15,6 +21,8 @@ Guarantees kept on both engines:
   hold is an empty graph, never fetched (`store.py`). As a second wall, each worker moves
   itself into an empty network namespace once its data is loaded, where the kernel allows it
   (`QueryExecutor.isolation` says whether it did): nothing it runs can reach a network then.
+  Workers of an external store keep the network (they talk to the store), and are held to
+  the first wall, which every text passes before it is sent.
 - one query per worker at a time, each worker single-threaded: rdflib's parser, which is not
   thread-safe, is never entered by two threads.
 - results are cached in the parent (LRU, bounded by entries and bytes), keyed by (dataset
@@ -90,19 +98,86 @@ class QueryResult:
 
 @dataclass(frozen=True)
 class Source:
-    """What a worker serves: a built graph's directory, or arbitrary RDF files."""
+    """What a worker serves: a built graph's directory (its on-disk store when there is one),
+    arbitrary RDF files, or an external SPARQL store."""
 
     engine: str
     graph_dir: str | None = None
     files: tuple[str, ...] = ()
+    store: str | None = None  # an on-disk pyoxigraph store, opened read-only
+    url: str | None = None  # an external store's query endpoint (engine "remote")
+    graphs: tuple[str, ...] = ()  # the external store's graphs: the default graph's union
+    timeout: float = 10.0  # the HTTP timeout for an external store
+
+    @property
+    def kind(self) -> str:
+        if self.url:
+            return "remote"
+        if self.store:
+            return "disk"
+        return "graph" if self.graph_dir else "files"
 
     @classmethod
     def of_graph(cls, kg, engine: str) -> "Source":
-        return cls(engine, graph_dir=str(kg.directory))
+        """A built graph; the oxigraph engine opens its on-disk store if it has been written
+        (`store.ensure_disk_store`), and loads the N-Triples files otherwise."""
+        from .store import DISK_STORE_DIR, disk_store_info
+
+        # Absolute paths: a worker is forked from the fork server, in the fork server's
+        # working directory, not ours.
+        directory = Path(kg.directory).resolve()
+        store = None
+        if engine == "oxigraph" and disk_store_info(directory) is not None:
+            store = str(directory / DISK_STORE_DIR)
+        return cls(engine, graph_dir=str(directory), store=store)
 
     @classmethod
     def of_files(cls, files: Sequence[Path | str], engine: str) -> "Source":
         return cls(engine, files=tuple(str(Path(f).resolve()) for f in files))
+
+    @classmethod
+    def of_store(cls, url: str, graphs: Sequence[str], timeout: float = 10.0) -> "Source":
+        """An external SPARQL 1.1 store (its query endpoint, or a Graph Store Protocol URL
+        that `store.query_endpoint` knows) whose default graph is the union of `graphs`."""
+        from .store import query_endpoint
+
+        return cls("remote", url=query_endpoint(url), graphs=tuple(str(g) for g in graphs),
+                   timeout=timeout)
+
+
+# --------------------------------------------------------------------------- what a server opens
+
+
+def build_once(settings, progress: Callable[[str], None] | None = None):
+    """`build.build`, one process at a time: server processes that start (or reload)
+    together wait for the first one's build, then find it in the cache."""
+    import fcntl
+
+    from .build import build
+
+    settings.cache_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.cache_path / ".build.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build(settings, progress=progress or (lambda _: None))
+
+
+def prepare_store(kg, settings,
+                  progress: Callable[[str], None] | None = None) -> dict | None:
+    """Write the build's on-disk store if it is not there yet (oxigraph engine only), with
+    the dataset statistics, which it returns (None for the rdflib engine)."""
+    if settings.engine != "oxigraph":
+        return None
+    from .build import GRAPH_FILES
+    from .store import ensure_disk_store
+
+    try:
+        _, meta = ensure_disk_store(kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()},
+                                    statistics=dataset_statistics, progress=progress)
+    except OSError as exc:  # e.g. a read-only cache: the workers load the N-Triples instead
+        if progress:
+            progress(f"no on-disk store ({exc}); the query workers load the N-Triples files")
+        return None
+    return meta.get("statistics")
 
 
 # --------------------------------------------------------------------------- negotiation
@@ -145,6 +220,14 @@ def choose_format(form: str, accept: str | None,
 
 
 def _open_engine(source: Source):
+    if source.url:
+        from .store import RemoteEngine
+
+        return RemoteEngine(source.url, source.graphs, timeout=source.timeout)
+    if source.store:
+        from .store import open_disk_store
+
+        return open_disk_store(source.store)
     from .build import KnowledgeGraph, open_dataset_engine, open_engine
 
     if source.graph_dir:
@@ -175,20 +258,27 @@ def isolate_network() -> str:
 
 def dataset_statistics(engine) -> dict:
     """VoID-style counts for the default graph (the union) and each named graph."""
+    if hasattr(engine, "statistics"):  # an external store counts for itself
+        return engine.statistics()
     from rdflib import URIRef
     from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
     from rdflib.namespace import RDF
 
     rdf_type = str(RDF.type)
-    per_graph: dict[str | None, dict[str, set]] = {}
+    # Per graph, distinct terms; the triples of a named graph are counted (a graph holds each
+    # triple once), those of the union and of the unnamed graphs are collected, once each.
+    per_graph: dict[str | None, dict] = {}
     union: set = set()
+    unnamed: set = set()
 
     def add(graph: str | None, s: str, p: str, o: str, s_is_iri: bool):
-        bucket = per_graph.setdefault(graph, {
-            "triples": set(), "subjects": set(), "properties": set(), "objects": set(),
-            "classes": set(), "entities": set(),
-        })
-        bucket["triples"].add((s, p, o))
+        bucket = per_graph.get(graph)
+        if bucket is None:
+            bucket = per_graph[graph] = {
+                "triples": 0, "subjects": set(), "properties": set(), "objects": set(),
+                "classes": set(), "entities": set(),
+            }
+        bucket["triples"] += 1
         bucket["subjects"].add(s)
         bucket["properties"].add(p)
         bucket["objects"].add(o)
@@ -196,7 +286,9 @@ def dataset_statistics(engine) -> dict:
             bucket["classes"].add(o)
         if s_is_iri:
             bucket["entities"].add(s)
-        union.add((s, p, o, s_is_iri))
+        union.add((s, p, o))
+        if graph is None:
+            unnamed.add((s, p, o))
 
     if engine.name == "oxigraph":
         import pyoxigraph as ox
@@ -213,10 +305,12 @@ def dataset_statistics(engine) -> dict:
             name = (str(ident) if isinstance(ident, URIRef) and ident != DATASET_DEFAULT_GRAPH_ID
                     else None)
             add(name, s.n3(), str(p), o.n3(), isinstance(s, URIRef))
+    if None in per_graph:
+        per_graph[None]["triples"] = len(unnamed)
 
-    def counts(bucket: dict[str, set]) -> dict[str, int]:
+    def counts(bucket: dict) -> dict[str, int]:
         return {
-            "triples": len(bucket["triples"]),
+            "triples": bucket["triples"],
             "entities": len(bucket["entities"]),
             "classes": len(bucket["classes"]),
             "properties": len(bucket["properties"]),
@@ -224,17 +318,17 @@ def dataset_statistics(engine) -> dict:
             "distinct_objects": len(bucket["objects"]),
         }
 
-    everything: dict[str, set] = {k: set() for k in
-                                  ("triples", "subjects", "properties", "objects", "classes",
-                                   "entities")}
+    everything: dict = {k: set() for k in
+                        ("subjects", "properties", "objects", "classes", "entities")}
     for bucket in per_graph.values():
-        for k, v in bucket.items():
-            everything[k] |= v
+        for k in everything:
+            everything[k] |= bucket[k]
+    everything["triples"] = len(union)
     return {
         "default": counts(everything),
         "graphs": {g: counts(b) for g, b in sorted(per_graph.items(), key=lambda i: i[0] or "")
                    if g is not None},
-        "unnamed_triples": len(per_graph.get(None, {}).get("triples", ())),
+        "unnamed_triples": len(unnamed),
         "engine": engine.name,
     }
 
@@ -356,7 +450,11 @@ def _warm_up(engine) -> None:
     for fmt in RESULT_FORMATS:
         serialize_answer(Answer("SELECT", ["x"], [(triple[0],)]), fmt)
     html_results(Answer("ASK", boolean=True), "ASK {}")
-    engine.execute("SELECT * WHERE { ?s ?p ?o FILTER(regex(str(?o), 'x')) } LIMIT 1")
+    if engine.name == "remote":
+        return  # nothing to load: the store answers
+    # On constants and LIMIT 1: a FILTER over the data would scan all of it when nothing
+    # matches, which at a million triples is seconds of start-up.
+    engine.execute("SELECT * WHERE { BIND ('x' AS ?o) FILTER (regex(str(?o), 'x')) }")
     engine.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1")
 
 
@@ -366,7 +464,10 @@ def worker_main(conn, source: Source, isolate: bool = True) -> None:
     try:
         engine = _open_engine(source)
         _warm_up(engine)
-        isolation = isolate_network() if isolate else "disabled"
+        if source.url:
+            isolation = "not applied: the workers query the external store"
+        else:
+            isolation = isolate_network() if isolate else "disabled"
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
             conn.send(_error_reply(exc))
@@ -493,9 +594,10 @@ class QueryExecutor:
         cache_entries: int = 1024,
         cache_bytes: int = 64 << 20,
         isolate: bool = True,
-        start_method: str = "spawn",
+        start_method: str = "forkserver",
         startup_timeout: float = 300.0,
         observer: QueryObserver | None = None,
+        info: dict | None = None,
     ):
         if workers < 1:
             raise SmpkgError("the query executor needs at least one worker")
@@ -509,7 +611,12 @@ class QueryExecutor:
         self.startup_timeout = startup_timeout
         self.observer = observer
         self.cache = ResultCache(cache_entries, cache_bytes)
-        self._ctx = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            from .forkserver import context
+
+            self._ctx = context()
+        else:
+            self._ctx = multiprocessing.get_context(start_method)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -517,7 +624,7 @@ class QueryExecutor:
         self._fast: concurrent.futures.ThreadPoolExecutor | None = None
         self._started = False
         self._closed = False
-        self._info: dict | None = None
+        self._info: dict | None = info  # counts known beforehand (the on-disk store's)
         self.isolation = "not started"
         self.restarts = 0
         self.timeouts = 0

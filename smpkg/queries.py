@@ -145,7 +145,9 @@ def parse_header(text: str, path: Path) -> dict:
     # Strip the one space after the marker while keeping YAML indentation.
     stripped = [line[1:] if line.startswith(" ") else line for line in lines]
     try:
-        header = yaml.safe_load("\n".join(stripped)) or {}
+        # libyaml's loader when present: ten times faster, which is start-up time.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        header = yaml.load("\n".join(stripped), Loader=loader) or {}  # noqa: S506 - safe
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{path}: bad '#+' header: {exc}") from None
     if not isinstance(header, dict) or not header.get("summary"):

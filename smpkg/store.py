@@ -4,30 +4,60 @@
 same `execute()` with the same `Answer`, in rdflib terms, and both refuse what could write or
 reach the network before the engine sees the text (see `lexer.py`). Named queries pass their
 parameters as RDF terms (rdflib's initBindings, pyoxigraph's substitutions), never as text.
+
+`OxigraphEngine` also serves the on-disk store of a build (`ensure_disk_store`: written once
+per build, then opened read-only by every query worker of every server process), and
+`RemoteEngine` answers from an external SPARQL 1.1 store over HTTP, behind the same checks.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import gc
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
-import rdflib.plugins.sparql
+import rdflib.graph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.term import Identifier
 
-from .errors import QueryFailed, QueryRefused, QuerySyntaxError
-from .lexer import scan
+from .errors import ConfigurationError, QueryFailed, QueryRefused, QuerySyntaxError, QueryTimeout
+from .lexer import _skip_string, decode_codepoints, scan
 
-# rdflib would otherwise fetch the IRI of any FROM graph it does not hold.
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+@functools.cache
+def _rdflib_sparql():
+    """rdflib's SPARQL machinery, imported when first needed (by the rdflib engine, or to
+    tell an update from a syntax error): a server process that only passes queries to its
+    workers does not pay for pyparsing's grammar. Whoever imports it through here gets it
+    with SPARQL_LOAD_GRAPHS off: rdflib would otherwise fetch the IRI of any FROM graph it
+    does not hold."""
+    import rdflib.plugins.sparql
+    from rdflib.plugins.sparql import algebra, evaluate, parser, parserutils
+
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+    return parser, parserutils, algebra, evaluate
+
+
+def parseQuery(text: str):  # noqa: N802 - rdflib's name
+    return _rdflib_sparql()[0].parseQuery(text)
+
+
+def parseUpdate(text: str):  # noqa: N802 - rdflib's name
+    return _rdflib_sparql()[0].parseUpdate(text)
 
 READ_ONLY = (
     "SPARQL Update is not accepted: this endpoint is read-only "
@@ -129,6 +159,7 @@ class RdflibEngine(Engine):
     name = "rdflib"
 
     def __init__(self, dataset: Dataset, cache_size: int = 256):
+        _rdflib_sparql()  # before any query: SPARQL_LOAD_GRAPHS off
         # The default graph is the union of all graphs, as in OxigraphEngine (rdflib reads it
         # from the Dataset itself; load_dataset() returns one that is not a union).
         dataset.default_union = True
@@ -159,7 +190,7 @@ class RdflibEngine(Engine):
                 self._prepared.move_to_end(key)
                 return hit
             try:
-                query = translateQuery(parseQuery(text), base=base_iri)
+                query = _rdflib_sparql()[2].translateQuery(parseQuery(text), base=base_iri)
             except Exception as exc:
                 try:
                     parseUpdate(text)
@@ -177,6 +208,8 @@ class RdflibEngine(Engine):
                 base_iri=None) -> Answer:
         check_text(text)
         query = self.prepare(text, base_iri)
+        _, parserutils, _, evaluate = _rdflib_sparql()
+        CompValue = parserutils.CompValue  # noqa: N806 - rdflib's name
         if dataset.given:
             query = copy.copy(query)
             algebra = CompValue(query.algebra.name, **query.algebra)
@@ -185,7 +218,8 @@ class RdflibEngine(Engine):
             ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
             query.algebra = algebra
         try:
-            result = evalQuery(self.dataset, query, initBindings=dict(bindings or {}))
+            result = evaluate.evalQuery(self.dataset, query,
+                                        initBindings=dict(bindings or {}))
             # Evaluation is lazy: errors surface while the rows are read, so inside the try.
             return self._answer(query.algebra.name, result, max_rows)
         except (QueryRefused, QuerySyntaxError):
@@ -213,6 +247,7 @@ class RdflibEngine(Engine):
 
 
 def _has_service(node) -> bool:
+    CompValue = _rdflib_sparql()[1].CompValue  # noqa: N806 - rdflib's name
     if isinstance(node, CompValue):
         if node.name == "ServiceGraphPattern":
             return True
@@ -268,6 +303,16 @@ def from_ox(term) -> Identifier | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
+def _syntax_error(text: str, exc: SyntaxError) -> Exception:
+    """What a text pyoxigraph could not parse as a query is: an update (refused) or a syntax
+    error (with pyoxigraph's message)."""
+    try:
+        parseUpdate(text)
+    except Exception:
+        return QuerySyntaxError(" ".join(str(exc).split()))
+    return QueryRefused(READ_ONLY)
+
+
 def quads_to_ox(dataset: Dataset) -> Iterator[ox.Quad]:
     for s, p, o, g in dataset.quads((None, None, None, None)):
         name = g.identifier if isinstance(g, Graph) else g
@@ -319,11 +364,7 @@ class OxigraphEngine(Engine):
             result = self.store.query(text, **options)
             return self._answer(text, result, max_rows)
         except SyntaxError as exc:
-            try:
-                parseUpdate(text)
-            except Exception:
-                raise QuerySyntaxError(" ".join(str(exc).split())) from None
-            raise QueryRefused(READ_ONLY) from None
+            raise _syntax_error(text, exc) from None
         except (QueryRefused, QuerySyntaxError):
             raise
         except Exception as exc:
@@ -346,3 +387,447 @@ class OxigraphEngine(Engine):
         )
         form = "DESCRIBE" if "DESCRIBE" in scan(text).keywords else "CONSTRUCT"
         return Answer(form, triples=triples, truncated=truncated)
+
+
+# --------------------------------------------------------------------------- on-disk store
+
+DISK_STORE_DIR = "oxigraph"
+DISK_STORE_MARKER = "smpkg-store.json"
+
+
+def disk_store_info(directory: Path | str) -> dict | None:
+    """The marker of the on-disk store in a build directory, or None when there is no usable
+    store there (absent, or written by another pyoxigraph version)."""
+    marker = Path(directory) / DISK_STORE_DIR / DISK_STORE_MARKER
+    try:
+        meta = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("pyoxigraph") != ox.__version__:
+        return None
+    return meta
+
+
+def ensure_disk_store(
+    directory: Path | str,
+    graphs: Mapping[str, str],
+    statistics: Callable[[Engine], dict] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Path, dict]:
+    """The on-disk pyoxigraph store of a build, `<directory>/oxigraph`, written the first time
+    from the build's N-Triples files (`graphs`: file stem -> graph IRI, each file into its
+    named graph) and reused afterwards: (its path, its marker).
+
+    The store is bulk-loaded into a temporary directory, closed, and renamed into place, so it
+    is whole or absent; processes that start together wait on a lock file and the later ones
+    find it built. `statistics`, if given, is computed once from the new store and kept in the
+    marker, so that servers starting from the store do not count the dataset again."""
+    import fcntl
+
+    directory = Path(directory)
+    target = directory / DISK_STORE_DIR
+    meta = disk_store_info(directory)
+    if meta is not None:
+        return target, meta
+    with open(directory / ".oxigraph.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meta = disk_store_info(directory)
+        if meta is not None:
+            return target, meta
+        if progress:
+            progress(f"writing the on-disk store {target}")
+        started = time.perf_counter()
+        tmp = Path(tempfile.mkdtemp(prefix=".oxigraph-", dir=directory))
+        try:
+            store = ox.Store(str(tmp))
+            triples: dict[str, int] = {}
+            for name, iri in graphs.items():
+                graph = ox.NamedNode(str(iri))
+                store.bulk_load(path=str(directory / f"{name}.nt"),
+                                format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+                counted = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> "
+                                      "{ ?s ?p ?o } }")
+                triples[str(iri)] = int(next(iter(counted))[0].value)
+            store.optimize()
+            stats = statistics(OxigraphEngine(store)) if statistics else None
+            del store
+            gc.collect()  # closes the store (pyoxigraph has no close())
+            meta = {
+                "pyoxigraph": ox.__version__,
+                "graphs": triples,
+                "statistics": stats,
+                "seconds": round(time.perf_counter() - started, 3),
+                "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            (tmp / DISK_STORE_MARKER).write_text(json.dumps(meta, indent=1))
+            old = None
+            if target.exists():  # written by another pyoxigraph version
+                old = directory / f".oxigraph-old-{os.getpid()}"
+                os.replace(target, old)
+            os.replace(tmp, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    return target, meta
+
+
+def open_disk_store(path: Path | str) -> OxigraphEngine:
+    """The engine over an on-disk store, opened read-only: any number of processes may open
+    the same store at once (nothing writes to it once it is renamed into place)."""
+    try:
+        return OxigraphEngine(ox.Store.read_only(str(path)))
+    except OSError as exc:
+        raise ConfigurationError(f"cannot open the store {path}: {_first_line(exc)}") from None
+
+
+# --------------------------------------------------------------------------- external store
+
+# The Graph Store Protocol URL of the stores the README documents -> their query endpoint.
+_GSP_TO_QUERY = [
+    (re.compile(r"(.*)/store/?"), r"\1/query"),  # Oxigraph
+    (re.compile(r"(.*)/sparql-graph-crud(?:-auth)?/?"), r"\1/sparql"),  # Virtuoso
+    (re.compile(r"(.*/repositories/[^/]+)/rdf-graphs/service/?"), r"\1"),  # GraphDB, RDF4J
+    (re.compile(r"(.*)/data/?"), r"\1/query"),  # Fuseki
+]
+
+
+def query_endpoint(url: str) -> str:
+    """The SPARQL query endpoint of a store given by its Graph Store Protocol URL, for the
+    stores the README documents (Oxigraph `/store` -> `/query`, Fuseki `/<dataset>/data` ->
+    `/<dataset>/query`, Virtuoso `/sparql-graph-crud` -> `/sparql`, GraphDB
+    `/repositories/<id>/rdf-graphs/service` -> `/repositories/<id>`); any other URL is taken
+    to be the query endpoint itself."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"not an http(s) URL: {url!r}")
+    for pattern, replacement in _GSP_TO_QUERY:
+        match = pattern.fullmatch(parts.path)
+        if match:
+            return urlunsplit(parts._replace(path=match.expand(replacement), query="",
+                                             fragment=""))
+    return url
+
+
+def redacted(url: str) -> str:
+    """A URL fit to print: without the password of its user part."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def sparql_term(term: Identifier) -> str:
+    """An RDF term in SPARQL syntax, for a VALUES block."""
+    if isinstance(term, URIRef):
+        iri = str(term)
+        if re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
+            raise QueryFailed(f"cannot send the IRI {iri!r} to the store")
+        return f"<{iri}>"
+    if isinstance(term, Literal):
+        text = str(term)
+        for char, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"),
+                              ("\t", "\\t")):
+            text = text.replace(char, escaped)
+        if term.language:
+            return f'"{text}"@{term.language}'
+        if term.datatype and str(term.datatype) != _XSD_STRING:
+            return f'"{text}"^^{sparql_term(URIRef(term.datatype))}'
+        return f'"{text}"'
+    raise QueryFailed(f"cannot send {term!r} to the store as a parameter")
+
+
+_IRI_REF = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def _where_group(text: str) -> tuple[int, int, bool]:
+    """(index of the `{` that opens the query's WHERE group, index of its `}`, whether the
+    group holds a sub-SELECT first), found as `lexer.scan` reads the text."""
+    i, n = 0, len(text)
+    braces = parens = 0
+    form = None
+    saw_where = template_seen = False
+    start = -1
+    first_word_inside: str | None = None
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if c in "\"'":
+            i = _skip_string(text, i)
+            continue
+        if c == "<":
+            match = _IRI_REF.match(text, i)
+            i = match.end() if match else i + 1
+            continue
+        if c in "?$":
+            match = _WORD_RE.match(text, i + 1)
+            i = match.end() if match else i + 1
+            continue
+        if c.isalpha() or c == "_":
+            match = _WORD_RE.match(text, i)
+            end = match.end()
+            prev = text[i - 1] if i else " "
+            following = text[end] if end < n else " "
+            if prev not in ":_" and following != ":":
+                word = match.group(0).upper()
+                if start >= 0 and braces == 1 and first_word_inside is None:
+                    first_word_inside = word
+                if braces == 0 and parens == 0:
+                    if form is None and word in _FORMS:
+                        form = word
+                    elif word == "WHERE" and form:
+                        saw_where = True
+            else:
+                while end < n and (text[end].isalnum() or text[end] in ":_-.%"):
+                    end += 1
+            i = end
+            continue
+        if c == "(":
+            parens += 1
+        elif c == ")":
+            parens -= 1
+        elif c == "{":
+            if braces == 0 and parens == 0 and form and start < 0:
+                if form != "CONSTRUCT" or template_seen:
+                    start = i
+                elif saw_where:
+                    raise QueryFailed(
+                        "parameters cannot be bound in a CONSTRUCT WHERE { } short form "
+                        "on an external store: write CONSTRUCT { ... } WHERE { ... }")
+                else:
+                    template_seen = True
+            braces += 1
+        elif c == "}":
+            braces -= 1
+            if braces == 0 and start >= 0:
+                return start, i, first_word_inside == "SELECT"
+        i += 1
+    raise QueryFailed("this query has no WHERE group to bind parameters in")
+
+
+def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
+    """The query with its parameters bound by a VALUES block at the top of its WHERE group,
+    the standard SPARQL 1.1 way every store understands: `{ VALUES (?a) { (<x>) } ... }`. The
+    query's FILTERs see the values as pyoxigraph's substitutions would. (When the group is a
+    sub-SELECT alone, it is wrapped: `{ VALUES ... { SELECT ... } }`.)"""
+    if not bindings:
+        return text
+    text = decode_codepoints(text)
+    names = sorted(str(k) for k in bindings)
+    terms = {str(k): v for k, v in bindings.items()}
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise QueryFailed(f"not a variable name: {name!r}")
+    block = (" VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
+             + " ".join(sparql_term(terms[n]) for n in names) + ") } ")
+    start, end, subselect = _where_group(text)
+    if subselect:
+        return text[:start + 1] + block + "{ " + text[start + 1:end] + " } " + text[end:]
+    return text[:start + 1] + block + text[start + 1:]
+
+
+class _Chunks(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (an HTTP response body), so that
+    pyoxigraph parses results as they arrive and the rest is never read past the row cap."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+FORM = "application/x-www-form-urlencoded"
+
+
+def sparql_statistics(engine: Engine, graphs: Iterable[str], unnamed_triples: int) -> dict:
+    """VoID-style counts for the default graph (the union) and each named graph, as
+    `executor.dataset_statistics` makes them, but counted by the engine with SPARQL
+    aggregates (four queries), for a store whose quads are not at hand."""
+    def counts(pattern: str) -> dict[str, int]:
+        answer = engine.execute(f"""SELECT * WHERE {{
+  {{ SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinct_subjects)
+            (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?o) AS ?distinct_objects)
+     WHERE {{ {pattern} }} }}
+  {{ SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE {{ {pattern} FILTER (isIRI(?s)) }} }}
+  {{ SELECT (COUNT(DISTINCT ?o) AS ?classes)
+     WHERE {{ {pattern} FILTER (?p = <{_RDF_TYPE}>) }} }}
+}}""")
+        row = dict(zip(answer.variables, answer.rows[0]))
+        keys = ("triples", "entities", "classes", "properties", "distinct_subjects",
+                "distinct_objects")
+        return {k: int(row[k]) for k in keys}
+
+    named = {}
+    for graph in graphs:
+        found = counts(f"GRAPH <{graph}> {{ ?s ?p ?o }}")
+        if found["triples"]:
+            named[graph] = found
+    return {
+        "default": counts("{ SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"),
+        "graphs": dict(sorted(named.items())),
+        "unnamed_triples": unnamed_triples,
+        "engine": engine.name,
+    }
+
+
+class RemoteEngine(Engine):
+    """An external SPARQL 1.1 store, over the SPARQL 1.1 Protocol (POST to its query endpoint).
+
+    The same checks as the local engines come first, before anything is sent: the lexer's
+    refusal of updates and SERVICE, then pyoxigraph's parser, so that the store only ever
+    receives a text that parses as a SPARQL 1.1 query (its syntax errors are reported as the
+    local engine reports them). The default graph is the union of `graphs`: unless the
+    request names its own dataset (protocol parameters, or FROM / FROM NAMED in the text),
+    every query is sent with default-graph-uri and named-graph-uri set to those graphs, so a
+    store that does not union its graphs by default answers as the local engine does and
+    other graphs of the store stay out of sight. Parameters travel in a VALUES block
+    (`bind_values`). The deadline is the HTTP timeout."""
+
+    name = "remote"
+
+    def __init__(self, url: str, graphs: Iterable[str] = (), timeout: float = 10.0,
+                 client=None):
+        import httpx
+
+        self.url = query_endpoint(url)
+        self.graphs = tuple(str(g) for g in graphs)
+        self.timeout = timeout
+        self._httpx = httpx
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            follow_redirects=False, headers={"User-Agent": "smpkg"})
+        self._parser = ox.Store()  # empty: parses queries, never holds data
+
+    # ------------------------------------------------------------------ checks
+
+    def _parse(self, text: str, base_iri: str | None) -> str:
+        """The form of a query that parses (SyntaxError / QueryRefused otherwise)."""
+        options = {"base_iri": base_iri} if base_iri else {}
+        try:
+            # Evaluation is lazy (SELECT, CONSTRUCT) or on an empty store (ASK): a parse.
+            parsed = self._parser.query(text, **options)
+        except SyntaxError as exc:
+            raise _syntax_error(text, exc) from None
+        except Exception as exc:  # noqa: BLE001
+            raise QueryFailed(_first_line(exc)) from exc
+        if isinstance(parsed, ox.QueryBoolean):
+            return "ASK"
+        if isinstance(parsed, ox.QuerySolutions):
+            return "SELECT"
+        return "DESCRIBE" if "DESCRIBE" in scan(text).keywords else "CONSTRUCT"
+
+    def prepare(self, text: str, dataset: DatasetSpec = NO_DATASET,
+                bindings: Mapping[str, Identifier] | None = None,
+                base_iri: str | None = None) -> tuple[str, str, list[tuple[str, str]]]:
+        """(form, the text to send, the protocol parameters), after every check."""
+        check_text(text)
+        form = self._parse(text, base_iri)
+        sent = bind_values(text, bindings) if bindings else text
+        if base_iri:
+            # The protocol has no base parameter: a BASE before the prologue (a BASE of the
+            # query's own, later in the prologue, still wins).
+            sent = f"BASE <{base_iri}>\n{sent}"
+        if sent is not text:
+            # What is sent is checked as what was received.
+            check_text(sent)
+            self._parse(sent, None)
+        params: list[tuple[str, str]] = [("query", sent)]
+        if dataset.given:
+            params += [("default-graph-uri", g) for g in dataset.default_graphs]
+            params += [("named-graph-uri", g) for g in dataset.named_graphs]
+        elif self.graphs and not scan(text).has_dataset_clause:
+            params += [("default-graph-uri", g) for g in self.graphs]
+            params += [("named-graph-uri", g) for g in self.graphs]
+        return form, sent, params
+
+    # ------------------------------------------------------------------ queries
+
+    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
+                base_iri=None) -> Answer:
+        form, _, params = self.prepare(text, dataset, bindings, base_iri)
+        accept = ("application/n-triples, text/turtle;q=0.5" if form in ("CONSTRUCT", "DESCRIBE")
+                  else "application/sparql-results+json, application/sparql-results+xml;q=0.5")
+        httpx = self._httpx
+        try:
+            with self._client.stream("POST", self.url, content=urlencode(params).encode(),
+                                     headers={"Accept": accept, "Content-Type": FORM}
+                                     ) as response:
+                if response.status_code != 200:
+                    raise self._refusal(response)
+                media = response.headers.get("content-type", "").split(";")[0].strip()
+                body = io.BufferedReader(_Chunks(response.iter_bytes()))
+                try:
+                    if form in ("CONSTRUCT", "DESCRIBE"):
+                        fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
+                        parsed = ox.parse(body, format=fmt)
+                    else:
+                        fmt = (ox.QueryResultsFormat.from_media_type(media)
+                               or ox.QueryResultsFormat.JSON)
+                        parsed = ox.parse_query_results(body, format=fmt)
+                    answer = OxigraphEngine._answer(text, parsed, max_rows)
+                except (SyntaxError, ValueError) as exc:
+                    raise QueryFailed(f"the store sent a result that does not parse: "
+                                      f"{_first_line(exc)}") from None
+        except httpx.TimeoutException:
+            raise QueryTimeout(f"the store did not answer within {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise QueryFailed(f"cannot reach the store at {redacted(self.url)}: "
+                              f"{_first_line(exc) if str(exc) else type(exc).__name__}") from None
+        answer.form = form
+        return answer
+
+    def _refusal(self, response) -> Exception:
+        response.read()
+        detail = " ".join(response.text.split())[:300] or response.reason_phrase
+        status = response.status_code
+        if status == 400:
+            return QuerySyntaxError(f"the store refused the query: {detail}")
+        if status in (408, 504):
+            return QueryTimeout(f"the store stopped the query ({status}): {detail}")
+        return QueryFailed(f"the store answered {status}: {detail}")
+
+    def select(self, text: str) -> list[dict[str, Identifier | None]]:
+        answer = self.execute(text)
+        return [dict(zip(answer.variables, row)) for row in answer.rows]
+
+    def graph_counts(self) -> dict[str, int]:
+        """Triples per named graph of `graphs`, as the store holds them."""
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                           "GROUP BY ?g")
+        found = {str(r["g"]): int(r["n"]) for r in rows if r["g"] is not None}
+        return {g: found.get(g, 0) for g in self.graphs} if self.graphs else found
+
+    def statistics(self) -> dict:
+        """The counts `executor.dataset_statistics` makes, made by the store."""
+        return sparql_statistics(self, self.graphs or self.graph_names(), unnamed_triples=0)
+
+    def graph_names(self) -> list[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(str(r["g"]) for r in rows if isinstance(r["g"], URIRef))
+
+    def __len__(self) -> int:
+        return self.statistics()["default"]["triples"]
+
+    def close(self) -> None:
+        self._client.close()

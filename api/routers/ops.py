@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from fastapi import APIRouter, Request
@@ -21,7 +22,9 @@ async def health(request: Request) -> Response:
     doc = {
         "status": status,
         "version": state.version,
-        "engine": state.settings.engine,
+        "engine": "remote" if state.settings.store_url else state.settings.engine,
+        "store": executor.source.kind,  # disk, graph, files or remote
+        "pid": os.getpid(),
         "dataset": "smp" if state.mode == "smp" else [p.name for p in state.dataset_files],
         "triples": state.dataset_info["default"]["triples"],
         "workers": {"configured": executor.workers, "ready": ready,
