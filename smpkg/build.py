@@ -8,9 +8,6 @@ temporary directory and renames it into place, so a cache entry is whole or abse
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +17,7 @@ from typing import Callable
 
 from rdflib import Dataset, Graph
 
+from .atomic import staged_directory
 from .config import Settings
 from .errors import ValidationFailed
 from .load import fingerprint, load_turtle, turtle_files
@@ -167,9 +165,7 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
         inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))
     progress(f"kept {reasoning.inferred} inferred triples of a closure of {reasoning.closure}")
 
-    settings.cache_path.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=settings.cache_path))
-    try:
+    with staged_directory(directory, ".build-") as tmp:
         for name, graph in (("ontology", ontology.graph), ("asserted", data.graph),
                             ("inferred", inferred)):
             graph.serialize(tmp / f"{name}.nt", format="nt", encoding="utf-8")
@@ -180,12 +176,6 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
         write_derivations(tmp / "derivations.json", derivations)
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     kg = KnowledgeGraph(directory, key[:12], reasoning, warnings=len(report.warnings),
                         seconds=time.perf_counter() - start, timings=timings)
     kg.__dict__["ontology"] = ontology.graph

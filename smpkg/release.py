@@ -34,6 +34,7 @@ from typing import Callable
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from .atomic import staged_directory
 from .formats import BY_KEY, Format
 from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, bind_all
 
@@ -416,10 +417,8 @@ def write_release(kg, root: Path, base_iri: str, progress: Progress = _quiet,
     source, manifest = ensure_dumps(kg, progress)
     earlier = [r for r in releases(root) if r[0] != version]
     previous = earlier[-1] if earlier else None
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".release-", dir=root))
     target = root / version
-    try:
+    with staged_directory(target, ".release-") as tmp:
         for entry in manifest["files"]:
             shutil.copyfile(source / entry["name"], tmp / entry["name"])
         old = load_graphs(previous[2]) if previous else None
@@ -445,12 +444,6 @@ def write_release(kg, root: Path, base_iri: str, progress: Progress = _quiet,
                                 triples=None, graphs=None, compression=None))
         release_manifest["files"] = files
         _write_manifest(tmp, release_manifest)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     progress(f"release {version} in {target}"
              + (f", changes since {previous[0]}" if previous else ", the first release"))
     return Release(target, version, previous[0] if previous else None, release_manifest, log)

@@ -17,10 +17,7 @@ import functools
 import gc
 import io
 import json
-import os
 import re
-import shutil
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +31,7 @@ import rdflib.graph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.term import Identifier
 
+from .atomic import staged_directory
 from .errors import ConfigurationError, QueryFailed, QueryRefused, QuerySyntaxError, QueryTimeout
 from .lexer import _skip_string, decode_codepoints, scan
 
@@ -437,8 +435,7 @@ def ensure_disk_store(
         if progress:
             progress(f"writing the on-disk store {target}")
         started = time.perf_counter()
-        tmp = Path(tempfile.mkdtemp(prefix=".oxigraph-", dir=directory))
-        try:
+        with staged_directory(target, ".oxigraph-") as tmp:
             store = ox.Store(str(tmp))
             triples: dict[str, int] = {}
             for name, iri in graphs.items():
@@ -460,16 +457,6 @@ def ensure_disk_store(
                 "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             (tmp / DISK_STORE_MARKER).write_text(json.dumps(meta, indent=1))
-            old = None
-            if target.exists():  # written by another pyoxigraph version
-                old = directory / f".oxigraph-old-{os.getpid()}"
-                os.replace(target, old)
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
     return target, meta
 
 
