@@ -1,0 +1,1 @@
+"""The smpkg benchmark suite: `python -m benchmarks.run` (see benchmarks/README.md)."""

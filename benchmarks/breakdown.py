@@ -1,0 +1,97 @@
+"""Where an HTTP request's time goes: the same wrk load (4 connections) against
+
+- a bare uvicorn + Starlette app and a bare FastAPI app that return a fixed answer (the
+  ceiling of the Python HTTP stack here, with nothing else in the way);
+- smpkg's GET /health (routing and the middleware stack, no query);
+- smpkg's POST /sparql of a query it has cached (no worker, no engine);
+- oxigraph server's POST /query of the same query (the reference).
+
+The executor stages (engine, serialisation, the pipe to a worker) are timed in-process by
+`benchmarks.worker executor`; validation by `benchmarks.worker validate`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .common import PYTHON, Project, free_port, run_measured
+from .http import _spawn, _wait, nquads, ready_seconds, start_oxigraph, start_smpkg, wrk
+from .queries import HTTP_ADHOC
+
+
+def http_stack(project: Project, args) -> list[dict]:
+    log_dir = project.root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    query = HTTP_ADHOC[0].render("breakdown")
+    duration = args.duration
+    connections = 4
+    rows = []
+
+    def record(name: str, result: dict) -> None:
+        result["target"] = name
+        rows.append(result)
+
+    for app in ("starlette_app", "fastapi_app"):
+        port = free_port()
+        log = log_dir / f"bare-{app}.log"
+        process = _spawn([PYTHON, "-m", "uvicorn", f"benchmarks.bare_app:{app}", "--host",
+                          "127.0.0.1", "--port", str(port), "--log-level", "warning"], log)
+        try:
+            url = f"http://127.0.0.1:{port}/sparql"
+            _wait(process, url, 60, log)
+            wrk(url, [query], 2, 1)
+            record(f"bare uvicorn + {app.split('_')[0]} (fixed answer)",
+                   wrk(url, [query], connections, duration))
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    nonce = [HTTP_ADHOC[0].text]  # the same query, a new text every request
+    server = start_smpkg(project, log_dir, args.workers)
+    try:
+        base = server.url.rsplit("/", 1)[0]
+        wrk(base + "/health", None, 2, 1)
+        record("smpkg GET /health", wrk(base + "/health", None, connections, duration))
+        wrk(server.url, [query], 2, 1)
+        record("smpkg POST /sparql, cached answer", wrk(server.url, [query], connections, duration))
+        for c in (1, connections):
+            record(f"smpkg POST /sparql, uncached (new text each time), c={c}",
+                   wrk(server.url, nonce, c, duration, distinct=True))
+    finally:
+        server.stop()
+    graph_dir = sorted(project.cache.glob("*/build.json"))[0].parent
+    oxigraph, _ = start_oxigraph(project, nquads(graph_dir, project.root / "reasoned.nq"), log_dir)
+    try:
+        wrk(oxigraph.url, [query], 2, 1)
+        record("oxigraph POST /query (same query)", wrk(oxigraph.url, [query], connections, duration))
+        for c in (1, connections):
+            record(f"oxigraph POST /query, new text each time, c={c}",
+                   wrk(oxigraph.url, nonce, c, duration, distinct=True))
+    finally:
+        oxigraph.stop()
+    return rows
+
+
+def startup(project: Project, args) -> dict:
+    """The start-up of `smpkg serve` from the build cache, in phases: the interpreter, the
+    imports of the service, create_app (open the cached build, start the workers, count the
+    dataset) and the first /health answer."""
+    bare = run_measured([PYTHON, "-c", "pass"], 60)
+    imports = run_measured([PYTHON, "-c", "import uvicorn, api, smpkg.cli; from api import "
+                                          "create_app"], 60, env=project.env())
+    worker_imports = run_measured([PYTHON, "-c", "import smpkg.executor, smpkg.build, "
+                                                 "smpkg.store, smpkg.formats"], 60,
+                                  env=project.env())
+    log_dir = project.root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    runs = []
+    for _ in range(3):
+        server = start_smpkg(project, log_dir, args.workers)
+        runs.append((server.started_seconds, ready_seconds(server)))
+        server.stop()
+    best = min(runs)
+    return {"python_seconds": round(bare.seconds, 3),
+            "imports_seconds": round(imports.seconds, 3),
+            "worker_imports_seconds": round(worker_imports.seconds, 3),
+            "create_app_seconds": best[1], "to_health_seconds": round(best[0], 3),
+            "runs": [round(r[0], 3) for r in runs]}

@@ -1,0 +1,242 @@
+"""HTTP throughput and latency with wrk, on 127.0.0.1, against smpkg, `oxigraph
+serve-read-only` and rdflib-endpoint serving the same reasoned data.
+
+One server runs at a time (the others are stopped), with the same query texts, the same
+request (POST application/sparql-query, Accept application/sparql-results+json) and the same
+wrk settings; each load test is bounded by `duration`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from .common import PYTHON, REPO, Project, free_port, run_measured, say, tree_rss_mb
+
+HERE = Path(__file__).resolve().parent
+ACCEPT = "application/sparql-results+json"
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    url: str  # the query endpoint
+    started_seconds: float
+    log: Path
+
+    def rss_mb(self) -> float:
+        return round(tree_rss_mb(self.process.pid), 1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, 15)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait(timeout=10)
+
+
+def _wait(process: subprocess.Popen, probe: str, limit: float, log: Path) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: "
+                               f"{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(probe, timeout=2).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"no answer from {probe} within {limit:.0f} s: {log.read_text()[-2000:]}")
+
+
+def _spawn(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
+    handle = open(log, "w")
+    return subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO,
+                            start_new_session=True)
+
+
+def nquads(graph_dir: Path, target: Path) -> Path:
+    """The built graph's three N-Triples files as one N-Quads file (same triples, same
+    named graphs) for the other two servers."""
+    from smpkg.build import GRAPH_FILES
+
+    if target.exists():
+        return target
+    tmp = target.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        for name, iri in GRAPH_FILES.items():
+            suffix = f" <{iri}> .\n"
+            with open(graph_dir / f"{name}.nt", encoding="utf-8") as source:
+                for line in source:
+                    line = line.rstrip()
+                    if line.endswith(" ."):
+                        out.write(line[:-2] + suffix)
+    tmp.rename(target)
+    return target
+
+
+def start_smpkg(project: Project, log_dir: Path, workers: int, processes: int = 1) -> Server:
+    """`smpkg serve` (with `--workers N` server processes when processes > 1), each with
+    `workers` query workers (SMPKG_QUERY_WORKERS)."""
+    port = free_port()
+    name = "smpkg" if processes <= 1 else f"smpkg-w{processes}"
+    log = log_dir / f"{name}.log"
+    env = project.env(SMPKG_QUERY_WORKERS=str(workers))
+    args = [PYTHON, "-m", "smpkg.cli", "--root", str(project.root), "serve",
+            "--host", "127.0.0.1", "--port", str(port)]
+    if processes > 1:
+        args += ["--workers", str(processes)]
+    started = time.perf_counter()
+    process = _spawn(args, log, env)
+    _wait(process, f"http://127.0.0.1:{port}/health", 600, log)
+    return Server(name, process, f"http://127.0.0.1:{port}/sparql",
+                  time.perf_counter() - started, log)
+
+
+def smpkg_processes(name: str) -> int | None:
+    """1 for "smpkg", N for "smpkg-wN" (`smpkg serve --workers N`), None otherwise."""
+    if name == "smpkg":
+        return 1
+    if name.startswith("smpkg-w") and name[7:].isdigit():
+        return int(name[7:])
+    return None
+
+
+def ready_seconds(server: Server) -> float | None:
+    """What `smpkg serve` reports as the time of create_app (open the build, start the
+    workers), from its log."""
+    import re
+
+    found = re.findall(r"ready in ([\d.]+) s", server.log.read_text())
+    return float(found[-1]) if found else None
+
+
+def start_oxigraph(project: Project, quads: Path, log_dir: Path) -> tuple[Server, float]:
+    location = project.root / "oxigraph-store"
+    load_seconds = 0.0
+    if not (location / "CURRENT").exists():
+        shutil.rmtree(location, ignore_errors=True)
+        measured = run_measured(["oxigraph", "load", "--location", str(location),
+                                 "--file", str(quads)], 3600)
+        if measured.returncode != 0:
+            raise RuntimeError(f"oxigraph load failed: {measured.stderr[-2000:]}")
+        load_seconds = measured.seconds
+    port = free_port()
+    log = log_dir / "oxigraph.log"
+    started = time.perf_counter()
+    process = _spawn(["oxigraph", "serve-read-only", "--location", str(location),
+                      "--bind", f"127.0.0.1:{port}", "--union-default-graph"], log)
+    _wait(process, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 600, log)
+    return Server("oxigraph", process, f"http://127.0.0.1:{port}/query",
+                  time.perf_counter() - started, log), load_seconds
+
+
+def start_rdflib_endpoint(quads: Path, log_dir: Path) -> Server:
+    port = free_port()
+    log = log_dir / "rdflib-endpoint.log"
+    started = time.perf_counter()
+    exe = shutil.which("rdflib-endpoint") or "rdflib-endpoint"
+    process = _spawn([exe, "serve", str(quads), "--host", "127.0.0.1", "--port", str(port)], log)
+    # Its endpoint is at / (SparqlEndpoint's default path), whatever its --help says.
+    _wait(process, f"http://127.0.0.1:{port}/?query=ASK%7B%7D", 1800, log)
+    return Server("rdflib-endpoint", process, f"http://127.0.0.1:{port}/",
+                  time.perf_counter() - started, log)
+
+
+def answer_size(url: str, query: str) -> int | None:
+    """Rows (SELECT) of one answer, to check that every server answers alike."""
+    try:
+        response = httpx.post(url, content=query.encode(), timeout=120, headers={
+            "Content-Type": "application/sparql-query", "Accept": ACCEPT})
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        return len(body["results"]["bindings"]) if "results" in body else int(bool(
+            body.get("boolean")))
+    except (httpx.HTTPError, ValueError, KeyError):
+        return None
+
+
+def wrk(url: str, queries: list[str] | None, connections: int, duration: float,
+        distinct: bool = False) -> dict:
+    """One wrk run: req/s and latency percentiles from the Lua script's done(). Without
+    queries, plain GET requests of the URL."""
+    with tempfile.TemporaryDirectory(prefix="smpkg-wrk-") as tmp:
+        body_file = Path(tmp) / "queries.txt"
+        body_file.write_text("\n#--SMPKG-QUERY--\n".join(queries or []), encoding="utf-8")
+        script = HERE / "wrk" / ("sparql.lua" if queries else "get.lua")
+        env = {**os.environ, "WRK_QUERIES": str(body_file), "WRK_DISTINCT": "1" if distinct else "0",
+               "WRK_ACCEPT": ACCEPT}
+        threads = max(1, min(connections, 2))
+        args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
+                "--timeout", "30s", "-s", str(script), url]
+        proc = subprocess.run(args, capture_output=True, text=True, env=env,
+                              timeout=duration + 90)
+    result = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            result = json.loads(line)
+    if result is None:
+        raise RuntimeError(f"wrk gave no result: {proc.stdout[-1500:]} {proc.stderr[-1500:]}")
+    seconds = result["duration_us"] / 1e6
+    errors = sum(result["errors"].values())
+    return {
+        "connections": connections,
+        "requests": result["requests"],
+        "rps": round(result["requests"] / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "errors": errors,
+        "error_detail": result["errors"],
+        "seconds": round(seconds, 2),
+    }
+
+
+def run_http(project: Project, graph_dir: Path, workloads: list[dict], connections: list[int],
+             duration: float, servers: list[str], workers: int, log_dir: Path) -> dict:
+    """Every workload at every connection count against every server, one server at a time."""
+    quads = nquads(graph_dir, project.root / "reasoned.nq")
+    out = {"servers": {}, "workloads": [w["name"] for w in workloads]}
+    for name in servers:
+        say(f"http {project.size.label}: starting {name}")
+        load_seconds = None
+        if smpkg_processes(name):
+            server = start_smpkg(project, log_dir, workers, smpkg_processes(name))
+        elif name == "oxigraph":
+            server, load_seconds = start_oxigraph(project, quads, log_dir)
+        else:
+            server = start_rdflib_endpoint(quads, log_dir)
+        record = {"start_seconds": round(server.started_seconds, 3), "runs": []}
+        if load_seconds:
+            record["load_seconds"] = round(load_seconds, 3)
+        try:
+            for workload in workloads:
+                rows = answer_size(server.url, workload["queries"][0])
+                for c in connections:
+                    # A short warm-up (fills caches where a server has them, as in service).
+                    wrk(server.url, workload["queries"], min(c, 2), 1, workload["distinct"])
+                    say(f"  {name} {workload['name']} c={c}")
+                    result = wrk(server.url, workload["queries"], c, duration,
+                                 workload["distinct"])
+                    result.update({"workload": workload["name"], "rows": rows})
+                    record["runs"].append(result)
+            record["rss_mb"] = server.rss_mb()
+        finally:
+            server.stop()
+        out["servers"][name] = record
+    return out

@@ -1,0 +1,488 @@
+"""Tables (Markdown), results JSON, the plot, and the README section."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+README = Path(__file__).resolve().parent / "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+SERVER_NAMES = ("smpkg", "oxigraph", "rdflib-endpoint")
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if value >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _mb(value) -> str:
+    return "–" if value is None else f"{value:,.0f} MB"
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _server_names(results: dict) -> list[str]:
+    names = []
+    for http in results.get("http", []):
+        for name in http["servers"]:
+            if name not in names:
+                names.append(name)
+    order = {"smpkg": 0, "oxigraph": 2, "rdflib-endpoint": 3}
+    return sorted(names, key=lambda n: (order.get(n, 1), n))
+
+
+def _run(http: dict, server: str, workload: str, connections: int) -> dict | None:
+    for run in http["servers"].get(server, {}).get("runs", []):
+        if run["workload"] == workload and run["connections"] == connections:
+            return run
+    return None
+
+
+def _ratio(a: dict | None, b: dict | None) -> float | None:
+    if not a or not b or not b.get("rps"):
+        return None
+    return round(a["rps"] / b["rps"], 2)
+
+
+def http_ratios(results: dict) -> list[dict]:
+    out = []
+    for http in results.get("http", []):
+        variants = [n for n in http["servers"] if n.startswith("smpkg")]
+        for workload in http["workloads"]:
+            key = http.get("keys", {}).get(workload, workload)
+            conns = sorted({r["connections"] for s in http["servers"].values()
+                            for r in s.get("runs", [])})
+            for variant in variants:
+                for c in conns:
+                    mine = _run(http, variant, workload, c)
+                    out.append({"size": http["size"], "workload": key, "connections": c,
+                                "server": variant,
+                                "vs_oxigraph": _ratio(mine, _run(http, "oxigraph", workload, c)),
+                                "vs_rdflib": _ratio(mine, _run(http, "rdflib-endpoint",
+                                                               workload, c))})
+    return out
+
+
+def targets(results: dict) -> list[list[str]]:
+    rows = []
+    ratios = http_ratios(results)
+
+    def verdict(ok) -> str:
+        return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+    groups = sorted({(r["size"], r["server"]) for r in ratios},
+                    key=lambda g: (g[0] != "curated", g[0], g[1] != "smpkg", g[1]))
+    for size, server in groups:
+        mine = [r for r in ratios if r["size"] == size and r["server"] == server]
+        rep = [r for r in mine if r["workload"] == "repeated"]
+        dis = [r for r in mine if r["workload"] == "distinct"]
+        ox = [r["vs_oxigraph"] for r in rep if r["vs_oxigraph"] is not None]
+        rl = [r["vs_rdflib"] for r in rep if r["vs_rdflib"] is not None]
+        dx = [r["vs_oxigraph"] for r in dis if r["vs_oxigraph"] is not None]
+
+        def show(values, conns):
+            return ", ".join(f"{v:g} (c={c})" for v, c in zip(values, conns))
+        if ox:
+            rows.append([f"repeated named query, {size}: {server}/oxigraph ≥ 1.0",
+                         show(ox, [r["connections"] for r in rep if r["vs_oxigraph"] is not None]),
+                         verdict(min(ox) >= 1.0)])
+        if rl:
+            rows.append([f"repeated named query, {size}: {server}/rdflib-endpoint ≥ 20",
+                         show(rl, [r["connections"] for r in rep if r["vs_rdflib"] is not None]),
+                         verdict(min(rl) >= 20)])
+        if dx:
+            rows.append([f"distinct ad-hoc queries, {size}: {server}/oxigraph ≥ 0.5",
+                         show(dx, [r["connections"] for r in dis if r["vs_oxigraph"] is not None]),
+                         verdict(min(dx) >= 0.5)])
+    for closure in results.get("closure", []):
+        if closure["size"] != "200k":
+            continue
+        fast, ref = closure.get("compiled", {}), closure.get("owlrl", {})
+        if "seconds" in fast:
+            rows.append(["closure at 200k: compiled under 10 s",
+                         f"{fast['seconds']:.1f} s", verdict(fast["seconds"] < 10)])
+        if "seconds" in fast and "seconds" in ref:
+            rows.append(["closure at 200k: equal to owlrl, ≥ 15× faster",
+                         f"equal: {closure.get('equal')}, {closure.get('speedup')}× "
+                         f"(owlrl {ref['seconds']:.1f} s)",
+                         verdict(closure.get("equal") and closure.get("speedup", 0) >= 15)])
+    for build in results.get("build", []):
+        if build["size"] in ("1M", "1m") or build.get("data_triples", 0) >= 900_000:
+            total = build.get("total_seconds")
+            skipped = build.get("validation_skipped")
+            note = " (validation skipped: see the breakdown)" if skipped else ""
+            rows.append([f"1M build under 5 min{note}",
+                         f"{_fmt(total)} s" if total else build.get("error", "–"),
+                         verdict(None if total is None or skipped else total < 300)
+                         if not skipped else ("**not met**" if total and total >= 300 else
+                                              "not measured whole")])
+            rows.append(["1M build under 4 GB peak memory", _mb(build.get("peak_rss_mb")),
+                         verdict(build.get("peak_rss_mb", 1e9) < 4096)])
+            if "serve_start_seconds" in build:
+                rows.append(["1M: service starts from the built store in < 5 s",
+                             f"{build['serve_start_seconds']:.2f} s",
+                             verdict(build["serve_start_seconds"] < 5)])
+        if build["size"] == "curated" and "serve_start_seconds" in build:
+            rows.append(["curated: service start-up from the cache < 1 s",
+                         f"{build['serve_start_seconds']:.2f} s",
+                         verdict(build["serve_start_seconds"] < 1)])
+    return rows
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def render_tables(results: dict) -> str:
+    out = []
+    m = results.get("machine", {})
+    pk = m.get("packages", {})
+    out.append("### Machine\n")
+    out.append(f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB RAM, "
+               f"{m.get('os')}; Python {m.get('python')}; rdflib {pk.get('rdflib')}, "
+               f"pyoxigraph {pk.get('pyoxigraph')}, oxigraph server {pk.get('oxigraph')}, "
+               f"owlrl {pk.get('owlrl')}, pySHACL {pk.get('pyshacl')}, FastAPI "
+               f"{pk.get('fastapi')}, uvicorn {pk.get('uvicorn')}, rdflib-endpoint "
+               f"{pk.get('rdflib-endpoint')}; {m.get('tools', {}).get('wrk')}. Run started "
+               f"{results.get('started')}, took {results.get('seconds', '?')} s; load average "
+               f"before: {', '.join(f'{x:.2f}' for x in results.get('loadavg_before', []))}.")
+    rows = targets(results)
+    if rows:
+        out.append("\n### Targets\n")
+        out.append(_table(["target", "measured", "verdict"], rows))
+
+    if results.get("http"):
+        out.append("\n### HTTP throughput and latency (wrk, 127.0.0.1)\n")
+        s = results["settings"]
+        out.append(f"{s.get('duration')} s per load test; POST application/sparql-query, "
+                   "Accept application/sparql-results+json; one server running at a time. "
+                   "req/s, then p50 / p99 latency in ms.\n")
+        names = [n for n in _server_names(results)]
+        variants = [n for n in names if n.startswith("smpkg")]
+        header = ["size", "workload", "conns"] + names
+        for v in variants:
+            header += [f"{v}/oxigraph", f"{v}/rdflib-endpoint"]
+        rows = []
+        for http in results["http"]:
+            for workload in http["workloads"]:
+                key = http.get("keys", {}).get(workload, workload)
+                conns = sorted({r["connections"] for sv in http["servers"].values()
+                                for r in sv.get("runs", [])})
+                for c in conns:
+                    cells = []
+                    for name in names:
+                        run = _run(http, name, workload, c)
+                        if run is None:
+                            cells.append("–")
+                            continue
+                        err = f" ({run['errors']} errors)" if run.get("errors") else ""
+                        cells.append(f"{_fmt(run['rps'])} ({_fmt(run['p50_ms'])} / "
+                                     f"{_fmt(run['p99_ms'])}){err}")
+                    for v in variants:
+                        mine = _run(http, v, workload, c)
+                        cells += [_fmt(_ratio(mine, _run(http, "oxigraph", workload, c)), 2),
+                                  _fmt(_ratio(mine, _run(http, "rdflib-endpoint", workload, c)), 2)]
+                    rows.append([f"{http['size']} ({http['data_triples']:,})", key, c] + cells)
+        out.append(_table(header, rows))
+        notes = []
+        for http in results["http"]:
+            for name, sv in http["servers"].items():
+                extra = f", loaded in {sv['load_seconds']:.1f} s" if sv.get("load_seconds") else ""
+                notes.append(f"{http['size']}: {name} started in {sv['start_seconds']:.2f} s"
+                             f"{extra}, {_mb(sv.get('rss_mb'))} resident after the runs")
+            rows_by_server = {n: {r["rows"] for r in sv.get("runs", [])}
+                              for n, sv in http["servers"].items()}
+            notes.append(f"{http['size']}: rows of the first query of each workload per server: "
+                         + ", ".join(f"{n} {sorted(v, key=str)}" for n, v in rows_by_server.items()))
+        out.append("\n" + "\n".join(f"- {n}" for n in notes))
+        out.append("\nWorkloads: " + "; ".join(
+            f"`{k}` = {w}" for http in results["http"][:1]
+            for w, k in http.get("keys", {}).items()) + ".")
+
+    if results.get("closure"):
+        out.append("\n### OWL 2 RL closure: owlrl vs the compiled reasoner\n")
+        rows = []
+        for c in results["closure"]:
+            fast, ref = c.get("compiled", {}), c.get("owlrl", {})
+            rows.append([
+                c["size"], _fmt(c["data_triples"]), _fmt(c.get("asserted")),
+                f"{ref['seconds']:.2f} s" if "seconds" in ref else ref.get("skipped", "–"),
+                f"{fast['seconds']:.2f} s" if "seconds" in fast else fast.get("skipped", "–"),
+                f"{c['speedup']}×" if "speedup" in c else "–",
+                _fmt(fast.get("inferred")),
+                {True: "yes", False: "**no**"}.get(c.get("equal"), "–"),
+                _mb(ref.get("peak_rss_mb")), _mb(fast.get("peak_rss_mb"))])
+        out.append(_table(["size", "data triples", "asserted (+ ontology)", "owlrl",
+                           "compiled", "speed-up", "inferred kept", "equal",
+                           "owlrl peak", "compiled peak"], rows))
+
+    if results.get("build"):
+        out.append("\n### Build (`smpkg build --force` in a subprocess) and service start\n")
+        rows = []
+        for b in results["build"]:
+            st = b.get("steps", {})
+            validate = st.get("validate")
+            rows.append([
+                b["size"], _fmt(b["data_triples"]),
+                _fmt((st.get("parse ontology") or 0) + (st.get("parse data") or 0)) if st else "–",
+                "skipped" if b.get("validation_skipped") else _fmt(validate),
+                _fmt(st.get("reason")), _fmt(st.get("write")), _fmt(st.get("index")),
+                _fmt(b.get("total_seconds")) if "total_seconds" in b else b.get("error", "–"),
+                _mb(b.get("peak_rss_mb")),
+                f"{b['serve_start_seconds']:.2f} s" if "serve_start_seconds" in b else "–",
+                _mb(b.get("serve_rss_mb"))])
+        out.append(_table(["size", "data triples", "parse s", "validate s", "reason s",
+                           "write s", "index s", "total s", "peak memory", "serve start",
+                           "serve memory"], rows))
+
+    for lat in results.get("latency", []):
+        out.append(f"\n### In-process query latency, {lat['size']} "
+                   f"({lat['data_triples']:,} data triples)\n")
+        out.append("engine.execute + serialisation (SPARQL JSON / Turtle), p50 / p99 in ms over "
+                   "n runs (repeated for about a second per query).\n")
+        engines = list(lat["engines"])
+        by = {e: {(q["kind"], q["name"]): q for q in lat["engines"][e]["queries"]}
+              for e in engines}
+        keys = []
+        for e in engines:
+            for k in by[e]:
+                if k not in keys:
+                    keys.append(k)
+        rows = []
+        for kind, name in keys:
+            row = [f"{'named' if kind == 'named' else 'ad hoc'}: {name}"]
+            for e in engines:
+                q = by[e].get((kind, name))
+                if q is None:
+                    row.append("–")
+                elif "error" in q:
+                    row.append(f"error: {q['error'][:40]}")
+                else:
+                    row.append(f"{_fmt(q['p50_ms'], 2)} / {_fmt(q['p99_ms'], 2)} (n={q['n']})")
+            first = by[engines[0]].get((kind, name), {})
+            row.append(_fmt(first.get("rows")))
+            rows.append(row)
+        summary = []
+        for e in engines:
+            p50 = [q["p50_ms"] for q in lat["engines"][e]["queries"] if "p50_ms" in q]
+            if p50:
+                summary.append(f"{e}: median p50 {statistics.median(p50):.2f} ms, slowest "
+                               f"{max(p50):.1f} ms, opened in "
+                               f"{_fmt(lat['engines'][e].get('open_seconds'), 2)} s"
+                               + ("" if lat["engines"][e].get("complete") else " (incomplete)"))
+        out.append(_table(["query"] + [f"{e} p50 / p99" for e in engines] + ["rows"], rows))
+        out.append("\n" + "; ".join(summary) + ".")
+
+    for bd in results.get("breakdown", []):
+        out.append(f"\n### Where the time goes, {bd['size']} ({bd['data_triples']:,} data "
+                   "triples)\n")
+        if bd.get("http_stack"):
+            rows = [[r["target"], _fmt(r["rps"]), _fmt(r["p50_ms"], 2), _fmt(r["p99_ms"], 2)]
+                    for r in bd["http_stack"]]
+            out.append("HTTP stack, wrk with 4 connections:\n")
+            out.append(_table(["target", "req/s", "p50 ms", "p99 ms"], rows))
+        if bd.get("executor"):
+            rows = [[r["stage"], _fmt(r["p50_ms"], 3), _fmt(r["p99_ms"], 3),
+                     _fmt(r["per_second_one_thread"])] for r in bd["executor"]]
+            out.append(f"\nOne query (`{bd['executor'][0]['query']}`, a new text each time "
+                       "where uncached) in-process, one thread:\n")
+            out.append(_table(["stage", "p50 ms", "p99 ms", "per second"], rows))
+        st = bd.get("startup")
+        if st:
+            out.append("\nStart-up of `smpkg serve` from the build cache (best of "
+                       f"{len(st['runs'])}: {', '.join(f'{r:.2f}' for r in st['runs'])} s):\n")
+            out.append(_table(["phase", "seconds"], [
+                ["bare `python -c pass`", _fmt(st["python_seconds"], 2)],
+                ["`import uvicorn, api, smpkg.cli` (interpreter included)",
+                 _fmt(st["imports_seconds"], 2)],
+                ["a worker's imports (interpreter included; workers start in parallel)",
+                 _fmt(st["worker_imports_seconds"], 2)],
+                ["create_app: open the build, start the workers, count the dataset "
+                 "(`ready in` of the log)", _fmt(st["create_app_seconds"], 2)],
+                ["process start to the first 200 of /health", _fmt(st["to_health_seconds"], 2)],
+            ]))
+
+    if results.get("validation"):
+        out.append("\n### Validation at scale: pySHACL and each data-quality check\n")
+        sizes = results["validation"]
+        names = []
+        for v in sizes:
+            for part in v["parts"]:
+                if part["part"] not in names:
+                    names.append(part["part"])
+        rows = []
+        for name in names:
+            row = [name]
+            for v in sizes:
+                found = next((p for p in v["parts"] if p["part"] == name), None)
+                row.append("–" if found is None else (
+                    f"> {found['seconds']:.0f}" if found.get("stopped") else
+                    _fmt(found["seconds"], 2)))
+            rows.append(row)
+        rows.append(["**total**"] + [
+            ("> " if any(p.get("stopped") for p in v["parts"]) else "")
+            + _fmt(sum(p["seconds"] for p in v["parts"]), 1) for v in sizes])
+        out.append(_table(["part (seconds)"] + [f"{v['size']} ({v['data_triples']:,})"
+                                               for v in sizes], rows))
+        out.append("\nA check that is not listed for a size did not run: the size's time "
+                   "limit stopped the run before it.")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- plot
+
+
+def plot(results: dict, path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    http_panels = [(h, w) for h in results.get("http", []) for w in h["workloads"]]
+    bottom = [k for k in ("closure", "build", "latency", "validation") if results.get(k)]
+    cols = max(len(http_panels), len(bottom), 1)
+    rows = (1 if http_panels else 0) + (1 if bottom else 0)
+    if rows == 0:
+        return False
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    colors = {"smpkg": "#1b7837", "oxigraph": "#2166ac", "rdflib-endpoint": "#b2182b"}
+    names = _server_names(results)
+    r = 0
+    if http_panels:
+        for i, (http, workload) in enumerate(http_panels):
+            ax = axes[r][i]
+            for name in names:
+                runs = sorted((x for x in http["servers"].get(name, {}).get("runs", [])
+                               if x["workload"] == workload), key=lambda x: x["connections"])
+                if runs:
+                    ax.plot([x["connections"] for x in runs], [x["rps"] for x in runs], "o-",
+                            label=name, color=colors.get(name, "#7fbc41"))
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel("connections")
+            ax.set_ylabel("requests/s")
+            key = http.get("keys", {}).get(workload, workload)
+            ax.set_title(f"{http['size']}: {key}", fontsize=10)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+        for j in range(len(http_panels), cols):
+            axes[r][j].axis("off")
+        r += 1
+    if bottom:
+        for i, kind in enumerate(bottom):
+            ax = axes[r][i]
+            if kind == "closure":
+                for reasoner, color in (("owlrl", "#b2182b"), ("compiled", "#1b7837")):
+                    pts = [(c.get("asserted") or c["data_triples"], c[reasoner]["seconds"])
+                           for c in results["closure"] if "seconds" in c.get(reasoner, {})]
+                    if pts:
+                        ax.plot(*zip(*pts), "o-", label=reasoner, color=color)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("asserted triples")
+                ax.set_ylabel("seconds")
+                ax.set_title("OWL 2 RL closure", fontsize=10)
+                ax.legend(fontsize=7)
+                ax.grid(True, which="both", alpha=0.3)
+            elif kind == "build":
+                steps = ["parse", "validate", "reason", "write", "index"]
+                labels = [b["size"] for b in results["build"] if b.get("steps")]
+                bottoms = [0.0] * len(labels)
+                for step in steps:
+                    vals = []
+                    for b in results["build"]:
+                        if not b.get("steps"):
+                            continue
+                        st = b["steps"]
+                        vals.append((st.get("parse ontology", 0) + st.get("parse data", 0))
+                                    if step == "parse" else st.get(step, 0))
+                    ax.bar(labels, vals, bottom=bottoms, label=step)
+                    bottoms = [a + b for a, b in zip(bottoms, vals)]
+                ax.set_ylabel("seconds")
+                ax.set_yscale("symlog", linthresh=1)
+                ax.set_title("build steps (validation skipped where marked)", fontsize=10)
+                ax.legend(fontsize=7)
+            elif kind == "latency":
+                labels, data = [], []
+                for lat in results["latency"]:
+                    for engine, rec in lat["engines"].items():
+                        vals = [q["p50_ms"] for q in rec["queries"] if "p50_ms" in q]
+                        if vals:
+                            labels.append(f"{lat['size']}\n{engine}")
+                            data.append(vals)
+                if data:
+                    ax.boxplot(data)
+                    ax.set_xticks(range(1, len(labels) + 1), labels)
+                ax.set_yscale("log")
+                ax.set_ylabel("p50 ms per query")
+                ax.set_title("in-process latency, all queries", fontsize=10)
+                ax.tick_params(axis="x", labelsize=7)
+            elif kind == "validation":
+                sizes = results["validation"]
+                xs = [v["data_triples"] for v in sizes]
+                series = {
+                    "pySHACL": lambda v: sum(p["seconds"] for p in v["parts"]
+                                             if p["part"].startswith("pySHACL")),
+                    "duplicate-acronym": lambda v: sum(p["seconds"] for p in v["parts"]
+                                                       if "duplicate-acronym" in p["part"]),
+                    "all checks": lambda v: sum(p["seconds"] for p in v["parts"]
+                                                if p["part"].startswith("check")),
+                }
+                for label, fn in series.items():
+                    ax.plot(xs, [fn(v) for v in sizes], "o-", label=label)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("data triples")
+                ax.set_ylabel("seconds")
+                ax.set_title("validation (stopped runs: lower bounds)", fontsize=10)
+                ax.legend(fontsize=7)
+                ax.grid(True, which="both", alpha=0.3)
+        for j in range(len(bottom), cols):
+            axes[r][j].axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def write_outputs(results: dict, out: Path, update_readme: bool = False) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(results, indent=2, default=str)
+    (out / "latest.json").write_text(text)
+    stamp = results["started"].replace(":", "").replace("-", "")
+    (out / f"results-{stamp}.json").write_text(text)
+    tables = render_tables(results)
+    (out / "latest.md").write_text(tables)
+    try:
+        plotted = plot(results, out / "latest.png")
+    except Exception as exc:  # noqa: BLE001 - a broken plot must not lose the results
+        print(f"bench: the plot failed: {exc}", flush=True)
+        plotted = False
+    if update_readme and README.exists():
+        readme = README.read_text()
+        if BEGIN in readme and END in readme:
+            head, rest = readme.split(BEGIN, 1)
+            _, tail = rest.split(END, 1)
+            image = "\n![benchmark results](results/latest.png)\n" if plotted else ""
+            readme = f"{head}{BEGIN}\n{image}\n{tables}\n{END}{tail}"
+            README.write_text(readme)

@@ -1,0 +1,377 @@
+"""The smpkg benchmark suite, in one command:
+
+    python -m benchmarks.run            # everything at the default sizes (about an hour)
+    python -m benchmarks.run --quick    # a smoke run: the curated size, short load tests
+
+See benchmarks/README.md for what is measured and the latest results. Parts (`--parts`):
+
+- build      `smpkg build` per size in a subprocess: parse, validate, reason, write, index
+             (loading the built graph into an oxigraph store), peak memory (ru_maxrss), and
+             the start-up of `smpkg serve` from the built store;
+- closure    OWL 2 RL closure by owlrl (the reference; skipped where its predicted time
+             exceeds --owlrl-budget) and by the compiled reasoner, and whether they are equal;
+- latency    in-process p50/p99 of every named query and the ad-hoc set, on the oxigraph and
+             the rdflib engine (execution + serialisation to SPARQL JSON);
+- http       wrk against smpkg, `oxigraph serve-read-only` and rdflib-endpoint serving the
+             same reasoned data: a repeated named query, and distinct ad-hoc queries (no two
+             requests alike), at each connection count;
+- breakdown  where the time goes: the HTTP stack alone (bare uvicorn apps, smpkg's routes,
+             cached and uncached), the executor (engine, serialisation, the pipe to a worker,
+             the result cache) and the start-up of the service in phases;
+- validation pySHACL and each data-quality check timed on their own, per size.
+
+Results: benchmarks/results/latest.json (and a timestamped copy), latest.md (the tables),
+latest.png (the plot); --update-readme writes the tables into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .common import (
+    PYTHON, REPO, Project, Size, machine, make_project, parse_size, parse_sizes,
+    run_measured, say,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ALL_PARTS = ("build", "closure", "latency", "http", "breakdown", "validation")
+NAMED_FOR_HTTP = "initiatives-by-origin"
+
+
+# --------------------------------------------------------------------------- build
+
+
+def built_directory(project: Project, timeout: float) -> Path:
+    """The project's built graph (building it once if no part has yet)."""
+    found = sorted(project.cache.glob("*/build.json")) if project.cache.exists() else []
+    if found:
+        return found[0].parent
+    say(f"building {project.size.label} for the other parts")
+    measured = run_measured([PYTHON, "-m", "smpkg.cli", "--root", str(project.root), "build"],
+                            timeout, env=project.env())
+    if measured.returncode != 0:
+        raise RuntimeError(f"build of {project.size.label} failed: {measured.stderr[-3000:]}")
+    return sorted(project.cache.glob("*/build.json"))[0].parent
+
+
+def part_build(project: Project, args) -> dict:
+    skip_validation = project.data_triples > args.validate_up_to
+    if project.cache.exists():
+        shutil.rmtree(project.cache)
+    say(f"build {project.size.label} ({project.data_triples} data triples"
+        f"{', validation skipped' if skip_validation else ''})")
+    env = project.env()
+    if skip_validation:
+        env["BENCH_SKIP_VALIDATION"] = "1"
+    measured = run_measured([PYTHON, "-m", "benchmarks.worker", "build", str(project.root)],
+                            args.build_timeout, env=env)
+    record = {"size": project.size.label, "data_triples": project.data_triples,
+              "scale": project.scale, "generate_seconds": project.generate_seconds,
+              "validation_skipped": skip_validation, "peak_rss_mb": round(measured.max_rss_mb, 1),
+              "wall_seconds": round(measured.seconds, 3)}
+    if measured.timed_out:
+        record["error"] = f"stopped at the {args.build_timeout:g} s limit"
+        return record
+    lines = measured.json_lines()
+    if measured.returncode != 0 or not lines:
+        record["error"] = measured.stderr.strip().splitlines()[-1:] or ["failed"]
+        return record
+    record.update(lines[-1])
+    # The service, started from the store just built (the build cache), until /health.
+    from .http import start_smpkg
+
+    log_dir = project.root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    try:
+        server = start_smpkg(project, log_dir, args.workers)
+        record["serve_start_seconds"] = round(server.started_seconds, 3)
+        record["serve_rss_mb"] = server.rss_mb()
+        server.stop()
+    except RuntimeError as exc:
+        record["serve_error"] = str(exc)[-500:]
+    return record
+
+
+# --------------------------------------------------------------------------- closure
+
+
+def part_closure(project: Project, args, owlrl_rate: list) -> dict:
+    """owlrl and the compiled reasoner on the same data; owlrl_rate carries the seconds per
+    asserted triple owlrl took on the largest size so far, to predict the next."""
+    out_dir = project.root / "closure"
+    out_dir.mkdir(exist_ok=True)
+    record = {"size": project.size.label, "data_triples": project.data_triples}
+    for reasoner in ("compiled", "owlrl"):
+        if reasoner == "owlrl" and owlrl_rate:
+            predicted = owlrl_rate[-1] * (project.data_triples + 900)
+            if predicted > args.owlrl_budget:
+                record["owlrl"] = {"skipped": f"predicted {predicted:.0f} s > budget "
+                                              f"{args.owlrl_budget:g} s"}
+                continue
+        say(f"closure {project.size.label}: {reasoner}")
+        target = out_dir / f"{reasoner}.nt"
+        limit = args.owlrl_budget if reasoner == "owlrl" else args.build_timeout
+        measured = run_measured([PYTHON, "-m", "benchmarks.worker", "closure",
+                                 str(project.root), reasoner, str(target)], limit,
+                                env=project.env())
+        if measured.timed_out:
+            record[reasoner] = {"skipped": f"stopped at the budget of {limit:g} s"}
+            continue
+        lines = measured.json_lines()
+        if measured.returncode != 0 or not lines:
+            record[reasoner] = {"error": measured.stderr.strip().splitlines()[-1:]}
+            continue
+        result = lines[-1]
+        result["peak_rss_mb"] = round(measured.max_rss_mb, 1)
+        record[reasoner] = result
+        record["asserted"] = result["asserted"]
+        if reasoner == "owlrl":
+            owlrl_rate.append(result["seconds"] / result["asserted"])
+    fast, ref = record.get("compiled", {}), record.get("owlrl", {})
+    if "seconds" in fast and "seconds" in ref:
+        a = (out_dir / "compiled.nt").read_text(encoding="utf-8")
+        b = (out_dir / "owlrl.nt").read_text(encoding="utf-8")
+        record["equal"] = a == b
+        if not record["equal"]:
+            sa, sb = set(a.splitlines()), set(b.splitlines())
+            record["only_compiled"] = sorted(sa - sb)[:5]
+            record["only_owlrl"] = sorted(sb - sa)[:5]
+        record["speedup"] = round(ref["seconds"] / fast["seconds"], 1)
+    return record
+
+
+# --------------------------------------------------------------------------- latency
+
+
+def part_latency(project: Project, args) -> dict:
+    built_directory(project, args.build_timeout)
+    record = {"size": project.size.label, "data_triples": project.data_triples, "engines": {}}
+    engines = ["oxigraph"] + (["rdflib"] if project.data_triples <= args.rdflib_up_to else [])
+    for engine in engines:
+        say(f"latency {project.size.label}: {engine}")
+        measured = run_measured(
+            [PYTHON, "-m", "benchmarks.worker", "latency", str(project.root), engine,
+             "--mapping", json.dumps(project.mapping), "--budget", str(args.query_budget)],
+            args.latency_timeout, env=project.env())
+        lines = measured.json_lines()
+        record["engines"][engine] = {
+            "open_seconds": next((l["seconds"] for l in lines if l.get("kind") == "open"), None),
+            "queries": [l for l in lines if l.get("kind") in ("named", "adhoc")],
+            "complete": not measured.timed_out and measured.returncode == 0,
+        }
+    return record
+
+
+# --------------------------------------------------------------------------- http
+
+
+def http_workloads(project: Project) -> list[dict]:
+    from smpkg.queries import load_named_queries
+
+    from .queries import HTTP_ADHOC, example_values, inline
+
+    named = load_named_queries(project.root / "queries")[NAMED_FOR_HTTP]
+    bindings = named.bindings(example_values(named, project.mapping))
+    return [
+        {"name": f"repeated named query ({NAMED_FOR_HTTP})", "key": "repeated",
+         "queries": [inline(named, bindings)], "distinct": False},
+        {"name": f"distinct ad-hoc queries ({len(HTTP_ADHOC)} shapes, unique nonce)",
+         "key": "distinct", "queries": [q.text for q in HTTP_ADHOC], "distinct": True},
+    ]
+
+
+def part_http(project: Project, args) -> dict:
+    from .http import run_http
+
+    graph_dir = built_directory(project, args.build_timeout)
+    log_dir = project.root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    workloads = http_workloads(project)
+    servers = list(args.servers)
+    if project.data_triples > args.rdflib_up_to and "rdflib-endpoint" in servers:
+        servers.remove("rdflib-endpoint")
+    result = run_http(project, graph_dir, workloads, args.connections, args.duration, servers,
+                      args.workers, log_dir)
+    result["size"] = project.size.label
+    result["data_triples"] = project.data_triples
+    result["keys"] = {w["name"]: w["key"] for w in workloads}
+    result["loadavg_after"] = os.getloadavg()
+    return result
+
+
+# --------------------------------------------------------------------------- breakdown
+
+
+def part_breakdown(project: Project, args) -> dict:
+    from .breakdown import http_stack, startup
+
+    built_directory(project, args.build_timeout)
+    record = {"size": project.size.label, "data_triples": project.data_triples}
+    say(f"breakdown {project.size.label}: executor stages")
+    measured = run_measured([PYTHON, "-m", "benchmarks.worker", "executor", str(project.root)],
+                            600, env=project.env())
+    record["executor"] = measured.json_lines()
+    say(f"breakdown {project.size.label}: HTTP stack")
+    record["http_stack"] = http_stack(project, args)
+    say(f"breakdown {project.size.label}: start-up")
+    record["startup"] = startup(project, args)
+    return record
+
+
+def part_validation(project: Project, args) -> dict:
+    """Validation broken down: pySHACL, then each check, each line printed as it ends (so a
+    run stopped at the limit keeps what it measured)."""
+    say(f"validation breakdown {project.size.label}")
+    measured = run_measured([PYTHON, "-m", "benchmarks.worker", "validate", str(project.root)],
+                            args.validation_timeout, env=project.env())
+    parts = measured.json_lines()
+    if measured.timed_out:
+        parts.append({"part": f"(stopped at the {args.validation_timeout:g} s limit)",
+                      "seconds": round(args.validation_timeout - sum(p["seconds"] for p in parts),
+                                       1), "stopped": True})
+    return {"size": project.size.label, "data_triples": project.data_triples,
+            "peak_rss_mb": round(measured.max_rss_mb, 1), "parts": parts}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--parts", default=",".join(ALL_PARTS),
+                   help=f"comma-separated parts to run (default: all of {', '.join(ALL_PARTS)})")
+    p.add_argument("--build-sizes", default="curated,1x,10x,100x,1M",
+                   help="sizes for the build part: curated (the repository's data), Nx (N times "
+                        "the curated size, synthetic) or a number of data triples (20k, 1M)")
+    p.add_argument("--closure-sizes", default="2k,20k,200k", help="sizes for the closure part")
+    p.add_argument("--latency-sizes", default="curated,20k", help="sizes for the latency part")
+    p.add_argument("--http-sizes", default="curated,20k", help="sizes for the HTTP part")
+    p.add_argument("--breakdown-sizes", default="curated",
+                   help="sizes for the breakdown (HTTP stack, executor stages, start-up)")
+    p.add_argument("--validation-sizes", default="curated,10x,100x",
+                   help="sizes for the validation breakdown (pySHACL and each check)")
+    p.add_argument("--validation-timeout", type=float, default=1500.0,
+                   help="seconds per size for the validation breakdown")
+    p.add_argument("--connections", default="1,4,16", help="wrk connection counts")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk load test")
+    p.add_argument("--servers", default="smpkg,smpkg-w2,oxigraph,rdflib-endpoint",
+                   help="servers for the HTTP part: smpkg (`smpkg serve`), smpkg-wN (`smpkg "
+                        "serve --workers N`), oxigraph, rdflib-endpoint")
+    p.add_argument("--workers", type=int, default=2, help="smpkg query workers (SMPKG_QUERY_WORKERS)")
+    p.add_argument("--owlrl-budget", type=float, default=400.0,
+                   help="seconds owlrl may take per size; sizes predicted to exceed it are skipped")
+    p.add_argument("--validate-up-to", default="30k",
+                   help="largest size (data triples) whose build includes validation; larger "
+                        "builds skip it (its cost is in the breakdown)")
+    p.add_argument("--rdflib-up-to", default="60k",
+                   help="largest size served by the rdflib engine / rdflib-endpoint")
+    p.add_argument("--build-timeout", type=float, default=3600.0, help="seconds per build")
+    p.add_argument("--latency-timeout", type=float, default=900.0,
+                   help="seconds per engine for the latency part")
+    p.add_argument("--query-budget", type=float, default=1.0,
+                   help="seconds of repetitions per query in the latency part")
+    p.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
+    p.add_argument("--work-dir", help="where the temporary projects go (kept, and reused by the "
+                                      "next run with the same seed, when given)")
+    p.add_argument("--out", default=str(RESULTS), help="results directory")
+    p.add_argument("--update-readme", action="store_true",
+                   help="write the tables and the plot into benchmarks/README.md")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: curated size only (closure at 2k), 2 s load tests, 1 and 4 "
+                        "connections")
+    return p
+
+
+def _triples(text: str) -> int:
+    size = parse_size(text)
+    return size.triples if size.triples is not None else int(1e12)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.quick:
+        args.build_sizes, args.closure_sizes = "curated", "2k"
+        args.latency_sizes = args.http_sizes = args.breakdown_sizes = "curated"
+        args.validation_sizes = "curated"
+        args.duration, args.connections, args.query_budget = 2.0, "1,4", 0.3
+        args.owlrl_budget = min(args.owlrl_budget, 120)
+    args.connections = [int(c) for c in args.connections.split(",")]
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    args.validate_up_to = _triples(args.validate_up_to)
+    args.rdflib_up_to = _triples(args.rdflib_up_to)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(ALL_PARTS)
+    if unknown:
+        raise SystemExit(f"unknown part(s): {', '.join(sorted(unknown))}")
+    if "http" in parts and not shutil.which("wrk"):
+        raise SystemExit("the http part needs wrk (Debian: apt-get install wrk)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="smpkg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+
+    results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "machine": machine(), "loadavg_before": os.getloadavg(),
+               "settings": {k: v for k, v in vars(args).items() if k not in ("func",)},
+               "build": [], "closure": [], "latency": [], "http": [], "breakdown": [],
+               "validation": []}
+    projects: dict[str, Project] = {}
+
+    def project(size: Size) -> Project:
+        if size.label not in projects:
+            projects[size.label] = make_project(size, work, args.seed)
+        return projects[size.label]
+
+    def save() -> None:
+        from .report import write_outputs
+
+        write_outputs(results, out, update_readme=args.update_readme)
+
+    started = time.perf_counter()
+    try:
+        if "closure" in parts:
+            rate: list = []
+            for size in parse_sizes(args.closure_sizes):
+                results["closure"].append(part_closure(project(size), args, rate))
+                save()
+        if "build" in parts:
+            for size in parse_sizes(args.build_sizes):
+                results["build"].append(part_build(project(size), args))
+                save()
+        if "latency" in parts:
+            for size in parse_sizes(args.latency_sizes):
+                results["latency"].append(part_latency(project(size), args))
+                save()
+        if "http" in parts:
+            for size in parse_sizes(args.http_sizes):
+                results["http"].append(part_http(project(size), args))
+                save()
+        if "breakdown" in parts:
+            for size in parse_sizes(args.breakdown_sizes):
+                results["breakdown"].append(part_breakdown(project(size), args))
+                save()
+        if "validation" in parts:
+            for size in parse_sizes(args.validation_sizes):
+                results["validation"].append(part_validation(project(size), args))
+                save()
+    finally:
+        results["seconds"] = round(time.perf_counter() - started, 1)
+        save()
+        if not args.work_dir:
+            shutil.rmtree(work, ignore_errors=True)
+    from .report import render_tables
+
+    print(render_tables(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
