@@ -188,6 +188,7 @@ def wrk(url: str, queries: list[str] | None, connections: int, duration: float,
         proc = subprocess.run(args, capture_output=True, text=True, env=env,
                               timeout=duration + 90)
     result = None
+    load = os.getloadavg()[0]
     for line in proc.stdout.splitlines():
         if line.startswith("{"):
             result = json.loads(line)
@@ -204,6 +205,7 @@ def wrk(url: str, queries: list[str] | None, connections: int, duration: float,
         "errors": errors,
         "error_detail": result["errors"],
         "seconds": round(seconds, 2),
+        "loadavg_1min_after": round(load, 2),
     }
 
 
