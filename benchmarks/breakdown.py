@@ -12,7 +12,6 @@ The executor stages (engine, serialisation, the pipe to a worker) are timed in-p
 
 from __future__ import annotations
 
-import time
 
 from .common import PYTHON, Project, free_port, run_measured
 from .http import _spawn, _wait, nquads, ready_seconds, start_oxigraph, start_smpkg, wrk

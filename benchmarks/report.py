@@ -127,11 +127,26 @@ def targets(results: dict) -> list[list[str]]:
             total = build.get("total_seconds")
             skipped = build.get("validation_skipped")
             note = " (validation skipped: see the breakdown)" if skipped else ""
-            rows.append([f"1M build under 5 min{note}",
-                         f"{_fmt(total)} s" if total else build.get("error", "–"),
-                         verdict(None if total is None or skipped else total < 300)
-                         if not skipped else ("**not met**" if total and total >= 300 else
-                                              "not measured whole")])
+            measured = f"{_fmt(total)} s" if total else str(build.get("error", "–"))
+            if skipped:
+                # Validation at a size no larger than this one, timed alone.
+                alone = [(v["size"], sum(p["seconds"] for p in v["parts"]),
+                          any(p.get("stopped") for p in v["parts"]))
+                         for v in results.get("validation", [])
+                         if v["data_triples"] <= build["data_triples"]]
+                over = [a for a in alone if a[1] >= 300]
+                if total and total >= 300:
+                    status = "**not met**"
+                elif over:
+                    size, seconds, stopped = over[-1]
+                    measured += (f" without validation; validation alone at {size}: "
+                                 f"{'> ' if stopped else ''}{seconds:,.0f} s")
+                    status = "**not met**"
+                else:
+                    status = "not measured whole"
+            else:
+                status = verdict(None if total is None else total < 300)
+            rows.append([f"1M build under 5 min{note}", measured, status])
             rows.append(["1M build under 4 GB peak memory", _mb(build.get("peak_rss_mb")),
                          verdict(build.get("peak_rss_mb", 1e9) < 4096)])
             if "serve_start_seconds" in build:
@@ -139,9 +154,15 @@ def targets(results: dict) -> list[list[str]]:
                              f"{build['serve_start_seconds']:.2f} s",
                              verdict(build["serve_start_seconds"] < 5)])
         if build["size"] == "curated" and "serve_start_seconds" in build:
+            # Also the breakdown's repeated start-ups, when it ran at the curated size: one
+            # start-up is at the mercy of whatever else the machine does at that second.
+            runs = [r for bd in results.get("breakdown", []) if bd["size"] == "curated"
+                    for r in (bd.get("startup") or {}).get("runs", [])]
+            starts = [build["serve_start_seconds"]] + runs
+            shown = ", ".join(f"{x:.2f}" for x in starts)
+            median = statistics.median(starts)
             rows.append(["curated: service start-up from the cache < 1 s",
-                         f"{build['serve_start_seconds']:.2f} s",
-                         verdict(build["serve_start_seconds"] < 1)])
+                         f"{shown} s (median {median:.2f} s)", verdict(median < 1)])
     return rows
 
 
@@ -339,8 +360,8 @@ def render_tables(results: dict) -> str:
             + _fmt(sum(p["seconds"] for p in v["parts"]), 1) for v in sizes])
         out.append(_table(["part (seconds)"] + [f"{v['size']} ({v['data_triples']:,})"
                                                for v in sizes], rows))
-        out.append("\nA check that is not listed for a size did not run: the size's time "
-                   "limit stopped the run before it.")
+        out.append("\n\"> N\": the part was still running when the size's time limit "
+                   "stopped the run (N is a lower bound); \"–\": it did not run.")
     return "\n".join(out) + "\n"
 
 
@@ -403,7 +424,8 @@ def plot(results: dict, path: Path) -> bool:
                 ax.grid(True, which="both", alpha=0.3)
             elif kind == "build":
                 steps = ["parse", "validate", "reason", "write", "index"]
-                labels = [b["size"] for b in results["build"] if b.get("steps")]
+                labels = [b["size"] + ("*" if b.get("validation_skipped") else "")
+                          for b in results["build"] if b.get("steps")]
                 bottoms = [0.0] * len(labels)
                 for step in steps:
                     vals = []
@@ -417,7 +439,7 @@ def plot(results: dict, path: Path) -> bool:
                     bottoms = [a + b for a, b in zip(bottoms, vals)]
                 ax.set_ylabel("seconds")
                 ax.set_yscale("symlog", linthresh=1)
-                ax.set_title("build steps (validation skipped where marked)", fontsize=10)
+                ax.set_title("build steps (*: validation skipped)", fontsize=10)
                 ax.legend(fontsize=7)
             elif kind == "latency":
                 labels, data = [], []
@@ -436,22 +458,33 @@ def plot(results: dict, path: Path) -> bool:
                 ax.tick_params(axis="x", labelsize=7)
             elif kind == "validation":
                 sizes = results["validation"]
-                xs = [v["data_triples"] for v in sizes]
+
+                def point(v, match):
+                    found = [p for p in v["parts"] if match(p["part"])]
+                    if not found:
+                        return None, False
+                    return sum(p["seconds"] for p in found), any(p.get("stopped") for p in found)
+
                 series = {
-                    "pySHACL": lambda v: sum(p["seconds"] for p in v["parts"]
-                                             if p["part"].startswith("pySHACL")),
-                    "duplicate-acronym": lambda v: sum(p["seconds"] for p in v["parts"]
-                                                       if "duplicate-acronym" in p["part"]),
-                    "all checks": lambda v: sum(p["seconds"] for p in v["parts"]
-                                                if p["part"].startswith("check")),
+                    "pySHACL": lambda name: name.startswith("pySHACL"),
+                    "check duplicate-acronym": lambda name: "duplicate-acronym" in name,
+                    "validation in all": lambda name: True,
                 }
-                for label, fn in series.items():
-                    ax.plot(xs, [fn(v) for v in sizes], "o-", label=label)
+                for (label, match), color in zip(series.items(),
+                                                  ("#2166ac", "#d6604d", "#4d4d4d")):
+                    pts = [(v["data_triples"],) + point(v, match) for v in sizes]
+                    whole = [(x, y) for x, y, stopped in pts if y is not None and not stopped]
+                    bound = [(x, y) for x, y, stopped in pts if y is not None and stopped]
+                    if whole:
+                        ax.plot(*zip(*whole), "o-", label=label, color=color)
+                    if bound:
+                        ax.plot(*zip(*bound), "^", color=color, markersize=9,
+                                label=f"{label} (lower bound)")
                 ax.set_xscale("log")
                 ax.set_yscale("log")
                 ax.set_xlabel("data triples")
                 ax.set_ylabel("seconds")
-                ax.set_title("validation (stopped runs: lower bounds)", fontsize=10)
+                ax.set_title("validation (▲: stopped at the limit, lower bound)", fontsize=10)
                 ax.legend(fontsize=7)
                 ax.grid(True, which="both", alpha=0.3)
         for j in range(len(bottom), cols):
@@ -469,8 +502,6 @@ def write_outputs(results: dict, out: Path, update_readme: bool = False) -> None
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2, default=str)
     (out / "latest.json").write_text(text)
-    stamp = results["started"].replace(":", "").replace("-", "")
-    (out / f"results-{stamp}.json").write_text(text)
     tables = render_tables(results)
     (out / "latest.md").write_text(tables)
     try:

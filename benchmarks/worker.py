@@ -78,8 +78,6 @@ def cmd_build(args) -> None:
 
 def cmd_closure(args) -> None:
     """One reasoner on one project's data: time, sizes, and the inferred triples on disk."""
-    from rdflib import Graph
-
     from smpkg.build import input_files
     from smpkg.load import load_turtle
     from smpkg.reason import reason, reason_fast
