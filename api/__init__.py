@@ -15,11 +15,6 @@ import time
 from contextlib import asynccontextmanager
 from typing import Callable
 
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from starlette.concurrency import run_in_threadpool
-from starlette.middleware.gzip import GZipMiddleware
-
 from smpkg.config import Settings
 
 __all__ = ["create_app"]
@@ -31,18 +26,38 @@ def _quiet(_: str) -> None:
     pass
 
 
-def create_app(settings: Settings | None = None, progress: Progress | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, progress: Progress | None = None):
     """The service for `settings` (default: from the environment), ready to serve."""
-    from . import errors, lifecycle, middleware
+    from . import lifecycle
     from .metrics import Metrics
-    from .routers import admin, downloads, ops, queries, resources, service, sparql
 
     settings = settings or Settings.from_env()
     settings.check()
     say = progress or _quiet
 
     metrics = Metrics()
-    loaded = lifecycle.open_data(settings, say, observer=metrics.observe_query)
+    # The query workers load their data while this process imports the web stack and sets
+    # up its routes; they are waited for at the end.
+    loaded = lifecycle.open_data(settings, say, observer=metrics.observe_query, wait=False)
+    try:
+        app = _app(settings, metrics, loaded)
+        loaded.executor.start()
+    except BaseException:
+        loaded.executor.close()
+        raise
+    say(f"{settings.query_workers} query worker(s) ready; network isolation: "
+        f"{loaded.executor.isolation}")
+    return app
+
+
+def _app(settings: Settings, metrics, loaded):
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    from starlette.concurrency import run_in_threadpool
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from . import errors, lifecycle, middleware
+    from .routers import admin, downloads, ops, queries, resources, service, sparql
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -84,7 +99,8 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     queries.install(app)
     state.has_named_queries = True
 
-    # Added innermost first: GZip, ETag/304, size limit (413), CORS, metrics (outermost).
+    # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
+    # metrics (outermost, so that it counts replayed responses too).
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(middleware.ETagMiddleware, seed=lambda: state.etag_seed)
     app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
@@ -97,6 +113,8 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
         expose_headers=["ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"],
         max_age=86400,
     )
+    app.add_middleware(middleware.ResponseCache, seed=lambda: state.etag_seed, metrics=metrics,
+                       max_entries=settings.response_cache_entries)
     app.add_middleware(middleware.MetricsMiddleware, metrics=metrics, known_paths=frozenset(
         {"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}))
     return app

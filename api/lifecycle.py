@@ -58,9 +58,11 @@ def _code_digest(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
+def open_data(settings: Settings, say: Progress, observer=None, wait: bool = True) -> Loaded:
     """Build (or load from the cache) the graph, start its query workers, and describe it.
-    Raises the build's error and leaves nothing running when anything fails."""
+    Raises the build's error and leaves nothing running when anything fails. With `wait`
+    false, the workers are only launched when the dataset is described without them (the
+    caller then calls `executor.start()` to wait for them)."""
     from smpkg.executor import QueryExecutor, Source, build_once, prepare_store
     from smpkg.load import fingerprint
     from smpkg.store import redacted
@@ -94,7 +96,7 @@ def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
             say(f"answering from the external store {redacted(source.url)}")
         else:
             known = prepare_store(kg, settings, say)
-            source = Source.of_graph(kg, settings.engine)
+            source = Source.of_graph(kg, settings.engine, settings.memory_store_up_to)
 
     public_endpoint = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
     executor = QueryExecutor(
@@ -103,8 +105,12 @@ def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
         observer=observer, info=known,
     )
     say(f"starting {settings.query_workers} {source.engine} query worker(s)"
-        + (" on the on-disk store" if source.store else ""))
-    executor.start()
+        + (" in memory" if source.in_memory else " on the on-disk store" if source.store
+           else ""))
+    if wait or known is None or source.url:
+        executor.start()
+    else:
+        executor.launch()
     try:
         info = executor.info()
         if source.url:
@@ -113,7 +119,8 @@ def open_data(settings: Settings, say: Progress, observer=None) -> Loaded:
         executor.close()
         raise
     say(f"{info['default']['triples']} triples in the default graph, "
-        f"{len(info['graphs'])} named graph(s); worker network isolation: {executor.isolation}")
+        f"{len(info['graphs'])} named graph(s)" + (
+            f"; worker network isolation: {executor.isolation}" if executor.started else ""))
     seed = hashlib.sha256(
         f"{version}|{settings.engine}|{settings.max_rows}|{settings.base_iri}|"
         f"{settings.store_url}|{_code_digest(settings)}".encode()

@@ -1,6 +1,7 @@
-"""ASGI middleware: request size limits (413), metrics, and ETag / 304 from the dataset version.
+"""ASGI middleware: request size limits (413), metrics, ETag / 304 from the dataset version, and
+a cache of whole responses for repeated requests.
 
-All three are plain ASGI so that they see every response, errors included, and add no
+All four are plain ASGI so that they see every response, errors included, and add no
 per-request thread hops.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from typing import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -174,3 +176,181 @@ class ETagMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+# Request headers a response of this app can depend on: the key of a stored response holds
+# them, so a replay is what the app would answer. A request with any of BYPASS_HEADERS goes
+# to the app (conditional and partial requests, credentials, a client refusing caches).
+KEY_HEADERS = (b"accept", b"accept-encoding", b"accept-language", b"content-type", b"host",
+               b"origin", b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-prefix")
+BYPASS_HEADERS = frozenset({b"if-none-match", b"if-modified-since", b"if-match", b"range",
+                            b"authorization", b"cookie", b"cache-control", b"pragma"})
+# POST is cached only where it is a query: the SPARQL Protocol's POST is safe.
+CACHED_POSTS = frozenset({"/sparql"})
+# Set by a query handler in the scope, so that a replayed answer counts as a cached query.
+QUERY_FORM_KEY = "smpkg.query_form"
+
+
+class _Stored:
+    __slots__ = ("start", "body", "route", "form", "size")
+
+    def __init__(self, start: Message, body: bytes, route, form: str | None):
+        self.start = start
+        self.body = body
+        self.route = route
+        self.form = form
+        self.size = len(body) + sum(len(k) + len(v) for k, v in start["headers"])
+
+
+class ResponseCache:
+    """Whole responses, replayed for identical requests without entering the app.
+
+    The dataset is read-only and versioned, so a 200 answer is a function of the version
+    (the ETag seed, which the key holds: a reload starts afresh), the method, path, query
+    string, body and the request headers the app reads (KEY_HEADERS). A repeated query then
+    costs no routing, no query-string or body parsing, no lexer scan and no executor lookup.
+    Only complete 200 responses that do not say `no-store` or `private` are kept (queries
+    calling RAND() or NOW() say no-store), up to `max_item_bytes` each and `max_bytes` in
+    all; POST bodies are read for the key only up to `max_body_bytes` (a Content-Length is
+    required). /health, /metrics and /admin are never cached."""
+
+    def __init__(self, app: ASGIApp, seed: Callable[[], str], metrics=None,
+                 max_entries: int = 4096, max_bytes: int = 64 << 20,
+                 max_item_bytes: int = 1 << 20, max_body_bytes: int = 64 << 10):
+        self.app = app
+        self.seed = seed
+        self.metrics = metrics
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_item_bytes = max_item_bytes
+        self.max_body_bytes = max_body_bytes
+        self._entries: OrderedDict[tuple, _Stored] = OrderedDict()
+        self._bytes = 0
+        self._seed: str | None = None
+        self.hits = 0
+
+    def _key(self, scope: Scope, body: bytes) -> tuple | None:
+        picked = []
+        for name, value in scope["headers"]:
+            if name in BYPASS_HEADERS:
+                return None
+            if name in KEY_HEADERS:
+                picked.append((name, value))
+        picked.sort()
+        return (scope["method"], scope.get("root_path", ""), scope["path"],
+                scope.get("query_string", b""), body, tuple(picked))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        if method == "POST":
+            cacheable = path in CACHED_POSTS
+        else:
+            cacheable = method in ("GET", "HEAD")
+        if not cacheable or path in NOT_CACHED or path.startswith("/admin"):
+            await self.app(scope, receive, send)
+            return
+
+        body = b""
+        if method == "POST":
+            length = Headers(scope=scope).get("content-length")
+            if length is None or not length.isdigit() or int(length) > self.max_body_bytes:
+                await self.app(scope, receive, send)
+                return
+            chunks = []
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+            receive = _replay_body(body, receive)
+
+        seed = self.seed()
+        if seed != self._seed:
+            self._entries.clear()
+            self._bytes = 0
+            self._seed = seed
+        key = self._key(scope, body)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        stored = self._entries.get(key)
+        if stored is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            if stored.route is not None:
+                scope["route"] = stored.route  # for the metrics' route label
+            if stored.form and self.metrics is not None:
+                self.metrics.observe_query(stored.form, "cached", 0.0, None)
+            await send(stored.start)
+            await send({"type": "http.response.body", "body": stored.body})
+            return
+
+        start: Message | None = None
+        parts: list[bytes] = []
+        keep = True
+        size = 0
+
+        async def capture(message: Message) -> None:
+            nonlocal start, keep, size
+            if message["type"] == "http.response.start":
+                start = message
+                if message["status"] != 200:
+                    keep = False
+                else:
+                    for name, value in message.get("headers", []):
+                        lower = name.lower()
+                        if lower == b"cache-control" and (b"no-store" in value
+                                                          or b"private" in value):
+                            keep = False
+                        elif lower == b"set-cookie":
+                            keep = False
+            elif message["type"] == "http.response.body" and keep:
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_item_bytes:
+                    keep = False
+                    parts.clear()
+                else:
+                    parts.append(chunk)
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if keep and start is not None and self.max_entries > 0:
+            entry = _Stored({"type": "http.response.start", "status": 200,
+                             "headers": list(start.get("headers", []))},
+                            b"".join(parts), scope.get("route"), scope.get(QUERY_FORM_KEY))
+            self._store(key, entry)
+
+    def _store(self, key: tuple, entry: _Stored) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= old.size
+        self._entries[key] = entry
+        self._bytes += entry.size
+        while self._entries and (len(self._entries) > self.max_entries
+                                 or self._bytes > self.max_bytes):
+            _, dropped = self._entries.popitem(last=False)
+            self._bytes -= dropped.size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then the client's own messages."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -23,6 +23,7 @@ class Settings:
     base_iri: str = DEFAULT_BASE
     engine: str = "oxigraph"
     reasoner: str = "rules"
+    validator: str = "compiled"
     host: str = "127.0.0.1"
     port: int = 8340
     cache_dir: Path | None = None
@@ -30,6 +31,12 @@ class Settings:
     max_rows: int = 10_000
     max_request_bytes: int = 1_048_576
     query_workers: int = 2
+    # Query workers copy an on-disk store of up to this many triples into memory, where a
+    # query runs about twice as fast as on the read-only on-disk store; larger stores are
+    # shared on disk by every worker. 0: always on disk.
+    memory_store_up_to: int = 500_000
+    # Whole responses kept for identical requests (api.middleware.ResponseCache); 0: none.
+    response_cache_entries: int = 4096
     dataset: tuple[Path, ...] = ()
     store_url: str | None = None
     public_url: str | None = None
@@ -99,6 +106,12 @@ class Settings:
             raise ConfigurationError(
                 f"SMPKG_REASONER must be 'rules' or 'owlrl', not {self.reasoner!r}"
             )
+        if self.memory_store_up_to < 0:
+            raise ConfigurationError("SMPKG_MEMORY_STORE_UP_TO must be 0 or more")
+        if self.validator not in ("compiled", "pyshacl"):
+            raise ConfigurationError(
+                f"SMPKG_VALIDATOR must be 'compiled' or 'pyshacl', not {self.validator!r}"
+            )
         if self.query_timeout <= 0:
             raise ConfigurationError("SMPKG_QUERY_TIMEOUT must be positive")
         if not self.base_iri.endswith("/"):
@@ -107,7 +120,8 @@ class Settings:
 
 def _coerce(name: str, raw: str):
     try:
-        if name in ("port", "max_rows", "max_request_bytes", "query_workers"):
+        if name in ("port", "max_rows", "max_request_bytes", "query_workers",
+                    "memory_store_up_to", "response_cache_entries"):
             return int(raw)
         if name == "query_timeout":
             return float(raw)

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -147,7 +148,25 @@ def _refused(entries, fmt: Format) -> bool:
 # --------------------------------------------------------------------------- results
 
 
+_XSD_STRING = str(XSD.string)
+
+
 def _term_json(term) -> dict:
+    kind = type(term)
+    # pyoxigraph's terms first: the oxigraph engine hands them over unconverted.
+    if kind is ox.NamedNode:
+        return {"type": "uri", "value": term.value}
+    if kind is ox.Literal:
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        else:
+            datatype = term.datatype.value
+            if datatype != _XSD_STRING:
+                out["datatype"] = datatype
+        return out
+    if kind is ox.BlankNode:
+        return {"type": "bnode", "value": term.value}
     if isinstance(term, URIRef):
         return {"type": "uri", "value": str(term)}
     if isinstance(term, BNode):

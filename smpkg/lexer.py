@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _UPDATE_WORDS = {
     "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH",
 }
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 
 def decode_codepoints(text: str) -> str:
@@ -58,54 +59,51 @@ class QueryText:
         return False
 
 
-def scan(text: str) -> QueryText:
-    text = decode_codepoints(text)
-    words: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif c in "\"'":
-            i = _skip_string(text, i)
-        elif c == "<":
-            # An IRI reference has no spaces; otherwise `<` is a comparison operator.
-            match = re.match(r"<[^<>\"{}|^`\\\s]*>", text[i:])
-            i += len(match.group(0)) if match else 1
-        elif c in "?$":
-            match = _WORD.match(text, i + 1)
-            i = match.end() if match else i + 1
-        elif c.isalpha() or c == "_":
-            match = _WORD.match(text, i)
-            end = match.end()
-            prev = text[i - 1] if i else " "
-            following = text[end] if end < n else " "
-            # Prefixed names (ex:SERVICE, SERVICE:x) and blank-node labels are not keywords.
-            if prev not in ":_" and following != ":":
-                words.append(match.group(0).upper())
-            else:
-                while end < n and (text[end].isalnum() or text[end] in ":_-.%"):
-                    end += 1
-            i = end
-        else:
-            i += 1
-    return QueryText(tuple(words))
+# One pass with a single compiled pattern: its alternatives are tried in order at each
+# position, and whatever lies between two matches (spaces, other punctuation, digits) is
+# skipped. A string runs to its closing quote or, for a short string, to the end of its line;
+# a backslash escapes the next character, a line break included.
+_TOKEN = re.compile(
+    r'(?P<skip>#[^\n]*'
+    r'|"""(?:\\[\s\S]?|(?!""")[\s\S])*(?:""")?'
+    r"|'''(?:\\[\s\S]?|(?!''')[\s\S])*(?:''')?"
+    r'|"(?:[^"\\\n]|\\[\s\S]?)*"?'
+    r"|'(?:[^'\\\n]|\\[\s\S]?)*'?"
+    r'|<[^<>"{}|^`\\\s]*>'
+    r'|[?$](?:[A-Za-z_][A-Za-z0-9_\-]*)?)'
+    r'|(?P<word>[A-Za-z_][A-Za-z0-9_\-]*)'
+    r'|(?P<group>[{}()])'
+)
+# The rest of a prefixed name (ex:SERVICE, SERVICE:x) once a word turns out to start one.
+_NAME_TAIL = re.compile(r"[\w:\-.%]*")
 
 
-def _skip_string(text: str, i: int) -> int:
-    quote = text[i]
-    long_quote = text[i:i + 3] == quote * 3
-    delim = quote * 3 if long_quote else quote
-    j = i + len(delim)
+def tokens(text: str) -> Iterator[tuple[str, str, int]]:
+    """The keywords (kind "word", upper-cased) and the braces and parentheses (kind "group")
+    of `text` as given (codepoint escapes not decoded), each with its offset."""
     n = len(text)
-    while j < n:
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text.startswith(delim, j):
-            return j + len(delim)
-        if not long_quote and text[j] == "\n":
-            return j
-        j += 1
-    return n
+    pos = 0
+    search = _TOKEN.search
+    while (match := search(text, pos)) is not None:
+        pos = match.end()
+        kind = match.lastgroup
+        if kind == "word":
+            start = match.start()
+            prev = text[start - 1] if start else " "
+            following = text[pos] if pos < n else " "
+            # Prefixed names and blank-node labels are not keywords.
+            if prev not in ":_" and following != ":":
+                yield "word", match.group("word").upper(), start
+            else:
+                pos = _NAME_TAIL.match(text, pos).end()
+        elif kind == "group":
+            yield "group", match.group("group"), match.start()
+
+
+@lru_cache(maxsize=2048)
+def scan(text: str) -> QueryText:
+    """The keywords of `text`. Memoised: the parent and a worker both scan each text, and a
+    repeated query is scanned once."""
+    if "\\" in text:
+        text = decode_codepoints(text)
+    return QueryText(tuple(word for kind, word, _ in tokens(text) if kind == "word"))

@@ -33,7 +33,7 @@ from rdflib.term import Identifier
 
 from .atomic import staged_directory
 from .errors import ConfigurationError, QueryFailed, QueryRefused, QuerySyntaxError, QueryTimeout
-from .lexer import _skip_string, decode_codepoints, scan
+from .lexer import decode_codepoints, scan, tokens
 
 
 @functools.cache
@@ -343,7 +343,10 @@ class OxigraphEngine(Engine):
         return len(self.store)
 
     def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
-                base_iri=None) -> Answer:
+                base_iri=None, native_terms: bool = False) -> Answer:
+        """As `Engine.execute`; with `native_terms`, SELECT rows hold pyoxigraph's own terms
+        rather than rdflib's, for a writer that takes them (`formats.results_json`): it saves
+        converting every term of an answer that is only going to be written out."""
         check_text(text)
         options: dict = {}
         if base_iri:
@@ -360,7 +363,7 @@ class OxigraphEngine(Engine):
             }
         try:
             result = self.store.query(text, **options)
-            return self._answer(text, result, max_rows)
+            return self._answer(text, result, max_rows, native_terms)
         except SyntaxError as exc:
             raise _syntax_error(text, exc) from None
         except (QueryRefused, QuerySyntaxError):
@@ -369,12 +372,13 @@ class OxigraphEngine(Engine):
             raise QueryFailed(_first_line(exc)) from exc
 
     @staticmethod
-    def _answer(text: str, result, max_rows) -> Answer:
+    def _answer(text: str, result, max_rows, native_terms: bool = False) -> Answer:
         if isinstance(result, ox.QueryBoolean):
             return Answer("ASK", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
             rows, truncated = _cap(
+                (tuple(sol) for sol in result) if native_terms else
                 (tuple(from_ox(sol[i]) for i in range(len(variables))) for sol in result),
                 max_rows,
             )
@@ -526,64 +530,34 @@ def sparql_term(term: Identifier) -> str:
     raise QueryFailed(f"cannot send {term!r} to the store as a parameter")
 
 
-_IRI_REF = re.compile(r"<[^<>\"{}|^`\\\s]*>")
-_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
 def _where_group(text: str) -> tuple[int, int, bool]:
     """(index of the `{` that opens the query's WHERE group, index of its `}`, whether the
-    group holds a sub-SELECT first), found as `lexer.scan` reads the text."""
-    i, n = 0, len(text)
+    group holds a sub-SELECT first), found on the tokens `lexer.scan` reads."""
     braces = parens = 0
     form = None
     saw_where = template_seen = False
     start = -1
     first_word_inside: str | None = None
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if c in "\"'":
-            i = _skip_string(text, i)
-            continue
-        if c == "<":
-            match = _IRI_REF.match(text, i)
-            i = match.end() if match else i + 1
-            continue
-        if c in "?$":
-            match = _WORD_RE.match(text, i + 1)
-            i = match.end() if match else i + 1
-            continue
-        if c.isalpha() or c == "_":
-            match = _WORD_RE.match(text, i)
-            end = match.end()
-            prev = text[i - 1] if i else " "
-            following = text[end] if end < n else " "
-            if prev not in ":_" and following != ":":
-                word = match.group(0).upper()
-                if start >= 0 and braces == 1 and first_word_inside is None:
-                    first_word_inside = word
-                if braces == 0 and parens == 0:
-                    if form is None and word in _FORMS:
-                        form = word
-                    elif word == "WHERE" and form:
-                        saw_where = True
-            else:
-                while end < n and (text[end].isalnum() or text[end] in ":_-.%"):
-                    end += 1
-            i = end
-            continue
-        if c == "(":
+    for kind, token, at in tokens(text):
+        if kind == "word":
+            if start >= 0 and braces == 1 and first_word_inside is None:
+                first_word_inside = token
+            if braces == 0 and parens == 0:
+                if form is None and token in _FORMS:
+                    form = token
+                elif token == "WHERE" and form:
+                    saw_where = True
+        elif token == "(":
             parens += 1
-        elif c == ")":
+        elif token == ")":
             parens -= 1
-        elif c == "{":
+        elif token == "{":
             if braces == 0 and parens == 0 and form and start < 0:
                 if form != "CONSTRUCT" or template_seen:
-                    start = i
+                    start = at
                 elif saw_where:
                     raise QueryFailed(
                         "parameters cannot be bound in a CONSTRUCT WHERE { } short form "
@@ -591,11 +565,10 @@ def _where_group(text: str) -> tuple[int, int, bool]:
                 else:
                     template_seen = True
             braces += 1
-        elif c == "}":
+        else:
             braces -= 1
             if braces == 0 and start >= 0:
-                return start, i, first_word_inside == "SELECT"
-        i += 1
+                return start, at, first_word_inside == "SELECT"
     raise QueryFailed("this query has no WHERE group to bind parameters in")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import threading
@@ -188,6 +189,49 @@ def test_timeout_kills_and_replaces_the_worker(executor):
     while executor.ready_workers < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert executor.ready_workers == 2
+
+
+def wait_for_workers(executor, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while executor.ready_workers < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert executor.ready_workers == count
+
+
+def test_timeout_on_the_event_loop(executor):
+    """`execute` (async) awaits the worker's pipe on the loop; the deadline holds there too."""
+    restarts = executor.restarts
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="0.5 s deadline"):
+        asyncio.run(executor.execute(CROSS_PRODUCT, timeout=0.5))
+    assert time.monotonic() - started < 2
+    assert executor.restarts == restarts + 1
+    wait_for_workers(executor, 2)
+
+
+def test_a_cancelled_request_does_not_leave_a_worker_owing_a_reply(executor):
+    """A client that goes away mid-query cancels the awaiting task; the worker's late reply
+    is collected (here: the deadline passes, so it is replaced), never read by the next
+    query."""
+    wait_for_workers(executor, 2)
+    restarts = executor.restarts
+
+    async def cancel_mid_query():
+        task = asyncio.ensure_future(executor.execute(CROSS_PRODUCT, timeout=0.5))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return await asyncio.gather(*(
+            executor.execute(f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}") for i in range(1, 9)))
+
+    answers = asyncio.run(cancel_mid_query())
+    assert all(json.loads(a.body)["boolean"] is True for a in answers)
+    deadline = time.monotonic() + 10
+    while executor.restarts == restarts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert executor.restarts == restarts + 1
+    wait_for_workers(executor, 2)
 
 
 def test_a_dead_worker_is_replaced(executor):

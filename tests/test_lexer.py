@@ -78,3 +78,23 @@ def test_dataset_clause():
 def test_decode_codepoints():
     assert decode_codepoints("\\u0041\\U00000042c") == "ABc"
     assert decode_codepoints("\\uZZZZ") == "\\uZZZZ"
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT ?élan WHERE { ?élan ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o } \\u02eeSERVICE",
+    "SELECT * WHERE { ?s ex:café ?o }",
+])
+def test_letters_beyond_ascii_outside_strings(text):
+    # Such letters may start a name the lexer has no rule for; they are skipped, and a
+    # keyword right after them still counts (conservatively).
+    words = scan(text).keywords
+    assert words[:1] == ("SELECT",)
+    assert scan(text).uses_service == text.endswith("SERVICE")
+
+
+def test_long_and_unterminated_strings_hide_keywords():
+    assert not scan('SELECT * { ?s ?p """a " SERVICE\n "" INSERT""" }').uses_service
+    assert not scan("SELECT * { ?s ?p 'it\\'s SERVICE' }").uses_service
+    # A short string ends at the line's end even without its closing quote.
+    assert scan("SELECT * { ?s ?p 'open\nSERVICE <http://x/> {} }").uses_service

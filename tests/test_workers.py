@@ -113,11 +113,15 @@ def test_query_workers_open_the_store(tmp_path, smp_graph):
     ensure_disk_store(directory, GRAPHS)
     source = Source.of_graph(kg, "oxigraph")
     assert source.kind == "disk" and Source.of_graph(kg, "rdflib").kind == "graph"
-    with QueryExecutor(source, workers=2, timeout=10) as executor:
-        body = executor.execute_blocking(COUNT, accept="text/csv").body.decode()
-    assert body.splitlines()[1:] == [
-        f"{iri},{len(getattr(smp_graph, name))}" for iri, name in
-        sorted((iri, name) for name, iri in GRAPHS.items())]
+    copied = Source.of_graph(kg, "oxigraph", memory_up_to=len(smp_graph.asserted) * 10)
+    assert copied.kind == "memory" and copied.in_memory and not source.in_memory
+    assert not Source.of_graph(kg, "oxigraph", memory_up_to=100).in_memory
+    expected = [f"{iri},{len(getattr(smp_graph, name))}" for iri, name in
+                sorted((iri, name) for name, iri in GRAPHS.items())]
+    for each in (source, copied):
+        with QueryExecutor(each, workers=2, timeout=10) as executor:
+            body = executor.execute_blocking(COUNT, accept="text/csv").body.decode()
+        assert body.splitlines()[1:] == expected
 
 
 # --------------------------------------------------------------------------- settings
@@ -137,7 +141,9 @@ def test_settings_travel_through_the_environment(tmp_path):
 
 
 def test_two_server_processes_share_one_store(serve, cache, smp_graph):
-    env = {"SMPKG_CACHE_DIR": str(cache)}
+    # Small builds are loaded into each worker's memory by default; this test is about the
+    # store on disk that large ones share.
+    env = {"SMPKG_CACHE_DIR": str(cache), "SMPKG_MEMORY_STORE_UP_TO": "0"}
     directory = cache / smp_graph.directory.name
     assert disk_store_info(directory) is None
     server = serve(args=["--workers", "2"], workers=1, env=env)
@@ -169,7 +175,7 @@ def test_start_up_from_the_cache(serve, cache, smp_graph):
     identity = store_identity(directory)
     server = serve(workers=2, env=env)
     assert "writing the on-disk store" not in server.stderr
-    assert server.health()["store"] == "disk"
+    assert server.health()["store"] == "memory"  # the curated build is small
     assert store_identity(directory) == identity
     print(f"\nstart-up from the cached build and store: {server.ready_after:.2f} s")
     assert server.ready_after < 10

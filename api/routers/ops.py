@@ -23,7 +23,7 @@ async def health(request: Request) -> Response:
         "status": status,
         "version": state.version,
         "engine": "remote" if state.settings.store_url else state.settings.engine,
-        "store": executor.source.kind,  # disk, graph, files or remote
+        "store": executor.source.kind,  # memory, disk, graph, files or remote
         "pid": os.getpid(),
         "dataset": "smp" if state.mode == "smp" else [p.name for p in state.dataset_files],
         "triples": state.dataset_info["default"]["triples"],

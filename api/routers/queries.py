@@ -27,6 +27,8 @@ from smpkg.errors import ConfigurationError, NotFound, ParameterError
 from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS, parse_accept
 from smpkg.queries import NamedQuery, load_named_queries
 
+from ..middleware import QUERY_FORM_KEY
+
 router = APIRouter()
 
 # Query-string names the service reads itself; a named query may not declare them.
@@ -91,7 +93,10 @@ async def run(request: Request, query: NamedQuery) -> Response:
         accept=request.headers.get("accept"),
         format_param=request.query_params.get("format"),
     )
+    request.scope[QUERY_FORM_KEY] = result.form
     headers = {"Vary": "Accept"}
+    if not result.cacheable:
+        headers["Cache-Control"] = "no-store"
     if getattr(result, "truncated", False):
         headers["SMPKG-Truncated"] = "true"
     return Response(content=result.body, media_type=result.format.content_type,

@@ -23,6 +23,7 @@ from smpkg.errors import ParameterError, QueryRefused
 from smpkg.store import READ_ONLY, DatasetSpec
 
 from ..errors import ProtocolError
+from ..middleware import QUERY_FORM_KEY
 from .service import endpoint_url, service_description
 
 router = APIRouter()
@@ -93,6 +94,7 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
         base_iri=endpoint_url(request),
         timeout=_timeout(pairs),
     )
+    request.scope[QUERY_FORM_KEY] = result.form
     headers = {"Vary": "Accept"}
     if result.truncated:
         headers["SMPKG-Truncated"] = "true"
