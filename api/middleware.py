@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import OrderedDict
 from typing import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -217,17 +216,20 @@ class ResponseCache:
     def __init__(self, app: ASGIApp, seed: Callable[[], str], metrics=None,
                  max_entries: int = 4096, max_bytes: int = 64 << 20,
                  max_item_bytes: int = 1 << 20, max_body_bytes: int = 64 << 10):
+        from smpkg.executor import ResultCache
+
         self.app = app
         self.seed = seed
         self.metrics = metrics
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.max_item_bytes = max_item_bytes
         self.max_body_bytes = max_body_bytes
-        self._entries: OrderedDict[tuple, _Stored] = OrderedDict()
-        self._bytes = 0
+        self.max_item_bytes = max_item_bytes
+        self.stored = ResultCache(max_entries, max_bytes, max_item_bytes,
+                                  size=lambda entry: entry.size)
         self._seed: str | None = None
-        self.hits = 0
+
+    @property
+    def hits(self) -> int:
+        return self.stored.hits
 
     def _key(self, scope: Scope, body: bytes) -> tuple | None:
         picked = []
@@ -272,17 +274,14 @@ class ResponseCache:
 
         seed = self.seed()
         if seed != self._seed:
-            self._entries.clear()
-            self._bytes = 0
+            self.stored.clear()
             self._seed = seed
         key = self._key(scope, body)
         if key is None:
             await self.app(scope, receive, send)
             return
-        stored = self._entries.get(key)
+        stored = self.stored.get(key)
         if stored is not None:
-            self._entries.move_to_end(key)
-            self.hits += 1
             if stored.route is not None:
                 scope["route"] = stored.route  # for the metrics' route label
             if stored.form and self.metrics is not None:
@@ -321,25 +320,14 @@ class ResponseCache:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if keep and start is not None and self.max_entries > 0:
-            entry = _Stored({"type": "http.response.start", "status": 200,
-                             "headers": list(start.get("headers", []))},
-                            b"".join(parts), scope.get("route"), scope.get(QUERY_FORM_KEY))
-            self._store(key, entry)
-
-    def _store(self, key: tuple, entry: _Stored) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= old.size
-        self._entries[key] = entry
-        self._bytes += entry.size
-        while self._entries and (len(self._entries) > self.max_entries
-                                 or self._bytes > self.max_bytes):
-            _, dropped = self._entries.popitem(last=False)
-            self._bytes -= dropped.size
+        if keep and start is not None:
+            self.stored.put(key, _Stored({"type": "http.response.start", "status": 200,
+                                          "headers": list(start.get("headers", []))},
+                                         b"".join(parts), scope.get("route"),
+                                         scope.get(QUERY_FORM_KEY)))
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.stored)
 
 
 def _replay_body(body: bytes, receive: Receive) -> Receive:

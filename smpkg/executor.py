@@ -539,10 +539,13 @@ class _Worker:
 
 
 class ResultCache:
-    """An LRU of serialised results, bounded by entry count and total bytes."""
+    """An LRU of serialised results (or anything `size` measures), bounded by entry count
+    and total bytes."""
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 64 << 20,
-                 max_item_bytes: int = 8 << 20):
+                 max_item_bytes: int = 8 << 20,
+                 size: Callable[[object], int] = lambda result: len(result.body)):
+        self.size = size
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_item_bytes = max_item_bytes
@@ -552,7 +555,7 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple) -> QueryResult | None:
+    def get(self, key: tuple):
         with self._lock:
             hit = self._items.get(key)
             if hit is None:
@@ -562,20 +565,20 @@ class ResultCache:
             self.hits += 1
             return hit
 
-    def put(self, key: tuple, result: QueryResult) -> None:
-        size = len(result.body)
+    def put(self, key: tuple, result) -> None:
+        size = self.size(result)
         if self.max_entries <= 0 or size > self.max_item_bytes:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= self.size(old)
             self._items[key] = result
             self._bytes += size
             while self._items and (len(self._items) > self.max_entries
                                    or self._bytes > self.max_bytes):
                 _, dropped = self._items.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                self._bytes -= self.size(dropped)
 
     def clear(self) -> None:
         with self._lock:

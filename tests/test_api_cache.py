@@ -24,9 +24,7 @@ def app(sample_trig):
 @pytest.fixture()
 def client(app):
     with TestClient(app) as client:
-        cache = edge(app)
-        cache._entries.clear()
-        cache._bytes = 0
+        edge(app).stored.clear()
         yield client
 
 
