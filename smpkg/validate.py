@@ -1,20 +1,32 @@
-"""Validation of the asserted data: SHACL shapes (pySHACL) and data-quality SPARQL checks.
+"""Validation of the asserted data: SHACL shapes and data-quality SPARQL checks.
 
 Both run on the asserted graph with the ontology beside it, never on the inferred graph: a
 curator must fix what they wrote, not what the reasoner derived from it.
+
+Two validators give the same findings. "compiled" (the default) parses the data files into an
+in-memory pyoxigraph store and runs the shapes compiled to SPARQL (smpkg.shacl) and the checks
+there; "pyshacl", the reference, runs pySHACL and the checks on rdflib graphs. The compiled one
+hands a shapes graph it cannot compile to pySHACL, whole.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyshacl
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
+from . import shacl
 from .load import Sources, load_turtle, turtle_files
 from .queries import NamedQuery, load_query_file
+
+log = logging.getLogger("smpkg.validate")
+
+VALIDATORS = ("compiled", "pyshacl")
 
 SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
@@ -66,6 +78,9 @@ def load_checks(checks_dir: Path) -> list[NamedQuery]:
 
 
 def run_shacl(data: Graph, ontology: Graph, shapes: Graph) -> list[Finding]:
+    """The reference: pySHACL on rdflib graphs."""
+    import pyshacl  # slow to import, and only the reference needs it
+
     conforms, report, _ = pyshacl.validate(
         data, shacl_graph=shapes, ont_graph=ontology, inference="none",
         advanced=True, allow_warnings=True,
@@ -88,30 +103,116 @@ def run_shacl(data: Graph, ontology: Graph, shapes: Graph) -> list[Finding]:
     return findings
 
 
-def run_checks(graph: Graph, checks: list[NamedQuery]) -> list[Finding]:
+def build_store(data: Sources, ontology: Graph) -> ox.Store:
+    """The ontology and the asserted data in the default graph of an in-memory store, the data
+    parsed from its files (much faster than copying the rdflib graph triple by triple)."""
+    store = ox.Store()
+    shacl.load_graph(store, ontology)
+    if data.files:
+        shacl.load_files(store, list(data.files))
+    else:
+        # Sources built in memory (synthetic data, tests) have a graph and no files.
+        shacl.load_graph(store, data.graph)
+    return store
+
+
+def run_compiled(store: ox.Store, shapes: list[shacl.Shape],
+                 timings: dict | None = None) -> list[Finding]:
+    """The compiled shapes (smpkg.shacl.compile_shapes) on the store, as findings."""
+    return [
+        Finding(
+            severity=r.shape.severity,
+            focus=shacl.term_text(r.focus),
+            message=r.message,
+            source=f"shape {r.shape.label}",
+            path=str(r.shape.result_path) if r.shape.result_path is not None else None,
+            value=shacl.term_text(r.value),
+        )
+        for r in shacl.run(store, shapes, timings)
+    ]
+
+
+def run_checks(graph: Graph | ox.Store, checks: list[NamedQuery],
+               timings: dict | None = None) -> list[Finding]:
+    """The checks on an rdflib graph (the reference) or a pyoxigraph store."""
     findings = []
     for check in checks:
-        for row in graph.query(check.text):
-            focus = row.get("focus") if hasattr(row, "get") else row[0]
-            message = row.get("message") if hasattr(row, "get") else None
+        t0 = time.perf_counter()
+        for focus, message in _check_rows(graph, check.text):
             findings.append(Finding(
                 severity="violation",
-                focus=str(focus),
-                message=str(message) if isinstance(message, Literal) else check.summary,
+                focus=focus,
+                message=message if message is not None else check.summary,
                 source=f"check {check.name}",
             ))
+        if timings is not None:
+            timings[f"check {check.name}"] = round(time.perf_counter() - t0, 3)
     return findings
 
 
-def validate(data: Sources, ontology: Graph, shapes: Graph, checks: list[NamedQuery]) -> ValidationReport:
-    findings = run_shacl(data.graph, ontology, shapes)
+def _check_rows(graph: Graph | ox.Store, text: str):
+    """(focus, message or None) of each row of a check, as str() of the rdflib terms."""
+    if isinstance(graph, ox.Store):
+        rows = graph.query(text)
+        names = {v.value for v in rows.variables}
+        for row in rows:
+            message = row["message"] if "message" in names else None
+            focus = row["focus"] if "focus" in names else row[0]
+            yield (shacl.term_text(focus),
+                   message.value if isinstance(message, ox.Literal) else None)
+        return
+    for row in graph.query(text):
+        focus = row.get("focus") if hasattr(row, "get") else row[0]
+        message = row.get("message") if hasattr(row, "get") else None
+        yield str(focus), str(message) if isinstance(message, Literal) else None
+
+
+def union_graph(ontology: Graph, data: Graph) -> Graph:
     union = Graph()
     for triple in ontology:
         union.add(triple)
-    for triple in data.graph:
+    for triple in data:
         union.add(triple)
-    findings += run_checks(union, checks)
+    return union
+
+
+def configured_validator() -> str:
+    from .config import Settings
+
+    return Settings.from_env().validator
+
+
+def validate(data: Sources, ontology: Graph, shapes: Graph, checks: list[NamedQuery],
+             validator: str | None = None, timings: dict | None = None) -> ValidationReport:
+    """Shapes and checks on the asserted data. `validator` is "compiled" or "pyshacl"; by
+    default the setting SMPKG_VALIDATOR (Settings.validator) chooses. `timings`, when given,
+    receives the seconds of each part."""
+    validator = validator or configured_validator()
+    if validator not in VALIDATORS:
+        raise ValueError(f"validator must be one of {VALIDATORS}, not {validator!r}")
+    timings = timings if timings is not None else {}
+    if validator == "pyshacl":
+        findings = _timed(timings, "pySHACL", lambda: run_shacl(data.graph, ontology, shapes))
+        union = _timed(timings, "union graph", lambda: union_graph(ontology, data.graph))
+        findings += run_checks(union, checks, timings)
+    else:
+        store = _timed(timings, "store", lambda: build_store(data, ontology))
+        try:
+            compiled = _timed(timings, "compile shapes", lambda: shacl.compile_shapes(shapes))
+            findings = _timed(timings, "shapes", lambda: run_compiled(store, compiled))
+        except shacl.Unsupported as exc:
+            log.warning("validating with pySHACL: the shapes compiler does not cover %s", exc)
+            findings = _timed(timings, "pySHACL",
+                              lambda: run_shacl(data.graph, ontology, shapes))
+        findings += run_checks(store, checks, timings)
     for finding in findings:
         finding.files = data.files_of(URIRef(finding.focus))
     findings.sort(key=lambda f: (f.severity != "violation", f.focus, f.message))
     return ValidationReport(findings)
+
+
+def _timed(timings: dict, name: str, fn):
+    t0 = time.perf_counter()
+    result = fn()
+    timings[name] = round(time.perf_counter() - t0, 3)
+    return result
