@@ -108,6 +108,11 @@ def make_project(size: Size, work: Path, seed: int) -> Project:
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("seed") == seed and meta.get("label") == size.label:
+            # The generated data is kept; the ontology, shapes, checks and queries are the
+            # repository's as they are now, and so is the curated data.
+            for folder in ("ontology", "queries") + (("data",) if size.curated else ()):
+                shutil.rmtree(root / folder, ignore_errors=True)
+                shutil.copytree(REPO / folder, root / folder)
             return Project(size, root, meta["data_triples"], meta["scale"], meta["mapping"],
                            meta.get("generate_seconds", 0.0))
         shutil.rmtree(root)
