@@ -960,25 +960,37 @@ class QueryExecutor:
             if not readable.done():
                 readable.set_result(None)
 
-        loop.add_reader(fd, on_readable)
         try:
             worker.conn.send_bytes(payload)
-            try:
-                await asyncio.wait_for(readable, max(deadline - time.monotonic(), 0))
-                reply = worker.conn.recv()
-            except asyncio.TimeoutError:
-                reply = None
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            loop.remove_reader(fd)
+        except (OSError, BrokenPipeError) as exc:
             raise self._lost(worker, form, arrived) from exc
+        loop.add_reader(fd, on_readable)
+        try:
+            await asyncio.wait_for(readable, max(deadline - time.monotonic(), 0))
+            ready = True
+        except asyncio.TimeoutError:
+            ready = False
         except asyncio.CancelledError:
             # The client went away mid-query: the worker still owes a reply, which a thread
             # collects before the worker is used again.
-            loop.remove_reader(fd)
+            self._unwatch(loop, fd)
             self._threads.submit(self._collect, worker, deadline)
             raise
-        loop.remove_reader(fd)
+        self._unwatch(loop, fd)
+        try:
+            # The whole reply is read here, though only its start has arrived: the worker
+            # writes the rest at once.
+            reply = worker.conn.recv() if ready else None
+        except (EOFError, OSError) as exc:
+            raise self._lost(worker, form, arrived) from exc
         return self._finish(worker, reply, form, arrived, dispatched, limit)
+
+    @staticmethod
+    def _unwatch(loop, fd: int) -> None:
+        loop.remove_reader(fd)
+        # uvloop makes a watched descriptor non-blocking; the pipe's reads and writes
+        # expect it blocking (a reply longer than one read would fail half-way otherwise).
+        os.set_blocking(fd, True)
 
     def _collect(self, worker: _Worker, deadline: float) -> None:
         try:

@@ -209,6 +209,23 @@ def test_timeout_on_the_event_loop(executor):
     wait_for_workers(executor, 2)
 
 
+def test_long_texts_and_replies_on_uvloop(executor):
+    """The server's loop is uvloop, which makes a watched pipe non-blocking: a query and a
+    reply longer than a pipe's buffer (64 KiB) still go through whole, and the worker stays."""
+    uvloop = pytest.importorskip("uvloop", reason="uvloop comes with uvicorn[standard]")
+    restarts = executor.restarts
+    long_value = "x" * 300_000
+    text = f'SELECT ?v WHERE {{ VALUES ?v {{ "{long_value}" }} }}'
+
+    async def twice():
+        return [await executor.execute(f"{text} # {i}") for i in range(2)]
+
+    for result in uvloop.run(twice()):
+        assert json.loads(result.body)["results"]["bindings"][0]["v"]["value"] == long_value
+    assert executor.restarts == restarts
+    assert executor.execute_blocking("ASK {}").body  # the pipes are blocking again
+
+
 def test_a_cancelled_request_does_not_leave_a_worker_owing_a_reply(executor):
     """A client that goes away mid-query cancels the awaiting task; the worker's late reply
     is collected (here: the deadline passes, so it is replaced), never read by the next
