@@ -20,9 +20,9 @@ from rdflib import Dataset, Graph
 from .atomic import staged_directory
 from .config import Settings
 from .errors import ValidationFailed
-from .load import fingerprint, load_turtle, turtle_files
+from .load import Terms, bulk_work, fingerprint, load_turtle, turtle_files
 from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
-from .reason import RULE_VERSION, ReasoningReport, reason, reason_fast
+from .reason import RULE_VERSION, ReasoningReport, reason, reason_text
 from .rules import Derivation, Unsupported
 
 GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
@@ -144,45 +144,68 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     progress(f"parsing {len(files['ontology'])} ontology and {len(files['data'])} data files")
     ontology = step("parse ontology", lambda: load_turtle(files["ontology"], settings.root))
     data = step("parse data", lambda: load_turtle(files["data"], settings.root))
-    progress(f"validating {len(data.graph)} asserted triples against "
+    progress(f"validating {len(data.triples)} asserted triples against "
              f"{len(files['shapes'])} shape files and {len(files['checks'])} checks")
     report: ValidationReport = step("validate", lambda: validate(
-        data, ontology.graph, load_shapes(settings.shapes_dir), load_checks(settings.checks_dir)
+        data, ontology.graph, load_shapes(settings.shapes_dir), load_checks(settings.checks_dir),
+        validator=settings.validator,
     ))
     if not report.conforms:
         raise ValidationFailed(report)
     derivations: dict = {}
+    inferred: list | None = None
+    inferred_graph: Graph | None = None
     if settings.reasoner == "rules":
         progress("reasoning (OWL 2 RL: owlrl on the ontology, compiled rules on the data)")
         try:
-            inferred, reasoning, derivations = step(
-                "reason", lambda: reason_fast(ontology.graph, data.graph))
+            done = step("reason", lambda: reason_text(ontology.triples, data.triples,
+                                                      ontology.graph))
+            inferred, reasoning, derivations = done.inferred, done.report, done.derivations
         except Unsupported as exc:
             progress(f"the compiled reasoner does not cover {exc}; reasoning with owlrl")
-            inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))
     else:
         progress("reasoning (owlrl, OWL 2 RL)")
-        inferred, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))
+    if inferred is None:
+        inferred_graph, reasoning = step("reason", lambda: reason(ontology.graph + data.graph))
+        inferred = Terms().to_text(inferred_graph)
     progress(f"kept {reasoning.inferred} inferred triples of a closure of {reasoning.closure}")
 
-    with staged_directory(directory, ".build-") as tmp:
-        for name, graph in (("ontology", ontology.graph), ("asserted", data.graph),
-                            ("inferred", inferred)):
-            graph.serialize(tmp / f"{name}.nt", format="nt", encoding="utf-8")
+    with bulk_work(), staged_directory(directory, ".build-") as tmp:
+        for name, triples in (("ontology", ontology.triples), ("asserted", data.triples),
+                              ("inferred", inferred)):
+            write_ntriples(tmp / f"{name}.nt", triples)
         meta = {
             "key": key, "version": key[:12], "reasoning": reasoning.as_dict(),
             "warnings": len(report.warnings), "timings": timings,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
-        write_derivations(tmp / "derivations.json", derivations)
+        write_text_derivations(tmp / "derivations.json", derivations)
     kg = KnowledgeGraph(directory, key[:12], reasoning, warnings=len(report.warnings),
                         seconds=time.perf_counter() - start, timings=timings)
-    kg.__dict__["ontology"] = ontology.graph
-    kg.__dict__["asserted"] = data.graph
-    kg.__dict__["inferred"] = inferred
-    kg.__dict__["derivations"] = derivations
+    # Graphs already made (for validation, for owlrl) are handed on; the others are parsed
+    # from the files if they are ever asked for.
+    for name, graph in (("ontology", ontology.made_graph()), ("asserted", data.made_graph()),
+                        ("inferred", inferred_graph)):
+        if graph is not None:
+            kg.__dict__[name] = graph
     return kg
+
+
+def write_ntriples(path: Path, triples) -> None:
+    """Text triples (`load.nt`) as an N-Triples file."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.writelines(f"{s} {p} {o} .\n" for s, p, o in triples)
+
+
+def write_text_derivations(path: Path, derivations: dict) -> None:
+    """`write_derivations` of the text derivations of `reason.reason_text`: the same file."""
+    rows = []
+    for triple in sorted(derivations):
+        rule, axioms, premises = derivations[triple]
+        rows.append({"triple": triple, "rule": rule, "axioms": axioms, "premises": premises})
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(json.dumps(rows, ensure_ascii=False))
 
 
 def write_derivations(path: Path, derivations: dict) -> None:

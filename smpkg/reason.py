@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import _toPythonMapping
+
+from .load import bulk_work
 
 VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 # rdflib resolves `RDF.type` through a slow __getattr__; the rule runs per closed triple.
@@ -137,9 +140,17 @@ def owlrl_closure(asserted: Graph) -> Graph:
     work = Graph()
     for triple in asserted:
         work.add(triple)
-    owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(work)
+    # owlrl swaps in its own lexical-to-Python conversions for the XSD types while it runs and
+    # does not put all of rdflib's back (gYear stays owlrl's, which refuses "-0044"): keep the
+    # rest of the process on rdflib's own.
+    conversions = dict(_toPythonMapping)
+    try:
+        owlrl.DeductiveClosure(
+            owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+        ).expand(work)
+    finally:
+        _toPythonMapping.clear()
+        _toPythonMapping.update(conversions)
     return work
 
 
@@ -177,50 +188,176 @@ def reason(asserted: Graph) -> tuple[Graph, ReasoningReport]:
     return _filtered(f"owlrl {owlrl_version()}", start, owlrl_closure(asserted), asserted)
 
 
-def reason_fast(ontology: Graph, data: Graph) -> tuple[Graph, ReasoningReport, dict]:
-    """The same inferred graph as `reason(ontology + data)`, by the compiled reasoner of
+@dataclass
+class Reasoned:
+    """What the compiled reasoner returns: the inferred triples (N-Triples text), the report,
+    and for each inferred triple it derived, its derivation (rule, axioms and premises, as
+    text)."""
+
+    inferred: list
+    report: ReasoningReport
+    derivations: dict
+
+
+@bulk_work()
+def reason_fast(ontology: Graph, data: Graph) -> tuple[set, ReasoningReport, dict]:
+    """The same inferred triples as `reason(ontology + data)`, by the compiled reasoner of
     `rules.py`: owlrl closes the schema alone, compiled rules close the instances. Returns the
     derivation of every inferred triple the rules produced too. Raises `rules.Unsupported`
     when the schema needs a rule that is not compiled."""
-    from .rules import compiled_closure, schema_triples
-
-    start = time.perf_counter()
-    # Read the rdflib graph once: iterating its store is the slowest step at scale.
-    data_triples = list(data)
-    schema = ontology + schema_triples(data_triples)
-    added, why = compiled_closure(owlrl_closure(schema), data_triples)
-    # A set, not a Graph: membership tests on hundreds of thousands of triples.
-    union = set(ontology) | set(data_triples)
-    candidates = [t for t in added if t not in union]
-    inferred, kept, dropped = filter_closure(candidates, (), class_expressions(union))
-    dropped["asserted"] = len(union)  # the closure contains every asserted triple
-    report = ReasoningReport(
-        reasoner=f"compiled rules + owlrl {owlrl_version()} for the schema",
-        seconds=time.perf_counter() - start, asserted=len(union),
-        closure=len(union) + len(candidates), kept=kept, dropped=dropped,
-    )
-    kept = set(inferred)
-    derivations = {t: _through_noise(why[t], why, kept, union) for t in kept if t in why}
-    return inferred, report, derivations
-
-
-def _through_noise(derivation, why: dict, inferred, asserted, depth: int = 0):
-    """A derivation whose premises are all asserted or kept: a premise the noise rule dropped
-    (such as a typing with an anonymous restriction) is replaced by its own derivation, and
-    the rules and axioms of both steps are joined."""
+    from .load import Terms
     from .rules import Derivation
 
-    rules, axioms, premises = [derivation.rule], list(derivation.axioms), []
-    for premise in derivation.premises:
-        if premise in asserted or premise in inferred or premise not in why or depth > 8:
-            premises.append(premise)
+    terms = Terms()
+    done = reason_text(terms.to_text(ontology), terms.to_text(data), ontology)
+    to_triple = terms.to_triple
+    inferred = {to_triple(t) for t in done.inferred}
+    derivations = {
+        to_triple(t): Derivation(rule, tuple(to_triple(a) for a in axioms),
+                                 tuple(to_triple(p) for p in premises))
+        for t, (rule, axioms, premises) in done.derivations.items()
+    }
+    return inferred, done.report, derivations
+
+
+@bulk_work()
+def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None) -> Reasoned:
+    """`reason_fast` on text triples (`load.nt`), the form the build keeps them in.
+    `ontology_graph` is the ontology as an rdflib Graph, when the caller has one already."""
+    from .load import Terms, graph_of
+    from .rules import Closure, CompiledSchema, is_schema_triple, schema_text_triples
+
+    start = time.perf_counter()
+    terms = Terms()
+    schema = Graph()
+    if ontology_graph is not None:
+        for triple in ontology_graph:
+            schema.add(triple)
+    else:
+        graph_of(ontology, schema)
+    for triple in schema_text_triples(data):
+        schema.add(terms.to_triple(triple))
+    expressions = class_expressions(schema)  # what is asserted of blank nodes is in `schema`
+    schema_closure = owlrl_closure(schema)
+    closure = Closure(CompiledSchema.from_closure(schema_closure))
+    enc = closure.encode
+    asserted: set = {(enc(s), enc(p), enc(o)) for s, p, o in ontology}
+    closure.run(data, asserted)
+    closed = terms.to_text(schema_closure)
+    closure.run(text for text, triple in zip(closed, schema_closure)
+                if not is_schema_triple(triple))
+    candidates = closure.facts.union((enc(s), enc(p), enc(o)) for s, p, o in closed)
+    candidates -= asserted
+
+    kept, counts, dropped = _noise_filter(closure, candidates, expressions)
+    dropped["asserted"] = len(asserted)  # the closure contains every asserted triple
+    report = ReasoningReport(
+        reasoner=f"compiled rules + owlrl {owlrl_version()} for the schema",
+        seconds=0.0, asserted=len(asserted), closure=len(asserted) + len(candidates),
+        kept=counts, dropped=dropped,
+    )
+    derivations = _derivations(closure, kept, asserted)
+    decode = closure.decode
+    inferred = [decode(t) for t in kept]
+    report.seconds = time.perf_counter() - start
+    return Reasoned(inferred, report, derivations)
+
+
+def _noise_filter(closure, candidates, expressions) -> tuple[list, Counter, Counter]:
+    """`noise_clause` and `kind_of` on encoded triples: the kept ones and the counts. The two
+    must say the same: owlrl's result goes through `noise_clause`, and the tests compare it
+    with the compiled reasoner's, which goes through this."""
+    code = closure.code_of
+    codes = lambda terms: {code(t) for t in terms} - {-1}  # noqa: E731
+    literal = closure.literal
+    in_vocabulary = tuple(f"<{ns}" for ns in VOCABULARY_NAMESPACES)
+    vocabulary = {i for i, term in enumerate(closure.terms) if term.startswith(in_vocabulary)}
+    reflexive = codes(REFLEXIVE_PREDICATES)
+    rdf_type, subclass, subproperty = code(TYPE), code(SUBCLASS), code(SUBPROPERTY)
+    top_classes, top_properties = codes(TOP_CLASSES), codes(TOP_PROPERTIES)
+    class_predicates = codes(CLASS_PREDICATES)
+    anonymous = codes(expressions)
+    schema_kind = codes((RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
+                         OWL.equivalentProperty))
+    same_as = code(OWL.sameAs)
+    kept: list = []
+    counts: Counter = Counter()
+    dropped: Counter = Counter()
+    for triple in candidates:
+        s, p, o = triple
+        if s in literal:
+            dropped["literal-subject"] += 1
+        elif s == o and p in reflexive:
+            dropped["reflexive"] += 1
+        elif s in vocabulary:
+            dropped["vocabulary"] += 1
+        elif (p == rdf_type and o in top_classes) or (p == subclass and o in top_classes) or (
+                p == subproperty and o in top_properties):
+            dropped["top"] += 1
+        elif p in class_predicates and (s in anonymous or o in anonymous):
+            dropped["anonymous-class"] += 1
+        else:
+            kept.append(triple)
+            if p == rdf_type:
+                counts["rdf:type"] += 1
+            elif p in schema_kind:
+                counts["schema"] += 1
+            elif p == same_as:
+                counts["owl:sameAs"] += 1
+            elif o in literal:
+                counts["literal value"] += 1
+            else:
+                counts["relation"] += 1
+    return kept, counts, dropped
+
+
+def _derivations(closure, kept: list, asserted: set) -> dict:
+    """The derivation of each kept triple the rules derived, as text, with every premise
+    asserted or kept: a premise the noise rule dropped (such as a typing with an anonymous
+    restriction) is replaced by its own derivation, and the rules and axioms of both steps
+    are joined."""
+    why = closure.why
+    kept_set = set(kept)
+    decode = closure.decode
+
+    def through(triple, depth: int):
+        rule, axioms, premises = why[triple]
+        if all(p in asserted or p in kept_set or p not in why for p in premises) or depth > 8:
+            if len(axioms) > 1:
+                axioms = tuple(dict.fromkeys(axioms))
+            if len(premises) > 1:
+                premises = tuple(dict.fromkeys(premises))
+            return rule, axioms, premises
+        rules, axioms, joined = [rule], list(axioms), []
+        for premise in premises:
+            if premise in asserted or premise in kept_set or premise not in why:
+                joined.append(premise)
+                continue
+            inner_rule, inner_axioms, inner_premises = through(premise, depth + 1)
+            rules.insert(0, inner_rule)
+            axioms = list(inner_axioms) + axioms
+            joined.extend(inner_premises)
+        return (" + ".join(dict.fromkeys(rules)), tuple(dict.fromkeys(axioms)),
+                tuple(dict.fromkeys(joined)))
+
+    terms = closure.terms
+    out = {}
+    for triple in kept:
+        found = why.get(triple)
+        if found is None:
             continue
-        inner = _through_noise(why[premise], why, inferred, asserted, depth + 1)
-        rules.insert(0, inner.rule)
-        axioms = list(inner.axioms) + axioms
-        premises.extend(inner.premises)
-    unique = lambda items: tuple(dict.fromkeys(items))  # noqa: E731
-    return Derivation(" + ".join(unique(rules)), unique(axioms), unique(premises))
+        rule, axioms, premises = found
+        # The common case, a one-step derivation from a fact that is kept: as it is.
+        if len(premises) == 1 and len(axioms) == 1:
+            premise = premises[0]
+            if premise in asserted or premise in kept_set or premise not in why:
+                out[decode(triple)] = (rule, axioms, ((terms[premise[0]], terms[premise[1]],
+                                                       terms[premise[2]]),))
+                continue
+        rule, axioms, premises = through(triple, 0)
+        out[decode(triple)] = (rule, tuple(axioms), tuple(
+            (terms[s], terms[p], terms[o]) for s, p, o in premises))
+    return out
 
 
 def owlrl_version() -> str:

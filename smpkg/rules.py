@@ -22,9 +22,11 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
+
+from .load import Terms, nt
 
 Triple = tuple
 
@@ -149,73 +151,102 @@ class CompiledSchema:
 class Closure:
     """The instance closure under a compiled schema, built by a worklist.
 
-    Terms are dictionary-encoded as integers while the rules run: rdflib terms compare in
-    Python, integers in C, and the closure does millions of comparisons at scale."""
+    Terms are N-Triples text (`load.nt`), dictionary-encoded as integers while the rules run:
+    the closure does millions of lookups at scale, and integers hash and compare fastest. The
+    schema's rdflib terms are turned into text once, here."""
 
     def __init__(self, schema: CompiledSchema):
         self.ids: dict = {}
         self.terms: list = []
-        enc = self.encode
+        self.literal: set[int] = set()
+        text: dict = {}
+
+        def t(term) -> str:
+            found = text.get(term)
+            if found is None:
+                found = text[term] = nt(term)
+            return found
+
+        def enc(term) -> int:
+            return self.encode(t(term))
+
+        def axiom(s, p, o) -> tuple:
+            return (t(s), t(p), t(o))
+
+        self.text_of = t
         self.TYPE = enc(RDF.type)
         self.THING = enc(OWL.Thing)
-        self.literal: set[int] = set()
         # The schema's tables, encoded; each rule entry carries its axioms ready-made.
-        self.super_classes = {enc(c): [(enc(d), ((c, RDFS.subClassOf, d),)) for d in ds]
+        self.super_classes = {enc(c): [(enc(d), (axiom(c, RDFS.subClassOf, d),)) for d in ds]
                               for c, ds in schema.super_classes.items()}
-        self.super_properties = {enc(p): [(enc(q), ((p, RDFS.subPropertyOf, q),)) for q in qs]
+        self.super_properties = {enc(p): [(enc(q), (axiom(p, RDFS.subPropertyOf, q),))
+                                          for q in qs]
                                  for p, qs in schema.super_properties.items()}
-        self.domains = {enc(p): [(enc(c), ((p, RDFS.domain, c),)) for c in cs]
+        self.domains = {enc(p): [(enc(c), (axiom(p, RDFS.domain, c),)) for c in cs]
                         for p, cs in schema.domains.items()}
-        self.ranges = {enc(p): [(enc(c), ((p, RDFS.range, c),)) for c in cs]
+        self.ranges = {enc(p): [(enc(c), (axiom(p, RDFS.range, c),)) for c in cs]
                        for p, cs in schema.ranges.items()}
-        self.inverses = {enc(p): [(enc(q), ((p, OWL.inverseOf, q),)) for q in qs]
+        self.inverses = {enc(p): [(enc(q), (axiom(p, OWL.inverseOf, q),)) for q in qs]
                          for p, qs in schema.inverses.items()}
-        self.symmetric = {enc(p): ((p, RDF.type, OWL.SymmetricProperty),)
+        self.symmetric = {enc(p): (axiom(p, RDF.type, OWL.SymmetricProperty),)
                           for p in schema.symmetric}
-        self.transitive = {enc(p): ((p, RDF.type, OWL.TransitiveProperty),)
+        self.transitive = {enc(p): (axiom(p, RDF.type, OWL.TransitiveProperty),)
                            for p in schema.transitive}
         self.chains_by_step: dict = defaultdict(list)
         for prop, steps in schema.chains:
-            axioms = tuple((prop, OWL.propertyChainAxiom, step) for step in steps)
+            axioms = tuple(axiom(prop, OWL.propertyChainAxiom, step) for step in steps)
             encoded = (enc(prop), tuple(enc(step) for step in steps), axioms)
             for index, step in enumerate(steps):
                 self.chains_by_step[enc(step)].append((encoded, index))
-        self.has_value = {enc(r): (enc(p), enc(v), ((r, OWL.hasValue, v), (r, OWL.onProperty, p)))
+        self.has_value = {enc(r): (enc(p), enc(v), (axiom(r, OWL.hasValue, v),
+                                                     axiom(r, OWL.onProperty, p)))
                           for r, (p, v) in schema.has_value.items()}
         self.has_value_index = {
-            (enc(p), enc(v)): [(enc(r), ((r, OWL.hasValue, v), (r, OWL.onProperty, p)))
+            (enc(p), enc(v)): [(enc(r), (axiom(r, OWL.hasValue, v), axiom(r, OWL.onProperty, p)))
                                for r in rs]
             for (p, v), rs in schema.has_value_index.items()}
-        self.some_values = {enc(r): (enc(p), enc(f), ((r, OWL.someValuesFrom, f),
-                                                      (r, OWL.onProperty, p)))
+        self.some_values = {enc(r): (enc(p), enc(f), (axiom(r, OWL.someValuesFrom, f),
+                                                      axiom(r, OWL.onProperty, p)))
                             for r, (p, f) in schema.some_values.items()}
         self.some_values_by_property = {enc(p): [enc(r) for r in rs]
                                         for p, rs in schema.some_values_by_property.items()}
         self.some_values_by_filler = {enc(f): [enc(r) for r in rs]
                                       for f, rs in schema.some_values_by_filler.items()}
         self.intersections = {enc(c): (tuple(enc(m) for m in ms),
-                                       tuple((c, OWL.intersectionOf, m) for m in ms))
+                                       tuple(axiom(c, OWL.intersectionOf, m) for m in ms))
                               for c, ms in schema.intersections.items()}
         self.intersections_with = {enc(m): [enc(c) for c in cs]
                                    for m, cs in schema.intersections_with.items()}
-        self.unions_with = {enc(m): [(enc(u), ((u, OWL.unionOf, m),)) for u in us]
+        self.unions_with = {enc(m): [(enc(u), (axiom(u, OWL.unionOf, m),)) for u in us]
                             for m, us in schema.unions_with.items()}
 
+        # The predicates some rule looks at: a triple with another predicate (a label, a
+        # date) concludes nothing and is not fired at all.
+        self.has_value_properties = {p for p, _ in self.has_value_index}
+        self.active = {self.TYPE, *self.super_properties, *self.domains, *self.ranges,
+                       *self.inverses, *self.symmetric, *self.transitive,
+                       *self.has_value_properties, *self.some_values_by_property,
+                       *self.chains_by_step}
+
         self.facts: set = set()
-        self.why: dict = {}  # encoded triple -> (rule, axioms as terms, encoded premises)
+        self.why: dict = {}  # encoded triple -> (rule, axioms as text, encoded premises)
         self.out: dict = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}
         self.into: dict = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
         self.types: dict = defaultdict(set)  # x -> {C}
         self.queue: deque = deque()
 
-    def encode(self, term) -> int:
+    def encode(self, term: str) -> int:
         code = self.ids.get(term)
         if code is None:
             code = self.ids[term] = len(self.terms)
             self.terms.append(term)
-            if isinstance(term, Literal):
+            if term[0] == '"':
                 self.literal.add(code)
         return code
+
+    def code_of(self, term) -> int:
+        """The code of an rdflib term, or -1 when the closure never met it."""
+        return self.ids.get(self.text_of(term), -1)
 
     def decode(self, triple: tuple) -> Triple:
         terms = self.terms
@@ -237,29 +268,34 @@ class Closure:
         self.queue.append(triple)
 
     def run(self, triples, given: set | None = None) -> "Closure":
-        """Add the triples (recording their codes in `given`, when passed) and close."""
-        enc = self.encode
+        """Add the text triples (recording their codes in `given`, when passed) and close."""
+        ids, enc, add = self.ids, self.encode, self.add
         for s, p, o in triples:
-            triple = (enc(s), enc(p), enc(o))
-            self.add(triple)
+            triple = (ids[s] if s in ids else enc(s), ids[p] if p in ids else enc(p),
+                      ids[o] if o in ids else enc(o))
+            add(triple)
             if given is not None:
                 given.add(triple)
-        fire = self._fire
-        queue = self.queue
-        while queue:
-            fire(queue.popleft())
+        fire, active = self._fire, self.active
+        pop = self.queue.popleft
+        while self.queue:
+            t = pop()
+            if t[1] in active:
+                fire(t)
         return self
-
-    def derivation(self, triple: tuple) -> Derivation:
-        rule, axioms, premises = self.why[triple]
-        return Derivation(rule, axioms, tuple(self.decode(p) for p in premises))
 
     def _fire(self, t: tuple) -> None:
         s, p, o = t
         add = self.add
-        if p == self.TYPE:
+        # Most conclusions are known already (every use of a property types its subject
+        # again): the commonest rules test before they build the derivation.
+        facts = self.facts
+        rdf_type = self.TYPE
+        if p == rdf_type:
             for d, axioms in self.super_classes.get(o, ()):
-                add((s, p, d), ("cax-sco", axioms, (t,)))
+                new = (s, p, d)
+                if new not in facts:
+                    add(new, ("cax-sco", axioms, (t,)))
             if o in self.has_value:
                 prop, value, axioms = self.has_value[o]
                 add((s, prop, value), ("cls-hv1", axioms, (t,)))
@@ -279,14 +315,22 @@ class Closure:
                 for x in list(self.into[prop].get(s, ())):
                     add((x, p, restriction), ("cls-svf1", axioms, ((x, prop, s), t)))
         for q, axioms in self.super_properties.get(p, ()):
-            add((s, q, o), ("prp-spo1", axioms, (t,)))
+            new = (s, q, o)
+            if new not in facts:
+                add(new, ("prp-spo1", axioms, (t,)))
         for klass, axioms in self.domains.get(p, ()):
-            add((s, self.TYPE, klass), ("prp-dom", axioms, (t,)))
+            new = (s, rdf_type, klass)
+            if new not in facts:
+                add(new, ("prp-dom", axioms, (t,)))
         if o not in self.literal:
             for klass, axioms in self.ranges.get(p, ()):
-                add((o, self.TYPE, klass), ("prp-rng", axioms, (t,)))
+                new = (o, rdf_type, klass)
+                if new not in facts:
+                    add(new, ("prp-rng", axioms, (t,)))
             for q, axioms in self.inverses.get(p, ()):
-                add((o, q, s), ("prp-inv", axioms, (t,)))
+                new = (o, q, s)
+                if new not in facts:
+                    add(new, ("prp-inv", axioms, (t,)))
             if p in self.symmetric:
                 add((o, p, s), ("prp-symp", self.symmetric[p], (t,)))
         if p in self.transitive:
@@ -295,8 +339,9 @@ class Closure:
                 add((s, p, z), ("prp-trp", axioms, (t, (o, p, z))))
             for x in list(self.into[p].get(s, ())):
                 add((x, p, o), ("prp-trp", axioms, ((x, p, s), t)))
-        for restriction, axioms in self.has_value_index.get((p, o), ()):
-            add((s, self.TYPE, restriction), ("cls-hv2", axioms, (t,)))
+        if p in self.has_value_properties:
+            for restriction, axioms in self.has_value_index.get((p, o), ()):
+                add((s, self.TYPE, restriction), ("cls-hv2", axioms, (t,)))
         for restriction in self.some_values_by_property.get(p, ()):
             _, filler, axioms = self.some_values[restriction]
             if filler == self.THING:
@@ -324,17 +369,23 @@ class Closure:
 
 
 def compiled_closure(schema_closure: Graph, instances) -> tuple[set, dict]:
-    """What closing `instances` (any iterable of triples) under the closed schema adds to
-    them: the derived triples, plus the schema closure itself (whose annotations and typings
-    are instance triples too), and the derivation of each triple the rules derived."""
+    """What closing `instances` (any iterable of rdflib triples) under the closed schema adds
+    to them: the derived triples, plus the schema closure itself (whose annotations and
+    typings are instance triples too), and the derivation of each triple the rules derived."""
     compiled = CompiledSchema.from_closure(schema_closure)
+    terms = Terms()
     given: set = set()
-    closure = Closure(compiled).run(instances, given)
-    closure.run(t for t in schema_closure if not is_schema_triple(t))
-    decode = closure.decode
-    added = {decode(t) for t in closure.facts if t not in given}
+    closure = Closure(compiled).run(terms.to_text(instances), given)
+    closure.run(terms.to_text(t for t in schema_closure if not is_schema_triple(t)))
+    decode, to_triple = closure.decode, terms.to_triple
+    added = {to_triple(decode(t)) for t in closure.facts if t not in given}
     added.update(schema_closure)
-    why = {decode(t): closure.derivation(t) for t in closure.why}
+
+    def derivation(rule, axioms, premises) -> Derivation:
+        return Derivation(rule, tuple(to_triple(a) for a in axioms),
+                          tuple(to_triple(decode(p)) for p in premises))
+
+    why = {to_triple(decode(t)): derivation(*w) for t, w in closure.why.items()}
     return added, why
 
 
@@ -342,15 +393,39 @@ def schema_triples(graph) -> Graph:
     """The schema triples of a graph (with the blank-node lists and restrictions they use):
     what the compiled reasoner must take from the data into the schema it closes."""
     schema = Graph()
+    for triple in _schema_part(graph, is_schema_triple, DECLARATIONS, TYPE,
+                               lambda term: isinstance(term, BNode)):
+        schema.add(triple)
+    return schema
+
+
+SCHEMA_TEXT = {nt(p) for p in SCHEMA_PREDICATES}
+TYPE_TEXT = nt(TYPE)
+CHARACTERISTICS_TEXT = {nt(c) for c in PROPERTY_CHARACTERISTICS}
+DECLARATIONS_TEXT = {nt(c) for c in DECLARATIONS}
+
+
+def schema_text_triples(triples) -> list[Triple]:
+    """`schema_triples` of text triples, as text."""
+    def is_schema(triple) -> bool:
+        p = triple[1]
+        return p in SCHEMA_TEXT or (p == TYPE_TEXT and triple[2] in CHARACTERISTICS_TEXT)
+
+    return _schema_part(triples, is_schema, DECLARATIONS_TEXT, TYPE_TEXT,
+                        lambda term: term[0] == "_")
+
+
+def _schema_part(triples, is_schema, declarations, rdf_type, is_bnode) -> list[Triple]:
+    found = []
     pending = []
     about_bnodes = defaultdict(list)
-    for triple in graph:
+    for triple in triples:
         s, p, o = triple
-        if isinstance(s, BNode):
+        if is_bnode(s):
             about_bnodes[s].append(triple)
-        if is_schema_triple(triple) or (p == TYPE and o in DECLARATIONS):
-            schema.add(triple)
-            if isinstance(o, BNode):
+        if is_schema(triple) or (p == rdf_type and o in declarations):
+            found.append(triple)
+            if is_bnode(o):
                 pending.append(o)
     seen = set()
     while pending:
@@ -359,7 +434,7 @@ def schema_triples(graph) -> Graph:
             continue
         seen.add(node)
         for triple in about_bnodes.get(node, ()):
-            schema.add(triple)
-            if isinstance(triple[2], BNode):
+            found.append(triple)
+            if is_bnode(triple[2]):
                 pending.append(triple[2])
-    return schema
+    return found

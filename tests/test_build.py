@@ -139,3 +139,20 @@ def test_engines_serve_the_three_graphs(project, engine):
         "ASK { GRAPH <https://w3id.org/smpkg/graph/asserted> "
         "{ <http://example.org/a> <http://example.org/partOf> <http://example.org/c> } }")
     assert only_asserted.boolean is False
+
+
+def test_on_disk_store_holds_the_build_and_its_statistics(project):
+    """The index is bulk-loaded from the build's files and counts its statistics with SPARQL
+    aggregates: the same counts as going through every quad in Python."""
+    from smpkg.build import GRAPH_FILES
+    from smpkg.executor import dataset_statistics
+    from smpkg.store import OxigraphEngine, ensure_disk_store, open_disk_store
+
+    kg = build(project)
+    path, meta = ensure_disk_store(kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()},
+                                   statistics=dataset_statistics)
+    engine = open_disk_store(path)
+    assert meta["graphs"][str(GRAPH_FILES["inferred"])] == len(kg.inferred)
+    assert len(engine) == len(kg.ontology) + len(kg.asserted) + len(kg.inferred)
+    assert meta["statistics"] == dataset_statistics(OxigraphEngine(engine.store))
+    assert meta["statistics"]["default"]["triples"] == len(engine)

@@ -86,3 +86,62 @@ def test_fingerprint_changes_with_content_and_place(tmp_path):
     (tmp_path / "sub").mkdir()
     moved = write(tmp_path / "sub", "a.ttl", GOOD)
     assert fingerprint([moved], tmp_path) != first
+
+
+def test_load_turtle_names_file_and_line(tmp_path):
+    good = write(tmp_path, "a.ttl", GOOD)
+    broken = write(tmp_path, "b.ttl", BROKEN)
+    with pytest.raises(DataParseError) as err:
+        load_turtle([good, broken])
+    assert err.value.line == 4
+    assert str(err.value).startswith(f"{broken}:4: ")
+    prefix = write(tmp_path, "p.ttl", "@prefix ex: <http://example.org/> .\n\nnope:a ex:p ex:b .\n")
+    with pytest.raises(DataParseError) as err:
+        load_turtle([prefix])
+    assert err.value.line == 3 and "nope" in str(err.value)
+
+
+def test_load_turtle_reads_terms_as_rdflib_does(tmp_path):
+    """pyoxigraph reads the files; the terms are the ones rdflib's parser would make
+    (typed literals in rdflib's normal form), and blank nodes of two files stay apart."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    text = ('@prefix ex: <http://example.org/> .\n'
+            '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+            'ex:a ex:n 007, "1"^^xsd:boolean, 1.50, 1e3, "2020-01-01T00:00:00Z"^^xsd:dateTime ;\n'
+            '  ex:s "tab\\there \\"quoted\\" \\\\ \\u00e9 line\\nbreak", "x"@en ;\n'
+            '  ex:b [ ex:c _:x ] ; ex:r <relative> .\n'
+            '_:x ex:label "same label" .\n')
+    a = write(tmp_path, "a.ttl", text)
+    b = write(tmp_path, "b.ttl", text)
+    sources = load_turtle([a, b], root=tmp_path)
+    reference = Graph()
+    parse_file(a, reference)
+    parse_file(b, reference)
+    assert len(sources.triples) == len(reference)
+    assert isomorphic(sources.graph, reference)
+
+
+def test_terms_as_text_round_trip():
+    from rdflib import BNode, Literal
+    from rdflib.namespace import XSD
+
+    from smpkg.load import nt, term_of
+
+    for term in [URIRef("http://example.org/a"), BNode("b1"), Literal("plain"),
+                 Literal('tab\there "q" \\ é \x01 line\nbreak'), Literal("x", lang="en-GB"),
+                 Literal("5", datatype=XSD.integer), Literal("s", datatype=XSD.string)]:
+        assert term_of(nt(term)) == term, term
+    assert nt(Literal("s", datatype=XSD.string)) != nt(Literal("s"))
+
+
+def test_what_only_rdflib_reads_is_still_read(tmp_path):
+    """A file pyoxigraph refuses (an IRI with `{`) loads as it did when rdflib read
+    everything."""
+    path = write(tmp_path, "lax.ttl", "@prefix ex: <http://example.org/> .\n"
+                                      "ex:a ex:p <http://example.org/{x}> .\n")
+    sources = load_turtle([path], root=tmp_path)
+    assert sources.triples == [("<http://example.org/a>", "<http://example.org/p>",
+                                "<http://example.org/{x}>")]
+    assert sources.files_of(URIRef("http://example.org/a")) == ["lax.ttl"]

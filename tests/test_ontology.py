@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import owlrl
 import pyshacl
 import pytest
 import yaml
@@ -19,6 +18,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 from rdflib.plugins.sparql import prepareQuery
+
+from smpkg.reason import owlrl_closure
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY_FILE = ROOT / "ontology" / "smp.ttl"
@@ -319,10 +320,7 @@ def closure(ontology: Graph) -> Graph:
     graph.add((roles, RDF.type, SMP.Agreement))
     for role in ACTOR_ROLES:
         graph.add((roles, SMP[role], AGENT[f"actor-{role}"]))
-    owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(graph)
-    return graph
+    return owlrl_closure(graph)
 
 
 INFERRED = {

@@ -15,7 +15,6 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
@@ -28,6 +27,7 @@ from rdflib.plugins.sparql import prepareQuery
 from api.routers.queries import install, router
 from smpkg.build import build, open_engine
 from smpkg.config import Settings
+from smpkg.executor import QueryResult
 from smpkg.errors import NotFound, ParameterError, UnsupportedFormat
 from smpkg.formats import negotiate, offered_for, serialize_answer
 from smpkg.namespaces import PREFIXES
@@ -524,8 +524,7 @@ class FakeExecutor:
                            "format_param": format_param})
         answer = self.engine.execute(text, bindings=bindings, max_rows=self.max_rows)
         fmt = negotiate(accept, offered_for(answer.form), format_param)
-        return SimpleNamespace(body=serialize_answer(answer, fmt), format=fmt,
-                               truncated=answer.truncated)
+        return QueryResult(serialize_answer(answer, fmt), fmt, answer.form, answer.truncated)
 
 
 def base_app(engine) -> FastAPI:

@@ -182,3 +182,20 @@ def test_real_inferred_graph_holds_no_noise(real):
     assert report["inferred"] == len(real.inferred)
     assert all(report["dropped"][clause] > 0 for clause in
                ("literal-subject", "reflexive", "vocabulary", "top", "anonymous-class"))
+
+
+def test_owlrl_leaves_rdflib_conversions_as_they_were():
+    """owlrl installs its own XSD conversions while it runs; afterwards the process converts
+    literals as rdflib does again (pySHACL and the pages read literal values)."""
+    from rdflib.term import _toPythonMapping
+
+    from smpkg.reason import owlrl_closure
+
+    before = dict(_toPythonMapping)
+    year = Literal("-0044", datatype=XSD.gYear)
+    value = year.toPython()
+    graph = Graph()
+    graph.add((URIRef("http://example.org/x"), URIRef("http://example.org/p"), year))
+    assert len(owlrl_closure(graph)) >= 1
+    assert dict(_toPythonMapping) == before
+    assert Literal("-0044", datatype=XSD.gYear).toPython() == value

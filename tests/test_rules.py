@@ -7,7 +7,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from smpkg.build import read_derivations, write_derivations
+from smpkg.build import read_derivations, write_derivations, write_text_derivations
 from smpkg.namespaces import ID, SMP
 from smpkg.reason import filter_closure, owlrl_closure, reason, reason_fast
 from smpkg.rules import CompiledSchema, Unsupported, compiled_closure
@@ -89,6 +89,22 @@ def test_derivations_round_trip(tmp_path, curated):
     _, _, derivations = curated
     path = tmp_path / "d.json"
     write_derivations(path, derivations)
+    assert read_derivations(path) == derivations
+
+
+def test_text_derivations_read_back_as_the_rdflib_ones(tmp_path, smp_graph, curated):
+    """The build reasons on N-Triples text and writes the derivations from it: reading them
+    back gives what `reason_fast` returns on rdflib graphs."""
+    from smpkg.load import Terms
+    from smpkg.reason import reason_text
+
+    terms = Terms()
+    done = reason_text(terms.to_text(smp_graph.ontology), terms.to_text(smp_graph.asserted))
+    fast, report, derivations = curated
+    assert {terms.to_triple(t) for t in done.inferred} == fast
+    assert done.report.as_dict()["kept"] == report.as_dict()["kept"]
+    path = tmp_path / "d.json"
+    write_text_derivations(path, done.derivations)
     assert read_derivations(path) == derivations
 
 
