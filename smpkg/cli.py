@@ -210,6 +210,10 @@ def cmd_format(args) -> int:
     return 1 if (args.check and changed) else 0
 
 
+# The service speaks plain HTTP only: no WebSocket protocol to import at start-up.
+UVICORN_OPTIONS = {"ws": "none", "interface": "asgi3", "lifespan": "on"}
+
+
 def cmd_serve(args) -> int:
     from .forkserver import start as start_forkserver
 
@@ -232,7 +236,8 @@ def cmd_serve(args) -> int:
     app = create_app(settings, progress=_progress)
     _progress(f"ready in {time.perf_counter() - started:.2f} s; serving "
               f"http://{settings.host}:{settings.port}/sparql")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                **UVICORN_OPTIONS)
     return 0
 
 
@@ -257,7 +262,7 @@ def _serve_workers(settings: Settings, args) -> int:
               f"http://{settings.host}:{settings.port}/sparql")
     uvicorn.run("smpkg.forkserver:create_app", factory=True, host=settings.host,
                 port=settings.port, workers=args.workers, log_level=args.log_level,
-                timeout_worker_healthcheck=120)
+                timeout_worker_healthcheck=120, **UVICORN_OPTIONS)
     return 0
 
 

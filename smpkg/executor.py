@@ -45,7 +45,7 @@ import queue
 import signal
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -636,12 +636,16 @@ class QueryExecutor:
         else:
             self._ctx = multiprocessing.get_context(start_method)
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        # Requests awaiting a worker on an event loop, served first when one is released.
+        self._waiters: deque = deque()
+        self._handover = threading.Lock()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._fast: concurrent.futures.ThreadPoolExecutor | None = None
         self._started = False
         self._pending: list = []  # (process, pipe) launched, not yet awaited
+        self._launcher: threading.Thread | None = None
         self._closed = False
         self._info: dict | None = info  # counts known beforehand (the on-disk store's)
         self.isolation = "not started"
@@ -653,17 +657,33 @@ class QueryExecutor:
 
     def launch(self) -> "QueryExecutor":
         """Start every worker without waiting for them to load their data: the caller does
-        its own start-up meanwhile, then calls `start()`."""
+        its own start-up meanwhile, then calls `start()`. The processes are asked of the
+        fork server on a thread, since the first request waits for its imports."""
         with self._lock:
-            if self._started or self._pending:
+            if self._started or self._launcher is not None:
                 return self
             self._closed = False
-            self._pending = [self._launch() for _ in range(self.workers)]
+
+            def launch_all() -> None:
+                for _ in range(self.workers):
+                    launched = self._launch()
+                    with self._lock:
+                        self._pending.append(launched)
+
+            self._launcher = threading.Thread(target=launch_all, name="smpkg-launch",
+                                              daemon=True)
+            self._launcher.start()
         return self
+
+    def _join_launcher(self) -> None:
+        launcher, self._launcher = self._launcher, None
+        if launcher is not None:
+            launcher.join()
 
     def start(self) -> "QueryExecutor":
         """Start every worker (unless `launch()` did) and wait until each has loaded its
         data, or raise why not."""
+        self._join_launcher()
         with self._lock:
             if self._started:
                 return self
@@ -723,6 +743,7 @@ class QueryExecutor:
         raise _rebuild_error(*reply[1:])
 
     def close(self) -> None:
+        self._join_launcher()
         with self._lock:
             self._closed = True
             self._started = False
@@ -794,7 +815,7 @@ class QueryExecutor:
                     worker.kill()
                     return
                 self._all.add(worker)
-            self._idle.put(worker)
+            self._release(worker)
             return
 
     # ------------------------------------------------------------------ queries
@@ -913,6 +934,56 @@ class QueryExecutor:
                 return worker
             self._replace(worker)
 
+    async def _acquire_async(self, deadline: float, limit: float) -> _Worker:
+        """An idle worker, or the next one released, waiting on the event loop (never on a
+        thread) until the deadline."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._handover:
+                try:
+                    worker = self._idle.get_nowait()
+                except queue.Empty:
+                    worker = None
+                    waiter = loop.create_future()
+                    self._waiters.append((loop, waiter))
+            if worker is None:
+                try:
+                    worker = await asyncio.wait_for(waiter,
+                                                    max(deadline - time.monotonic(), 0.001))
+                except asyncio.TimeoutError:
+                    raise WorkersBusy(
+                        f"the server is busy: no query worker became free within "
+                        f"{limit or self.timeout:g} s; try again shortly") from None
+                except asyncio.CancelledError:
+                    # Handed a worker just as the request was cancelled: give it back.
+                    if waiter.done() and not waiter.cancelled():
+                        self._release(waiter.result())
+                    raise
+            if worker.process.is_alive():
+                return worker
+            self._replace(worker)
+
+    def _release(self, worker: _Worker) -> None:
+        """A worker is free again: to the longest-waiting request on an event loop, or idle
+        for the next one."""
+        with self._handover:
+            while self._waiters:
+                loop, waiter = self._waiters.popleft()
+                if waiter.done():  # timed out or cancelled meanwhile
+                    continue
+                try:
+                    loop.call_soon_threadsafe(self._hand_over, waiter, worker)
+                except RuntimeError:  # that loop is closed
+                    continue
+                return
+            self._idle.put(worker)
+
+    def _hand_over(self, waiter: asyncio.Future, worker: _Worker) -> None:
+        if waiter.done():  # it gave up between the release and now
+            self._release(worker)
+        else:
+            waiter.set_result(worker)
+
     def _round_trip(self, request: tuple, deadline: float, arrived: float,
                     form: str | None, limit: float) -> QueryResult:
         if self._closed:
@@ -935,21 +1006,16 @@ class QueryExecutor:
 
     async def _round_trip_async(self, request: tuple, deadline: float, arrived: float,
                                 form: str | None, limit: float) -> QueryResult:
-        """`_round_trip` on the event loop when a worker is idle: the reply is awaited with
+        """`_round_trip` on the event loop: a free worker is awaited, then its reply, with
         the loop watching the pipe, so no thread hands the request over and back."""
         if self._closed:
             raise QueryFailed("the query executor is shut down")
         try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
-            worker = None
-        if worker is not None and not worker.process.is_alive():
-            self._replace(worker)
-            worker = None
-        if worker is None:  # wait for one on a thread, as long as the deadline allows
-            future = self._threads.submit(self._round_trip, request, deadline, arrived, form,
-                                          limit)
-            return await asyncio.wrap_future(future)
+            worker = await self._acquire_async(deadline, limit)
+        except WorkersBusy as exc:
+            self.busy += 1
+            self._observe(form, exc, time.monotonic() - arrived)
+            raise
         dispatched = time.monotonic()
         payload = self._payload(worker, request, form)
         loop = asyncio.get_running_loop()
@@ -996,7 +1062,7 @@ class QueryExecutor:
         try:
             if worker.conn.poll(max(deadline - time.monotonic(), 0)):
                 worker.conn.recv()
-                self._idle.put(worker)
+                self._release(worker)
                 return
         except (EOFError, OSError):
             pass
@@ -1006,7 +1072,7 @@ class QueryExecutor:
         try:
             return _pickle(request)
         except Exception as exc:  # noqa: BLE001 - e.g. a binding that is not an RDF term
-            self._idle.put(worker)
+            self._release(worker)
             error = QueryFailed(f"cannot pass the query to a worker: {exc}")
             self._observe(form, error, 0.0)
             raise error from exc
@@ -1034,7 +1100,7 @@ class QueryExecutor:
             )
             self._observe(form, error, time.monotonic() - arrived)
             raise error
-        self._idle.put(worker)
+        self._release(worker)
         if reply[0] == "error":
             error = _rebuild_error(*reply[1:])
             self._observe(form, error, time.monotonic() - arrived)
@@ -1075,7 +1141,7 @@ class QueryExecutor:
         except (EOFError, OSError) as exc:
             self._replace(worker)
             raise QueryFailed("a query worker stopped while counting the dataset") from exc
-        self._idle.put(worker)
+        self._release(worker)
         if reply[0] == "error":
             raise _rebuild_error(*reply[1:])
         self._info = reply[1]

@@ -284,6 +284,30 @@ def test_workers_busy(sample_trig):
         assert not isinstance(outcome["runaway"], WorkersBusy)
 
 
+def test_requests_wait_for_a_worker_on_the_event_loop(sample_trig):
+    """More requests than workers: the others wait on the loop for the next free worker;
+    past the deadline they get WorkersBusy, and a worker freed later is not lost."""
+    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=1,
+                       timeout=3) as ex:
+        async def crowd():
+            texts = [f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}" for i in range(1, 25)]
+            return await asyncio.gather(*(ex.execute(t) for t in texts))
+
+        assert all(json.loads(r.body)["boolean"] for r in asyncio.run(crowd()))
+
+        async def busy():
+            runaway = asyncio.ensure_future(ex.execute(CROSS_PRODUCT, timeout=1.5))
+            await asyncio.sleep(0.2)
+            with pytest.raises(WorkersBusy, match="busy"):
+                await ex.execute("ASK { ?s ?p ?o }", timeout=0.3)
+            with pytest.raises(QueryTimeout):
+                await runaway
+            return await ex.execute("ASK { ?s ?p ?o } # after")
+
+        assert json.loads(asyncio.run(busy()).body)["boolean"] is True
+        assert ex.busy == 1
+
+
 def test_close_leaves_no_process(sample_trig):
     ex = QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=2).start()
     processes = [w.process for w in ex._all]  # noqa: SLF001
