@@ -257,6 +257,42 @@ def serve():
         server.stop()
 
 
+# --------------------------------------------------------------------------- the sources, parsed
+
+
+@pytest.fixture(scope="session")
+def settings():
+    """Settings for the repository's own sources (ontology, shapes, checks, data)."""
+    from smpkg.config import Settings
+
+    return Settings(root=Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="session")
+def ontology(settings):
+    """The ontology files, parsed (not built)."""
+    from smpkg.build import input_files
+    from smpkg.load import load_turtle
+
+    return load_turtle(input_files(settings)["ontology"], settings.root).graph
+
+
+@pytest.fixture(scope="session")
+def curated(settings):
+    """The curated data files, parsed (not built): a `Sources`."""
+    from smpkg.build import input_files
+    from smpkg.load import load_turtle
+
+    return load_turtle(input_files(settings)["data"], settings.root)
+
+
+@pytest.fixture(scope="session")
+def shapes(settings):
+    from smpkg.validate import load_shapes
+
+    return load_shapes(settings.shapes_dir)
+
+
 # --------------------------------------------------------------------------- the SMP graph
 
 

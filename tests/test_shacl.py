@@ -11,36 +11,13 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from smpkg import shacl
-from smpkg.build import input_files
-from smpkg.config import Settings
-from smpkg.load import Sources, load_turtle
-from smpkg.validate import build_store, load_shapes, run_compiled, run_shacl
+from smpkg.load import Sources
+from smpkg.validate import build_store, run_compiled, run_shacl
 
-ROOT = Path(__file__).resolve().parents[1]
 SMP = Namespace("https://w3id.org/smpkg/ontology#")
 ID = Namespace("https://w3id.org/smpkg/id/")
 SCHEMA = Namespace("https://schema.org/")
 EX = Namespace("http://example.org/")
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings(root=ROOT)
-
-
-@pytest.fixture(scope="module")
-def ontology(settings) -> Graph:
-    return load_turtle(input_files(settings)["ontology"], settings.root).graph
-
-
-@pytest.fixture(scope="module")
-def curated(settings) -> Sources:
-    return load_turtle(input_files(settings)["data"], settings.root)
-
-
-@pytest.fixture(scope="module")
-def shapes(settings) -> Graph:
-    return load_shapes(settings.shapes_dir)
 
 
 def keys(findings) -> set[tuple]:

@@ -7,24 +7,12 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from smpkg.build import input_files
-from smpkg.config import Settings
-from smpkg.load import Sources, load_turtle
+from smpkg.load import Sources
 from smpkg.reason import reason, reason_fast
 from smpkg.synthetic import (
     _profile_for, generate, scale_for, shape_summary, synthesize, write_turtle,
 )
 from smpkg.validate import load_checks, load_shapes, validate
-
-
-@pytest.fixture(scope="module")
-def settings():
-    return Settings()
-
-
-@pytest.fixture(scope="module")
-def ontology(settings):
-    return load_turtle(input_files(settings)["ontology"], settings.root).graph
 
 
 @pytest.fixture(scope="module")

@@ -3,44 +3,19 @@ checks on rdflib), the setting that chooses between them, and the fallback to py
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from rdflib import Graph, Literal, Namespace
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from smpkg import validate as validation
-from smpkg.build import input_files
 from smpkg.config import Settings
 from smpkg.errors import ConfigurationError
 from smpkg.load import Sources, load_turtle
-from smpkg.validate import (build_store, load_checks, load_shapes, run_checks, union_graph,
-                            validate)
+from smpkg.validate import build_store, load_checks, run_checks, union_graph, validate
 
-ROOT = Path(__file__).resolve().parents[1]
 SMP = Namespace("https://w3id.org/smpkg/ontology#")
 ID = Namespace("https://w3id.org/smpkg/id/")
 EX = Namespace("http://example.org/")
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings(root=ROOT)
-
-
-@pytest.fixture(scope="module")
-def ontology(settings) -> Graph:
-    return load_turtle(input_files(settings)["ontology"], settings.root).graph
-
-
-@pytest.fixture(scope="module")
-def curated(settings) -> Sources:
-    return load_turtle(input_files(settings)["data"], settings.root)
-
-
-@pytest.fixture(scope="module")
-def shapes(settings) -> Graph:
-    return load_shapes(settings.shapes_dir)
 
 
 @pytest.fixture(scope="module")
