@@ -991,8 +991,7 @@ class QueryExecutor:
         try:
             worker = self._acquire(deadline, limit)
         except WorkersBusy as exc:
-            self.busy += 1
-            self._observe(form, exc, time.monotonic() - arrived)
+            self._busy(form, exc, arrived)
             raise
         dispatched = time.monotonic()
         payload = self._payload(worker, request, form)
@@ -1013,8 +1012,7 @@ class QueryExecutor:
         try:
             worker = await self._acquire_async(deadline, limit)
         except WorkersBusy as exc:
-            self.busy += 1
-            self._observe(form, exc, time.monotonic() - arrived)
+            self._busy(form, exc, arrived)
             raise
         dispatched = time.monotonic()
         payload = self._payload(worker, request, form)
@@ -1067,6 +1065,10 @@ class QueryExecutor:
         except (EOFError, OSError):
             pass
         self._replace(worker)
+
+    def _busy(self, form: str | None, exc: WorkersBusy, arrived: float) -> None:
+        self.busy += 1
+        self._observe(form, exc, time.monotonic() - arrived)
 
     def _payload(self, worker: _Worker, request: tuple, form: str | None) -> bytes:
         try:
