@@ -222,7 +222,6 @@ class ResponseCache:
         self.seed = seed
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.max_item_bytes = max_item_bytes
         self.stored = ResultCache(max_entries, max_bytes, max_item_bytes,
                                   size=lambda entry: entry.size)
         self._seed: str | None = None
@@ -312,7 +311,7 @@ class ResponseCache:
             elif message["type"] == "http.response.body" and keep:
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > self.max_item_bytes:
+                if size > self.stored.max_item_bytes:
                     keep = False
                     parts.clear()
                 else:

@@ -179,7 +179,7 @@ def wrk(url: str, queries: list[str] | None, connections: int, duration: float,
     with tempfile.TemporaryDirectory(prefix="smpkg-wrk-") as tmp:
         body_file = Path(tmp) / "queries.txt"
         body_file.write_text("\n#--SMPKG-QUERY--\n".join(queries or []), encoding="utf-8")
-        script = HERE / "wrk" / ("sparql.lua" if queries else "get.lua")
+        script = HERE / "wrk" / "sparql.lua"
         env = {**os.environ, "WRK_QUERIES": str(body_file), "WRK_DISTINCT": "1" if distinct else "0",
                "WRK_ACCEPT": ACCEPT}
         threads = max(1, min(connections, 2))

@@ -365,6 +365,17 @@ def render_tables(results: dict) -> str:
 # --------------------------------------------------------------------------- plot
 
 
+def _seconds_by_size(ax, xlabel: str, title: str) -> None:
+    """Log-log axes of seconds against a number of triples, with a legend and grid."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("seconds")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def plot(results: dict, path: Path) -> bool:
     try:
         import matplotlib
@@ -412,13 +423,7 @@ def plot(results: dict, path: Path) -> bool:
                            for c in results["closure"] if "seconds" in c.get(reasoner, {})]
                     if pts:
                         ax.plot(*zip(*pts), "o-", label=reasoner, color=color)
-                ax.set_xscale("log")
-                ax.set_yscale("log")
-                ax.set_xlabel("asserted triples")
-                ax.set_ylabel("seconds")
-                ax.set_title("OWL 2 RL closure", fontsize=10)
-                ax.legend(fontsize=7)
-                ax.grid(True, which="both", alpha=0.3)
+                _seconds_by_size(ax, "asserted triples", "OWL 2 RL closure")
             elif kind == "build":
                 steps = ["parse", "validate", "reason", "write", "index"]
                 labels = [b["size"] + ("*" if b.get("validation_skipped") else "")
@@ -464,13 +469,7 @@ def plot(results: dict, path: Path) -> bool:
                            if p.get("validator") == validator and p["part"] == "total"]
                     if pts:
                         ax.plot(*zip(*pts), "o-", label=label, color=color)
-                ax.set_xscale("log")
-                ax.set_yscale("log")
-                ax.set_xlabel("data triples")
-                ax.set_ylabel("seconds")
-                ax.set_title("validation, whole", fontsize=10)
-                ax.legend(fontsize=7)
-                ax.grid(True, which="both", alpha=0.3)
+                _seconds_by_size(ax, "data triples", "validation, whole")
         for j in range(len(bottom), cols):
             axes[r][j].axis("off")
     fig.tight_layout()

@@ -344,31 +344,20 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     try:
-        if "closure" in parts:
-            rate: list = []
-            for size in parse_sizes(args.closure_sizes):
-                results["closure"].append(part_closure(project(size), args, rate))
-                save()
-        if "build" in parts:
-            for size in parse_sizes(args.build_sizes):
-                results["build"].append(part_build(project(size), args))
-                save()
-        if "latency" in parts:
-            for size in parse_sizes(args.latency_sizes):
-                results["latency"].append(part_latency(project(size), args))
-                save()
-        if "http" in parts:
-            for size in parse_sizes(args.http_sizes):
-                results["http"].append(part_http(project(size), args))
-                save()
-        if "breakdown" in parts:
-            for size in parse_sizes(args.breakdown_sizes):
-                results["breakdown"].append(part_breakdown(project(size), args))
-                save()
-        if "validation" in parts:
-            for size in parse_sizes(args.validation_sizes):
-                results["validation"].append(part_validation(project(size), args))
-                save()
+        rate: list = []  # owlrl's seconds per triple so far, to skip sizes over its budget
+        steps = [
+            ("closure", args.closure_sizes, lambda p: part_closure(p, args, rate)),
+            ("build", args.build_sizes, lambda p: part_build(p, args)),
+            ("latency", args.latency_sizes, lambda p: part_latency(p, args)),
+            ("http", args.http_sizes, lambda p: part_http(p, args)),
+            ("breakdown", args.breakdown_sizes, lambda p: part_breakdown(p, args)),
+            ("validation", args.validation_sizes, lambda p: part_validation(p, args)),
+        ]
+        for part, sizes, run in steps:
+            if part in parts:
+                for size in parse_sizes(sizes):
+                    results[part].append(run(project(size)))
+                    save()
     finally:
         results["seconds"] = round(time.perf_counter() - started, 1)
         save()

@@ -85,7 +85,7 @@ def cmd_validate(args) -> int:
     ontology = load_turtle(files["ontology"], settings.root)
     data = load_turtle(files["data"], settings.root)
     report = validate(data, ontology.graph, load_shapes(settings.shapes_dir),
-                      load_checks(settings.checks_dir))
+                      load_checks(settings.checks_dir), validator=settings.validator)
     shown = report.findings if args.warnings else report.violations
     for finding in shown:
         print(finding.line())

@@ -5,14 +5,15 @@ holds the GIL while it backtracks), pyoxigraph has no cancellation API. So each 
 process of its own (forked from a fork server that has imported the engines and nothing else,
 see `smpkg.forkserver`; never from the running server) that opens its own engine and answers
 requests over a pipe: it runs the query, negotiates the format from the answer's form,
-serialises, and returns the bytes. The parent waits with the deadline; past it, it kills the
-worker (SIGKILL), starts a replacement in the background and raises QueryTimeout. Other
-requests keep being answered by the other workers meanwhile.
+serialises, and returns the bytes. The parent awaits a free worker and then its reply on the
+event loop, with the deadline; past it, it kills the worker (SIGKILL), starts a replacement in
+the background and raises QueryTimeout. Other requests keep being answered by the other
+workers meanwhile.
 
 What a worker opens is its `Source`: the on-disk store of a build (opened read-only, shared
-by every worker of every server process), the build's N-Triples files (rdflib), RDF files
-(`--dataset`), or an external SPARQL store (`RemoteEngine`, with the HTTP timeout as a first
-deadline).
+by every worker of every server process), a small build's N-Triples files loaded into its
+memory (oxigraph below `memory_up_to` triples, or rdflib), RDF files (`--dataset`), or an
+external SPARQL store (`RemoteEngine`, with the HTTP timeout as a first deadline).
 
 Guarantees kept on both engines:
 
@@ -68,7 +69,6 @@ from .store import NO_DATASET, NO_SERVICE, READ_ONLY, DatasetSpec
 
 log = logging.getLogger("smpkg.executor")
 
-FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 # Functions whose value changes from one evaluation to the next: such results are not cached.
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
 # Names clients put in format= for a graph result (SPARQLWrapper sends its returnFormat).
@@ -195,10 +195,7 @@ def prepare_store(kg, settings,
 
 def form_of(text: str) -> str | None:
     """SELECT, ASK, CONSTRUCT or DESCRIBE, as the text says, or None if it says none."""
-    for word in scan(text).keywords:
-        if word in FORMS:
-            return word
-    return None
+    return scan(text).form
 
 
 def offered_formats(form: str) -> list[Format]:
@@ -267,8 +264,10 @@ def isolate_network() -> str:
 
 
 def dataset_statistics(engine) -> dict:
-    """VoID-style counts for the default graph (the union) and each named graph."""
-    if hasattr(engine, "statistics"):  # an external store counts for itself
+    """VoID-style counts for the default graph (the union) and each named graph. The
+    oxigraph engine and external stores count for themselves with SPARQL; rdflib's quads
+    are counted here."""
+    if hasattr(engine, "statistics"):
         return engine.statistics()
     from rdflib import URIRef
     from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -300,21 +299,11 @@ def dataset_statistics(engine) -> dict:
         if graph is None:
             unnamed.add((s, p, o))
 
-    if engine.name == "oxigraph":
-        import pyoxigraph as ox
-
-        for quad in engine.store.quads_for_pattern(None, None, None, None):
-            g = quad.graph_name
-            name = g.value if isinstance(g, ox.NamedNode) else None
-            s = quad.subject
-            add(name, str(s), quad.predicate.value, str(quad.object),
-                isinstance(s, ox.NamedNode))
-    else:
-        for s, p, o, g in engine.dataset.quads((None, None, None, None)):
-            ident = getattr(g, "identifier", g)
-            name = (str(ident) if isinstance(ident, URIRef) and ident != DATASET_DEFAULT_GRAPH_ID
-                    else None)
-            add(name, s.n3(), str(p), o.n3(), isinstance(s, URIRef))
+    for s, p, o, g in engine.dataset.quads((None, None, None, None)):
+        ident = getattr(g, "identifier", g)
+        name = (str(ident) if isinstance(ident, URIRef) and ident != DATASET_DEFAULT_GRAPH_ID
+                else None)
+        add(name, s.n3(), str(p), o.n3(), isinstance(s, URIRef))
     if None in per_graph:
         per_graph[None]["triples"] = len(unnamed)
 
@@ -690,10 +679,10 @@ class QueryExecutor:
             self._closed = False
             pending = self._pending or [self._launch() for _ in range(self.workers)]
             self._pending = []
-            # Threads that wait for a worker when none is idle, and threads that scan long
-            # texts and look in the cache.
+            # Threads that collect the reply a worker still owes a cancelled request (at most
+            # one per worker), and threads that scan long texts and look in the cache.
             self._threads = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(16, self.workers * 8), thread_name_prefix="smpkg-query")
+                max_workers=self.workers, thread_name_prefix="smpkg-collect")
             self._fast = concurrent.futures.ThreadPoolExecutor(
                 max_workers=4, thread_name_prefix="smpkg-lookup")
             try:
@@ -826,7 +815,7 @@ class QueryExecutor:
             raise QueryRefused(READ_ONLY)
         if shape.uses_service:
             raise QueryRefused(NO_SERVICE)
-        form = next((w for w in shape.keywords if w in FORMS), None)
+        form = shape.form
         cacheable = not (NONDETERMINISTIC & set(shape.keywords))
         fmt = None
         if form:

@@ -34,6 +34,10 @@ def decode_codepoints(text: str) -> str:
     return _CODEPOINT.sub(repl, text)
 
 
+# The query forms, the keyword a query (not an update) starts its body with.
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
 @dataclass(frozen=True)
 class QueryText:
     """Keywords of a query, outside strings, IRIs and comments, upper-cased, in order."""
@@ -49,10 +53,15 @@ class QueryText:
         return "FROM" in self.keywords
 
     @property
+    def form(self) -> str | None:
+        """SELECT, ASK, CONSTRUCT or DESCRIBE, as the text says, or None if it says none."""
+        return next((word for word in self.keywords if word in FORMS), None)
+
+    @property
     def looks_like_update(self) -> bool:
         # An update has an update verb where a query would have its form keyword.
         for word in self.keywords:
-            if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            if word in FORMS:
                 return False
             if word in _UPDATE_WORDS:
                 return True

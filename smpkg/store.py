@@ -33,7 +33,7 @@ from rdflib.term import Identifier
 
 from .atomic import staged_directory
 from .errors import ConfigurationError, QueryFailed, QueryRefused, QuerySyntaxError, QueryTimeout
-from .lexer import decode_codepoints, scan, tokens
+from .lexer import FORMS, decode_codepoints, scan, tokens
 
 
 @functools.cache
@@ -342,6 +342,14 @@ class OxigraphEngine(Engine):
     def __len__(self) -> int:
         return len(self.store)
 
+    def statistics(self) -> dict:
+        """The dataset's VoID-style counts, made by the store with SPARQL aggregates: it
+        scans its indexes in Rust instead of handing every quad to Python."""
+        # Without the union flag, the default graph is the graph of unnamed triples.
+        unnamed = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return sparql_statistics(self, self.graph_names(),
+                                 unnamed_triples=int(next(iter(unnamed))[0].value))
+
     def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
                 base_iri=None, native_terms: bool = False) -> Answer:
         """As `Engine.execute`; with `native_terms`, SELECT rows hold pyoxigraph's own terms
@@ -451,7 +459,7 @@ def ensure_disk_store(
                                       "{ ?s ?p ?o } }")
                 triples[str(iri)] = int(next(iter(counted))[0].value)
             store.optimize()
-            stats = statistics(_SelfCountingEngine(store)) if statistics else None
+            stats = statistics(OxigraphEngine(store)) if statistics else None
             del store
             gc.collect()  # closes the store (pyoxigraph has no close())
             meta = {
@@ -463,15 +471,6 @@ def ensure_disk_store(
             }
             (tmp / DISK_STORE_MARKER).write_text(json.dumps(meta, indent=1))
     return target, meta
-
-
-class _SelfCountingEngine(OxigraphEngine):
-    """The new store, counting its statistics with SPARQL aggregates: the store scans its
-    indexes in Rust instead of handing every quad to Python (a third faster at a million
-    triples). Every quad is in a named graph, so none are unnamed."""
-
-    def statistics(self) -> dict:
-        return sparql_statistics(self, self.graph_names(), unnamed_triples=0)
 
 
 def open_disk_store(path: Path | str) -> OxigraphEngine:
@@ -540,9 +539,6 @@ def sparql_term(term: Identifier) -> str:
     raise QueryFailed(f"cannot send {term!r} to the store as a parameter")
 
 
-_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-
-
 def _where_group(text: str) -> tuple[int, int, bool]:
     """(index of the `{` that opens the query's WHERE group, index of its `}`, whether the
     group holds a sub-SELECT first), found on the tokens `lexer.scan` reads."""
@@ -556,7 +552,7 @@ def _where_group(text: str) -> tuple[int, int, bool]:
             if start >= 0 and braces == 1 and first_word_inside is None:
                 first_word_inside = token
             if braces == 0 and parens == 0:
-                if form is None and token in _FORMS:
+                if form is None and token in FORMS:
                     form = token
                 elif token == "WHERE" and form:
                     saw_where = True
@@ -632,8 +628,8 @@ FORM = "application/x-www-form-urlencoded"
 
 def sparql_statistics(engine: Engine, graphs: Iterable[str], unnamed_triples: int) -> dict:
     """VoID-style counts for the default graph (the union) and each named graph, as
-    `executor.dataset_statistics` makes them, but counted by the engine with SPARQL
-    aggregates (four queries), for a store whose quads are not at hand."""
+    `executor.dataset_statistics` counts them over rdflib's quads, but by the engine with
+    SPARQL aggregates (one query per graph and one for the union)."""
     def counts(pattern: str) -> dict[str, int]:
         answer = engine.execute(f"""SELECT * WHERE {{
   {{ SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinct_subjects)

@@ -176,18 +176,11 @@ def union_graph(ontology: Graph, data: Graph) -> Graph:
     return union
 
 
-def configured_validator() -> str:
-    from .config import Settings
-
-    return Settings.from_env().validator
-
-
 def validate(data: Sources, ontology: Graph, shapes: Graph, checks: list[NamedQuery],
-             validator: str | None = None, timings: dict | None = None) -> ValidationReport:
-    """Shapes and checks on the asserted data. `validator` is "compiled" or "pyshacl"; by
-    default the setting SMPKG_VALIDATOR (Settings.validator) chooses. `timings`, when given,
-    receives the seconds of each part."""
-    validator = validator or configured_validator()
+             validator: str = "compiled", timings: dict | None = None) -> ValidationReport:
+    """Shapes and checks on the asserted data. `validator` is "compiled" or "pyshacl" (the
+    build and `smpkg validate` pass Settings.validator). `timings`, when given, receives the
+    seconds of each part."""
     if validator not in VALIDATORS:
         raise ValueError(f"validator must be one of {VALIDATORS}, not {validator!r}")
     timings = timings if timings is not None else {}

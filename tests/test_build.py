@@ -146,7 +146,7 @@ def test_on_disk_store_holds_the_build_and_its_statistics(project):
     aggregates: the same counts as going through every quad in Python."""
     from smpkg.build import GRAPH_FILES
     from smpkg.executor import dataset_statistics
-    from smpkg.store import OxigraphEngine, ensure_disk_store, open_disk_store
+    from smpkg.store import ensure_disk_store, open_disk_store
 
     kg = build(project)
     path, meta = ensure_disk_store(kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()},
@@ -154,5 +154,8 @@ def test_on_disk_store_holds_the_build_and_its_statistics(project):
     engine = open_disk_store(path)
     assert meta["graphs"][str(GRAPH_FILES["inferred"])] == len(kg.inferred)
     assert len(engine) == len(kg.ontology) + len(kg.asserted) + len(kg.inferred)
-    assert meta["statistics"] == dataset_statistics(OxigraphEngine(engine.store))
+    # The reference: the same files counted in Python over rdflib's quads.
+    reference = dataset_statistics(open_engine(kg, "rdflib"))
+    assert {k: v for k, v in meta["statistics"].items() if k != "engine"} == {
+        k: v for k, v in reference.items() if k != "engine"}
     assert meta["statistics"]["default"]["triples"] == len(engine)

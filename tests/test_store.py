@@ -168,3 +168,25 @@ def test_rdflib_engine_is_safe_under_concurrent_threads(sample_trig):
 
     with ThreadPoolExecutor(16) as pool:
         assert all(pool.map(run, range(320)))
+
+
+def test_oxigraph_counts_its_statistics_as_rdflib_quads_are_counted(tmp_path):
+    """The oxigraph engine counts with SPARQL; the reference counts rdflib's quads in Python.
+    Unnamed triples, a triple in two graphs, blank nodes and literals included."""
+    from smpkg.executor import dataset_statistics
+
+    (tmp_path / "default.ttl").write_text(
+        '<http://e/a> a <http://e/C> ; <http://e/p> "x", _:b .\n')
+    (tmp_path / "named.trig").write_text(
+        '<http://e/g1> { <http://e/a> a <http://e/C> . <http://e/b> <http://e/q> "x"@en . }\n'
+        '<http://e/g2> { <http://e/a> a <http://e/D> . _:c <http://e/q> <http://e/b> . }\n')
+    files = [tmp_path / "default.ttl", tmp_path / "named.trig"]
+    counted = {kind: dataset_statistics(open_dataset_engine(files, kind))
+               for kind in ("oxigraph", "rdflib")}
+    assert counted["oxigraph"]["engine"] == "oxigraph"
+    for stats in counted.values():
+        stats.pop("engine")
+    assert counted["oxigraph"] == counted["rdflib"]
+    assert counted["oxigraph"]["unnamed_triples"] == 3
+    assert counted["oxigraph"]["default"]["triples"] == 6
+    assert sorted(counted["oxigraph"]["graphs"]) == ["http://e/g1", "http://e/g2"]

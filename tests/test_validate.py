@@ -131,7 +131,12 @@ def test_uncompilable_shapes_fall_back_to_pyshacl(tmp_path, caplog) -> None:
     assert "pySHACL" in caplog.text
 
 
-def test_the_setting_chooses_the_validator(curated, ontology, shapes, monkeypatch) -> None:
+def test_the_setting_chooses_the_validator(curated, ontology, shapes, settings, tmp_path,
+                                          monkeypatch, capsys) -> None:
+    """SMPKG_VALIDATOR reaches `smpkg validate` and the build, which pass it to validate()."""
+    from smpkg.build import build
+    from smpkg.cli import main
+
     assert Settings().validator == "compiled"
     assert Settings.from_env({"SMPKG_VALIDATOR": "pyshacl"}).validator == "pyshacl"
     with pytest.raises(ConfigurationError):
@@ -144,13 +149,18 @@ def test_the_setting_chooses_the_validator(curated, ontology, shapes, monkeypatc
 
     monkeypatch.setattr(validation, "run_shacl", reference)
     monkeypatch.setenv("SMPKG_VALIDATOR", "pyshacl")
-    validate(curated, ontology, shapes, [])
+    assert main(["validate"]) == 0
     assert used == ["pyshacl"]
+    build(settings.with_(validator="pyshacl", cache_dir=tmp_path), force=True)
+    assert used == ["pyshacl", "pyshacl"]
     monkeypatch.setenv("SMPKG_VALIDATOR", "compiled")
+    assert main(["validate"]) == 0
+    build(settings.with_(validator="compiled", cache_dir=tmp_path), force=True)
     report = validate(curated, ontology, shapes, [])
-    assert used == ["pyshacl"] and report.warnings
+    assert used == ["pyshacl", "pyshacl"] and report.warnings
     with pytest.raises(ValueError):
         validate(curated, ontology, shapes, [], validator="fast")
+    capsys.readouterr()
 
 
 def test_timings_name_the_parts(curated, ontology, shapes, checks) -> None:

@@ -282,10 +282,7 @@ def _operation_router(queries: dict[str, NamedQuery]) -> APIRouter:
 def _form(text: str) -> str:
     from smpkg.lexer import scan
 
-    for word in scan(text).keywords:
-        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            return word
-    return "SELECT"
+    return scan(text).form or "SELECT"
 
 
 def install(app: FastAPI) -> None:

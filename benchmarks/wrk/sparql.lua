@@ -4,7 +4,8 @@
 -- Accept $WRK_ACCEPT. The query texts come from the file $WRK_QUERIES (separated by a line
 -- "#--SMPKG-QUERY--") and are sent in turn. With WRK_DISTINCT=1 the placeholder __NONCE__ in
 -- a text becomes a token unique to the request (thread id and counter), so that no two
--- requests are alike. done() prints one JSON line with the figures.
+-- requests are alike. Without queries (an empty file) every request is a plain GET of the
+-- URL. done() prints one JSON line with the figures.
 
 local counter = 0
 local queries = {}
@@ -22,6 +23,9 @@ local function load()
   local f = assert(io.open(os.getenv("WRK_QUERIES"), "r"))
   local text = f:read("*a")
   f:close()
+  if text == "" then
+    return
+  end
   local marker = "\n#--SMPKG-QUERY--\n"
   local start = 1
   while true do
@@ -37,6 +41,10 @@ end
 
 function init(args)
   load()
+  if #queries == 0 then
+    fixed = wrk.format()
+    return
+  end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/sparql-query"
   wrk.headers["Accept"] = accept
