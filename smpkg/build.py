@@ -111,7 +111,8 @@ def cache_key(settings: Settings, files: dict[str, list[Path]]) -> str:
     everything = [p for group in files.values() for p in group]
     return fingerprint(
         everything, settings.root, f"rdflib {dist_version('rdflib')}",
-        f"owlrl {dist_version('owlrl')}", RULE_VERSION, f"reasoner {settings.reasoner}",
+        f"owlrl {dist_version('owlrl')}", f"pyoxigraph {dist_version('pyoxigraph')}",
+        RULE_VERSION, f"reasoner {settings.reasoner}",
     )
 
 
@@ -130,7 +131,7 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
             seconds=time.perf_counter() - start, timings=meta.get("timings", {}),
         )
 
-    # pySHACL is imported only for a build that validates, not to open a cached one.
+    # The validators are imported only for a build that validates, not to open a cached one.
     from .validate import ValidationReport, load_checks, load_shapes, validate
 
     timings: dict[str, float] = {}
