@@ -1,17 +1,24 @@
-"""Jinja2 templates for the HTML pages (api/templates; inline CSS, no CDN, works offline)."""
+"""Jinja2 templates for the HTML pages (api/templates; inline CSS, no CDN, works offline).
+
+Jinja2 is imported when the first page is rendered, not when the service starts: most
+requests to an endpoint ask for data, and the import is a noticeable part of start-up."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),

@@ -4,19 +4,20 @@ traceback; long steps report progress on stderr so stdout stays clean for data."
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
-from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib.namespace import RDF
-
-from .build import KnowledgeGraph, build, input_files, open_engine
 from .config import Settings
 from .errors import SmpkgError, ValidationFailed
-from .formats import BY_KEY, RESULT_FORMATS, serialize_answer, table
-from .load import load_turtle, turtle_files
-from .namespaces import sparql_prologue
+
+if TYPE_CHECKING:
+    from .build import KnowledgeGraph
+
+# The commands import what they use (rdflib, the build, the web stack) themselves: `smpkg
+# serve` then starts its query workers' fork server before any of it is imported.
 
 SAMPLE_QUERY = """\
 PREFIX smp: <https://w3id.org/smpkg/ontology#>
@@ -46,11 +47,15 @@ def _settings(args) -> Settings:
 
 
 def _built(settings: Settings, force: bool = False) -> KnowledgeGraph:
+    from .build import build
+
     return build(settings, progress=_progress, force=force)
 
 
 def cmd_build(args) -> int:
+    from .build import open_engine
     from .executor import prepare_store
+    from .formats import table
 
     settings = _settings(args)
     kg = _built(settings, force=args.force)
@@ -78,6 +83,8 @@ def cmd_build(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from .build import input_files
+    from .load import load_turtle
     from .validate import load_checks, load_shapes, validate
 
     settings = _settings(args)
@@ -106,6 +113,9 @@ def _read_query(text_or_path: str) -> str:
 
 
 def cmd_query(args) -> int:
+    from .build import open_engine
+    from .formats import BY_KEY, RESULT_FORMATS, serialize_answer, table
+    from .namespaces import sparql_prologue
     from .queries import load_query_file
     from .store import RdflibEngine
 
@@ -144,6 +154,10 @@ def _asserted_oxigraph(kg: KnowledgeGraph):
 
 
 def cmd_stats(args) -> int:
+    from collections import Counter
+
+    from rdflib.namespace import RDF
+
     settings = _settings(args)
     kg = _built(settings)
     print(f"graph version {kg.version}")
@@ -191,6 +205,7 @@ def _release(kg: KnowledgeGraph, settings: Settings, root: Path) -> int:
 
 def cmd_format(args) -> int:
     from .canonical import canonical_turtle
+    from .load import turtle_files
 
     settings = _settings(args)
     files = [Path(p) for p in args.files] or (
@@ -220,20 +235,31 @@ def cmd_serve(args) -> int:
     started = time.perf_counter()
     if args.workers <= 1:
         start_forkserver()  # the query workers' imports, on another core meanwhile
-    import uvicorn
+    # Start-up allocates some hundred thousand objects that live as long as the process (the
+    # modules, the app and its routes): the cyclic collector would walk them again and again
+    # while they pile up, a fifth of the import time. It is paused until the app is built,
+    # and what start-up made is then frozen out of every later collection.
+    gc.disable()
+    try:
+        import uvicorn
 
-    overrides = {}
-    if args.dataset:
-        overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
-    if args.timeout:
-        overrides["query_timeout"] = args.timeout
-    settings = _settings(args).with_(host=args.host or Settings.from_env().host,
-                                     port=args.port or Settings.from_env().port, **overrides)
-    if args.workers > 1:
-        return _serve_workers(settings, args)
-    from api import create_app
+        overrides = {}
+        if args.dataset:
+            overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
+        if args.timeout:
+            overrides["query_timeout"] = args.timeout
+        settings = _settings(args).with_(host=args.host or Settings.from_env().host,
+                                         port=args.port or Settings.from_env().port,
+                                         **overrides)
+        if args.workers > 1:
+            gc.enable()
+            return _serve_workers(settings, args)
+        from api import create_app
 
-    app = create_app(settings, progress=_progress)
+        app = create_app(settings, progress=_progress)
+        gc.freeze()
+    finally:
+        gc.enable()
     _progress(f"ready in {time.perf_counter() - started:.2f} s; serving "
               f"http://{settings.host}:{settings.port}/sparql")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import ConfigurationError
-from .namespaces import DEFAULT_BASE
+
+# The base of every IRI the project mints (smpkg.namespaces builds its namespaces on it).
+DEFAULT_BASE = "https://w3id.org/smpkg/"
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 

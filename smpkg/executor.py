@@ -872,9 +872,10 @@ class QueryExecutor:
             return hit
         form, key, cacheable, request, limit = prepared
         result = await self._round_trip_async(request, arrived + limit, arrived, form, limit)
-        if cacheable:
-            self.cache.put(key, result)
-        return replace(result, cacheable=cacheable)
+        if not cacheable:
+            return replace(result, cacheable=False)
+        self.cache.put(key, result)
+        return result
 
     def execute_blocking(self, text: str, *, dataset: DatasetSpec = NO_DATASET,
                          bindings: Mapping | None = None, accept: str | None = None,
@@ -889,9 +890,10 @@ class QueryExecutor:
             return hit
         form, key, cacheable, request, limit = prepared
         result = self._round_trip(request, arrived + limit, arrived, form, limit)
-        if cacheable:
-            self.cache.put(key, result)
-        return replace(result, cacheable=cacheable)
+        if not cacheable:
+            return replace(result, cacheable=False)
+        self.cache.put(key, result)
+        return result
 
     def _lookup(self, text, dataset, bindings, accept, format_param, base_iri, timeout):
         """(cached result, None) or (None, prepared request)."""
@@ -937,17 +939,16 @@ class QueryExecutor:
                     self._waiters.append((loop, waiter))
             if worker is None:
                 try:
-                    worker = await asyncio.wait_for(waiter,
-                                                    max(deadline - time.monotonic(), 0.001))
-                except asyncio.TimeoutError:
-                    raise WorkersBusy(
-                        f"the server is busy: no query worker became free within "
-                        f"{limit or self.timeout:g} s; try again shortly") from None
+                    worker = await _within(loop, waiter, deadline)
                 except asyncio.CancelledError:
                     # Handed a worker just as the request was cancelled: give it back.
                     if waiter.done() and not waiter.cancelled():
                         self._release(waiter.result())
                     raise
+                if worker is None:
+                    raise WorkersBusy(
+                        f"the server is busy: no query worker became free within "
+                        f"{limit or self.timeout:g} s; try again shortly")
             if worker.process.is_alive():
                 return worker
             self._replace(worker)
@@ -955,11 +956,19 @@ class QueryExecutor:
     def _release(self, worker: _Worker) -> None:
         """A worker is free again: to the longest-waiting request on an event loop, or idle
         for the next one."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
         with self._handover:
             while self._waiters:
                 loop, waiter = self._waiters.popleft()
                 if waiter.done():  # timed out or cancelled meanwhile
                     continue
+                if loop is here:
+                    # On the waiter's own loop: no wake-up needed.
+                    waiter.set_result(worker)
+                    return
                 try:
                     loop.call_soon_threadsafe(self._hand_over, waiter, worker)
                 except RuntimeError:  # that loop is closed
@@ -1011,7 +1020,7 @@ class QueryExecutor:
 
         def on_readable() -> None:
             if not readable.done():
-                readable.set_result(None)
+                readable.set_result(True)
 
         try:
             worker.conn.send_bytes(payload)
@@ -1019,10 +1028,7 @@ class QueryExecutor:
             raise self._lost(worker, form, arrived) from exc
         loop.add_reader(fd, on_readable)
         try:
-            await asyncio.wait_for(readable, max(deadline - time.monotonic(), 0))
-            ready = True
-        except asyncio.TimeoutError:
-            ready = False
+            ready = await _within(loop, readable, deadline) is not None
         except asyncio.CancelledError:
             # The client went away mid-query: the worker still owes a reply, which a thread
             # collects before the worker is used again.
@@ -1137,6 +1143,22 @@ class QueryExecutor:
             raise _rebuild_error(*reply[1:])
         self._info = reply[1]
         return self._info
+
+
+async def _within(loop, future: asyncio.Future, deadline: float):
+    """The result of `future`, or None once the monotonic `deadline` has passed (the future
+    then holds None too). Every query waits like this once or twice: a timer on the loop is
+    lighter than `asyncio.wait_for`, which wraps the wait in a second future and callback."""
+
+    def expire() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    timer = loop.call_later(max(deadline - time.monotonic(), 0), expire)
+    try:
+        return await future
+    finally:
+        timer.cancel()
 
 
 def _pickle(request: tuple) -> bytes:

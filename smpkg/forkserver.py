@@ -16,12 +16,14 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.context
 
+# rdflib's SPARQL parser is not preloaded: the default engine never runs it, and building its
+# grammar is a third of the fork server's start. The rdflib engine imports it when it opens,
+# an oxigraph worker at the first text it cannot parse (to tell an update from an error).
 PRELOAD = [
     "smpkg.executor",
     "smpkg.formats",
     "smpkg.store",
     "pyoxigraph",
-    "rdflib.plugins.sparql",  # the rdflib engine, and telling updates from syntax errors
     "rdflib.plugins.serializers.turtle",
     "rdflib.plugins.serializers.nt",
     "rdflib.plugins.serializers.nquads",

@@ -72,19 +72,28 @@ class QueryText:
 # position, and whatever lies between two matches (spaces, other punctuation, digits) is
 # skipped. A string runs to its closing quote or, for a short string, to the end of its line;
 # a backslash escapes the next character, a line break included.
-_TOKEN = re.compile(
-    r'(?P<skip>#[^\n]*'
+_SKIP = (
+    r'#[^\n]*'
     r'|"""(?:\\[\s\S]?|(?!""")[\s\S])*(?:""")?'
     r"|'''(?:\\[\s\S]?|(?!''')[\s\S])*(?:''')?"
     r'|"(?:[^"\\\n]|\\[\s\S]?)*"?'
     r"|'(?:[^'\\\n]|\\[\s\S]?)*'?"
     r'|<[^<>"{}|^`\\\s]*>'
-    r'|[?$](?:[A-Za-z_][A-Za-z0-9_\-]*)?)'
-    r'|(?P<word>[A-Za-z_][A-Za-z0-9_\-]*)'
-    r'|(?P<group>[{}()])'
+    r'|[?$](?:[A-Za-z_][A-Za-z0-9_\-]*)?'
 )
+_WORD = r"[A-Za-z_][A-Za-z0-9_\-]*"
+_TOKEN = re.compile(rf"(?P<skip>{_SKIP})|(?P<word>{_WORD})|(?P<group>[{{}}()])")
 # The rest of a prefixed name (ex:SERVICE, SERVICE:x) once a word turns out to start one.
-_NAME_TAIL = re.compile(r"[\w:\-.%]*")
+_NAME_TAIL = r"[\w:\-.%]*"
+_NAME_TAIL_AT = re.compile(_NAME_TAIL).match
+# The same reading as `tokens`, for `re.findall`, so that the scan runs in the regex engine
+# rather than in a Python loop. A word right after ":" or "_", or right before ":", is part of
+# a prefixed name or blank-node label and is consumed with its tail; only a keyword is
+# captured. The first alternative takes a run of characters that start no token at once,
+# instead of trying every alternative at each of them.
+_KEYWORDS = re.compile(
+    rf"[^#\"'<?$A-Za-z_]+|{_SKIP}|(?:(?<=[:_]){_WORD}|{_WORD}(?=:)){_NAME_TAIL}|({_WORD})"
+)
 
 
 def tokens(text: str) -> Iterator[tuple[str, str, int]]:
@@ -104,7 +113,7 @@ def tokens(text: str) -> Iterator[tuple[str, str, int]]:
             if prev not in ":_" and following != ":":
                 yield "word", match.group("word").upper(), start
             else:
-                pos = _NAME_TAIL.match(text, pos).end()
+                pos = _NAME_TAIL_AT(text, pos).end()
         elif kind == "group":
             yield "group", match.group("group"), match.start()
 
@@ -115,4 +124,4 @@ def scan(text: str) -> QueryText:
     repeated query is scanned once."""
     if "\\" in text:
         text = decode_codepoints(text)
-    return QueryText(tuple(word for kind, word, _ in tokens(text) if kind == "word"))
+    return QueryText(tuple(word.upper() for word in _KEYWORDS.findall(text) if word))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
-DEFAULT_BASE = "https://w3id.org/smpkg/"
+from .config import DEFAULT_BASE
 
 SMP = Namespace(DEFAULT_BASE + "ontology#")
 ONTOLOGY_IRI = DEFAULT_BASE + "ontology"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from smpkg.lexer import decode_codepoints, scan
+from smpkg.lexer import decode_codepoints, scan, tokens
 
 SERVICE_SPELLINGS = [
     "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
@@ -98,3 +98,33 @@ def test_long_and_unterminated_strings_hide_keywords():
     assert not scan("SELECT * { ?s ?p 'it\\'s SERVICE' }").uses_service
     # A short string ends at the line's end even without its closing quote.
     assert scan("SELECT * { ?s ?p 'open\nSERVICE <http://x/> {} }").uses_service
+
+
+def _keywords_by_tokens(text: str) -> tuple[str, ...]:
+    if "\\" in text:
+        text = decode_codepoints(text)
+    return tuple(word for kind, word, _ in tokens(text) if kind == "word")
+
+
+# Pieces that put the two readings at their edges: prefixed names and blank-node labels next
+# to keywords, escapes, quotes of every kind left open, IRIs that do not close, comments.
+_PIECES = list("SERVICE select FROM ex: _:b ?x $y <http://a> < > # \n \" ' \\ ERVICE {}();,.:_-é0") \
+    + ["SERVICE", '"""', "'''", "<a b>", "ex:SERVICE", "SERVICE:x", "INSERT", "\\u0053",
+       "_:", "a_b", "x:_y", ":SERVICE", "a:b-c.d%", "12", "\\n"]
+
+
+def test_scan_reads_as_the_token_stream_does():
+    """`scan` runs one regex in `re.findall`; `tokens` walks the same grammar match by match
+    (the remote store's parameter binding uses it). They must find the same keywords."""
+    import random
+
+    from smpkg.config import Settings
+    from smpkg.queries import load_named_queries
+
+    texts = [q.text for q in load_named_queries(Settings.from_env().queries_dir).values()]
+    texts += SERVICE_SPELLINGS
+    rng = random.Random(20261122)
+    texts += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 30)))
+              for _ in range(20000)]
+    different = [t for t in texts if scan.__wrapped__(t).keywords != _keywords_by_tokens(t)]
+    assert different == []

@@ -28,15 +28,15 @@ from smpkg.formats import BY_KEY, Format, negotiate
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 
 from ..templating import render_page
+from .. import routing
 from .resources import HTML, negotiated_error, choose, rdf_bytes
-from .resources import get_and_head as _get_and_head
 from .service import endpoint_url
 
 router = APIRouter()
 
 
 def get_and_head(path: str, **kwargs):
-    return _get_and_head(path, router=router, **kwargs)
+    return routing.get_and_head(router, path, **kwargs)
 
 JSON = Format("json", "application/json", extension="json")
 VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]

@@ -1,9 +1,9 @@
 """Named queries over HTTP: `GET /queries` lists them, `GET /queries/{name}` runs one.
 
 The queries are the `.rq` files of `settings.queries_dir`, loaded once by `install(app)`.
-Besides the generic `GET /queries/{name}`, `install()` registers one operation per query at
-`/queries/<name>`, generated from the query's `#+` header, so that `/openapi.json` documents each
-named query with its own parameters (typed, described, with an example).
+The generic `GET /queries/{name}` serves every query; `install()` also adds one operation per
+query at `/queries/<name>` to `/openapi.json`, generated from the query's `#+` header, so that
+each named query is documented with its own parameters (typed, described, with an example).
 
 Query-string values are checked by `NamedQuery.bindings()` and passed to the executor as RDF
 terms; they are never pasted into the SPARQL text. A bad or missing value is a `ParameterError`
@@ -14,19 +14,17 @@ executor's content negotiation (Accept header, or `format=json|xml|csv|tsv`).
 from __future__ import annotations
 
 import html
-import inspect
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from fastapi.routing import APIRoute
 
-from smpkg.errors import ConfigurationError, NotFound, ParameterError
+from smpkg.errors import ConfigurationError, NotFound
 from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS, parse_accept
 from smpkg.queries import NamedQuery, load_named_queries
 
+from .. import routing
 from ..middleware import QUERY_FORM_KEY
 
 router = APIRouter()
@@ -134,7 +132,8 @@ async def list_queries(request: Request) -> Response:
     return JSONResponse({"queries": queries}, headers={"Vary": "Accept"})
 
 
-@router.get(
+@routing.get(
+    router,
     "/queries/{name}/sparql",
     summary="The SPARQL text of a named query",
     description="The `.rq` file as it is, `#+` header included (it is a SPARQL comment).",
@@ -149,7 +148,8 @@ async def query_text(request: Request, name: str) -> Response:
                     media_type="application/sparql-query; charset=utf-8")
 
 
-@router.get(
+@routing.get(
+    router,
     "/queries/{name}",
     summary="Run a named query",
     description="Runs the named query with its parameters taken from the query string "
@@ -173,29 +173,6 @@ async def run_query(request: Request, name: str) -> Response:
 # --------------------------------------------------------------------------- one operation each
 
 
-class NamedQueryRoute(APIRoute):
-    """A route whose request-validation failures (a required parameter left out) are
-    ParameterErrors, so that the app answers 400 naming the parameter, as the generic route
-    does, rather than FastAPI's 422."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def checked(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = exc.errors()
-                first = errors[0] if errors else {}
-                loc = first.get("loc") or ("", "?")
-                name = str(loc[-1])
-                reason = "is required" if first.get("type") == "missing" else \
-                    str(first.get("msg", "is not valid"))
-                raise ParameterError(name, reason) from None
-
-        return checked
-
-
 def _json_value(kind: str, raw: str) -> Any:
     """An example or default as the JSON value its OpenAPI type calls for."""
     try:
@@ -210,73 +187,44 @@ def _json_value(kind: str, raw: str) -> Any:
     return raw
 
 
-def _endpoint_for(query: NamedQuery):
-    """An endpoint whose signature declares the query's parameters, for FastAPI's OpenAPI."""
-
-    async def endpoint(request: Request, **_: Any) -> Response:
-        return await run(request, query)
-
-    parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    annotation=Request)]
-    for index, param in enumerate(query.params):
-        extra = dict(OPENAPI_SCHEMA.get(param.type, {"type": "string"}))
-        extra["x-smpkg-type"] = param.type
-        description = param.description or ""
-        if param.type == "iri":
-            description += " An absolute IRI or a CURIE with a project prefix (country:MAR)."
-        if param.required:
-            default: Any = ...
-        else:
-            default = None if param.default is None else _json_value(param.type, param.default)
-        info = Query(
-            default,
-            alias=param.name,
-            title=param.name,
-            description=description.strip(),
-            examples=[_json_value(param.type, param.example)]
-            if param.example is not None else None,
-            json_schema_extra=extra,
-        )
-        parameters.append(inspect.Parameter(f"p{index}", inspect.Parameter.KEYWORD_ONLY,
-                                            default=info, annotation=str))
-    parameters.append(inspect.Parameter(
-        "format_", inspect.Parameter.KEYWORD_ONLY, annotation=str,
-        default=Query(None, alias="format", description=FORMAT_DESCRIPTION,
-                      examples=["csv"]),
-    ))
-    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    endpoint.__name__ = f"query_{query.name.replace('-', '_')}"
-    endpoint.__doc__ = query.description
-    return endpoint
+def _parameter(param) -> dict[str, Any]:
+    schema: dict[str, Any] = {**OPENAPI_SCHEMA.get(param.type, {"type": "string"}),
+                              "title": param.name, "x-smpkg-type": param.type}
+    description = param.description or ""
+    if param.type == "iri":
+        description += " An absolute IRI or a CURIE with a project prefix (country:MAR)."
+    if not param.required and param.default is not None:
+        schema["default"] = _json_value(param.type, param.default)
+    if param.example is not None:
+        schema["examples"] = [_json_value(param.type, param.example)]
+    return {"name": param.name, "in": "query", "required": bool(param.required),
+            "description": description.strip(), "schema": schema}
 
 
-def _operation_router(queries: dict[str, NamedQuery]) -> APIRouter:
-    per_query = APIRouter(route_class=NamedQueryRoute)
-    graph_media = {f.media_type: {} for f in GRAPH_FORMATS}
-    result_media = {f.media_type: {} for f in RESULT_FORMATS}
-    for query in queries.values():
-        clashes = RESERVED & {p.name for p in query.params}
-        if clashes:
-            raise ConfigurationError(f"{query.path}: parameter {sorted(clashes)[0]!r} is "
-                                     "reserved by the service; rename it")
-        is_graph = query.text and _form(query.text) in ("CONSTRUCT", "DESCRIBE")
-        per_query.add_api_route(
-            f"/queries/{query.name}",
-            _endpoint_for(query),
-            methods=["GET"],
-            summary=query.summary,
-            description=query.description,
-            tags=query.tags or ["named queries"],
-            operation_id=f"query_{query.name.replace('-', '_')}",
-            response_class=Response,
-            responses={
-                200: {"description": "The query's results.",
-                      "content": graph_media if is_graph else result_media},
-                400: {"description": BAD_PARAMETER},
-                "4XX": {"description": OTHER_ERRORS},
-            },
-        )
-    return per_query
+FORMAT_PARAMETER = {"name": "format", "in": "query", "required": False,
+                    "description": FORMAT_DESCRIPTION,
+                    "schema": {"type": "string", "title": "format", "examples": ["csv"]}}
+
+
+def operation(query: NamedQuery) -> dict[str, Any]:
+    """The OpenAPI operation of one named query, from its `#+` header. The generic route
+    serves it; the operation is documentation only, so the app needs no route (and no
+    pydantic model) per query."""
+    is_graph = bool(query.text) and _form(query.text) in ("CONSTRUCT", "DESCRIBE")
+    media = GRAPH_FORMATS if is_graph else RESULT_FORMATS
+    return {
+        "tags": query.tags or ["named queries"],
+        "summary": query.summary,
+        "description": query.description,
+        "operationId": f"query_{query.name.replace('-', '_')}",
+        "parameters": [_parameter(p) for p in query.params] + [FORMAT_PARAMETER],
+        "responses": {
+            "200": {"description": "The query's results.",
+                    "content": {f.media_type: {} for f in media}},
+            "400": {"description": BAD_PARAMETER},
+            "4XX": {"description": OTHER_ERRORS},
+        },
+    }
 
 
 def _form(text: str) -> str:
@@ -286,13 +234,27 @@ def _form(text: str) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """Load the named queries once and register the routes: one operation per query, then the
-    generic list / run / text routes."""
+    """Load the named queries once, register the generic list / run / text routes, and add
+    one OpenAPI operation per query to the app's document."""
     settings = app.state.settings
     queries = load_named_queries(settings.queries_dir)
+    for query in queries.values():
+        clashes = RESERVED & {p.name for p in query.params}
+        if clashes:
+            raise ConfigurationError(f"{query.path}: parameter {sorted(clashes)[0]!r} is "
+                                     "reserved by the service; rename it")
     app.state.named_queries = queries
-    app.include_router(_operation_router(queries))
     app.include_router(router)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for query in queries.values():
+                schema["paths"][f"/queries/{query.name}"] = {"get": operation(query)}
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- HTML

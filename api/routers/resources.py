@@ -44,20 +44,15 @@ from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format, negotiate
 from smpkg.namespaces import PREFIXES, bind_all
 
+from .. import routing
 from ..errors import response_for
 from ..templating import render_page
 
 router = APIRouter()
 
 
-def get_and_head(path: str, router: APIRouter = router, **kwargs):
-    """GET in the OpenAPI document, HEAD beside it (one operation id each)."""
-    def register(fn):
-        router.add_api_route(path, fn, methods=["GET"], **kwargs)
-        router.add_api_route(path, fn, methods=["HEAD"], include_in_schema=False)
-        return fn
-
-    return register
+def get_and_head(path: str, **kwargs):
+    return routing.get_and_head(router, path, **kwargs)
 
 
 HTML = Format("html", "text/html", extension="html")
