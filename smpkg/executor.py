@@ -372,11 +372,13 @@ def _answer_query(engine, request: tuple) -> tuple:
 
     spec = DatasetSpec(tuple(default_graphs), tuple(named_graphs))
     if fmt_key == "json" and engine.name == "oxigraph":
-        # The SPARQL JSON writer takes pyoxigraph's terms as they come.
-        answer = engine.execute(text, spec, bindings or None, max_rows, base_iri,
-                                native_terms=True)
-    else:
-        answer = engine.execute(text, spec, bindings or None, max_rows, base_iri)
+        # pyoxigraph writes SPARQL JSON itself; None is a graph result after all.
+        written = engine.results_json(text, spec, bindings or None, max_rows, base_iri, link)
+        if written is not None:
+            answer, body = written
+            return ("ok", body, "json", answer.form, answer.truncated,
+                    time.perf_counter() - started)
+    answer = engine.execute(text, spec, bindings or None, max_rows, base_iri)
     fmt = (HTML if fmt_key == "html" else BY_KEY.get(fmt_key)) if fmt_key else None
     if fmt is None or fmt not in offered_formats(answer.form):
         fmt = choose_format(answer.form, accept, format_param)

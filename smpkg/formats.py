@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -148,25 +147,12 @@ def _refused(entries, fmt: Format) -> bool:
 # --------------------------------------------------------------------------- results
 
 
-_XSD_STRING = str(XSD.string)
+# SPARQL JSON without spaces, as pyoxigraph writes it: an answer is the same bytes whichever
+# engine (or external store) produced it.
+COMPACT = (",", ":")
 
 
 def _term_json(term) -> dict:
-    kind = type(term)
-    # pyoxigraph's terms first: the oxigraph engine hands them over unconverted.
-    if kind is ox.NamedNode:
-        return {"type": "uri", "value": term.value}
-    if kind is ox.Literal:
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        else:
-            datatype = term.datatype.value
-            if datatype != _XSD_STRING:
-                out["datatype"] = datatype
-        return out
-    if kind is ox.BlankNode:
-        return {"type": "bnode", "value": term.value}
     if isinstance(term, URIRef):
         return {"type": "uri", "value": str(term)}
     if isinstance(term, BNode):
@@ -183,7 +169,7 @@ def results_json(answer: Answer) -> bytes:
     links = list(getattr(answer, "links", ()) or ())
     if answer.form == "ASK":
         head = {"link": links} if links else {}
-        return json.dumps({"head": head, "boolean": answer.boolean}).encode()
+        return json.dumps({"head": head, "boolean": answer.boolean}, separators=COMPACT).encode()
     bindings = [
         {var: _term_json(term) for var, term in zip(answer.variables, row) if term is not None}
         for row in answer.rows
@@ -192,7 +178,7 @@ def results_json(answer: Answer) -> bytes:
     if links:
         head["link"] = links
     doc = {"head": head, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False).encode()
+    return json.dumps(doc, ensure_ascii=False, separators=COMPACT).encode()
 
 
 def results_xml(answer: Answer) -> bytes:
