@@ -21,8 +21,8 @@ def _path_parameter(name: str) -> dict[str, Any]:
 
 
 def by_path(fn: Callable) -> tuple[Callable, dict[str, Any]]:
-    """`fn(request, **path_params)` as an endpoint taking the request alone, and the
-    `openapi_extra` that documents its path parameters."""
+    """The async handler `fn(request, **path_params)` as an endpoint taking the request
+    alone, and the `openapi_extra` that documents its path parameters."""
     names = [n for n in inspect.signature(fn).parameters if n != "request"]
     if not names:
         return fn, {}

@@ -235,6 +235,15 @@ def cmd_serve(args) -> int:
     started = time.perf_counter()
     if args.workers <= 1:
         start_forkserver()  # the query workers' imports, on another core meanwhile
+    overrides = {}
+    if args.dataset:
+        overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
+    if args.timeout:
+        overrides["query_timeout"] = args.timeout
+    settings = _settings(args).with_(host=args.host or Settings.from_env().host,
+                                     port=args.port or Settings.from_env().port, **overrides)
+    if args.workers > 1:
+        return _serve_workers(settings, args)
     # Start-up allocates some hundred thousand objects that live as long as the process (the
     # modules, the app and its routes): the cyclic collector would walk them again and again
     # while they pile up, a fifth of the import time. It is paused until the app is built,
@@ -243,17 +252,6 @@ def cmd_serve(args) -> int:
     try:
         import uvicorn
 
-        overrides = {}
-        if args.dataset:
-            overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
-        if args.timeout:
-            overrides["query_timeout"] = args.timeout
-        settings = _settings(args).with_(host=args.host or Settings.from_env().host,
-                                         port=args.port or Settings.from_env().port,
-                                         **overrides)
-        if args.workers > 1:
-            gc.enable()
-            return _serve_workers(settings, args)
         from api import create_app
 
         app = create_app(settings, progress=_progress)

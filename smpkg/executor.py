@@ -372,7 +372,8 @@ def _answer_query(engine, request: tuple) -> tuple:
 
     spec = DatasetSpec(tuple(default_graphs), tuple(named_graphs))
     if fmt_key == "json" and engine.name == "oxigraph":
-        # pyoxigraph writes SPARQL JSON itself; None is a graph result after all.
+        # pyoxigraph writes SPARQL JSON itself; None is a graph result after all, or a body
+        # past its byte budget, which the capped path below writes instead.
         written = engine.results_json(text, spec, bindings or None, max_rows, base_iri, link)
         if written is not None:
             answer, body = written
