@@ -200,26 +200,14 @@ def write_ntriples(path: Path, triples) -> None:
 
 
 def write_text_derivations(path: Path, derivations: dict) -> None:
-    """`write_derivations` of the text derivations of `reason.reason_text`: the same file."""
+    """The text derivations of `reason.reason_text` as JSON, one row a derived triple, terms
+    in N-Triples form; `read_derivations` reads them back as rdflib `Derivation`s."""
     rows = []
     for triple in sorted(derivations):
         rule, axioms, premises = derivations[triple]
         rows.append({"triple": triple, "rule": rule, "axioms": axioms, "premises": premises})
     with open(path, "w", encoding="utf-8") as out:
         out.write(json.dumps(rows, ensure_ascii=False))
-
-
-def write_derivations(path: Path, derivations: dict) -> None:
-    def n3(triple):
-        return [term.n3() for term in triple]
-
-    rows = [
-        {"triple": n3(t), "rule": d.rule, "axioms": [n3(a) for a in d.axioms],
-         "premises": [n3(p) for p in d.premises]}
-        for t, d in derivations.items()
-    ]
-    rows.sort(key=lambda r: r["triple"])
-    path.write_text(json.dumps(rows, ensure_ascii=False))
 
 
 def read_derivations(path: Path) -> dict:

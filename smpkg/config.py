@@ -11,6 +11,8 @@ from .errors import ConfigurationError
 
 # The base of every IRI the project mints (smpkg.namespaces builds its namespaces on it).
 DEFAULT_BASE = "https://w3id.org/smpkg/"
+# The validators of the build and `smpkg validate` (smpkg.validate): the fast one, the reference.
+VALIDATORS = ("compiled", "pyshacl")
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,9 +112,10 @@ class Settings:
             )
         if self.memory_store_up_to < 0:
             raise ConfigurationError("SMPKG_MEMORY_STORE_UP_TO must be 0 or more")
-        if self.validator not in ("compiled", "pyshacl"):
+        if self.validator not in VALIDATORS:
             raise ConfigurationError(
-                f"SMPKG_VALIDATOR must be 'compiled' or 'pyshacl', not {self.validator!r}"
+                f"SMPKG_VALIDATOR must be one of {', '.join(VALIDATORS)}, not "
+                f"{self.validator!r}"
             )
         if self.query_timeout <= 0:
             raise ConfigurationError("SMPKG_QUERY_TIMEOUT must be positive")

@@ -858,8 +858,8 @@ class QueryExecutor:
 
         Nothing here blocks the event loop for long: a long text (up to
         `max_request_bytes`) is scanned and looked up in the cache on a small thread pool, a
-        short one on the loop itself; the wait for a worker is on another pool, so that cache
-        hits never queue behind queries waiting for a worker."""
+        short one on the loop itself; a free worker and then its reply are awaited on the
+        loop, so cache hits never queue behind queries waiting for a worker."""
         arrived = time.monotonic()
         if self._fast is None or self._threads is None:
             raise QueryFailed("the query executor is not running")
@@ -875,10 +875,7 @@ class QueryExecutor:
             return hit
         form, key, cacheable, request, limit = prepared
         result = await self._round_trip_async(request, arrived + limit, arrived, form, limit)
-        if not cacheable:
-            return replace(result, cacheable=False)
-        self.cache.put(key, result)
-        return result
+        return self._kept(key, result, cacheable)
 
     def execute_blocking(self, text: str, *, dataset: DatasetSpec = NO_DATASET,
                          bindings: Mapping | None = None, accept: str | None = None,
@@ -893,6 +890,10 @@ class QueryExecutor:
             return hit
         form, key, cacheable, request, limit = prepared
         result = self._round_trip(request, arrived + limit, arrived, form, limit)
+        return self._kept(key, result, cacheable)
+
+    def _kept(self, key: tuple, result: QueryResult, cacheable: bool) -> QueryResult:
+        """A fresh result, cached when it may be (the result says which)."""
         if not cacheable:
             return replace(result, cacheable=False)
         self.cache.put(key, result)
@@ -989,13 +990,13 @@ class QueryExecutor:
                     form: str | None, limit: float) -> QueryResult:
         if self._closed:
             raise QueryFailed("the query executor is shut down")
+        payload = self._payload(request, form)
         try:
             worker = self._acquire(deadline, limit)
         except WorkersBusy as exc:
             self._busy(form, exc, arrived)
             raise
         dispatched = time.monotonic()
-        payload = self._payload(worker, request, form)
         try:
             worker.conn.send_bytes(payload)
             ready = worker.conn.poll(max(deadline - time.monotonic(), 0))
@@ -1010,13 +1011,13 @@ class QueryExecutor:
         the loop watching the pipe, so no thread hands the request over and back."""
         if self._closed:
             raise QueryFailed("the query executor is shut down")
+        payload = self._payload(request, form)
         try:
             worker = await self._acquire_async(deadline, limit)
         except WorkersBusy as exc:
             self._busy(form, exc, arrived)
             raise
         dispatched = time.monotonic()
-        payload = self._payload(worker, request, form)
         loop = asyncio.get_running_loop()
         readable = loop.create_future()
         fd = worker.conn.fileno()
@@ -1068,11 +1069,12 @@ class QueryExecutor:
         self.busy += 1
         self._observe(form, exc, time.monotonic() - arrived)
 
-    def _payload(self, worker: _Worker, request: tuple, form: str | None) -> bytes:
+    def _payload(self, request: tuple, form: str | None) -> bytes:
+        """The request pickled for a worker, before one is taken: a request that cannot be
+        pickled never holds a worker."""
         try:
             return _pickle(request)
         except Exception as exc:  # noqa: BLE001 - e.g. a binding that is not an RDF term
-            self._release(worker)
             error = QueryFailed(f"cannot pass the query to a worker: {exc}")
             self._observe(form, error, 0.0)
             raise error from exc

@@ -120,8 +120,8 @@ def tokens(text: str) -> Iterator[tuple[str, str, int]]:
 
 @lru_cache(maxsize=2048)
 def scan(text: str) -> QueryText:
-    """The keywords of `text`. Memoised: the parent and a worker both scan each text, and a
-    repeated query is scanned once."""
+    """The keywords of `text`. Memoised in each process: the server and then a worker scan
+    every text, and a repeated query is scanned once by each."""
     if "\\" in text:
         text = decode_codepoints(text)
     return QueryText(tuple(word.upper() for word in _KEYWORDS.findall(text) if word))

@@ -240,16 +240,14 @@ class Sources:
     `triples` (text, each once) is what the build works with; `graph`, the same as an rdflib
     Graph, is made the first time it is asked for."""
 
-    def __init__(self, graph: Graph | None = None, files: list[Path] | None = None,
-                 origins: dict | None = None, *, triples: list[Triple] | None = None,
+    def __init__(self, graph: Graph | None = None, files: list[Path] | None = None, *,
+                 triples: list[Triple] | None = None,
                  subjects: dict[Path, set[str]] | None = None):
         self.files = list(files or [])
         if graph is not None:
             self.__dict__["graph"] = graph
         if triples is not None:
             self.__dict__["triples"] = triples
-        if origins is not None:
-            self.__dict__["origins"] = origins
         self._subjects = subjects or {}
 
     @cached_property
@@ -265,20 +263,10 @@ class Sources:
         """`graph` if something has asked for it already, else None."""
         return self.__dict__.get("graph")
 
-    @cached_property
-    def origins(self) -> dict[Identifier, set[Path]]:
-        found: dict[Identifier, set[Path]] = {}
-        terms = Terms()
-        for shown, subjects in self._subjects.items():
-            for subject in subjects:
-                found.setdefault(terms.to_term(subject), set()).add(shown)
-        return found
-
     def files_of(self, node) -> list[str]:
-        if "origins" not in self.__dict__ and self._subjects:
-            key = nt(node) if isinstance(node, Identifier) else str(node)
-            return sorted(str(p) for p, subjects in self._subjects.items() if key in subjects)
-        return sorted(str(p) for p in self.origins.get(node, ()))
+        """The files that describe `node` (a term, or its N-Triples text)."""
+        key = nt(node) if isinstance(node, Identifier) else str(node)
+        return sorted(str(p) for p, subjects in self._subjects.items() if key in subjects)
 
 
 @bulk_work()

@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from rdflib import BNode, Graph
+from rdflib import Graph
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .load import Terms, nt
+from .load import nt
 
 Triple = tuple
 
@@ -368,37 +368,6 @@ class Closure:
                 self.add((start, prop, end), ("prp-spo2", axioms, left + (t,) + right))
 
 
-def compiled_closure(schema_closure: Graph, instances) -> tuple[set, dict]:
-    """What closing `instances` (any iterable of rdflib triples) under the closed schema adds
-    to them: the derived triples, plus the schema closure itself (whose annotations and
-    typings are instance triples too), and the derivation of each triple the rules derived."""
-    compiled = CompiledSchema.from_closure(schema_closure)
-    terms = Terms()
-    given: set = set()
-    closure = Closure(compiled).run(terms.to_text(instances), given)
-    closure.run(terms.to_text(t for t in schema_closure if not is_schema_triple(t)))
-    decode, to_triple = closure.decode, terms.to_triple
-    added = {to_triple(decode(t)) for t in closure.facts if t not in given}
-    added.update(schema_closure)
-
-    def derivation(rule, axioms, premises) -> Derivation:
-        return Derivation(rule, tuple(to_triple(a) for a in axioms),
-                          tuple(to_triple(decode(p)) for p in premises))
-
-    why = {to_triple(decode(t)): derivation(*w) for t, w in closure.why.items()}
-    return added, why
-
-
-def schema_triples(graph) -> Graph:
-    """The schema triples of a graph (with the blank-node lists and restrictions they use):
-    what the compiled reasoner must take from the data into the schema it closes."""
-    schema = Graph()
-    for triple in _schema_part(graph, is_schema_triple, DECLARATIONS, TYPE,
-                               lambda term: isinstance(term, BNode)):
-        schema.add(triple)
-    return schema
-
-
 SCHEMA_TEXT = {nt(p) for p in SCHEMA_PREDICATES}
 TYPE_TEXT = nt(TYPE)
 CHARACTERISTICS_TEXT = {nt(c) for c in PROPERTY_CHARACTERISTICS}
@@ -406,26 +375,19 @@ DECLARATIONS_TEXT = {nt(c) for c in DECLARATIONS}
 
 
 def schema_text_triples(triples) -> list[Triple]:
-    """`schema_triples` of text triples, as text."""
-    def is_schema(triple) -> bool:
-        p = triple[1]
-        return p in SCHEMA_TEXT or (p == TYPE_TEXT and triple[2] in CHARACTERISTICS_TEXT)
-
-    return _schema_part(triples, is_schema, DECLARATIONS_TEXT, TYPE_TEXT,
-                        lambda term: term[0] == "_")
-
-
-def _schema_part(triples, is_schema, declarations, rdf_type, is_bnode) -> list[Triple]:
+    """The schema triples among text triples (with the blank-node lists and restrictions they
+    use): what the compiled reasoner must take from the data into the schema it closes."""
     found = []
     pending = []
     about_bnodes = defaultdict(list)
     for triple in triples:
         s, p, o = triple
-        if is_bnode(s):
+        if s[0] == "_":
             about_bnodes[s].append(triple)
-        if is_schema(triple) or (p == rdf_type and o in declarations):
+        if p in SCHEMA_TEXT or (p == TYPE_TEXT and (o in CHARACTERISTICS_TEXT
+                                                   or o in DECLARATIONS_TEXT)):
             found.append(triple)
-            if is_bnode(o):
+            if o[0] == "_":
                 pending.append(o)
     seen = set()
     while pending:
@@ -435,6 +397,6 @@ def _schema_part(triples, is_schema, declarations, rdf_type, is_bnode) -> list[T
         seen.add(node)
         for triple in about_bnodes.get(node, ()):
             found.append(triple)
-            if is_bnode(triple[2]):
+            if triple[2][0] == "_":
                 pending.append(triple[2])
     return found

@@ -437,7 +437,9 @@ class OxigraphEngine(Engine):
             answer.truncated = True
             if link:
                 doc["head"]["link"] = [link]
-            return answer, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+            from .formats import COMPACT  # formats imports this module
+
+            return answer, json.dumps(doc, ensure_ascii=False, separators=COMPACT).encode()
 
         return self._query(text, dataset, bindings, base_iri, read)
 

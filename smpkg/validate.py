@@ -3,7 +3,8 @@
 Both run on the asserted graph with the ontology beside it, never on the inferred graph: a
 curator must fix what they wrote, not what the reasoner derived from it.
 
-Two validators give the same findings. "compiled" (the default) parses the data files into an
+Two validators give the same findings (for a shape without sh:message, each words its own
+message). "compiled" (the default) parses the data files into an
 in-memory pyoxigraph store and runs the shapes compiled to SPARQL (smpkg.shacl) and the checks
 there; "pyshacl", the reference, runs pySHACL and the checks on rdflib graphs. The compiled one
 hands a shapes graph it cannot compile to pySHACL, whole.
@@ -21,14 +22,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from . import shacl
+from .config import VALIDATORS
 from .load import Sources, load_turtle, turtle_files
 from .queries import NamedQuery, load_query_file
 
 log = logging.getLogger("smpkg.validate")
-
-VALIDATORS = ("compiled", "pyshacl")
-
-SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
 
 @dataclass
@@ -93,7 +91,7 @@ def run_shacl(data: Graph, ontology: Graph, shapes: Graph) -> list[Finding]:
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
         findings.append(Finding(
-            severity=SEVERITY.get(report.value(result, SH.resultSeverity), "violation"),
+            severity=shacl.SEVERITIES.get(report.value(result, SH.resultSeverity), "violation"),
             focus=str(report.value(result, SH.focusNode)),
             message="; ".join(messages) or "constraint not met",
             source=f"shape {label or shape}",
@@ -116,8 +114,7 @@ def build_store(data: Sources, ontology: Graph) -> ox.Store:
     return store
 
 
-def run_compiled(store: ox.Store, shapes: list[shacl.Shape],
-                 timings: dict | None = None) -> list[Finding]:
+def run_compiled(store: ox.Store, shapes: list[shacl.Shape]) -> list[Finding]:
     """The compiled shapes (smpkg.shacl.compile_shapes) on the store, as findings."""
     return [
         Finding(
@@ -128,7 +125,7 @@ def run_compiled(store: ox.Store, shapes: list[shacl.Shape],
             path=str(r.shape.result_path) if r.shape.result_path is not None else None,
             value=shacl.term_text(r.value),
         )
-        for r in shacl.run(store, shapes, timings)
+        for r in shacl.run(store, shapes)
     ]
 
 
