@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Callable
 
 from smpkg.config import Settings
 
@@ -45,8 +45,10 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     except BaseException:
         loaded.executor.close()
         raise
-    say(f"{settings.query_workers} query worker(s) ready; network isolation: "
-        f"{loaded.executor.isolation}")
+    say(
+        f"{settings.query_workers} query worker(s) ready; network isolation: "
+        f"{loaded.executor.isolation}"
+    )
     return app
 
 
@@ -65,8 +67,10 @@ def _app(settings: Settings, metrics, loaded):
             await run_in_threadpool(app.state.executor.start)
         loop = asyncio.get_running_loop()
         try:
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(
-                run_in_threadpool(lifecycle.reload, app)))
+            loop.add_signal_handler(
+                signal.SIGHUP,
+                lambda: asyncio.ensure_future(run_in_threadpool(lifecycle.reload, app)),
+            )
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (TestClient) or no signals here: /admin/reload remains
         yield
@@ -113,8 +117,15 @@ def _app(settings: Settings, metrics, loaded):
         expose_headers=["ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"],
         max_age=86400,
     )
-    app.add_middleware(middleware.ResponseCache, seed=lambda: state.etag_seed, metrics=metrics,
-                       max_entries=settings.response_cache_entries)
-    app.add_middleware(middleware.MetricsMiddleware, metrics=metrics, known_paths=frozenset(
-        {"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}))
+    app.add_middleware(
+        middleware.ResponseCache,
+        seed=lambda: state.etag_seed,
+        metrics=metrics,
+        max_entries=settings.response_cache_entries,
+    )
+    app.add_middleware(
+        middleware.MetricsMiddleware,
+        metrics=metrics,
+        known_paths=frozenset({"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}),
+    )
     return app

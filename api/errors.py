@@ -93,8 +93,15 @@ def error_media(accept: str | None) -> str:
     return "text"
 
 
-def render_error(accept: str | None, status: int, message: str, *, error: str | None = None,
-                 extra: dict | None = None, headers: dict[str, str] | None = None) -> Response:
+def render_error(
+    accept: str | None,
+    status: int,
+    message: str,
+    *,
+    error: str | None = None,
+    extra: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """The error response: short, in the negotiated format, never a traceback."""
     title = _title(status)
     all_headers = {"Cache-Control": "no-store", **(headers or {})}
@@ -104,22 +111,37 @@ def render_error(accept: str | None, status: int, message: str, *, error: str | 
         if error:
             doc["error"] = error
         doc.update(extra or {})
-        return Response(json.dumps(doc, ensure_ascii=False), status_code=status,
-                        media_type="application/json; charset=utf-8", headers=all_headers)
+        return Response(
+            json.dumps(doc, ensure_ascii=False),
+            status_code=status,
+            media_type="application/json; charset=utf-8",
+            headers=all_headers,
+        )
     if kind == "html":
         from .templating import render_page
 
-        body = render_page("error.html", status=status, title=title, message=message,
-                           error=error, extra=extra or {})
-        return Response(body, status_code=status, media_type="text/html; charset=utf-8",
-                        headers=all_headers)
+        body = render_page(
+            "error.html",
+            status=status,
+            title=title,
+            message=message,
+            error=error,
+            extra=extra or {},
+        )
+        return Response(
+            body, status_code=status, media_type="text/html; charset=utf-8", headers=all_headers
+        )
     lines = [f"{status} {title}: {message}"]
     for key, value in (extra or {}).items():
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value)
         lines.append(f"{key}: {value}")
-    return Response("\n".join(lines) + "\n", status_code=status,
-                    media_type="text/plain; charset=utf-8", headers=all_headers)
+    return Response(
+        "\n".join(lines) + "\n",
+        status_code=status,
+        media_type="text/plain; charset=utf-8",
+        headers=all_headers,
+    )
 
 
 MAX_MESSAGE = 400
@@ -129,7 +151,7 @@ def _short(message: str) -> str:
     """One line, at most MAX_MESSAGE characters (a parser's list of expected tokens can run
     to thousands)."""
     line = " ".join(message.split())
-    return line if len(line) <= MAX_MESSAGE else line[:MAX_MESSAGE - 1].rstrip() + "…"
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1].rstrip() + "…"
 
 
 def _title(status: int) -> str:
@@ -141,15 +163,18 @@ def _title(status: int) -> str:
 
 def response_for(exc: BaseException, accept: str | None) -> Response:
     if isinstance(exc, ProtocolError):
-        return render_error(accept, exc.status, exc.message, error="ProtocolError",
-                            headers=exc.headers)
+        return render_error(
+            accept, exc.status, exc.message, error="ProtocolError", headers=exc.headers
+        )
     status = status_for(exc)
     extra: dict = {}
     headers: dict[str, str] = {}
     if isinstance(exc, UnsupportedFormat):
         extra["available"] = list(exc.available)
-        message = (f"cannot produce {exc.requested!r} for this request; "
-                   f"available: {', '.join(exc.available)}")
+        message = (
+            f"cannot produce {exc.requested!r} for this request; "
+            f"available: {', '.join(exc.available)}"
+        )
     elif isinstance(exc, ParameterError):
         extra["parameter"] = exc.name
         message = str(exc)
@@ -180,8 +205,9 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             allow = (exc.headers or {}).get("Allow", "")
             message = f"{request.method} is not allowed here" + (f"; use {allow}" if allow else "")
-        return render_error(request.headers.get("accept"), exc.status_code, message,
-                            headers=dict(exc.headers or {}))
+        return render_error(
+            request.headers.get("accept"), exc.status_code, message, headers=dict(exc.headers or {})
+        )
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -190,12 +216,16 @@ def install(app: FastAPI) -> None:
         loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path")]
         name = loc[-1] if loc else "request"
         message = f"parameter {name!r}: {first.get('msg', 'invalid value')}"
-        return render_error(request.headers.get("accept"), 400, message,
-                            error="ParameterError", extra={"parameter": name})
+        return render_error(
+            request.headers.get("accept"),
+            400,
+            message,
+            error="ParameterError",
+            extra={"parameter": name},
+        )
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error on %s %s", request.method, request.url.path,
-                  exc_info=exc)
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return response_for(exc, request.headers.get("accept"))
 
     app.add_exception_handler(SmpkgError, smpkg_error)

@@ -19,9 +19,9 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from smpkg.config import Settings
 from smpkg.errors import ConfigurationError, SmpkgError, ValidationFailed
@@ -49,8 +49,9 @@ def _code_digest(settings: Settings) -> str:
     they do, not only when the data does."""
     digest = hashlib.sha256()
     roots = [_HERE, _HERE.parent / "smpkg"]
-    files = sorted(p for root in roots for p in root.rglob("*")
-                   if p.is_file() and p.suffix in (".py", ".html"))
+    files = sorted(
+        p for root in roots for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".html")
+    )
     files += sorted(settings.queries_dir.glob("*.rq")) if settings.queries_dir.is_dir() else []
     for path in files:
         digest.update(path.name.encode())
@@ -70,8 +71,10 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
     known = None  # dataset statistics known without asking a worker
     if settings.dataset:
         if settings.store_url:
-            raise ConfigurationError("SMPKG_STORE_URL serves the published SMP graph; it "
-                                     "cannot be combined with --dataset")
+            raise ConfigurationError(
+                "SMPKG_STORE_URL serves the published SMP graph; it "
+                "cannot be combined with --dataset"
+            )
         files = [Path(p).resolve() for p in settings.dataset]
         missing = [str(p) for p in files if not p.is_file()]
         if missing:
@@ -91,8 +94,11 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
         if settings.store_url:
             from smpkg.build import GRAPH_FILES
 
-            source = Source.of_store(settings.store_url, [str(g) for g in GRAPH_FILES.values()],
-                                     timeout=settings.query_timeout)
+            source = Source.of_store(
+                settings.store_url,
+                [str(g) for g in GRAPH_FILES.values()],
+                timeout=settings.query_timeout,
+            )
             say(f"answering from the external store {redacted(source.url)}")
         else:
             known = prepare_store(kg, settings, say)
@@ -100,13 +106,19 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
 
     public_endpoint = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
     executor = QueryExecutor(
-        source, workers=settings.query_workers, timeout=settings.query_timeout,
-        max_rows=settings.max_rows, version=version, base_iri=public_endpoint,
-        observer=observer, info=known,
+        source,
+        workers=settings.query_workers,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+        version=version,
+        base_iri=public_endpoint,
+        observer=observer,
+        info=known,
     )
-    say(f"starting {settings.query_workers} {source.engine} query worker(s)"
-        + (" in memory" if source.in_memory else " on the on-disk store" if source.store
-           else ""))
+    say(
+        f"starting {settings.query_workers} {source.engine} query worker(s)"
+        + (" in memory" if source.in_memory else " on the on-disk store" if source.store else "")
+    )
     if wait or known is None or source.url:
         executor.start()
     else:
@@ -118,9 +130,11 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
     except BaseException:
         executor.close()
         raise
-    say(f"{info['default']['triples']} triples in the default graph, "
-        f"{len(info['graphs'])} named graph(s)" + (
-            f"; worker network isolation: {executor.isolation}" if executor.started else ""))
+    say(
+        f"{info['default']['triples']} triples in the default graph, "
+        f"{len(info['graphs'])} named graph(s)"
+        + (f"; worker network isolation: {executor.isolation}" if executor.started else "")
+    )
     seed = hashlib.sha256(
         f"{version}|{settings.engine}|{settings.max_rows}|{settings.base_iri}|"
         f"{settings.store_url}|{_code_digest(settings)}".encode()
@@ -135,8 +149,9 @@ def local_graph_counts(kg) -> dict[str, int]:
     counts = {}
     for name, iri in GRAPH_FILES.items():
         with open(kg.path(name), "rb") as f:
-            counts[str(iri)] = sum(1 for line in f if line.strip()
-                                   and not line.lstrip().startswith(b"#"))
+            counts[str(iri)] = sum(
+                1 for line in f if line.strip() and not line.lstrip().startswith(b"#")
+            )
     return counts
 
 
@@ -151,7 +166,8 @@ def check_store(kg, executor, url: str) -> None:
             raise ConfigurationError(
                 f"the store at {url} does not hold build {kg.version}: graph <{graph}> has "
                 f"{remote.get(graph, 0)} triples there and {count} here; publish the build "
-                f"first (smpkg publish --to <the store's Graph Store Protocol URL>)")
+                f"first (smpkg publish --to <the store's Graph Store Protocol URL>)"
+            )
 
 
 def install(app, loaded: Loaded) -> None:
@@ -178,8 +194,13 @@ def reload(app) -> dict:
         lines = [str(exc)]
         if isinstance(exc, ValidationFailed):
             lines += [f.line() for f in exc.report.violations]
-        outcome = {"ok": False, "version": state.version, "error": lines[0],
-                   "details": lines[1:], "at": time.time()}
+        outcome = {
+            "ok": False,
+            "version": state.version,
+            "error": lines[0],
+            "details": lines[1:],
+            "at": time.time(),
+        }
         state.last_reload = outcome
         log.warning("reload failed, still serving %s: %s", state.version, lines[0])
         return outcome
@@ -190,7 +211,13 @@ def reload(app) -> dict:
     timer = threading.Timer(state.settings.query_timeout + 1, old.close)
     timer.daemon = True
     timer.start()
-    outcome = {"ok": True, "version": loaded.version, "error": None, "details": [],
-               "seconds": round(time.perf_counter() - started, 3), "at": time.time()}
+    outcome = {
+        "ok": True,
+        "version": loaded.version,
+        "error": None,
+        "details": [],
+        "seconds": round(time.perf_counter() - started, 3),
+        "at": time.time(),
+    }
     state.last_reload = outcome
     return outcome

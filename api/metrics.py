@@ -83,8 +83,9 @@ class Metrics:
             if error is not None:
                 self.query_errors[error] += 1
 
-    def render(self, *, executor=None, info: dict | None = None,
-               version: str = "", engine: str = "") -> str:
+    def render(
+        self, *, executor=None, info: dict | None = None, version: str = "", engine: str = ""
+    ) -> str:
         out: list[str] = []
 
         def family(name: str, kind: str, help_text: str) -> None:
@@ -94,27 +95,44 @@ class Metrics:
         with self._lock:
             family("smpkg_info", "gauge", "The dataset version and query engine served.")
             out.append(f"smpkg_info{_labels({'version': version, 'engine': engine})} 1")
-            family("smpkg_http_requests_total", "counter",
-                   "HTTP requests by method, route template and status.")
+            family(
+                "smpkg_http_requests_total",
+                "counter",
+                "HTTP requests by method, route template and status.",
+            )
             for (method, route, status), n in sorted(self.requests.items()):
-                out.append("smpkg_http_requests_total"
-                           f"{_labels({'method': method, 'route': route, 'status': status})} {n}")
-            family("smpkg_http_request_duration_seconds", "histogram",
-                   "HTTP request latency by route template.")
+                out.append(
+                    "smpkg_http_requests_total"
+                    f"{_labels({'method': method, 'route': route, 'status': status})} {n}"
+                )
+            family(
+                "smpkg_http_request_duration_seconds",
+                "histogram",
+                "HTTP request latency by route template.",
+            )
             for route, hist in sorted(self.latency.items()):
                 out.extend(hist.lines("smpkg_http_request_duration_seconds", {"route": route}))
-            family("smpkg_queries_total", "counter",
-                   "SPARQL queries by form and outcome (ok, cached, error, timeout, busy).")
+            family(
+                "smpkg_queries_total",
+                "counter",
+                "SPARQL queries by form and outcome (ok, cached, error, timeout, busy).",
+            )
             for (form, outcome), n in sorted(self.queries.items()):
                 out.append(f"smpkg_queries_total{_labels({'form': form, 'outcome': outcome})} {n}")
             family("smpkg_query_errors_total", "counter", "Failed queries by error type.")
             for error, n in sorted(self.query_errors.items()):
                 out.append(f"smpkg_query_errors_total{_labels({'type': error})} {n}")
-            family("smpkg_query_timeouts_total", "counter",
-                   "Queries stopped at their deadline (their worker was killed and replaced).")
+            family(
+                "smpkg_query_timeouts_total",
+                "counter",
+                "Queries stopped at their deadline (their worker was killed and replaced).",
+            )
             out.append(f"smpkg_query_timeouts_total {self.timeouts}")
-            family("smpkg_query_duration_seconds", "histogram",
-                   "Time in a worker (evaluation and serialisation) of executed queries.")
+            family(
+                "smpkg_query_duration_seconds",
+                "histogram",
+                "Time in a worker (evaluation and serialisation) of executed queries.",
+            )
             out.extend(self.query_seconds.lines("smpkg_query_duration_seconds", {}))
         if executor is not None:
             cache = executor.cache
@@ -129,8 +147,11 @@ class Metrics:
             family("smpkg_query_workers", "gauge", "Query worker processes.")
             out.append(f'smpkg_query_workers{{state="configured"}} {executor.workers}')
             out.append(f'smpkg_query_workers{{state="ready"}} {executor.ready_workers}')
-            family("smpkg_query_worker_restarts_total", "counter",
-                   "Workers killed (timeout or crash) and replaced.")
+            family(
+                "smpkg_query_worker_restarts_total",
+                "counter",
+                "Workers killed (timeout or crash) and replaced.",
+            )
             out.append(f"smpkg_query_worker_restarts_total {executor.restarts}")
         if info:
             family("smpkg_dataset_triples", "gauge", "Triples in the default graph (the union).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,22 +39,29 @@ class SizeLimitMiddleware:
         headers = Headers(scope=scope)
         accept = headers.get("accept")
         if len(scope.get("query_string", b"")) > self.limit:
-            await render_error(accept, 413, f"the query string is over the limit of "
-                               f"{self.limit} bytes; POST the query instead",
-                               error="PayloadTooLarge")(scope, receive, send)
+            await render_error(
+                accept,
+                413,
+                f"the query string is over the limit of {self.limit} bytes; POST the query instead",
+                error="PayloadTooLarge",
+            )(scope, receive, send)
             return
         length = headers.get("content-length")
         if length is not None:
             try:
                 declared = int(length)
             except ValueError:
-                await render_error(accept, 400, "invalid Content-Length",
-                                   error="ProtocolError")(scope, receive, send)
+                await render_error(accept, 400, "invalid Content-Length", error="ProtocolError")(
+                    scope, receive, send
+                )
                 return
             if declared > self.limit:
-                await render_error(accept, 413, f"the request body ({declared} bytes) is over "
-                                   f"the limit of {self.limit} bytes",
-                                   error="PayloadTooLarge")(scope, receive, send)
+                await render_error(
+                    accept,
+                    413,
+                    f"the request body ({declared} bytes) is over the limit of {self.limit} bytes",
+                    error="PayloadTooLarge",
+                )(scope, receive, send)
                 return
         received = 0
         limit = self.limit
@@ -65,8 +72,7 @@ class SizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(
-                        f"the request body is over the limit of {limit} bytes")
+                    raise PayloadTooLarge(f"the request body is over the limit of {limit} bytes")
             return message
 
         await self.app(scope, limited_receive, send)
@@ -98,8 +104,9 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or self._static_path(scope)
-            self.metrics.observe_request(scope["method"], template, status,
-                                         time.perf_counter() - started)
+            self.metrics.observe_request(
+                scope["method"], template, status, time.perf_counter() - started
+            )
 
     def _static_path(self, scope: Scope) -> str:
         """The path of a response sent before routing (a 304, a 413) when it is one of the
@@ -114,9 +121,14 @@ def etag_for(seed: str, scope: Scope) -> str:
     headers = Headers(scope=scope)
     digest = hashlib.sha256()
     for part in (
-        scope.get("root_path", ""), scope["path"], scope.get("query_string", b"").decode("latin-1"),
-        headers.get("accept", ""), headers.get("host", ""), scope.get("scheme", ""),
-        headers.get("x-forwarded-host", ""), headers.get("x-forwarded-proto", ""),
+        scope.get("root_path", ""),
+        scope["path"],
+        scope.get("query_string", b"").decode("latin-1"),
+        headers.get("accept", ""),
+        headers.get("host", ""),
+        scope.get("scheme", ""),
+        headers.get("x-forwarded-host", ""),
+        headers.get("x-forwarded-proto", ""),
     ):
         digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
@@ -147,18 +159,28 @@ class ETagMiddleware:
         self.max_age = max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD")
-                or scope["path"] in NOT_CACHED):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or scope["path"] in NOT_CACHED
+        ):
             await self.app(scope, receive, send)
             return
         tag = etag_for(self.seed(), scope)
         cache_control = f"public, max-age={self.max_age}"
         if_none_match = Headers(scope=scope).get("if-none-match")
         if if_none_match and _matches(if_none_match, tag):
-            await send({"type": "http.response.start", "status": 304, "headers": [
-                (b"etag", tag.encode()), (b"cache-control", cache_control.encode()),
-                (b"vary", b"Accept, Accept-Encoding"),
-            ]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [
+                        (b"etag", tag.encode()),
+                        (b"cache-control", cache_control.encode()),
+                        (b"vary", b"Accept, Accept-Encoding"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
 
@@ -180,10 +202,29 @@ class ETagMiddleware:
 # Request headers a response of this app can depend on: the key of a stored response holds
 # them, so a replay is what the app would answer. A request with any of BYPASS_HEADERS goes
 # to the app (conditional and partial requests, credentials, a client refusing caches).
-KEY_HEADERS = (b"accept", b"accept-encoding", b"accept-language", b"content-type", b"host",
-               b"origin", b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-prefix")
-BYPASS_HEADERS = frozenset({b"if-none-match", b"if-modified-since", b"if-match", b"range",
-                            b"authorization", b"cookie", b"cache-control", b"pragma"})
+KEY_HEADERS = (
+    b"accept",
+    b"accept-encoding",
+    b"accept-language",
+    b"content-type",
+    b"host",
+    b"origin",
+    b"x-forwarded-host",
+    b"x-forwarded-proto",
+    b"x-forwarded-prefix",
+)
+BYPASS_HEADERS = frozenset(
+    {
+        b"if-none-match",
+        b"if-modified-since",
+        b"if-match",
+        b"range",
+        b"authorization",
+        b"cookie",
+        b"cache-control",
+        b"pragma",
+    }
+)
 # POST is cached only where it is a query: the SPARQL Protocol's POST is safe.
 CACHED_POSTS = frozenset({"/sparql"})
 # Set by a query handler in the scope, so that a replayed answer counts as a cached query.
@@ -191,7 +232,7 @@ QUERY_FORM_KEY = "smpkg.query_form"
 
 
 class _Stored:
-    __slots__ = ("start", "body", "route", "form", "size")
+    __slots__ = ("body", "form", "route", "size", "start")
 
     def __init__(self, start: Message, body: bytes, route, form: str | None):
         self.start = start
@@ -213,17 +254,25 @@ class ResponseCache:
     all; POST bodies are read for the key only up to `max_body_bytes` (a Content-Length is
     required). /health, /metrics and /admin are never cached."""
 
-    def __init__(self, app: ASGIApp, seed: Callable[[], str], metrics=None,
-                 max_entries: int = 4096, max_bytes: int = 64 << 20,
-                 max_item_bytes: int = 1 << 20, max_body_bytes: int = 64 << 10):
+    def __init__(
+        self,
+        app: ASGIApp,
+        seed: Callable[[], str],
+        metrics=None,
+        max_entries: int = 4096,
+        max_bytes: int = 64 << 20,
+        max_item_bytes: int = 1 << 20,
+        max_body_bytes: int = 64 << 10,
+    ):
         from smpkg.executor import ResultCache
 
         self.app = app
         self.seed = seed
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.stored = ResultCache(max_entries, max_bytes, max_item_bytes,
-                                  size=lambda entry: entry.size)
+        self.stored = ResultCache(
+            max_entries, max_bytes, max_item_bytes, size=lambda entry: entry.size
+        )
         self._seed: str | None = None
 
     @property
@@ -238,8 +287,14 @@ class ResponseCache:
             if name in KEY_HEADERS:
                 picked.append((name, value))
         picked.sort()
-        return (scope["method"], scope.get("root_path", ""), scope["path"],
-                scope.get("query_string", b""), body, tuple(picked))
+        return (
+            scope["method"],
+            scope.get("root_path", ""),
+            scope["path"],
+            scope.get("query_string", b""),
+            body,
+            tuple(picked),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -303,10 +358,10 @@ class ResponseCache:
                 else:
                     for name, value in message.get("headers", []):
                         lower = name.lower()
-                        if lower == b"cache-control" and (b"no-store" in value
-                                                          or b"private" in value):
-                            keep = False
-                        elif lower == b"set-cookie":
+                        if (
+                            lower == b"cache-control"
+                            and (b"no-store" in value or b"private" in value)
+                        ) or lower == b"set-cookie":
                             keep = False
             elif message["type"] == "http.response.body" and keep:
                 chunk = message.get("body", b"")
@@ -320,10 +375,19 @@ class ResponseCache:
 
         await self.app(scope, receive, capture)
         if keep and start is not None:
-            self.stored.put(key, _Stored({"type": "http.response.start", "status": 200,
-                                          "headers": list(start.get("headers", []))},
-                                         b"".join(parts), scope.get("route"),
-                                         scope.get(QUERY_FORM_KEY)))
+            self.stored.put(
+                key,
+                _Stored(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": list(start.get("headers", [])),
+                    },
+                    b"".join(parts),
+                    scope.get("route"),
+                    scope.get(QUERY_FORM_KEY),
+                ),
+            )
 
     def __len__(self) -> int:
         return len(self.stored)

@@ -10,14 +10,19 @@ lists each path parameter."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 
 
 def _path_parameter(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "title": name.capitalize()}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "title": name.capitalize()},
+    }
 
 
 def by_path(fn: Callable) -> tuple[Callable, dict[str, Any]]:
@@ -46,10 +51,12 @@ def _merged(extra: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def get(router: APIRouter, path: str, **kwargs):
     """`router.get(path)`, with the path parameters taken as above."""
+
     def register(fn):
         endpoint, extra = by_path(fn)
-        router.add_api_route(path, endpoint, methods=["GET"],
-                             openapi_extra=_merged(extra, kwargs) or None, **kwargs)
+        router.add_api_route(
+            path, endpoint, methods=["GET"], openapi_extra=_merged(extra, kwargs) or None, **kwargs
+        )
         return fn
 
     return register
@@ -57,11 +64,11 @@ def get(router: APIRouter, path: str, **kwargs):
 
 def get_and_head(router: APIRouter, path: str, **kwargs):
     """GET in the OpenAPI document, HEAD beside it (one operation id each)."""
+
     def register(fn):
         endpoint, extra = by_path(fn)
         openapi_extra = _merged(extra, kwargs) or None
-        router.add_api_route(path, endpoint, methods=["GET"], openapi_extra=openapi_extra,
-                             **kwargs)
+        router.add_api_route(path, endpoint, methods=["GET"], openapi_extra=openapi_extra, **kwargs)
         router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
         return fn
 

@@ -7,9 +7,14 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-BODY = b'{"head": {"vars": ["x"]}, "results": {"bindings": [' + b",".join(
-    b'{"x": {"type": "uri", "value": "https://w3id.org/smpkg/id/programme/p%d"}}' % i
-    for i in range(12)) + b"]}}"
+BODY = (
+    b'{"head": {"vars": ["x"]}, "results": {"bindings": ['
+    + b",".join(
+        b'{"x": {"type": "uri", "value": "https://w3id.org/smpkg/id/programme/p%d"}}' % i
+        for i in range(12)
+    )
+    + b"]}}"
+)
 MEDIA = "application/sparql-results+json"
 
 

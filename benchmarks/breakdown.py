@@ -12,7 +12,6 @@ The executor stages (engine, serialisation, the pipe to a worker) are timed in-p
 
 from __future__ import annotations
 
-
 from .common import PYTHON, Project, free_port, run_measured
 from .http import _spawn, _wait, nquads, ready_seconds, start_oxigraph, start_smpkg, wrk
 from .queries import HTTP_ADHOC
@@ -33,14 +32,29 @@ def http_stack(project: Project, args) -> list[dict]:
     for app in ("starlette_app", "fastapi_app"):
         port = free_port()
         log = log_dir / f"bare-{app}.log"
-        process = _spawn([PYTHON, "-m", "uvicorn", f"benchmarks.bare_app:{app}", "--host",
-                          "127.0.0.1", "--port", str(port), "--log-level", "warning"], log)
+        process = _spawn(
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                f"benchmarks.bare_app:{app}",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            log,
+        )
         try:
             url = f"http://127.0.0.1:{port}/sparql"
             _wait(process, url, 60, log)
             wrk(url, [query], 2, 1)
-            record(f"bare uvicorn + {app.split('_')[0]} (fixed answer)",
-                   wrk(url, [query], connections, duration))
+            record(
+                f"bare uvicorn + {app.split('_')[0]} (fixed answer)",
+                wrk(url, [query], connections, duration),
+            )
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -54,18 +68,24 @@ def http_stack(project: Project, args) -> list[dict]:
         wrk(server.url, [query], 2, 1)
         record("smpkg POST /sparql, cached answer", wrk(server.url, [query], connections, duration))
         for c in (1, connections):
-            record(f"smpkg POST /sparql, uncached (new text each time), c={c}",
-                   wrk(server.url, nonce, c, duration, distinct=True))
+            record(
+                f"smpkg POST /sparql, uncached (new text each time), c={c}",
+                wrk(server.url, nonce, c, duration, distinct=True),
+            )
     finally:
         server.stop()
     graph_dir = sorted(project.cache.glob("*/build.json"))[0].parent
     oxigraph, _ = start_oxigraph(project, nquads(graph_dir, project.root / "reasoned.nq"), log_dir)
     try:
         wrk(oxigraph.url, [query], 2, 1)
-        record("oxigraph POST /query (same query)", wrk(oxigraph.url, [query], connections, duration))
+        record(
+            "oxigraph POST /query (same query)", wrk(oxigraph.url, [query], connections, duration)
+        )
         for c in (1, connections):
-            record(f"oxigraph POST /query, new text each time, c={c}",
-                   wrk(oxigraph.url, nonce, c, duration, distinct=True))
+            record(
+                f"oxigraph POST /query, new text each time, c={c}",
+                wrk(oxigraph.url, nonce, c, duration, distinct=True),
+            )
     finally:
         oxigraph.stop()
     return rows
@@ -76,11 +96,16 @@ def startup(project: Project, args) -> dict:
     imports of the service, create_app (open the cached build, start the workers, count the
     dataset) and the first /health answer."""
     bare = run_measured([PYTHON, "-c", "pass"], 60)
-    imports = run_measured([PYTHON, "-c", "import uvicorn, api, smpkg.cli; from api import "
-                                          "create_app"], 60, env=project.env())
-    worker_imports = run_measured([PYTHON, "-c", "import smpkg.executor, smpkg.build, "
-                                                 "smpkg.store, smpkg.formats"], 60,
-                                  env=project.env())
+    imports = run_measured(
+        [PYTHON, "-c", "import uvicorn, api, smpkg.cli; from api import create_app"],
+        60,
+        env=project.env(),
+    )
+    worker_imports = run_measured(
+        [PYTHON, "-c", "import smpkg.executor, smpkg.build, smpkg.store, smpkg.formats"],
+        60,
+        env=project.env(),
+    )
     log_dir = project.root / "logs"
     log_dir.mkdir(exist_ok=True)
     runs = []
@@ -89,8 +114,11 @@ def startup(project: Project, args) -> dict:
         runs.append((server.started_seconds, ready_seconds(server)))
         server.stop()
     best = min(runs)
-    return {"python_seconds": round(bare.seconds, 3),
-            "imports_seconds": round(imports.seconds, 3),
-            "worker_imports_seconds": round(worker_imports.seconds, 3),
-            "create_app_seconds": best[1], "to_health_seconds": round(best[0], 3),
-            "runs": [round(r[0], 3) for r in runs]}
+    return {
+        "python_seconds": round(bare.seconds, 3),
+        "imports_seconds": round(imports.seconds, 3),
+        "worker_imports_seconds": round(worker_imports.seconds, 3),
+        "create_app_seconds": best[1],
+        "to_health_seconds": round(best[0], 3),
+        "runs": [round(r[0], 3) for r in runs],
+    }

@@ -81,8 +81,13 @@ class Project:
     def env(self, **extra: str) -> dict:
         """The environment for an smpkg subprocess on this project (no SMPKG_ leaks in)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SMPKG_")}
-        env.update({"SMPKG_ROOT": str(self.root), "SMPKG_CACHE_DIR": str(self.cache),
-                    "PYTHONPATH": str(REPO)})
+        env.update(
+            {
+                "SMPKG_ROOT": str(self.root),
+                "SMPKG_CACHE_DIR": str(self.cache),
+                "PYTHONPATH": str(REPO),
+            }
+        )
         env.update(extra)
         return env
 
@@ -113,8 +118,14 @@ def make_project(size: Size, work: Path, seed: int) -> Project:
             for folder in ("ontology", "queries") + (("data",) if size.curated else ()):
                 shutil.rmtree(root / folder, ignore_errors=True)
                 shutil.copytree(REPO / folder, root / folder)
-            return Project(size, root, meta["data_triples"], meta["scale"], meta["mapping"],
-                           meta.get("generate_seconds", 0.0))
+            return Project(
+                size,
+                root,
+                meta["data_triples"],
+                meta["scale"],
+                meta["mapping"],
+                meta.get("generate_seconds", 0.0),
+            )
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
     for folder in ("ontology", "queries"):
@@ -136,8 +147,14 @@ def make_project(size: Size, work: Path, seed: int) -> Project:
         data_triples = syn.triples
         mapping = {iri: str(syn.counterpart(iri)) for iri in example_iris()}
     seconds = time.perf_counter() - started
-    meta = {"label": size.label, "seed": seed, "scale": scale, "data_triples": data_triples,
-            "mapping": mapping, "generate_seconds": round(seconds, 3)}
+    meta = {
+        "label": size.label,
+        "seed": seed,
+        "scale": scale,
+        "data_triples": data_triples,
+        "mapping": mapping,
+        "generate_seconds": round(seconds, 3),
+    }
     meta_path.write_text(json.dumps(meta, indent=2))
     return Project(size, root, data_triples, scale, mapping, seconds)
 
@@ -166,17 +183,27 @@ class Measured:
         return out
 
 
-def run_measured(cmd: list[str], timeout: float, env: dict | None = None,
-                 cwd: Path | None = None) -> Measured:
+def run_measured(
+    cmd: list[str], timeout: float, env: dict | None = None, cwd: Path | None = None
+) -> Measured:
     """Run a command to completion (or kill its process group at `timeout`), with its wall
     time and peak memory (ru_maxrss of that very child, from wait4)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=cwd or REPO, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd or REPO,
+        start_new_session=True,
+    )
     out: list[str] = []
     err: list[str] = []
-    readers = [threading.Thread(target=lambda s=s, b=b: b.extend(s), daemon=True)
-               for s, b in ((proc.stdout, out), (proc.stderr, err))]
+    readers = [
+        threading.Thread(target=lambda s=s, b=b: b.extend(s), daemon=True)
+        for s, b in ((proc.stdout, out), (proc.stderr, err))
+    ]
     for r in readers:
         r.start()
     timed_out = False
@@ -195,8 +222,9 @@ def run_measured(cmd: list[str], timeout: float, env: dict | None = None,
     proc.returncode = os.waitstatus_to_exitcode(status)
     for r in readers:
         r.join(timeout=5)
-    return Measured(proc.returncode, "".join(out), "".join(err), seconds,
-                    rusage.ru_maxrss / 1024, timed_out)
+    return Measured(
+        proc.returncode, "".join(out), "".join(err), seconds, rusage.ru_maxrss / 1024, timed_out
+    )
 
 
 def _kill_group(pid: int) -> None:
@@ -278,8 +306,20 @@ def machine() -> dict:
         "memory_gb": memory,
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "packages": {n: _pkg(n) for n in (
-            "rdflib", "pyoxigraph", "oxigraph", "owlrl", "pyshacl", "fastapi", "starlette",
-            "uvicorn", "rdflib-endpoint", "matplotlib")},
+        "packages": {
+            n: _pkg(n)
+            for n in (
+                "rdflib",
+                "pyoxigraph",
+                "oxigraph",
+                "owlrl",
+                "pyshacl",
+                "fastapi",
+                "starlette",
+                "uvicorn",
+                "rdflib-endpoint",
+                "matplotlib",
+            )
+        },
         "tools": tools,
     }

@@ -53,8 +53,9 @@ def _wait(process: subprocess.Popen, probe: str, limit: float, log: Path) -> flo
     started = time.perf_counter()
     while time.perf_counter() - started < limit:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: "
-                               f"{log.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"server exited with {process.returncode}: {log.read_text()[-2000:]}"
+            )
         try:
             if httpx.get(probe, timeout=2).status_code == 200:
                 return time.perf_counter() - started
@@ -66,8 +67,9 @@ def _wait(process: subprocess.Popen, probe: str, limit: float, log: Path) -> flo
 
 def _spawn(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     handle = open(log, "w")
-    return subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO,
-                            start_new_session=True)
+    return subprocess.Popen(
+        args, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True
+    )
 
 
 def nquads(graph_dir: Path, target: Path) -> Path:
@@ -97,15 +99,26 @@ def start_smpkg(project: Project, log_dir: Path, workers: int, processes: int = 
     name = "smpkg" if processes <= 1 else f"smpkg-w{processes}"
     log = log_dir / f"{name}.log"
     env = project.env(SMPKG_QUERY_WORKERS=str(workers))
-    args = [PYTHON, "-m", "smpkg.cli", "--root", str(project.root), "serve",
-            "--host", "127.0.0.1", "--port", str(port)]
+    args = [
+        PYTHON,
+        "-m",
+        "smpkg.cli",
+        "--root",
+        str(project.root),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     if processes > 1:
         args += ["--workers", str(processes)]
     started = time.perf_counter()
     process = _spawn(args, log, env)
     _wait(process, f"http://127.0.0.1:{port}/health", 600, log)
-    return Server(name, process, f"http://127.0.0.1:{port}/sparql",
-                  time.perf_counter() - started, log)
+    return Server(
+        name, process, f"http://127.0.0.1:{port}/sparql", time.perf_counter() - started, log
+    )
 
 
 def smpkg_processes(name: str) -> int | None:
@@ -131,19 +144,31 @@ def start_oxigraph(project: Project, quads: Path, log_dir: Path) -> tuple[Server
     load_seconds = 0.0
     if not (location / "CURRENT").exists():
         shutil.rmtree(location, ignore_errors=True)
-        measured = run_measured(["oxigraph", "load", "--location", str(location),
-                                 "--file", str(quads)], 3600)
+        measured = run_measured(
+            ["oxigraph", "load", "--location", str(location), "--file", str(quads)], 3600
+        )
         if measured.returncode != 0:
             raise RuntimeError(f"oxigraph load failed: {measured.stderr[-2000:]}")
         load_seconds = measured.seconds
     port = free_port()
     log = log_dir / "oxigraph.log"
     started = time.perf_counter()
-    process = _spawn(["oxigraph", "serve-read-only", "--location", str(location),
-                      "--bind", f"127.0.0.1:{port}", "--union-default-graph"], log)
+    process = _spawn(
+        [
+            "oxigraph",
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        log,
+    )
     _wait(process, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 600, log)
-    return Server("oxigraph", process, f"http://127.0.0.1:{port}/query",
-                  time.perf_counter() - started, log), load_seconds
+    return Server(
+        "oxigraph", process, f"http://127.0.0.1:{port}/query", time.perf_counter() - started, log
+    ), load_seconds
 
 
 def start_rdflib_endpoint(quads: Path, log_dir: Path) -> Server:
@@ -154,39 +179,63 @@ def start_rdflib_endpoint(quads: Path, log_dir: Path) -> Server:
     process = _spawn([exe, "serve", str(quads), "--host", "127.0.0.1", "--port", str(port)], log)
     # Its endpoint is at / (SparqlEndpoint's default path), whatever its --help says.
     _wait(process, f"http://127.0.0.1:{port}/?query=ASK%7B%7D", 1800, log)
-    return Server("rdflib-endpoint", process, f"http://127.0.0.1:{port}/",
-                  time.perf_counter() - started, log)
+    return Server(
+        "rdflib-endpoint", process, f"http://127.0.0.1:{port}/", time.perf_counter() - started, log
+    )
 
 
 def answer_size(url: str, query: str) -> int | None:
     """Rows (SELECT) of one answer, to check that every server answers alike."""
     try:
-        response = httpx.post(url, content=query.encode(), timeout=120, headers={
-            "Content-Type": "application/sparql-query", "Accept": ACCEPT})
+        response = httpx.post(
+            url,
+            content=query.encode(),
+            timeout=120,
+            headers={"Content-Type": "application/sparql-query", "Accept": ACCEPT},
+        )
         if response.status_code != 200:
             return None
         body = response.json()
-        return len(body["results"]["bindings"]) if "results" in body else int(bool(
-            body.get("boolean")))
+        return (
+            len(body["results"]["bindings"])
+            if "results" in body
+            else int(bool(body.get("boolean")))
+        )
     except (httpx.HTTPError, ValueError, KeyError):
         return None
 
 
-def wrk(url: str, queries: list[str] | None, connections: int, duration: float,
-        distinct: bool = False) -> dict:
+def wrk(
+    url: str, queries: list[str] | None, connections: int, duration: float, distinct: bool = False
+) -> dict:
     """One wrk run: req/s and latency percentiles from the Lua script's done(). Without
     queries, plain GET requests of the URL."""
     with tempfile.TemporaryDirectory(prefix="smpkg-wrk-") as tmp:
         body_file = Path(tmp) / "queries.txt"
         body_file.write_text("\n#--SMPKG-QUERY--\n".join(queries or []), encoding="utf-8")
         script = HERE / "wrk" / "sparql.lua"
-        env = {**os.environ, "WRK_QUERIES": str(body_file), "WRK_DISTINCT": "1" if distinct else "0",
-               "WRK_ACCEPT": ACCEPT}
+        env = {
+            **os.environ,
+            "WRK_QUERIES": str(body_file),
+            "WRK_DISTINCT": "1" if distinct else "0",
+            "WRK_ACCEPT": ACCEPT,
+        }
         threads = max(1, min(connections, 2))
-        args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
-                "--timeout", "30s", "-s", str(script), url]
-        proc = subprocess.run(args, capture_output=True, text=True, env=env,
-                              timeout=duration + 90)
+        args = [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration:g}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            url,
+        ]
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=duration + 90)
     result = None
     load = os.getloadavg()[0]
     for line in proc.stdout.splitlines():
@@ -209,8 +258,16 @@ def wrk(url: str, queries: list[str] | None, connections: int, duration: float,
     }
 
 
-def run_http(project: Project, graph_dir: Path, workloads: list[dict], connections: list[int],
-             duration: float, servers: list[str], workers: int, log_dir: Path) -> dict:
+def run_http(
+    project: Project,
+    graph_dir: Path,
+    workloads: list[dict],
+    connections: list[int],
+    duration: float,
+    servers: list[str],
+    workers: int,
+    log_dir: Path,
+) -> dict:
     """Every workload at every connection count against every server, one server at a time."""
     quads = nquads(graph_dir, project.root / "reasoned.nq")
     out = {"servers": {}, "workloads": [w["name"] for w in workloads]}
@@ -233,8 +290,7 @@ def run_http(project: Project, graph_dir: Path, workloads: list[dict], connectio
                     # A short warm-up (fills caches where a server has them, as in service).
                     wrk(server.url, workload["queries"], min(c, 2), 1, workload["distinct"])
                     say(f"  {name} {workload['name']} c={c}")
-                    result = wrk(server.url, workload["queries"], c, duration,
-                                 workload["distinct"])
+                    result = wrk(server.url, workload["queries"], c, duration, workload["distinct"])
                     result.update({"workload": workload["name"], "rows": rows})
                     record["runs"].append(result)
             record["rss_mb"] = server.rss_mb()

@@ -42,64 +42,108 @@ class AdHoc:
 # The nonce sits in a FILTER comparing a bound IRI with a string: always true, never
 # optimised away by its text alone, and different for every request.
 ADHOC = [
-    AdHoc("triples-per-graph", PREFIXES + """
+    AdHoc(
+        "triples-per-graph",
+        PREFIXES
+        + """
 SELECT ?g (COUNT(*) AS ?n) WHERE {
   GRAPH ?g { ?s ?p ?o }
   FILTER (STR(?g) != "__NONCE__")
-} GROUP BY ?g ORDER BY ?g"""),
-    AdHoc("initiatives-of-a-country", PREFIXES + """
+} GROUP BY ?g ORDER BY ?g""",
+    ),
+    AdHoc(
+        "initiatives-of-a-country",
+        PREFIXES
+        + """
 SELECT ?initiative ?label ?role WHERE {
   ?initiative ?role <https://w3id.org/smpkg/id/country/MAR> ;
               a smp:Initiative ;
               rdfs:label ?label .
   ?role rdfs:subPropertyOf smp:involvesPlace .
   FILTER (STR(?initiative) != "__NONCE__")
-} ORDER BY ?label LIMIT 50""", http=True),
-    AdHoc("label-contains", PREFIXES + """
+} ORDER BY ?label LIMIT 50""",
+        http=True,
+    ),
+    AdHoc(
+        "label-contains",
+        PREFIXES
+        + """
 SELECT ?resource ?label WHERE {
   ?resource rdfs:label ?label .
   FILTER (CONTAINS(LCASE(STR(?label)), "nurse") && STR(?resource) != "__NONCE__")
-} ORDER BY ?label LIMIT 20""", http=True),
-    AdHoc("implementers-and-seats", PREFIXES + """
+} ORDER BY ?label LIMIT 20""",
+        http=True,
+    ),
+    AdHoc(
+        "implementers-and-seats",
+        PREFIXES
+        + """
 SELECT ?initiative ?implementer ?country WHERE {
   ?initiative smp:implementedBy ?implementer .
   ?implementer smp:basedIn ?country .
   FILTER (STR(?initiative) != "__NONCE__")
-} ORDER BY ?initiative ?implementer LIMIT 100""", http=True),
-    AdHoc("initiatives-per-class", PREFIXES + """
+} ORDER BY ?initiative ?implementer LIMIT 100""",
+        http=True,
+    ),
+    AdHoc(
+        "initiatives-per-class",
+        PREFIXES
+        + """
 SELECT ?class (COUNT(?x) AS ?n) WHERE {
   ?x a ?class .
   ?class rdfs:subClassOf* smp:Initiative .
   FILTER (STR(?x) != "__NONCE__")
-} GROUP BY ?class ORDER BY DESC(?n) ?class"""),
-    AdHoc("part-of-chains", PREFIXES + """
+} GROUP BY ?class ORDER BY DESC(?n) ?class""",
+    ),
+    AdHoc(
+        "part-of-chains",
+        PREFIXES
+        + """
 SELECT ?part ?whole WHERE {
   ?part smp:partOf+ ?whole .
   FILTER (STR(?part) != "__NONCE__")
-} ORDER BY ?part ?whole LIMIT 200"""),
-    AdHoc("figures-above", PREFIXES + """
+} ORDER BY ?part ?whole LIMIT 200""",
+    ),
+    AdHoc(
+        "figures-above",
+        PREFIXES
+        + """
 SELECT ?figure ?value ?about WHERE {
   ?figure a smp:Figure ; smp:figureValue ?value ; smp:figureAbout ?about .
   FILTER (?value > 10 && STR(?figure) != "__NONCE__")
-} ORDER BY DESC(?value) ?figure LIMIT 25""", http=True),
-    AdHoc("optional-dates", PREFIXES + """
+} ORDER BY DESC(?value) ?figure LIMIT 25""",
+        http=True,
+    ),
+    AdHoc(
+        "optional-dates",
+        PREFIXES
+        + """
 SELECT ?initiative ?start ?end ?status WHERE {
   ?initiative a smp:Initiative .
   OPTIONAL { ?initiative smp:startDate ?start }
   OPTIONAL { ?initiative smp:endDate ?end }
   OPTIONAL { ?initiative smp:status ?status }
   FILTER (STR(?initiative) != "__NONCE__")
-} ORDER BY ?initiative LIMIT 100"""),
-    AdHoc("neighbourhood-construct", PREFIXES + """
+} ORDER BY ?initiative LIMIT 100""",
+    ),
+    AdHoc(
+        "neighbourhood-construct",
+        PREFIXES
+        + """
 CONSTRUCT { ?s ?p ?o } WHERE {
   ?s smp:destinationCountry <https://w3id.org/smpkg/id/country/DEU> ; ?p ?o .
   FILTER (STR(?s) != "__NONCE__")
-} LIMIT 500"""),
-    AdHoc("ask-eu-funded", PREFIXES + """
+} LIMIT 500""",
+    ),
+    AdHoc(
+        "ask-eu-funded",
+        PREFIXES
+        + """
 ASK {
   ?x a smp:EUFundedInitiative .
   FILTER (STR(?x) != "__NONCE__")
-}"""),
+}""",
+    ),
 ]
 
 HTTP_ADHOC = [q for q in ADHOC if q.http]
@@ -117,12 +161,17 @@ def inline(query: NamedQuery, bindings: dict) -> str:
     if not bindings:
         return text.strip() + "\n"
     names = sorted(bindings)
-    block = ("VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
-             + " ".join(bindings[n].n3() for n in names) + ") }")
+    block = (
+        "VALUES ("
+        + " ".join(f"?{n}" for n in names)
+        + ") { ("
+        + " ".join(bindings[n].n3() for n in names)
+        + ") }"
+    )
     match = _WHERE.search(text)
     if not match:
         raise ValueError(f"{query.name}: no WHERE clause to put the parameters in")
-    return (text[:match.end()] + "\n  " + block + text[match.end():]).strip() + "\n"
+    return (text[: match.end()] + "\n  " + block + text[match.end() :]).strip() + "\n"
 
 
 def example_values(query: NamedQuery, mapping: dict[str, str]) -> dict[str, str]:

@@ -36,8 +36,16 @@ import time
 from pathlib import Path
 
 from .common import (
-    PYTHON, REPO, Project, Size, machine, make_project, parse_size, parse_sizes,
-    run_measured, say,
+    PYTHON,
+    REPO,
+    Project,
+    Size,
+    machine,
+    make_project,
+    parse_size,
+    parse_sizes,
+    run_measured,
+    say,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,8 +62,11 @@ def built_directory(project: Project, timeout: float) -> Path:
     if found:
         return found[0].parent
     say(f"building {project.size.label} for the other parts")
-    measured = run_measured([PYTHON, "-m", "smpkg.cli", "--root", str(project.root), "build"],
-                            timeout, env=project.env())
+    measured = run_measured(
+        [PYTHON, "-m", "smpkg.cli", "--root", str(project.root), "build"],
+        timeout,
+        env=project.env(),
+    )
     if measured.returncode != 0:
         raise RuntimeError(f"build of {project.size.label} failed: {measured.stderr[-3000:]}")
     return sorted(project.cache.glob("*/build.json"))[0].parent
@@ -65,17 +76,25 @@ def part_build(project: Project, args) -> dict:
     skip_validation = project.data_triples > args.validate_up_to
     if project.cache.exists():
         shutil.rmtree(project.cache)
-    say(f"build {project.size.label} ({project.data_triples} data triples"
-        f"{', validation skipped' if skip_validation else ''})")
+    say(
+        f"build {project.size.label} ({project.data_triples} data triples"
+        f"{', validation skipped' if skip_validation else ''})"
+    )
     env = project.env()
     if skip_validation:
         env["BENCH_SKIP_VALIDATION"] = "1"
-    measured = run_measured([PYTHON, "-m", "benchmarks.worker", "build", str(project.root)],
-                            args.build_timeout, env=env)
-    record = {"size": project.size.label, "data_triples": project.data_triples,
-              "scale": project.scale, "generate_seconds": project.generate_seconds,
-              "validation_skipped": skip_validation, "peak_rss_mb": round(measured.max_rss_mb, 1),
-              "wall_seconds": round(measured.seconds, 3)}
+    measured = run_measured(
+        [PYTHON, "-m", "benchmarks.worker", "build", str(project.root)], args.build_timeout, env=env
+    )
+    record = {
+        "size": project.size.label,
+        "data_triples": project.data_triples,
+        "scale": project.scale,
+        "generate_seconds": project.generate_seconds,
+        "validation_skipped": skip_validation,
+        "peak_rss_mb": round(measured.max_rss_mb, 1),
+        "wall_seconds": round(measured.seconds, 3),
+    }
     if measured.timed_out:
         record["error"] = f"stopped at the {args.build_timeout:g} s limit"
         return record
@@ -112,15 +131,26 @@ def part_closure(project: Project, args, owlrl_rate: list) -> dict:
         if reasoner == "owlrl" and owlrl_rate:
             predicted = owlrl_rate[-1] * (project.data_triples + 900)
             if predicted > args.owlrl_budget:
-                record["owlrl"] = {"skipped": f"predicted {predicted:.0f} s > budget "
-                                              f"{args.owlrl_budget:g} s"}
+                record["owlrl"] = {
+                    "skipped": f"predicted {predicted:.0f} s > budget {args.owlrl_budget:g} s"
+                }
                 continue
         say(f"closure {project.size.label}: {reasoner}")
         target = out_dir / f"{reasoner}.nt"
         limit = args.owlrl_budget if reasoner == "owlrl" else args.build_timeout
-        measured = run_measured([PYTHON, "-m", "benchmarks.worker", "closure",
-                                 str(project.root), reasoner, str(target)], limit,
-                                env=project.env())
+        measured = run_measured(
+            [
+                PYTHON,
+                "-m",
+                "benchmarks.worker",
+                "closure",
+                str(project.root),
+                reasoner,
+                str(target),
+            ],
+            limit,
+            env=project.env(),
+        )
         if measured.timed_out:
             record[reasoner] = {"skipped": f"stopped at the budget of {limit:g} s"}
             continue
@@ -157,9 +187,21 @@ def part_latency(project: Project, args) -> dict:
     for engine in engines:
         say(f"latency {project.size.label}: {engine}")
         measured = run_measured(
-            [PYTHON, "-m", "benchmarks.worker", "latency", str(project.root), engine,
-             "--mapping", json.dumps(project.mapping), "--budget", str(args.query_budget)],
-            args.latency_timeout, env=project.env())
+            [
+                PYTHON,
+                "-m",
+                "benchmarks.worker",
+                "latency",
+                str(project.root),
+                engine,
+                "--mapping",
+                json.dumps(project.mapping),
+                "--budget",
+                str(args.query_budget),
+            ],
+            args.latency_timeout,
+            env=project.env(),
+        )
         lines = measured.json_lines()
         record["engines"][engine] = {
             "open_seconds": next((l["seconds"] for l in lines if l.get("kind") == "open"), None),
@@ -180,10 +222,18 @@ def http_workloads(project: Project) -> list[dict]:
     named = load_named_queries(project.root / "queries")[NAMED_FOR_HTTP]
     bindings = named.bindings(example_values(named, project.mapping))
     return [
-        {"name": f"repeated named query ({NAMED_FOR_HTTP})", "key": "repeated",
-         "queries": [inline(named, bindings)], "distinct": False},
-        {"name": f"distinct ad-hoc queries ({len(HTTP_ADHOC)} shapes, unique nonce)",
-         "key": "distinct", "queries": [q.text for q in HTTP_ADHOC], "distinct": True},
+        {
+            "name": f"repeated named query ({NAMED_FOR_HTTP})",
+            "key": "repeated",
+            "queries": [inline(named, bindings)],
+            "distinct": False,
+        },
+        {
+            "name": f"distinct ad-hoc queries ({len(HTTP_ADHOC)} shapes, unique nonce)",
+            "key": "distinct",
+            "queries": [q.text for q in HTTP_ADHOC],
+            "distinct": True,
+        },
     ]
 
 
@@ -197,8 +247,16 @@ def part_http(project: Project, args) -> dict:
     servers = list(args.servers)
     if project.data_triples > args.rdflib_up_to and "rdflib-endpoint" in servers:
         servers.remove("rdflib-endpoint")
-    result = run_http(project, graph_dir, workloads, args.connections, args.duration, servers,
-                      args.workers, log_dir)
+    result = run_http(
+        project,
+        graph_dir,
+        workloads,
+        args.connections,
+        args.duration,
+        servers,
+        args.workers,
+        log_dir,
+    )
     result["size"] = project.size.label
     result["data_triples"] = project.data_triples
     result["keys"] = {w["name"]: w["key"] for w in workloads}
@@ -215,8 +273,9 @@ def part_breakdown(project: Project, args) -> dict:
     built_directory(project, args.build_timeout)
     record = {"size": project.size.label, "data_triples": project.data_triples}
     say(f"breakdown {project.size.label}: executor stages")
-    measured = run_measured([PYTHON, "-m", "benchmarks.worker", "executor", str(project.root)],
-                            600, env=project.env())
+    measured = run_measured(
+        [PYTHON, "-m", "benchmarks.worker", "executor", str(project.root)], 600, env=project.env()
+    )
     record["executor"] = measured.json_lines()
     say(f"breakdown {project.size.label}: HTTP stack")
     record["http_stack"] = http_stack(project, args)
@@ -230,67 +289,135 @@ def part_validation(project: Project, args) -> dict:
     --pyshacl-up-to) the pySHACL reference, each line printed as it ends, so that a run
     stopped at the limit keeps what it measured."""
     say(f"validation breakdown {project.size.label}")
-    measured = run_measured([PYTHON, "-m", "benchmarks.worker", "validate", str(project.root),
-                             "--pyshacl-up-to", str(args.pyshacl_up_to)],
-                            args.validation_timeout, env=project.env())
+    measured = run_measured(
+        [
+            PYTHON,
+            "-m",
+            "benchmarks.worker",
+            "validate",
+            str(project.root),
+            "--pyshacl-up-to",
+            str(args.pyshacl_up_to),
+        ],
+        args.validation_timeout,
+        env=project.env(),
+    )
     parts = measured.json_lines()
     if measured.timed_out:
-        parts.append({"part": "(stopped at the limit)", "stopped": True,
-                      "seconds": args.validation_timeout})
-    return {"size": project.size.label, "data_triples": project.data_triples,
-            "peak_rss_mb": round(measured.max_rss_mb, 1), "parts": parts}
+        parts.append(
+            {"part": "(stopped at the limit)", "stopped": True, "seconds": args.validation_timeout}
+        )
+    return {
+        "size": project.size.label,
+        "data_triples": project.data_triples,
+        "peak_rss_mb": round(measured.max_rss_mb, 1),
+        "parts": parts,
+    }
 
 
 # --------------------------------------------------------------------------- main
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--parts", default=",".join(ALL_PARTS),
-                   help=f"comma-separated parts to run (default: all of {', '.join(ALL_PARTS)})")
-    p.add_argument("--build-sizes", default="curated,1x,10x,100x,1M",
-                   help="sizes for the build part: curated (the repository's data), Nx (N times "
-                        "the curated size, synthetic) or a number of data triples (20k, 1M)")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--parts",
+        default=",".join(ALL_PARTS),
+        help=f"comma-separated parts to run (default: all of {', '.join(ALL_PARTS)})",
+    )
+    p.add_argument(
+        "--build-sizes",
+        default="curated,1x,10x,100x,1M",
+        help="sizes for the build part: curated (the repository's data), Nx (N times "
+        "the curated size, synthetic) or a number of data triples (20k, 1M)",
+    )
     p.add_argument("--closure-sizes", default="2k,20k,200k", help="sizes for the closure part")
     p.add_argument("--latency-sizes", default="curated,20k", help="sizes for the latency part")
     p.add_argument("--http-sizes", default="curated,20k", help="sizes for the HTTP part")
-    p.add_argument("--breakdown-sizes", default="curated",
-                   help="sizes for the breakdown (HTTP stack, executor stages, start-up)")
-    p.add_argument("--validation-sizes", default="curated,10x,100x,1M",
-                   help="sizes for the validation breakdown (the compiled validator's parts, "
-                        "and the pySHACL reference up to --pyshacl-up-to)")
-    p.add_argument("--pyshacl-up-to", default="30k",
-                   help="largest size validated by the pySHACL reference as well")
-    p.add_argument("--validation-timeout", type=float, default=1500.0,
-                   help="seconds per size for the validation breakdown")
+    p.add_argument(
+        "--breakdown-sizes",
+        default="curated",
+        help="sizes for the breakdown (HTTP stack, executor stages, start-up)",
+    )
+    p.add_argument(
+        "--validation-sizes",
+        default="curated,10x,100x,1M",
+        help="sizes for the validation breakdown (the compiled validator's parts, "
+        "and the pySHACL reference up to --pyshacl-up-to)",
+    )
+    p.add_argument(
+        "--pyshacl-up-to",
+        default="30k",
+        help="largest size validated by the pySHACL reference as well",
+    )
+    p.add_argument(
+        "--validation-timeout",
+        type=float,
+        default=1500.0,
+        help="seconds per size for the validation breakdown",
+    )
     p.add_argument("--connections", default="1,4,16", help="wrk connection counts")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk load test")
-    p.add_argument("--servers", default="smpkg,smpkg-w2,oxigraph,rdflib-endpoint",
-                   help="servers for the HTTP part: smpkg (`smpkg serve`), smpkg-wN (`smpkg "
-                        "serve --workers N`), oxigraph, rdflib-endpoint")
-    p.add_argument("--workers", type=int, default=2, help="smpkg query workers (SMPKG_QUERY_WORKERS)")
-    p.add_argument("--owlrl-budget", type=float, default=400.0,
-                   help="seconds owlrl may take per size; sizes predicted to exceed it are skipped")
-    p.add_argument("--validate-up-to", default="all",
-                   help="largest size (data triples) whose build includes validation; larger "
-                        "builds skip it (default: every build validates)")
-    p.add_argument("--rdflib-up-to", default="60k",
-                   help="largest size served by the rdflib engine / rdflib-endpoint")
+    p.add_argument(
+        "--servers",
+        default="smpkg,smpkg-w2,oxigraph,rdflib-endpoint",
+        help="servers for the HTTP part: smpkg (`smpkg serve`), smpkg-wN (`smpkg "
+        "serve --workers N`), oxigraph, rdflib-endpoint",
+    )
+    p.add_argument(
+        "--workers", type=int, default=2, help="smpkg query workers (SMPKG_QUERY_WORKERS)"
+    )
+    p.add_argument(
+        "--owlrl-budget",
+        type=float,
+        default=400.0,
+        help="seconds owlrl may take per size; sizes predicted to exceed it are skipped",
+    )
+    p.add_argument(
+        "--validate-up-to",
+        default="all",
+        help="largest size (data triples) whose build includes validation; larger "
+        "builds skip it (default: every build validates)",
+    )
+    p.add_argument(
+        "--rdflib-up-to",
+        default="60k",
+        help="largest size served by the rdflib engine / rdflib-endpoint",
+    )
     p.add_argument("--build-timeout", type=float, default=3600.0, help="seconds per build")
-    p.add_argument("--latency-timeout", type=float, default=900.0,
-                   help="seconds per engine for the latency part")
-    p.add_argument("--query-budget", type=float, default=1.0,
-                   help="seconds of repetitions per query in the latency part")
+    p.add_argument(
+        "--latency-timeout",
+        type=float,
+        default=900.0,
+        help="seconds per engine for the latency part",
+    )
+    p.add_argument(
+        "--query-budget",
+        type=float,
+        default=1.0,
+        help="seconds of repetitions per query in the latency part",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
-    p.add_argument("--work-dir", help="where the temporary projects go (kept, and reused by the "
-                                      "next run with the same seed, when given)")
+    p.add_argument(
+        "--work-dir",
+        help="where the temporary projects go (kept, and reused by the "
+        "next run with the same seed, when given)",
+    )
     p.add_argument("--out", default=str(RESULTS), help="results directory")
-    p.add_argument("--update-readme", action="store_true",
-                   help="write the tables and the plot into benchmarks/README.md")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: curated size only (closure at 2k), 2 s load tests, 1 and 4 "
-                        "connections")
+    p.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="write the tables and the plot into benchmarks/README.md",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: curated size only (closure at 2k), 2 s load tests, 1 and 4 connections",
+    )
     return p
 
 
@@ -337,11 +464,18 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="smpkg-bench-"))
     work.mkdir(parents=True, exist_ok=True)
 
-    results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": machine(), "loadavg_before": os.getloadavg(),
-               "settings": {k: v for k, v in vars(args).items() if k not in ("func",)},
-               "build": [], "closure": [], "latency": [], "http": [], "breakdown": [],
-               "validation": []}
+    results = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "loadavg_before": os.getloadavg(),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("func",)},
+        "build": [],
+        "closure": [],
+        "latency": [],
+        "http": [],
+        "breakdown": [],
+        "validation": [],
+    }
     projects: dict[str, Project] = {}
 
     def project(size: Size) -> Project:

@@ -69,11 +69,21 @@ def cmd_build(args) -> None:
         steps["index"] = round(time.perf_counter() - t0, 3)
         extra["index_kind"] = "in-memory store"
     report = kg.report.as_dict()
-    _emit({"steps": steps, "build_seconds": round(built, 3),
-           "total_seconds": round(built + steps["index"], 3), "asserted": report["asserted"],
-           "inferred": report["inferred"], "closure": report["closure"],
-           "reasoner": report["reasoner"], "store_quads": len(engine),
-           "warnings": kg.warnings, "directory": str(kg.directory), **extra})
+    _emit(
+        {
+            "steps": steps,
+            "build_seconds": round(built, 3),
+            "total_seconds": round(built + steps["index"], 3),
+            "asserted": report["asserted"],
+            "inferred": report["inferred"],
+            "closure": report["closure"],
+            "reasoner": report["reasoner"],
+            "store_quads": len(engine),
+            "warnings": kg.warnings,
+            "directory": str(kg.directory),
+            **extra,
+        }
+    )
 
 
 def cmd_closure(args) -> None:
@@ -94,9 +104,16 @@ def cmd_closure(args) -> None:
     seconds = time.perf_counter() - started
     lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in inferred)
     Path(args.out).write_text("".join(lines), encoding="utf-8")
-    _emit({"reasoner": args.reasoner, "seconds": round(seconds, 3),
-           "asserted": len(ontology) + len(data), "data": len(data),
-           "closure": report.closure, "inferred": len(inferred)})
+    _emit(
+        {
+            "reasoner": args.reasoner,
+            "seconds": round(seconds, 3),
+            "asserted": len(ontology) + len(data),
+            "data": len(data),
+            "closure": report.closure,
+            "inferred": len(inferred),
+        }
+    )
 
 
 def _service_engine(kg, settings, kind: str):
@@ -152,8 +169,14 @@ def cmd_latency(args) -> None:
     kg = build(settings)
     t0 = time.perf_counter()
     engine, store = _service_engine(kg, settings, args.engine)
-    _emit({"kind": "open", "engine": args.engine, "store": store,
-           "seconds": round(time.perf_counter() - t0, 3)})
+    _emit(
+        {
+            "kind": "open",
+            "engine": args.engine,
+            "store": store,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+    )
     fmt_json, fmt_turtle = BY_KEY["json"], BY_KEY["turtle"]
 
     def measure(kind: str, name: str, text: str, bindings: dict, check_inline: bool = False):
@@ -161,19 +184,35 @@ def cmd_latency(args) -> None:
             answer = engine.execute(text, bindings=bindings or None, max_rows=settings.max_rows)
             serialize_answer(answer, fmt_turtle if answer.is_graph else fmt_json)
             return answer
+
         try:
             first = once()
             samples = _timed(once, args.budget, args.max_reps)
         except Exception as exc:  # noqa: BLE001 - reported, the next query runs
-            _emit({"kind": kind, "name": name, "engine": args.engine,
-                   "error": f"{type(exc).__name__}: {exc}"[:300]})
+            _emit(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "engine": args.engine,
+                    "error": f"{type(exc).__name__}: {exc}"[:300],
+                }
+            )
             return
-        rows = len(first.triples) if first.is_graph else (
-            int(bool(first.boolean)) if first.form == "ASK" else len(first.rows))
-        record = {"kind": kind, "name": name, "engine": args.engine, "n": len(samples),
-                  "p50_ms": round(_pct(samples, 50) * 1000, 3),
-                  "p99_ms": round(_pct(samples, 99) * 1000, 3),
-                  "mean_ms": round(statistics.fmean(samples) * 1000, 3), "rows": rows}
+        rows = (
+            len(first.triples)
+            if first.is_graph
+            else (int(bool(first.boolean)) if first.form == "ASK" else len(first.rows))
+        )
+        record = {
+            "kind": kind,
+            "name": name,
+            "engine": args.engine,
+            "n": len(samples),
+            "p50_ms": round(_pct(samples, 50) * 1000, 3),
+            "p99_ms": round(_pct(samples, 99) * 1000, 3),
+            "mean_ms": round(statistics.fmean(samples) * 1000, 3),
+            "rows": rows,
+        }
         if check_inline and bindings:
             named = queries[name]
             inlined = engine.execute(inline(named, bindings), max_rows=settings.max_rows)
@@ -220,11 +259,16 @@ def cmd_executor(args) -> None:
         answer = engine.execute(adhoc.render(str(next(counter))), max_rows=settings.max_rows)
         serialize_answer(answer, fmt)
 
-    executor = QueryExecutor(Source.of_graph(kg, "oxigraph"), workers=1,
-                             timeout=settings.query_timeout, max_rows=settings.max_rows,
-                             version=kg.version)
+    executor = QueryExecutor(
+        Source.of_graph(kg, "oxigraph"),
+        workers=1,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+        version=kg.version,
+    )
     executor.start()
     try:
+
         def through_executor():
             executor.execute_blocking(adhoc.render(str(next(counter))), accept=accept)
 
@@ -234,18 +278,26 @@ def cmd_executor(args) -> None:
         def cached():
             executor.execute_blocking(cached_text, accept=accept)
 
-        for name, fn in (("engine.execute, in-memory store", memory_only),
-                         (f"engine.execute, {store}", engine_only),
-                         (f"engine.execute + serialise JSON, {store}", engine_serialise),
-                         ("executor, uncached (pipe to a worker)", through_executor),
-                         ("executor, cached (no worker)", cached)):
+        for name, fn in (
+            ("engine.execute, in-memory store", memory_only),
+            (f"engine.execute, {store}", engine_only),
+            (f"engine.execute + serialise JSON, {store}", engine_serialise),
+            ("executor, uncached (pipe to a worker)", through_executor),
+            ("executor, cached (no worker)", cached),
+        ):
             for _ in range(20):
                 fn()  # warm up
             samples = _timed(fn, args.budget, 100_000, 50)
-            _emit({"stage": name, "query": args.query, "n": len(samples),
-                   "p50_ms": round(_pct(samples, 50) * 1000, 4),
-                   "p99_ms": round(_pct(samples, 99) * 1000, 4),
-                   "per_second_one_thread": round(len(samples) / sum(samples), 1)})
+            _emit(
+                {
+                    "stage": name,
+                    "query": args.query,
+                    "n": len(samples),
+                    "p50_ms": round(_pct(samples, 50) * 1000, 4),
+                    "p99_ms": round(_pct(samples, 99) * 1000, 4),
+                    "per_second_one_thread": round(len(samples) / sum(samples), 1),
+                }
+            )
     finally:
         executor.close()
 
@@ -266,8 +318,13 @@ def cmd_validate(args) -> None:
     t0 = time.perf_counter()
     data = load_turtle(files["data"], settings.root)
     size = len(data.triples)  # no rdflib graph: the compiled validator does not make one
-    _emit({"part": "parse data (pyoxigraph, not part of validation)",
-           "seconds": round(time.perf_counter() - t0, 3), "data": size})
+    _emit(
+        {
+            "part": "parse data (pyoxigraph, not part of validation)",
+            "seconds": round(time.perf_counter() - t0, 3),
+            "data": size,
+        }
+    )
     shapes = load_shapes(Path(args.shapes) if args.shapes else settings.shapes_dir)
     checks = load_checks(Path(args.checks) if args.checks else settings.checks_dir)
     validators = ["compiled"] + (["pyshacl"] if size <= args.pyshacl_up_to else [])
@@ -280,18 +337,30 @@ def cmd_validate(args) -> None:
         total = time.perf_counter() - t0
         for part, seconds in timings.items():
             _emit({"validator": validator, "part": part, "seconds": seconds})
-        _emit({"validator": validator, "part": "total", "seconds": round(total, 3),
-               "data": size, "violations": report.violation_count,
-               "warnings": len(report.warnings),
-               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-               "peak_rss_before_mb": before // 1024})
-        found[validator] = {(f.severity, f.focus, f.source, f.path, f.value)
-                            for f in report.findings}
+        _emit(
+            {
+                "validator": validator,
+                "part": "total",
+                "seconds": round(total, 3),
+                "data": size,
+                "violations": report.violation_count,
+                "warnings": len(report.warnings),
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                "peak_rss_before_mb": before // 1024,
+            }
+        )
+        found[validator] = {
+            (f.severity, f.focus, f.source, f.path, f.value) for f in report.findings
+        }
     if len(found) == 2:
-        _emit({"part": "compiled vs pyshacl",
-               "same_findings": found["compiled"] == found["pyshacl"],
-               "only_compiled": len(found["compiled"] - found["pyshacl"]),
-               "only_pyshacl": len(found["pyshacl"] - found["compiled"])})
+        _emit(
+            {
+                "part": "compiled vs pyshacl",
+                "same_findings": found["compiled"] == found["pyshacl"],
+                "only_compiled": len(found["compiled"] - found["pyshacl"]),
+                "only_pyshacl": len(found["pyshacl"] - found["compiled"]),
+            }
+        )
 
 
 def main(argv=None) -> None:
@@ -319,8 +388,12 @@ def main(argv=None) -> None:
     p.set_defaults(func=cmd_executor)
     p = sub.add_parser("validate")
     p.add_argument("root")
-    p.add_argument("--pyshacl-up-to", type=int, default=300_000,
-                   help="run the pySHACL reference only up to this many asserted triples")
+    p.add_argument(
+        "--pyshacl-up-to",
+        type=int,
+        default=300_000,
+        help="run the pySHACL reference only up to this many asserted triples",
+    )
     p.add_argument("--shapes", help="shapes directory (default: the root's)")
     p.add_argument("--checks", help="checks directory (default: the root's)")
     p.set_defaults(func=cmd_validate)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import version as dist_version
 from pathlib import Path
-from typing import Callable
 
 from rdflib import Dataset, Graph
 
@@ -110,9 +110,13 @@ def input_files(settings: Settings) -> dict[str, list[Path]]:
 def cache_key(settings: Settings, files: dict[str, list[Path]]) -> str:
     everything = [p for group in files.values() for p in group]
     return fingerprint(
-        everything, settings.root, f"rdflib {dist_version('rdflib')}",
-        f"owlrl {dist_version('owlrl')}", f"pyoxigraph {dist_version('pyoxigraph')}",
-        RULE_VERSION, f"reasoner {settings.reasoner}",
+        everything,
+        settings.root,
+        f"rdflib {dist_version('rdflib')}",
+        f"owlrl {dist_version('owlrl')}",
+        f"pyoxigraph {dist_version('pyoxigraph')}",
+        RULE_VERSION,
+        f"reasoner {settings.reasoner}",
     )
 
 
@@ -126,9 +130,13 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
         meta = json.loads((directory / "build.json").read_text())
         progress(f"cached build {key[:12]} found in {directory}")
         return KnowledgeGraph(
-            directory, meta["version"], ReasoningReport.from_dict(meta["reasoning"]),
-            warnings=meta.get("warnings", 0), from_cache=True,
-            seconds=time.perf_counter() - start, timings=meta.get("timings", {}),
+            directory,
+            meta["version"],
+            ReasoningReport.from_dict(meta["reasoning"]),
+            warnings=meta.get("warnings", 0),
+            from_cache=True,
+            seconds=time.perf_counter() - start,
+            timings=meta.get("timings", {}),
         )
 
     # The validators are imported only for a build that validates, not to open a cached one.
@@ -145,12 +153,20 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     progress(f"parsing {len(files['ontology'])} ontology and {len(files['data'])} data files")
     ontology = step("parse ontology", lambda: load_turtle(files["ontology"], settings.root))
     data = step("parse data", lambda: load_turtle(files["data"], settings.root))
-    progress(f"validating {len(data.triples)} asserted triples against "
-             f"{len(files['shapes'])} shape files and {len(files['checks'])} checks")
-    report: ValidationReport = step("validate", lambda: validate(
-        data, ontology.graph, load_shapes(settings.shapes_dir), load_checks(settings.checks_dir),
-        validator=settings.validator,
-    ))
+    progress(
+        f"validating {len(data.triples)} asserted triples against "
+        f"{len(files['shapes'])} shape files and {len(files['checks'])} checks"
+    )
+    report: ValidationReport = step(
+        "validate",
+        lambda: validate(
+            data,
+            ontology.graph,
+            load_shapes(settings.shapes_dir),
+            load_checks(settings.checks_dir),
+            validator=settings.validator,
+        ),
+    )
     if not report.conforms:
         raise ValidationFailed(report)
     derivations: dict = {}
@@ -159,8 +175,9 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     if settings.reasoner == "rules":
         progress("reasoning (OWL 2 RL: owlrl on the ontology, compiled rules on the data)")
         try:
-            done = step("reason", lambda: reason_text(ontology.triples, data.triples,
-                                                      ontology.graph))
+            done = step(
+                "reason", lambda: reason_text(ontology.triples, data.triples, ontology.graph)
+            )
             inferred, reasoning, derivations = done.inferred, done.report, done.derivations
         except Unsupported as exc:
             progress(f"the compiled reasoner does not cover {exc}; reasoning with owlrl")
@@ -172,22 +189,37 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     progress(f"kept {reasoning.inferred} inferred triples of a closure of {reasoning.closure}")
 
     with bulk_work(), staged_directory(directory, ".build-") as tmp:
-        for name, triples in (("ontology", ontology.triples), ("asserted", data.triples),
-                              ("inferred", inferred)):
+        for name, triples in (
+            ("ontology", ontology.triples),
+            ("asserted", data.triples),
+            ("inferred", inferred),
+        ):
             write_ntriples(tmp / f"{name}.nt", triples)
         meta = {
-            "key": key, "version": key[:12], "reasoning": reasoning.as_dict(),
-            "warnings": len(report.warnings), "timings": timings,
+            "key": key,
+            "version": key[:12],
+            "reasoning": reasoning.as_dict(),
+            "warnings": len(report.warnings),
+            "timings": timings,
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
         write_text_derivations(tmp / "derivations.json", derivations)
-    kg = KnowledgeGraph(directory, key[:12], reasoning, warnings=len(report.warnings),
-                        seconds=time.perf_counter() - start, timings=timings)
+    kg = KnowledgeGraph(
+        directory,
+        key[:12],
+        reasoning,
+        warnings=len(report.warnings),
+        seconds=time.perf_counter() - start,
+        timings=timings,
+    )
     # Graphs already made (for validation, for owlrl) are handed on; the others are parsed
     # from the files if they are ever asked for.
-    for name, graph in (("ontology", ontology.made_graph()), ("asserted", data.made_graph()),
-                        ("inferred", inferred_graph)):
+    for name, graph in (
+        ("ontology", ontology.made_graph()),
+        ("asserted", data.made_graph()),
+        ("inferred", inferred_graph),
+    ):
         if graph is not None:
             kg.__dict__[name] = graph
     return kg
@@ -219,8 +251,10 @@ def read_derivations(path: Path) -> dict:
     out = {}
     for row in json.loads(path.read_text()):
         out[triple(row["triple"])] = Derivation(
-            row["rule"], tuple(triple(a) for a in row["axioms"]),
-            tuple(triple(p) for p in row["premises"]))
+            row["rule"],
+            tuple(triple(a) for a in row["axioms"]),
+            tuple(triple(p) for p in row["premises"]),
+        )
     return out
 
 
@@ -234,8 +268,11 @@ def open_engine(kg: KnowledgeGraph, kind: str):
 
     store = ox.Store()
     for name, graph_iri in GRAPH_FILES.items():
-        store.load(path=str(kg.path(name)), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(str(graph_iri)))
+        store.load(
+            path=str(kg.path(name)),
+            format=ox.RdfFormat.N_TRIPLES,
+            to_graph=ox.NamedNode(str(graph_iri)),
+        )
     return OxigraphEngine(store)
 
 

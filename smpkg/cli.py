@@ -61,8 +61,7 @@ def cmd_build(args) -> int:
     kg = _built(settings, force=args.force)
     prepare_store(kg, settings, _progress)  # the on-disk store the service opens
     report = kg.report.as_dict()
-    print(f"build {kg.version} ({'from cache' if kg.from_cache else 'cold'}, "
-          f"{kg.seconds:.2f} s)")
+    print(f"build {kg.version} ({'from cache' if kg.from_cache else 'cold'}, {kg.seconds:.2f} s)")
     for step, seconds in kg.timings.items():
         print(f"  {step:<16} {seconds:8.3f} s")
     print(f"asserted triples (ontology + data): {report['asserted']}")
@@ -91,13 +90,21 @@ def cmd_validate(args) -> int:
     files = input_files(settings)
     ontology = load_turtle(files["ontology"], settings.root)
     data = load_turtle(files["data"], settings.root)
-    report = validate(data, ontology.graph, load_shapes(settings.shapes_dir),
-                      load_checks(settings.checks_dir), validator=settings.validator)
+    report = validate(
+        data,
+        ontology.graph,
+        load_shapes(settings.shapes_dir),
+        load_checks(settings.checks_dir),
+        validator=settings.validator,
+    )
     shown = report.findings if args.warnings else report.violations
     for finding in shown:
         print(finding.line())
-    print(f"{report.violation_count} violation(s), {len(report.warnings)} warning(s) in "
-          f"{len(files['data'])} data files", file=sys.stderr)
+    print(
+        f"{report.violation_count} violation(s), {len(report.warnings)} warning(s) in "
+        f"{len(files['data'])} data files",
+        file=sys.stderr,
+    )
     return 1 if report.violation_count else 0
 
 
@@ -132,8 +139,11 @@ def cmd_query(args) -> int:
         values = dict(p.split("=", 1) for p in args.param)
         bindings = named.bindings(values)
     if args.asserted_only:
-        engine = RdflibEngine(kg.dataset(include_inferred=False)) if settings.engine == "rdflib" \
+        engine = (
+            RdflibEngine(kg.dataset(include_inferred=False))
+            if settings.engine == "rdflib"
             else _asserted_oxigraph(kg)
+        )
     else:
         engine = open_engine(kg, settings.engine)
     answer = engine.execute(text, bindings=bindings)
@@ -167,9 +177,13 @@ def cmd_stats(args) -> int:
     inferred = Counter(o for o in kg.inferred.objects(None, RDF.type))
     print()
     print(f"{'class':<56} {'asserted':>9} {'inferred':>9} {'total':>7}")
-    for cls in sorted(set(asserted) | set(inferred), key=lambda c: (-(asserted[c] + inferred[c]), str(c))):
+    for cls in sorted(
+        set(asserted) | set(inferred), key=lambda c: (-(asserted[c] + inferred[c]), str(c))
+    ):
         name = kg.asserted.namespace_manager.normalizeUri(cls)
-        print(f"{name:<56} {asserted[cls]:>9} {inferred[cls]:>9} {asserted[cls] + inferred[cls]:>7}")
+        print(
+            f"{name:<56} {asserted[cls]:>9} {inferred[cls]:>9} {asserted[cls] + inferred[cls]:>7}"
+        )
     return 0
 
 
@@ -195,11 +209,14 @@ def _release(kg: KnowledgeGraph, settings: Settings, root: Path) -> int:
     public = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
     release = write_release(kg, root, settings.base_iri, progress=_progress, endpoint=public)
     log = release.changelog["summary"]
-    print(f"release {release.version} in {release.directory}: "
-          f"{len(release.manifest['files'])} files")
+    print(
+        f"release {release.version} in {release.directory}: {len(release.manifest['files'])} files"
+    )
     since = f"since {release.previous}" if release.previous else "(the first release)"
-    print(f"changes {since}: {log['added']} entities added, {log['changed']} changed, "
-          f"{log['removed']} removed")
+    print(
+        f"changes {since}: {log['added']} entities added, {log['changed']} changed, "
+        f"{log['removed']} removed"
+    )
     return 0
 
 
@@ -209,7 +226,8 @@ def cmd_format(args) -> int:
 
     settings = _settings(args)
     files = [Path(p) for p in args.files] or (
-        sorted(settings.ontology_dir.glob("*.ttl")) + turtle_files(settings.shapes_dir)
+        sorted(settings.ontology_dir.glob("*.ttl"))
+        + turtle_files(settings.shapes_dir)
         + turtle_files(settings.data_dir)
     )
     changed = []
@@ -240,8 +258,11 @@ def cmd_serve(args) -> int:
         overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
     if args.timeout:
         overrides["query_timeout"] = args.timeout
-    settings = _settings(args).with_(host=args.host or Settings.from_env().host,
-                                     port=args.port or Settings.from_env().port, **overrides)
+    settings = _settings(args).with_(
+        host=args.host or Settings.from_env().host,
+        port=args.port or Settings.from_env().port,
+        **overrides,
+    )
     if args.workers > 1:
         return _serve_workers(settings, args)
     # Start-up allocates some hundred thousand objects that live as long as the process (the
@@ -258,10 +279,13 @@ def cmd_serve(args) -> int:
         gc.freeze()
     finally:
         gc.enable()
-    _progress(f"ready in {time.perf_counter() - started:.2f} s; serving "
-              f"http://{settings.host}:{settings.port}/sparql")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                **UVICORN_OPTIONS)
+    _progress(
+        f"ready in {time.perf_counter() - started:.2f} s; serving "
+        f"http://{settings.host}:{settings.port}/sparql"
+    )
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=args.log_level, **UVICORN_OPTIONS
+    )
     return 0
 
 
@@ -282,11 +306,19 @@ def _serve_workers(settings: Settings, args) -> int:
         if not settings.store_url:
             prepare_store(kg, settings, _progress)
     os.environ.update(settings.to_env())
-    _progress(f"starting {args.workers} server processes on "
-              f"http://{settings.host}:{settings.port}/sparql")
-    uvicorn.run("smpkg.forkserver:create_app", factory=True, host=settings.host,
-                port=settings.port, workers=args.workers, log_level=args.log_level,
-                timeout_worker_healthcheck=120, **UVICORN_OPTIONS)
+    _progress(
+        f"starting {args.workers} server processes on http://{settings.host}:{settings.port}/sparql"
+    )
+    uvicorn.run(
+        "smpkg.forkserver:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        timeout_worker_healthcheck=120,
+        **UVICORN_OPTIONS,
+    )
     return 0
 
 
@@ -296,14 +328,25 @@ def cmd_publish(args) -> int:
 
     settings = _settings(args)
     kg = _built(settings)
-    result = publish(kg, args.to, query_url=args.query_url, media=args.format, user=args.user,
-                     password=password_from_env(), auth_scheme=args.auth, timeout=args.timeout,
-                     verify=not args.no_verify, progress=_progress)
+    result = publish(
+        kg,
+        args.to,
+        query_url=args.query_url,
+        media=args.format,
+        user=args.user,
+        password=password_from_env(),
+        auth_scheme=args.auth,
+        timeout=args.timeout,
+        verify=not args.no_verify,
+        progress=_progress,
+    )
     for graph, count in result.graphs.items():
         there = "" if result.remote is None else f", {result.remote.get(graph, 0)} in the store"
         print(f"<{graph}>: {count} triples{there}")
-    print(f"published build {kg.version} to {redacted(args.to)} in {result.seconds:.2f} s"
-          + ("" if result.remote is not None else " (not checked: no query endpoint known)"))
+    print(
+        f"published build {kg.version} to {redacted(args.to)} in {result.seconds:.2f} s"
+        + ("" if result.remote is not None else " (not checked: no query endpoint known)")
+    )
     if result.query_url:
         print(f"serve it with: SMPKG_STORE_URL={redacted(result.query_url)} smpkg serve")
     return 0
@@ -311,10 +354,14 @@ def cmd_publish(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="smpkg", description="The knowledge graph of skills mobility partnerships.")
+        prog="smpkg", description="The knowledge graph of skills mobility partnerships."
+    )
     top.add_argument("--root", help="project directory holding ontology/ and data/")
-    top.add_argument("--engine", choices=["oxigraph", "rdflib"],
-                     help="query engine (default: SMPKG_ENGINE or oxigraph)")
+    top.add_argument(
+        "--engine",
+        choices=["oxigraph", "rdflib"],
+        help="query engine (default: SMPKG_ENGINE or oxigraph)",
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="parse, validate, reason, cache and report")
@@ -328,26 +375,37 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="run a SPARQL query (text, .rq file or - for stdin)")
     p.add_argument("query")
-    p.add_argument("--format", default="table",
-                   choices=["table", "csv", "tsv", "json", "xml", "turtle", "ntriples"])
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "csv", "tsv", "json", "xml", "turtle", "ntriples"],
+    )
     p.add_argument("--asserted-only", action="store_true", help="leave inferences out")
     p.add_argument("--prefixes", action="store_true", help="prepend the project's PREFIXes")
-    p.add_argument("--param", action="append", metavar="NAME=VALUE",
-                   help="a named-query parameter (repeatable)")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a named-query parameter (repeatable)",
+    )
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("stats", help="counts per class and per graph, asserted vs inferred")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("export", help="write the graph as RDF")
-    p.add_argument("--format", default="trig",
-                   help="turtle, ntriples, nquads, trig, jsonld or rdfxml")
+    p.add_argument(
+        "--format", default="trig", help="turtle, ntriples, nquads, trig, jsonld or rdfxml"
+    )
     p.add_argument("--part", default="full", choices=["full", "ontology", "asserted", "inferred"])
     p.add_argument("--asserted-only", action="store_true", help="full dataset without inferences")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
-    p.add_argument("--release", metavar="DIR",
-                   help="write a release to DIR/<version>/: every part in every format, plain "
-                        "and gzip, manifest with SHA-256, VoID, changelog since the last one")
+    p.add_argument(
+        "--release",
+        metavar="DIR",
+        help="write a release to DIR/<version>/: every part in every format, plain "
+        "and gzip, manifest with SHA-256, VoID, changelog since the last one",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("format", help="rewrite Turtle files in the canonical sorted form")
@@ -358,28 +416,53 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the SPARQL endpoint")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
-    p.add_argument("--dataset", nargs="+", metavar="FILE",
-                   help="serve these RDF files instead of the SMP graph")
+    p.add_argument(
+        "--dataset",
+        nargs="+",
+        metavar="FILE",
+        help="serve these RDF files instead of the SMP graph",
+    )
     p.add_argument("--timeout", type=float, help="query deadline in seconds")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="server processes sharing the port and the on-disk store (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port and the on-disk store (default 1)",
+    )
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
-    p.add_argument("--to", required=True, metavar="URL",
-                   help="the store's Graph Store Protocol endpoint (Oxigraph: .../store)")
-    p.add_argument("--query-url", metavar="URL",
-                   help="the store's query endpoint, to check the upload (derived from --to "
-                        "for Oxigraph, Fuseki, Virtuoso and GraphDB)")
-    p.add_argument("--format", default="ntriples", choices=["ntriples", "turtle"],
-                   help="media type of the uploads (the same N-Triples bytes either way)")
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the store's Graph Store Protocol endpoint (Oxigraph: .../store)",
+    )
+    p.add_argument(
+        "--query-url",
+        metavar="URL",
+        help="the store's query endpoint, to check the upload (derived from --to "
+        "for Oxigraph, Fuseki, Virtuoso and GraphDB)",
+    )
+    p.add_argument(
+        "--format",
+        default="ntriples",
+        choices=["ntriples", "turtle"],
+        help="media type of the uploads (the same N-Triples bytes either way)",
+    )
     p.add_argument("--user", help="account on the store (password from SMPKG_STORE_PASSWORD)")
-    p.add_argument("--auth", default="basic", choices=["basic", "digest"],
-                   help="HTTP authentication of --user (Virtuoso's -auth endpoint: digest)")
+    p.add_argument(
+        "--auth",
+        default="basic",
+        choices=["basic", "digest"],
+        help="HTTP authentication of --user (Virtuoso's -auth endpoint: digest)",
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per upload")
-    p.add_argument("--no-verify", action="store_true",
-                   help="do not read the triple counts back from the store")
+    p.add_argument(
+        "--no-verify", action="store_true", help="do not read the triple counts back from the store"
+    )
     p.set_defaults(func=cmd_publish)
     return top
 

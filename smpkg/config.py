@@ -69,11 +69,11 @@ class Settings:
     def cache_path(self) -> Path:
         return self.cache_dir or (self.root / ".cache" / "smpkg")
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
@@ -114,8 +114,7 @@ class Settings:
             raise ConfigurationError("SMPKG_MEMORY_STORE_UP_TO must be 0 or more")
         if self.validator not in VALIDATORS:
             raise ConfigurationError(
-                f"SMPKG_VALIDATOR must be one of {', '.join(VALIDATORS)}, not "
-                f"{self.validator!r}"
+                f"SMPKG_VALIDATOR must be one of {', '.join(VALIDATORS)}, not {self.validator!r}"
             )
         if self.query_timeout <= 0:
             raise ConfigurationError("SMPKG_QUERY_TIMEOUT must be positive")
@@ -125,8 +124,14 @@ class Settings:
 
 def _coerce(name: str, raw: str):
     try:
-        if name in ("port", "max_rows", "max_request_bytes", "query_workers",
-                    "memory_store_up_to", "response_cache_entries"):
+        if name in (
+            "port",
+            "max_rows",
+            "max_request_bytes",
+            "query_workers",
+            "memory_store_up_to",
+            "response_cache_entries",
+        ):
             return int(raw)
         if name == "query_timeout":
             return float(raw)

@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -48,23 +49,32 @@ PREFIX dcterms: <{DCTERMS}>
 PREFIX smp: <{SMP}>
 """
 # ?this is bound by the caller (as an RDF term, never pasted into the text).
-OUTGOING = PROLOGUE + """SELECT ?this ?g ?p ?o ?plabel ?olabel ?bp ?bo WHERE {
+OUTGOING = (
+    PROLOGUE
+    + """SELECT ?this ?g ?p ?o ?plabel ?olabel ?bp ?bo WHERE {
   GRAPH ?g { ?this ?p ?o }
   OPTIONAL { ?p rdfs:label ?plabel }
   OPTIONAL { ?o rdfs:label|skos:prefLabel|dcterms:title ?olabel }
   OPTIONAL { FILTER(isBlank(?o)) GRAPH ?g { ?o ?bp ?bo } }
 }"""
-INCOMING = PROLOGUE + """SELECT ?this ?g ?s ?p ?plabel ?slabel WHERE {
+)
+INCOMING = (
+    PROLOGUE
+    + """SELECT ?this ?g ?s ?p ?plabel ?slabel WHERE {
   GRAPH ?g { ?s ?p ?this }
   FILTER(!isBlank(?s))
   OPTIONAL { ?p rdfs:label ?plabel }
   OPTIONAL { ?s rdfs:label|skos:prefLabel|dcterms:title ?slabel }
 }"""
-SECTIONS = PROLOGUE + """SELECT ?this ?section ?slabel ?doc ?dlabel WHERE {
+)
+SECTIONS = (
+    PROLOGUE
+    + """SELECT ?this ?section ?slabel ?doc ?dlabel WHERE {
   ?this smp:describedIn ?section .
   OPTIONAL { ?section rdfs:label ?slabel }
   OPTIONAL { ?section smp:sectionOf ?doc OPTIONAL { ?doc rdfs:label|dcterms:title ?dlabel } }
 }"""
+)
 QUERIES = {"outgoing": OUTGOING, "incoming": INCOMING, "sections": SECTIONS}
 
 GRAPH_KINDS = {ASSERTED_GRAPH: "asserted", ONTOLOGY_GRAPH: "ontology", INFERRED_GRAPH: "inferred"}
@@ -110,8 +120,15 @@ DATATYPE_WORDS = {
 }
 MAX_DEPTH = 4  # how deep explanations of premises nest
 # Axioms that spell out an anonymous class expression rather than state something of their own.
-EXPRESSION_PREDICATES = {OWL.hasValue, OWL.onProperty, OWL.someValuesFrom, OWL.allValuesFrom,
-                         OWL.intersectionOf, OWL.unionOf, OWL.complementOf}
+EXPRESSION_PREDICATES = {
+    OWL.hasValue,
+    OWL.onProperty,
+    OWL.someValuesFrom,
+    OWL.allValuesFrom,
+    OWL.intersectionOf,
+    OWL.unionOf,
+    OWL.complementOf,
+}
 
 
 class Part(NamedTuple):
@@ -131,7 +148,7 @@ def compact(iri: str) -> str:
         ns = str(namespace)
         if iri.startswith(ns) and len(iri) > len(ns) and (best is None or len(ns) > best[1]):
             best = (prefix, len(ns))
-    return f"{best[0]}:{iri[best[1]:]}" if best else iri
+    return f"{best[0]}:{iri[best[1] :]}" if best else iri
 
 
 def local_name(iri: str) -> str:
@@ -151,7 +168,8 @@ def pick_label(candidates: Iterable[Literal]) -> str | None:
     """English first, then untagged, then any; the shortest text on ties."""
     ranked = sorted(
         (0 if c.language == "en" else 1 if not c.language else 2, len(str(c)), str(c))
-        for c in candidates if isinstance(c, Literal)
+        for c in candidates
+        if isinstance(c, Literal)
     )
     return ranked[0][2] if ranked else None
 
@@ -199,7 +217,7 @@ class Links:
             return None
         iri = str(term)
         if iri.startswith(self.base_iri):
-            return f"{self.root}/{iri[len(self.base_iri):]}"
+            return f"{self.root}/{iri[len(self.base_iri) :]}"
         if iri.startswith(("http://", "https://")):
             return iri
         return None
@@ -225,8 +243,7 @@ def rows_from_json(body: bytes | str) -> list[dict]:
 
 def rows_from_answer(answer) -> list[dict]:
     """An engine's `Answer` as one dict of rdflib terms per row."""
-    return [{v: t for v, t in zip(answer.variables, row) if t is not None}
-            for row in answer.rows]
+    return [{v: t for v, t in zip(answer.variables, row) if t is not None} for row in answer.rows]
 
 
 def query_engine(engine, iri: URIRef) -> tuple[dict[str, list[dict]], bool]:
@@ -249,7 +266,7 @@ class Explanation:
     rule: str | None  # OWL 2 RL rule ids ("a + b" for joined steps); None: no derivation
     title: str  # the rules in words
     axioms: list[list[Part]] = field(default_factory=list)
-    premises: list["Premise"] = field(default_factory=list)
+    premises: list[Premise] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -337,8 +354,13 @@ class Description:
     @staticmethod
     def kind_of(term) -> str:
         """literal, bnode or iri (for templates)."""
-        return "literal" if isinstance(term, Literal) else "bnode" if isinstance(term, BNode) \
+        return (
+            "literal"
+            if isinstance(term, Literal)
+            else "bnode"
+            if isinstance(term, BNode)
             else "iri"
+        )
 
     @staticmethod
     def note(term) -> str:
@@ -363,8 +385,12 @@ class Description:
         return ds
 
 
-def describe(iri: URIRef, rows: dict[str, list[dict]], explainer: "Explainer | None" = None,
-             truncated: bool = False) -> Description | None:
+def describe(
+    iri: URIRef,
+    rows: dict[str, list[dict]],
+    explainer: Explainer | None = None,
+    truncated: bool = False,
+) -> Description | None:
     """The description of `iri` from the rows of the three queries; None when the data says
     nothing about it (neither as subject nor as object)."""
     out_rows, in_rows = rows.get("outgoing", []), rows.get("incoming", [])
@@ -403,8 +429,11 @@ def describe(iri: URIRef, rows: dict[str, list[dict]], explainer: "Explainer | N
         if graph != INFERRED_GRAPH:
             return None
         if explainer is None:
-            return Explanation(None, "OWL 2 RL reasoning",
-                               note="inferred by the reasoner; no derivation is available here")
+            return Explanation(
+                None,
+                "OWL 2 RL reasoning",
+                note="inferred by the reasoner; no derivation is available here",
+            )
         return explainer.explain(triple)
 
     types: dict[tuple, Value] = {}
@@ -412,8 +441,13 @@ def describe(iri: URIRef, rows: dict[str, list[dict]], explainer: "Explainer | N
     for s, p, o, g in quads:
         if s != iri:
             continue
-        value = Value(o, p, g, explain((s, p, o), g),
-                      sorted(details.get((p, o, g), {}), key=lambda d: (str(d[0]), str(d[1]))))
+        value = Value(
+            o,
+            p,
+            g,
+            explain((s, p, o), g),
+            sorted(details.get((p, o, g), {}), key=lambda d: (str(d[0]), str(d[1]))),
+        )
         if p == RDF.type:
             types[(o, g)] = value
         else:
@@ -431,8 +465,10 @@ def describe(iri: URIRef, rows: dict[str, list[dict]], explainer: "Explainer | N
         return sorted(values, key=key)
 
     def order(p: URIRef):
-        return (LEADING.index(p) if p in LEADING else len(LEADING),
-                (labels.get(p) or words(str(p))).lower())
+        return (
+            LEADING.index(p) if p in LEADING else len(LEADING),
+            (labels.get(p) or words(str(p))).lower(),
+        )
 
     description = Description(
         iri=iri,
@@ -468,8 +504,10 @@ def _sources(description: Description, section_rows: list[dict]) -> list[Source]
     for term in description.values(PROV.wasDerivedFrom):
         if isinstance(term, URIRef) and term not in all_sections:
             documents.setdefault(term, None)
-    return [Source(doc, sorted(sections_of.get(doc, {}), key=lambda s: str(s)))
-            for doc in sorted(documents, key=lambda d: labels.get(d) or str(d))]
+    return [
+        Source(doc, sorted(sections_of.get(doc, {}), key=lambda s: str(s)))
+        for doc in sorted(documents, key=lambda d: labels.get(d) or str(d))
+    ]
 
 
 # --------------------------------------------------------------------------- explanations
@@ -489,8 +527,9 @@ def parse_keeping_bnodes(path: Path) -> Graph:
     return graph
 
 
-def class_expression(graph: Graph, node, name: Callable[[Identifier], str],
-                     nested: bool = False) -> list[Part]:
+def class_expression(
+    graph: Graph, node, name: Callable[[Identifier], str], nested: bool = False
+) -> list[Part]:
     """A class expression in words, Manchester style: `Initiative and (covers sector value
     healthcare)`; named classes as links."""
     if not isinstance(node, BNode):
@@ -507,17 +546,24 @@ def class_expression(graph: Graph, node, name: Callable[[Identifier], str],
             parts += class_expression(graph, member, name, nested=True)
     elif prop is not None:
         parts.append(Part(name(prop), prop))
-        for predicate, word in ((OWL.hasValue, "value"), (OWL.someValuesFrom, "some"),
-                                (OWL.allValuesFrom, "only")):
+        for predicate, word in (
+            (OWL.hasValue, "value"),
+            (OWL.someValuesFrom, "some"),
+            (OWL.allValuesFrom, "only"),
+        ):
             target = graph.value(node, predicate)
             if target is not None:
                 parts.append(Part(f" {word} "))
-                parts += class_expression(graph, target, name, nested=True) \
-                    if predicate != OWL.hasValue else [Part(name(target), target)]
+                parts += (
+                    class_expression(graph, target, name, nested=True)
+                    if predicate != OWL.hasValue
+                    else [Part(name(target), target)]
+                )
                 break
     elif graph.value(node, OWL.complementOf) is not None:
-        parts = [Part("not ")] + class_expression(graph, graph.value(node, OWL.complementOf),
-                                                  name, nested=True)
+        parts = [Part("not ")] + class_expression(
+            graph, graph.value(node, OWL.complementOf), name, nested=True
+        )
     else:
         return [Part("an anonymous class")]
     return [Part("(")] + parts + [Part(")")] if nested else parts
@@ -547,8 +593,11 @@ class Explainer:
         if isinstance(term, Literal):
             note = literal_note(term)
             return f"“{literal_text(term)}”" + (f" ({note})" if note else "")
-        return self.acronyms.get(term) or self.labels.get(term) or (
-            words(str(term)) if str(term).startswith(str(SMP)) else compact(str(term)))
+        return (
+            self.acronyms.get(term)
+            or self.labels.get(term)
+            or (words(str(term)) if str(term).startswith(str(SMP)) else compact(str(term)))
+        )
 
     def is_a(self, klass) -> list[Part]:
         if isinstance(klass, BNode):
@@ -583,17 +632,27 @@ class Explainer:
             if p == RDF.type and isinstance(o, BNode):
                 return self._meets_definition(s, o, depth)
             if triple in self.inferred:
-                return Explanation(None, "OWL 2 RL reasoning", note=(
-                    "inferred by owlrl's OWL 2 RL closure, which records no derivation"))
+                return Explanation(
+                    None,
+                    "OWL 2 RL reasoning",
+                    note=("inferred by owlrl's OWL 2 RL closure, which records no derivation"),
+                )
             return None
         premises = []
         for premise in derivation.premises:
             status = self.status(premise)
-            nested = self.explain(premise, depth + 1) \
-                if status in ("inferred", "intermediate") and depth < MAX_DEPTH else None
+            nested = (
+                self.explain(premise, depth + 1)
+                if status in ("inferred", "intermediate") and depth < MAX_DEPTH
+                else None
+            )
             premises.append(Premise(self.statement(premise), status, nested))
-        return Explanation(derivation.rule, rule_title(derivation.rule),
-                           self.axioms(derivation.rule, derivation.axioms), premises)
+        return Explanation(
+            derivation.rule,
+            rule_title(derivation.rule),
+            self.axioms(derivation.rule, derivation.axioms),
+            premises,
+        )
 
     def _meets_definition(self, x, klass: BNode, depth: int) -> Explanation:
         """Why x is an instance of an anonymous class expression (the intermediate step of a
@@ -620,11 +679,15 @@ class Explainer:
         explained = []
         for premise in premises:
             status = self.status(premise)
-            nested = self.explain(premise, depth + 1) \
-                if status in ("inferred", "intermediate") and depth < MAX_DEPTH else None
+            nested = (
+                self.explain(premise, depth + 1)
+                if status in ("inferred", "intermediate") and depth < MAX_DEPTH
+                else None
+            )
             explained.append(Premise(self.statement(premise), status, nested))
-        return Explanation(rule, rule_title(rule), [[Part("the class ")] + self.term(klass)],
-                           explained)
+        return Explanation(
+            rule, rule_title(rule), [[Part("the class ")] + self.term(klass)], explained
+        )
 
     def axioms(self, rule: str, axioms: tuple) -> list[list[Part]]:
         """The ontology axioms a derivation used, as sentences with links. The build joins
@@ -654,8 +717,14 @@ class Explainer:
                 if i:
                     chain.append(Part(" followed by "))
                 chain.append(Part(self.name(step), step))
-            sentences.append(chain + [Part(" implies "), Part(self.name(prop), prop),
-                                      Part(" (a property chain axiom)")])
+            sentences.append(
+                chain
+                + [
+                    Part(" implies "),
+                    Part(self.name(prop), prop),
+                    Part(" (a property chain axiom)"),
+                ]
+            )
         for klass, members in intersections.items():
             parts: list[Part] = []
             for i, member in enumerate(members):
@@ -667,8 +736,9 @@ class Explainer:
         for node in mentioned:
             covered |= self.inside(node)
         for node in expressions:
-            if node not in covered and not any(node in self.inside(other) - {other}
-                                               for other in expressions):
+            if node not in covered and not any(
+                node in self.inside(other) - {other} for other in expressions
+            ):
                 sentences.append([Part("the class expression ")] + self.term(node))
                 covered |= self.inside(node)
         return sentences
@@ -688,8 +758,12 @@ class Explainer:
         s, p, o = triple
         if p == RDFS.subClassOf:
             if isinstance(s, BNode):
-                return [Part("everything that is ")] + self.term(s) + self.is_a(o) \
+                return (
+                    [Part("everything that is ")]
+                    + self.term(s)
+                    + self.is_a(o)
                     + [Part(" (its definition)")]
+                )
             return self.term(s) + [Part(" is a subclass of ")] + self.term(o)
         if p == RDFS.subPropertyOf:
             return self.term(s) + [Part(" is a subproperty of ")] + self.term(o)

@@ -108,8 +108,10 @@ def _text(graph: Graph, node, predicate) -> str:
 
 def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation:
     """The documentation model of `ontology`, with usage counted in the data."""
-    iri = next((s for s in ontology.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)),
-               URIRef(str(SMP).rstrip("#")))
+    iri = next(
+        (s for s in ontology.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)),
+        URIRef(str(SMP).rstrip("#")),
+    )
     namespace = str(ontology.value(iri, VANN.preferredNamespaceUri) or SMP)
     labels: dict = {}
     for graph in (ontology, asserted):  # data labels name the values of restrictions
@@ -121,7 +123,7 @@ def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation
     def name(term) -> str:
         if isinstance(term, Literal):
             return str(term)
-        if term in labels and labels[term]:
+        if labels.get(term):
             return labels[term]
         return words(str(term)) if str(term).startswith(namespace) else compact(str(term))
 
@@ -142,15 +144,24 @@ def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation
     uses_asserted = Counter(p for _, p, _ in asserted)
     uses_inferred = Counter(p for _, p, _ in inferred)
 
-    class_iris = sorted({s for s in ontology.subjects(RDF.type, OWL.Class) if ours(s)},
-                        key=lambda c: name(c).lower())
-    property_iris = sorted({s for kind in PROPERTY_KINDS for s in ontology.subjects(RDF.type, kind)
-                            if ours(s)}, key=lambda p: name(p).lower())
+    class_iris = sorted(
+        {s for s in ontology.subjects(RDF.type, OWL.Class) if ours(s)},
+        key=lambda c: name(c).lower(),
+    )
+    property_iris = sorted(
+        {s for kind in PROPERTY_KINDS for s in ontology.subjects(RDF.type, kind) if ours(s)},
+        key=lambda p: name(p).lower(),
+    )
 
     def base(term, kind: str) -> Term:
-        return Term(term, local_name(str(term)), name(term), kind,
-                    definition=_text(ontology, term, SKOS.definition),
-                    notes=[str(n) for p in NOTES for n in ontology.objects(term, p)])
+        return Term(
+            term,
+            local_name(str(term)),
+            name(term),
+            kind,
+            definition=_text(ontology, term, SKOS.definition),
+            notes=[str(n) for p in NOTES for n in ontology.objects(term, p)],
+        )
 
     def expression(node) -> list[Part]:
         return class_expression(ontology, node, name)
@@ -169,10 +180,13 @@ def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation
         # General class axioms: an anonymous class declared a subclass of this one.
         for sub in ontology.subjects(RDFS.subClassOf, c):
             if isinstance(sub, BNode) and (None, OWL.equivalentClass, sub) not in ontology:
-                term.expressions.append([Part("everything that is ")] + expression(sub)
-                                        + [Part(" is one")])
-        term.children = sorted((s for s in ontology.subjects(RDFS.subClassOf, c) if ours(s)),
-                               key=lambda x: name(x).lower())
+                term.expressions.append(
+                    [Part("everything that is ")] + expression(sub) + [Part(" is one")]
+                )
+        term.children = sorted(
+            (s for s in ontology.subjects(RDFS.subClassOf, c) if ours(s)),
+            key=lambda x: name(x).lower(),
+        )
         term.parents.sort(key=lambda x: name(x).lower())
         term.asserted, term.total = typings_asserted[c], typings[c]
         classes.append(term)
@@ -181,16 +195,22 @@ def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation
     for p in property_iris:
         kinds = [PROPERTY_KINDS[k] for k in PROPERTY_KINDS if (p, RDF.type, k) in ontology]
         term = base(p, kinds[0])
-        term.characteristics = [word for k, word in CHARACTERISTICS.items()
-                                if (p, RDF.type, k) in ontology]
-        term.parents = sorted((o for o in ontology.objects(p, RDFS.subPropertyOf) if ours(o)),
-                              key=lambda x: name(x).lower())
-        term.children = sorted((s for s in ontology.subjects(RDFS.subPropertyOf, p) if ours(s)),
-                               key=lambda x: name(x).lower())
+        term.characteristics = [
+            word for k, word in CHARACTERISTICS.items() if (p, RDF.type, k) in ontology
+        ]
+        term.parents = sorted(
+            (o for o in ontology.objects(p, RDFS.subPropertyOf) if ours(o)),
+            key=lambda x: name(x).lower(),
+        )
+        term.children = sorted(
+            (s for s in ontology.subjects(RDFS.subPropertyOf, p) if ours(s)),
+            key=lambda x: name(x).lower(),
+        )
         term.domain = [expression(d) for d in ontology.objects(p, RDFS.domain)]
         term.range = [expression(r) for r in ontology.objects(p, RDFS.range)]
-        term.inverse = sorted({*ontology.objects(p, OWL.inverseOf),
-                               *ontology.subjects(OWL.inverseOf, p)}, key=str)
+        term.inverse = sorted(
+            {*ontology.objects(p, OWL.inverseOf), *ontology.subjects(OWL.inverseOf, p)}, key=str
+        )
         for head in ontology.objects(p, OWL.propertyChainAxiom):
             chain: list[Part] = []
             for i, step in enumerate(Collection(ontology, head)):

@@ -51,9 +51,7 @@ class UnsupportedFormat(SmpkgError):
     def __init__(self, requested: str, available: list[str]):
         self.requested = requested
         self.available = available
-        super().__init__(
-            f"cannot produce {requested!r}; available: {', '.join(available)}"
-        )
+        super().__init__(f"cannot produce {requested!r}; available: {', '.join(available)}")
 
 
 class ParameterError(SmpkgError):

@@ -47,9 +47,9 @@ import signal
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from rdflib.term import Identifier
 
@@ -73,8 +73,13 @@ log = logging.getLogger("smpkg.executor")
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
 # Names clients put in format= for a graph result (SPARQLWrapper sends its returnFormat).
 GRAPH_FORMAT_PARAMS = {
-    "json": "jsonld", "application/json": "jsonld", "xml": "rdfxml", "application/xml": "rdfxml",
-    "text/xml": "rdfxml", "n3": "turtle", "rdf+xml": "rdfxml",
+    "json": "jsonld",
+    "application/json": "jsonld",
+    "xml": "rdfxml",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+    "n3": "turtle",
+    "rdf+xml": "rdfxml",
 }
 TRUNCATED_FRAGMENT = "#truncated"
 # Texts up to this length are scanned on the event loop (tens of microseconds).
@@ -123,7 +128,7 @@ class Source:
         return "graph" if self.graph_dir else "files"
 
     @classmethod
-    def of_graph(cls, kg, engine: str, memory_up_to: int = 0) -> "Source":
+    def of_graph(cls, kg, engine: str, memory_up_to: int = 0) -> Source:
         """A built graph; the oxigraph engine opens its on-disk store if it has been written
         (`store.ensure_disk_store`), and loads the N-Triples files otherwise. A build of at
         most `memory_up_to` triples is loaded into each worker's memory even when its store
@@ -142,17 +147,18 @@ class Source:
         return cls(engine, graph_dir=str(directory), store=str(directory / DISK_STORE_DIR))
 
     @classmethod
-    def of_files(cls, files: Sequence[Path | str], engine: str) -> "Source":
+    def of_files(cls, files: Sequence[Path | str], engine: str) -> Source:
         return cls(engine, files=tuple(str(Path(f).resolve()) for f in files))
 
     @classmethod
-    def of_store(cls, url: str, graphs: Sequence[str], timeout: float = 10.0) -> "Source":
+    def of_store(cls, url: str, graphs: Sequence[str], timeout: float = 10.0) -> Source:
         """An external SPARQL 1.1 store (its query endpoint, or a Graph Store Protocol URL
         that `store.query_endpoint` knows) whose default graph is the union of `graphs`."""
         from .store import query_endpoint
 
-        return cls("remote", url=query_endpoint(url), graphs=tuple(str(g) for g in graphs),
-                   timeout=timeout)
+        return cls(
+            "remote", url=query_endpoint(url), graphs=tuple(str(g) for g in graphs), timeout=timeout
+        )
 
 
 # --------------------------------------------------------------------------- what a server opens
@@ -171,8 +177,7 @@ def build_once(settings, progress: Callable[[str], None] | None = None):
         return build(settings, progress=progress or (lambda _: None))
 
 
-def prepare_store(kg, settings,
-                  progress: Callable[[str], None] | None = None) -> dict | None:
+def prepare_store(kg, settings, progress: Callable[[str], None] | None = None) -> dict | None:
     """Write the build's on-disk store if it is not there yet (oxigraph engine only), with
     the dataset statistics, which it returns (None for the rdflib engine)."""
     if settings.engine != "oxigraph":
@@ -181,8 +186,12 @@ def prepare_store(kg, settings,
     from .store import ensure_disk_store
 
     try:
-        _, meta = ensure_disk_store(kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()},
-                                    statistics=dataset_statistics, progress=progress)
+        _, meta = ensure_disk_store(
+            kg.directory,
+            {k: str(v) for k, v in GRAPH_FILES.items()},
+            statistics=dataset_statistics,
+            progress=progress,
+        )
     except OSError as exc:  # e.g. a read-only cache: the workers load the N-Triples instead
         if progress:
             progress(f"no on-disk store ({exc}); the query workers load the N-Triples files")
@@ -203,8 +212,9 @@ def offered_formats(form: str) -> list[Format]:
     return offered_for(form) + [HTML]
 
 
-def choose_format(form: str, accept: str | None,
-                  format_param: str | Sequence[str] | None = None) -> Format:
+def choose_format(
+    form: str, accept: str | None, format_param: str | Sequence[str] | None = None
+) -> Format:
     """The result format for a query form: format= wins over Accept; several format= values
     (SPARQLWrapper sends its short name and the media type) are tried in order."""
     offered = offered_formats(form)
@@ -284,8 +294,12 @@ def dataset_statistics(engine) -> dict:
         bucket = per_graph.get(graph)
         if bucket is None:
             bucket = per_graph[graph] = {
-                "triples": 0, "subjects": set(), "properties": set(), "objects": set(),
-                "classes": set(), "entities": set(),
+                "triples": 0,
+                "subjects": set(),
+                "properties": set(),
+                "objects": set(),
+                "classes": set(),
+                "entities": set(),
             }
         bucket["triples"] += 1
         bucket["subjects"].add(s)
@@ -301,8 +315,9 @@ def dataset_statistics(engine) -> dict:
 
     for s, p, o, g in engine.dataset.quads((None, None, None, None)):
         ident = getattr(g, "identifier", g)
-        name = (str(ident) if isinstance(ident, URIRef) and ident != DATASET_DEFAULT_GRAPH_ID
-                else None)
+        name = (
+            str(ident) if isinstance(ident, URIRef) and ident != DATASET_DEFAULT_GRAPH_ID else None
+        )
         add(name, s.n3(), str(p), o.n3(), isinstance(s, URIRef))
     if None in per_graph:
         per_graph[None]["triples"] = len(unnamed)
@@ -317,16 +332,20 @@ def dataset_statistics(engine) -> dict:
             "distinct_objects": len(bucket["objects"]),
         }
 
-    everything: dict = {k: set() for k in
-                        ("subjects", "properties", "objects", "classes", "entities")}
+    everything: dict = {
+        k: set() for k in ("subjects", "properties", "objects", "classes", "entities")
+    }
     for bucket in per_graph.values():
         for k in everything:
             everything[k] |= bucket[k]
     everything["triples"] = len(union)
     return {
         "default": counts(everything),
-        "graphs": {g: counts(b) for g, b in sorted(per_graph.items(), key=lambda i: i[0] or "")
-                   if g is not None},
+        "graphs": {
+            g: counts(b)
+            for g, b in sorted(per_graph.items(), key=lambda i: i[0] or "")
+            if g is not None
+        },
         "unnamed_triples": len(unnamed),
         "engine": engine.name,
     }
@@ -347,9 +366,16 @@ def _error_reply(exc: BaseException) -> tuple:
     return ("error", "QueryFailed", text[0] if text else type(exc).__name__, None)
 
 
-_ERROR_CLASSES = {c.__name__: c for c in (
-    QuerySyntaxError, QueryRefused, QueryFailed, QueryTimeout, SmpkgError,
-)}
+_ERROR_CLASSES = {
+    c.__name__: c
+    for c in (
+        QuerySyntaxError,
+        QueryRefused,
+        QueryFailed,
+        QueryTimeout,
+        SmpkgError,
+    )
+}
 
 
 def _rebuild_error(name: str, message: str, extra) -> SmpkgError:
@@ -365,8 +391,19 @@ def _rebuild_error(name: str, message: str, extra) -> SmpkgError:
 
 
 def _answer_query(engine, request: tuple) -> tuple:
-    (_, text, default_graphs, named_graphs, bindings, accept, format_param, base_iri,
-     max_rows, fmt_key, link) = request
+    (
+        _,
+        text,
+        default_graphs,
+        named_graphs,
+        bindings,
+        accept,
+        format_param,
+        base_iri,
+        max_rows,
+        fmt_key,
+        link,
+    ) = request
     started = time.perf_counter()
     from .formats import serialize_answer
 
@@ -377,8 +414,14 @@ def _answer_query(engine, request: tuple) -> tuple:
         written = engine.results_json(text, spec, bindings or None, max_rows, base_iri, link)
         if written is not None:
             answer, body = written
-            return ("ok", body, "json", answer.form, answer.truncated,
-                    time.perf_counter() - started)
+            return (
+                "ok",
+                body,
+                "json",
+                answer.form,
+                answer.truncated,
+                time.perf_counter() - started,
+            )
     answer = engine.execute(text, spec, bindings or None, max_rows, base_iri)
     fmt = (HTML if fmt_key == "html" else BY_KEY.get(fmt_key)) if fmt_key else None
     if fmt is None or fmt not in offered_formats(answer.form):
@@ -405,31 +448,37 @@ def html_results(answer, text: str, link: str | None = None) -> bytes:
         if isinstance(term, BNode):
             return f"_:{escape(str(term))}"
         if isinstance(term, Literal):
-            note = f"@{term.language}" if term.language else (
-                f"^^{term.datatype}" if term.datatype else "")
-            extra = f' <small>{escape(note)}</small>' if note else ""
+            note = (
+                f"@{term.language}"
+                if term.language
+                else (f"^^{term.datatype}" if term.datatype else "")
+            )
+            extra = f" <small>{escape(note)}</small>" if note else ""
             return f"{escape(str(term))}{extra}"
         return escape(str(term))
 
     if answer.form == "ASK":
         summary = "true" if answer.boolean else "false"
-        table = f"<p class=\"boolean\">{summary}</p>"
+        table = f'<p class="boolean">{summary}</p>'
     else:
         if answer.is_graph:
             header, rows = ["subject", "predicate", "object"], answer.triples
         else:
             header, rows = answer.variables, answer.rows
         head = "".join(f"<th>{escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{cell(t)}</td>" for t in row) + "</tr>\n"
-                       for row in rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{cell(t)}</td>" for t in row) + "</tr>\n" for row in rows
+        )
         noun = "triple" if answer.is_graph else "row"
         summary = f"{len(rows)} {noun}{'' if len(rows) == 1 else 's'}"
         table = f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
     truncated = ""
     if answer.truncated:
         href = escape(link or "#truncated")
-        truncated = (f'<p class="warning">Cut at the row cap: <a href="{href}">more '
-                     "results exist</a>; add LIMIT / OFFSET to page through them.</p>")
+        truncated = (
+            f'<p class="warning">Cut at the row cap: <a href="{href}">more '
+            "results exist</a>; add LIMIT / OFFSET to page through them.</p>"
+        )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(answer.form)} results · smpkg</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
@@ -534,9 +583,13 @@ class ResultCache:
     """An LRU of serialised results (or anything `size` measures), bounded by entry count
     and total bytes."""
 
-    def __init__(self, max_entries: int = 1024, max_bytes: int = 64 << 20,
-                 max_item_bytes: int = 8 << 20,
-                 size: Callable[[object], int] = lambda result: len(result.body)):
+    def __init__(
+        self,
+        max_entries: int = 1024,
+        max_bytes: int = 64 << 20,
+        max_item_bytes: int = 8 << 20,
+        size: Callable[[object], int] = lambda result: len(result.body),
+    ):
         self.size = size
         self.max_entries = max_entries
         self.max_bytes = max_bytes
@@ -567,8 +620,9 @@ class ResultCache:
                 self._bytes -= self.size(old)
             self._items[key] = result
             self._bytes += size
-            while self._items and (len(self._items) > self.max_entries
-                                   or self._bytes > self.max_bytes):
+            while self._items and (
+                len(self._items) > self.max_entries or self._bytes > self.max_bytes
+            ):
                 _, dropped = self._items.popitem(last=False)
                 self._bytes -= self.size(dropped)
 
@@ -647,7 +701,7 @@ class QueryExecutor:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def launch(self) -> "QueryExecutor":
+    def launch(self) -> QueryExecutor:
         """Start every worker without waiting for them to load their data: the caller does
         its own start-up meanwhile, then calls `start()`. The processes are asked of the
         fork server on a thread, since the first request waits for its imports."""
@@ -662,8 +716,7 @@ class QueryExecutor:
                     with self._lock:
                         self._pending.append(launched)
 
-            self._launcher = threading.Thread(target=launch_all, name="smpkg-launch",
-                                              daemon=True)
+            self._launcher = threading.Thread(target=launch_all, name="smpkg-launch", daemon=True)
             self._launcher.start()
         return self
 
@@ -672,7 +725,7 @@ class QueryExecutor:
         if launcher is not None:
             launcher.join()
 
-    def start(self) -> "QueryExecutor":
+    def start(self) -> QueryExecutor:
         """Start every worker (unless `launch()` did) and wait until each has loaded its
         data, or raise why not."""
         self._join_launcher()
@@ -685,9 +738,11 @@ class QueryExecutor:
             # Threads that collect the reply a worker still owes a cancelled request (at most
             # one per worker), and threads that scan long texts and look in the cache.
             self._threads = concurrent.futures.ThreadPoolExecutor(
-                max_workers=self.workers, thread_name_prefix="smpkg-collect")
+                max_workers=self.workers, thread_name_prefix="smpkg-collect"
+            )
             self._fast = concurrent.futures.ThreadPoolExecutor(
-                max_workers=4, thread_name_prefix="smpkg-lookup")
+                max_workers=4, thread_name_prefix="smpkg-lookup"
+            )
             try:
                 for process, conn in pending:
                     worker = self._await_ready(process, conn)
@@ -711,8 +766,10 @@ class QueryExecutor:
     def _launch(self):
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=worker_main, args=(child_conn, self.source, self.isolate),
-            name="smpkg-query-worker", daemon=True,
+            target=worker_main,
+            args=(child_conn, self.source, self.isolate),
+            name="smpkg-query-worker",
+            daemon=True,
         )
         process.start()
         child_conn.close()
@@ -767,7 +824,7 @@ class QueryExecutor:
                 pool.shutdown(wait=False, cancel_futures=True)
         self._threads = self._fast = None
 
-    def __enter__(self) -> "QueryExecutor":
+    def __enter__(self) -> QueryExecutor:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -837,9 +894,19 @@ class QueryExecutor:
         key = (self.version, text, dataset, bindings_key, fmt_key, base, self.max_rows)
         link = (base or "/sparql") + TRUNCATED_FRAGMENT
         max_rows = 0 if (form and fmt is None) else self.max_rows
-        request = ("query", text, dataset.default_graphs, dataset.named_graphs,
-                   dict(bindings or {}), accept, format_param, base, max_rows,
-                   fmt.key if fmt else None, link)
+        request = (
+            "query",
+            text,
+            dataset.default_graphs,
+            dataset.named_graphs,
+            dict(bindings or {}),
+            accept,
+            format_param,
+            base,
+            max_rows,
+            fmt.key if fmt else None,
+            link,
+        )
         limit = self.timeout if timeout is None else max(0.001, min(timeout, self.timeout))
         return form, key, cacheable, request, limit
 
@@ -865,11 +932,13 @@ class QueryExecutor:
             raise QueryFailed("the query executor is not running")
         if len(text) <= INLINE_SCAN_CHARS:
             # Scanning a text this short costs less than a hop to a thread and back.
-            hit, prepared = self._lookup(text, dataset, bindings, accept, format_param,
-                                         base_iri, timeout)
+            hit, prepared = self._lookup(
+                text, dataset, bindings, accept, format_param, base_iri, timeout
+            )
         else:
-            future = self._fast.submit(self._lookup, text, dataset, bindings, accept,
-                                       format_param, base_iri, timeout)
+            future = self._fast.submit(
+                self._lookup, text, dataset, bindings, accept, format_param, base_iri, timeout
+            )
             hit, prepared = await asyncio.wrap_future(future)
         if hit is not None:
             return hit
@@ -877,15 +946,22 @@ class QueryExecutor:
         result = await self._round_trip_async(request, arrived + limit, arrived, form, limit)
         return self._kept(key, result, cacheable)
 
-    def execute_blocking(self, text: str, *, dataset: DatasetSpec = NO_DATASET,
-                         bindings: Mapping | None = None, accept: str | None = None,
-                         format_param: str | Sequence[str] | None = None,
-                         base_iri: str | None = None,
-                         timeout: float | None = None) -> QueryResult:
+    def execute_blocking(
+        self,
+        text: str,
+        *,
+        dataset: DatasetSpec = NO_DATASET,
+        bindings: Mapping | None = None,
+        accept: str | None = None,
+        format_param: str | Sequence[str] | None = None,
+        base_iri: str | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
         """The same as `execute`, for code that is not async (tests, scripts)."""
         arrived = time.monotonic()
-        hit, prepared = self._lookup(text, dataset, bindings, accept, format_param, base_iri,
-                                     timeout)
+        hit, prepared = self._lookup(
+            text, dataset, bindings, accept, format_param, base_iri, timeout
+        )
         if hit is not None:
             return hit
         form, key, cacheable, request, limit = prepared
@@ -902,8 +978,9 @@ class QueryExecutor:
     def _lookup(self, text, dataset, bindings, accept, format_param, base_iri, timeout):
         """(cached result, None) or (None, prepared request)."""
         try:
-            prepared = self._prepare(text, dataset, bindings, accept, format_param, base_iri,
-                                     timeout)
+            prepared = self._prepare(
+                text, dataset, bindings, accept, format_param, base_iri, timeout
+            )
         except SmpkgError as exc:
             self._observe(form_of_safe(text), exc, 0.0)
             raise
@@ -952,7 +1029,8 @@ class QueryExecutor:
                 if worker is None:
                     raise WorkersBusy(
                         f"the server is busy: no query worker became free within "
-                        f"{limit or self.timeout:g} s; try again shortly")
+                        f"{limit or self.timeout:g} s; try again shortly"
+                    )
             if worker.process.is_alive():
                 return worker
             self._replace(worker)
@@ -986,8 +1064,9 @@ class QueryExecutor:
         else:
             waiter.set_result(worker)
 
-    def _round_trip(self, request: tuple, deadline: float, arrived: float,
-                    form: str | None, limit: float) -> QueryResult:
+    def _round_trip(
+        self, request: tuple, deadline: float, arrived: float, form: str | None, limit: float
+    ) -> QueryResult:
         if self._closed:
             raise QueryFailed("the query executor is shut down")
         payload = self._payload(request, form)
@@ -1005,8 +1084,9 @@ class QueryExecutor:
             raise self._lost(worker, form, arrived) from exc
         return self._finish(worker, reply, form, arrived, dispatched, limit)
 
-    async def _round_trip_async(self, request: tuple, deadline: float, arrived: float,
-                                form: str | None, limit: float) -> QueryResult:
+    async def _round_trip_async(
+        self, request: tuple, deadline: float, arrived: float, form: str | None, limit: float
+    ) -> QueryResult:
         """`_round_trip` on the event loop: a free worker is awaited, then its reply, with
         the loop watching the pipe, so no thread hands the request over and back."""
         if self._closed:
@@ -1074,20 +1154,28 @@ class QueryExecutor:
         pickled never holds a worker."""
         try:
             return _pickle(request)
-        except Exception as exc:  # noqa: BLE001 - e.g. a binding that is not an RDF term
+        except Exception as exc:
             error = QueryFailed(f"cannot pass the query to a worker: {exc}")
             self._observe(form, error, 0.0)
             raise error from exc
 
     def _lost(self, worker: _Worker, form: str | None, arrived: float) -> QueryFailed:
         self._replace(worker)
-        error = QueryFailed("the query worker stopped unexpectedly (out of memory?); "
-                            "it has been replaced")
+        error = QueryFailed(
+            "the query worker stopped unexpectedly (out of memory?); it has been replaced"
+        )
         self._observe(form, error, time.monotonic() - arrived)
         return error
 
-    def _finish(self, worker: _Worker, reply, form: str | None, arrived: float,
-                dispatched: float, limit: float) -> QueryResult:
+    def _finish(
+        self,
+        worker: _Worker,
+        reply,
+        form: str | None,
+        arrived: float,
+        dispatched: float,
+        limit: float,
+    ) -> QueryResult:
         """The result of a reply, or the error it stands for; None is the deadline passed."""
         if reply is None:
             self._replace(worker)
@@ -1096,8 +1184,8 @@ class QueryExecutor:
             waited = dispatched - arrived
             error = QueryTimeout(
                 f"the query ran past the {limit:g} s deadline and was stopped "
-                f"(ran {ran:.1f} s" + (f" after waiting {waited:.1f} s for a free worker"
-                                       if waited >= 0.1 else "")
+                f"(ran {ran:.1f} s"
+                + (f" after waiting {waited:.1f} s for a free worker" if waited >= 0.1 else "")
                 + "); simplify it, add a LIMIT, or run it on your own copy of the data"
             )
             self._observe(form, error, time.monotonic() - arrived)
@@ -1112,8 +1200,9 @@ class QueryExecutor:
         fmt = HTML if fmt_key == "html" else BY_KEY[fmt_key]
         return QueryResult(body, fmt, answer_form, truncated, seconds=seconds)
 
-    def _observe(self, form: str | None, error: BaseException | None, seconds: float,
-                 cached: bool = False) -> None:
+    def _observe(
+        self, form: str | None, error: BaseException | None, seconds: float, cached: bool = False
+    ) -> None:
         if self.observer is None:
             return
         if error is None:
@@ -1125,9 +1214,13 @@ class QueryExecutor:
         else:
             outcome = "error"
         try:
-            self.observer(form or "unknown", outcome, seconds,
-                          type(error).__name__ if error is not None else None)
-        except Exception:  # noqa: BLE001 - metrics never break a query
+            self.observer(
+                form or "unknown",
+                outcome,
+                seconds,
+                type(error).__name__ if error is not None else None,
+            )
+        except Exception:
             log.exception("query observer failed")
 
     # ------------------------------------------------------------------ dataset facts

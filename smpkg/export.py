@@ -24,8 +24,9 @@ def part_graph(kg: KnowledgeGraph, part: str, asserted_only: bool = False) -> Gr
     return getattr(kg, part)
 
 
-def export_bytes(kg: KnowledgeGraph, fmt_name: str, part: str = "full",
-                 asserted_only: bool = False) -> bytes:
+def export_bytes(
+    kg: KnowledgeGraph, fmt_name: str, part: str = "full", asserted_only: bool = False
+) -> bytes:
     fmt = graph_format(fmt_name)
     graph = part_graph(kg, part, asserted_only)
     if isinstance(graph, Dataset) and not fmt.quads:
@@ -44,7 +45,8 @@ def graph_format(name: str) -> Format:
     return fmt
 
 
-def export_to(kg: KnowledgeGraph, target: Path, fmt_name: str, part: str = "full",
-              asserted_only: bool = False) -> Path:
+def export_to(
+    kg: KnowledgeGraph, target: Path, fmt_name: str, part: str = "full", asserted_only: bool = False
+) -> Path:
     target.write_bytes(export_bytes(kg, fmt_name, part, asserted_only))
     return target

@@ -58,8 +58,15 @@ ALIASES = {
     "text/n3": "turtle",
     "application/x-trig": "trig",
     "application/json+ld": "jsonld",
-    "srj": "json", "srx": "xml", "ttl": "turtle", "nt": "ntriples", "nq": "nquads",
-    "json-ld": "jsonld", "rdf": "rdfxml", "xml-rdf": "rdfxml", "rdf/xml": "rdfxml",
+    "srj": "json",
+    "srx": "xml",
+    "ttl": "turtle",
+    "nt": "ntriples",
+    "nq": "nquads",
+    "json-ld": "jsonld",
+    "rdf": "rdfxml",
+    "xml-rdf": "rdfxml",
+    "rdf/xml": "rdfxml",
 }
 BY_KEY = {f.key: f for f in RESULT_FORMATS + GRAPH_FORMATS}
 BY_MEDIA = {f.media_type: f for f in RESULT_FORMATS + GRAPH_FORMATS}
@@ -94,9 +101,11 @@ def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
                 except ValueError:
                     q = 0.0
         entries.append((media, q, position))
+
     # More specific ranges beat wildcards at equal q; then the client's order.
     def specificity(media: str) -> int:
         return 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+
     entries.sort(key=lambda e: (-e[1], -specificity(e[0]), e[2]))
     return entries
 
@@ -106,8 +115,9 @@ def negotiate(accept: str | None, offered: list[Format], format_param: str | Non
     available = [f.media_type for f in offered]
     if format_param:
         wanted = format_param.strip().lower()
-        fmt = next((f for f in offered if wanted in (f.key, f.media_type)), None) \
-            or lookup(format_param)
+        fmt = next((f for f in offered if wanted in (f.key, f.media_type)), None) or lookup(
+            format_param
+        )
         if fmt is None or fmt not in offered:
             raise UnsupportedFormat(format_param, available)
         return fmt
@@ -182,8 +192,10 @@ def results_json(answer: Answer) -> bytes:
 
 
 def results_xml(answer: Answer) -> bytes:
-    out = ['<?xml version="1.0" encoding="utf-8"?>\n',
-           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>',
+    ]
     for var in answer.variables:
         out.append(f"<variable name={quoteattr(var)}/>")
     for link in getattr(answer, "links", ()) or ():
@@ -225,8 +237,9 @@ def results_csv(answer: Answer) -> bytes:
         return buffer.getvalue().encode()
     writer.writerow(answer.variables)
     for row in answer.rows:
-        writer.writerow(["" if t is None else (f"_:{t}" if isinstance(t, BNode) else str(t))
-                         for t in row])
+        writer.writerow(
+            ["" if t is None else (f"_:{t}" if isinstance(t, BNode) else str(t)) for t in row]
+        )
     return buffer.getvalue().encode()
 
 
@@ -284,8 +297,10 @@ def table(answer: Answer, limit: int | None = None) -> str:
     line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
     out = [line(answer.variables), "-+-".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
-    out.append(f"({len(answer.rows)} row{'s' if len(answer.rows) != 1 else ''}"
-               f"{', truncated' if answer.truncated else ''})")
+    out.append(
+        f"({len(answer.rows)} row{'s' if len(answer.rows) != 1 else ''}"
+        f"{', truncated' if answer.truncated else ''})"
+    )
     return "\n".join(out)
 
 
@@ -293,8 +308,9 @@ def _short(term) -> str:
     if isinstance(term, Literal):
         return str(term)
     from .namespaces import PREFIXES
+
     text = str(term)
     for prefix, ns in PREFIXES.items():
         if text.startswith(str(ns)) and len(text) > len(str(ns)):
-            return f"{prefix}:{text[len(str(ns)):]}"
+            return f"{prefix}:{text[len(str(ns)) :]}"
     return text

@@ -11,13 +11,22 @@ refused, never fetched.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _UPDATE_WORDS = {
-    "INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH",
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "DROP",
+    "CREATE",
+    "ADD",
+    "MOVE",
+    "COPY",
+    "WITH",
 }
 
 
@@ -73,13 +82,13 @@ class QueryText:
 # skipped. A string runs to its closing quote or, for a short string, to the end of its line;
 # a backslash escapes the next character, a line break included.
 _SKIP = (
-    r'#[^\n]*'
+    r"#[^\n]*"
     r'|"""(?:\\[\s\S]?|(?!""")[\s\S])*(?:""")?'
     r"|'''(?:\\[\s\S]?|(?!''')[\s\S])*(?:''')?"
     r'|"(?:[^"\\\n]|\\[\s\S]?)*"?'
     r"|'(?:[^'\\\n]|\\[\s\S]?)*'?"
     r'|<[^<>"{}|^`\\\s]*>'
-    r'|[?$](?:[A-Za-z_][A-Za-z0-9_\-]*)?'
+    r"|[?$](?:[A-Za-z_][A-Za-z0-9_\-]*)?"
 )
 _WORD = r"[A-Za-z_][A-Za-z0-9_\-]*"
 _TOKEN = re.compile(rf"(?P<skip>{_SKIP})|(?P<word>{_WORD})|(?P<group>[{{}}()])")

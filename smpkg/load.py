@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.term import Identifier
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.term import Identifier
 
 from .errors import DataParseError
 from .namespaces import bind_all
@@ -55,9 +55,9 @@ def turtle_files(*directories: Path) -> list[Path]:
 def _line_of(exc: Exception) -> int | None:
     if isinstance(exc, BadSyntax):
         # BadSyntax keeps the whole text and the offset; its own line count is 0-based.
-        text = exc._str  # noqa: SLF001
+        text = exc._str
         newline = b"\n" if isinstance(text, bytes) else "\n"
-        return text[: exc._i].count(newline) + 1  # noqa: SLF001
+        return text[: exc._i].count(newline) + 1
     for attr in ("lineno", "line", "lines"):
         value = getattr(exc, attr, None)
         if isinstance(value, int) and value > 0:
@@ -67,7 +67,7 @@ def _line_of(exc: Exception) -> int | None:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, BadSyntax):
-        return f"Turtle syntax error: {exc._why}"  # noqa: SLF001
+        return f"Turtle syntax error: {exc._why}"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -94,8 +94,7 @@ def parse_file(path: Path, graph: Graph | None = None) -> Graph:
 
 Triple = tuple  # (subject, predicate, object), N-Triples text each
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
-_ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'",
-            "\\": "\\"}
+_ESCAPED = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
 def _quoted(lexical: str) -> str:
@@ -136,7 +135,7 @@ def term_of(text: str) -> Identifier:
     lexical = text[1:end]
     if "\\" in lexical:
         lexical = _ESCAPE.sub(_unescape, lexical)
-    rest = text[end + 1:]
+    rest = text[end + 1 :]
     if rest.startswith("@"):
         return Literal(lexical, lang=rest[1:])
     if rest.startswith("^^<"):
@@ -200,7 +199,7 @@ def graph_of(triples, graph: Graph | None = None) -> Graph:
     return target
 
 
-def _canonical(literal: "ox.Literal") -> str:
+def _canonical(literal: ox.Literal) -> str:
     # rdflib normalises typed literals ("01"^^xsd:integer is "1"); the graph must not depend
     # on which parser read the file, and owlrl, the reference, sees rdflib's form.
     return nt(Literal(literal.value, datatype=URIRef(literal.datatype.value)))
@@ -217,8 +216,12 @@ def read_terms(path: Path, canonical: dict | None = None) -> list[Triple]:
     out = []
     append = out.append
     try:
-        for triple in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE,
-                               base_iri=path.absolute().as_uri(), rename_blank_nodes=True):
+        for triple in ox.parse(
+            path=str(path),
+            format=ox.RdfFormat.TURTLE,
+            base_iri=path.absolute().as_uri(),
+            rename_blank_nodes=True,
+        ):
             obj = triple.object
             o = str(obj)
             if o[-1] == ">" and o[0] == '"':
@@ -240,9 +243,14 @@ class Sources:
     `triples` (text, each once) is what the build works with; `graph`, the same as an rdflib
     Graph, is made the first time it is asked for."""
 
-    def __init__(self, graph: Graph | None = None, files: list[Path] | None = None, *,
-                 triples: list[Triple] | None = None,
-                 subjects: dict[Path, set[str]] | None = None):
+    def __init__(
+        self,
+        graph: Graph | None = None,
+        files: list[Path] | None = None,
+        *,
+        triples: list[Triple] | None = None,
+        subjects: dict[Path, set[str]] | None = None,
+    ):
         self.files = list(files or [])
         if graph is not None:
             self.__dict__["graph"] = graph

@@ -25,9 +25,9 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import ConfigurationError, SmpkgError
 
@@ -75,10 +75,20 @@ def _count_and_labels(path: Path) -> tuple[int, set[bytes]]:
     return triples, labels
 
 
-def publish(kg, gsp_url: str, *, query_url: str | None = None, media: str = "ntriples",
-            user: str | None = None, password: str | None = None, auth_scheme: str = "basic",
-            timeout: float = 600.0, verify: bool = True, progress: Progress | None = None,
-            transport=None) -> Published:
+def publish(
+    kg,
+    gsp_url: str,
+    *,
+    query_url: str | None = None,
+    media: str = "ntriples",
+    user: str | None = None,
+    password: str | None = None,
+    auth_scheme: str = "basic",
+    timeout: float = 600.0,
+    verify: bool = True,
+    progress: Progress | None = None,
+    transport=None,
+) -> Published:
     """Upload the three named graphs of a build (`build.KnowledgeGraph`) to the store's Graph
     Store Protocol endpoint `gsp_url`, then check the store's counts when its query endpoint
     is known. Raises PublishError naming the graph and the store's answer."""
@@ -107,7 +117,8 @@ def publish(kg, gsp_url: str, *, query_url: str | None = None, media: str = "ntr
         if shared is not None:
             raise PublishError(
                 f"the {seen[shared]} and {name} graphs share the blank node {shared.decode()}, "
-                "which separate uploads would split in two")
+                "which separate uploads would split in two"
+            )
         seen.update((label, name) for label in labels)
 
     if auth_scheme not in ("basic", "digest"):
@@ -115,10 +126,15 @@ def publish(kg, gsp_url: str, *, query_url: str | None = None, media: str = "ntr
     auth = None
     if user:
         auth = (httpx.DigestAuth if auth_scheme == "digest" else httpx.BasicAuth)(
-            user, password or "")
-    with httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), auth=auth,
-                      follow_redirects=False, transport=transport,
-                      headers={"User-Agent": "smpkg"}) as client:
+            user, password or ""
+        )
+    with httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        auth=auth,
+        follow_redirects=False,
+        transport=transport,
+        headers={"User-Agent": "smpkg"},
+    ) as client:
         for name, iri in GRAPH_FILES.items():
             path = kg.path(name)
             say(f"PUT {result.graphs[str(iri)]} triples into <{iri}>")
@@ -128,15 +144,21 @@ def publish(kg, gsp_url: str, *, query_url: str | None = None, media: str = "ntr
                     # Digest authentication sends the request twice (after the challenge):
                     # the body must be bytes, not a stream read once.
                     content = body.read() if auth_scheme == "digest" and user else body
-                    response = client.put(url, params=params, content=content, headers={
-                        "Content-Type": f"{MEDIA_TYPES[media]}; charset=utf-8"})
+                    response = client.put(
+                        url,
+                        params=params,
+                        content=content,
+                        headers={"Content-Type": f"{MEDIA_TYPES[media]}; charset=utf-8"},
+                    )
             except httpx.HTTPError as exc:
-                raise PublishError(f"cannot reach the store at {redacted(gsp_url)}: "
-                                   f"{exc}") from None
+                raise PublishError(
+                    f"cannot reach the store at {redacted(gsp_url)}: {exc}"
+                ) from None
             if response.status_code not in (200, 201, 204):
                 detail = " ".join(response.text.split())[:300]
-                raise PublishError(f"the store refused the {name} graph: "
-                                   f"{response.status_code} {detail}".rstrip())
+                raise PublishError(
+                    f"the store refused the {name} graph: {response.status_code} {detail}".rstrip()
+                )
 
     if verify and query_url:
         engine = RemoteEngine(query_url, list(result.graphs), timeout=min(timeout, 120.0))
@@ -146,8 +168,11 @@ def publish(kg, gsp_url: str, *, query_url: str | None = None, media: str = "ntr
         finally:
             engine.close()
         if not result.verified:
-            differ = ", ".join(f"<{g}>: {result.remote.get(g, 0)} in the store, {n} here"
-                               for g, n in result.graphs.items() if result.remote.get(g) != n)
+            differ = ", ".join(
+                f"<{g}>: {result.remote.get(g, 0)} in the store, {n} here"
+                for g, n in result.graphs.items()
+                if result.remote.get(g) != n
+            )
             raise PublishError(f"the store does not hold what was uploaded: {differ}")
     result.seconds = time.perf_counter() - started
     return result

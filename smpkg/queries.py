@@ -59,7 +59,7 @@ def _iri(raw: str) -> URIRef:
     match = _CURIE.match(raw)
     if match and match.group(1) in PREFIXES:
         return URIRef(f"{PREFIXES[match.group(1)]}{match.group(2)}")
-    if not _ABSOLUTE_IRI.match(raw) or "://" not in raw and not raw.startswith("urn:"):
+    if not _ABSOLUTE_IRI.match(raw) or ("://" not in raw and not raw.startswith("urn:")):
         raise ValueError(raw)
     return URIRef(raw)
 
@@ -116,8 +116,9 @@ class NamedQuery:
         known = {p.name: p for p in self.params}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ParameterError(unknown[0], f"not a parameter of {self.name}; "
-                                 f"known: {', '.join(known) or 'none'}")
+            raise ParameterError(
+                unknown[0], f"not a parameter of {self.name}; known: {', '.join(known) or 'none'}"
+            )
         bound: dict[str, Identifier] = {}
         for param in self.params:
             raw = values.get(param.name, param.default)
@@ -147,7 +148,7 @@ def parse_header(text: str, path: Path) -> dict:
     try:
         # libyaml's loader when present: ten times faster, which is start-up time.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        header = yaml.load("\n".join(stripped), Loader=loader) or {}  # noqa: S506 - safe
+        header = yaml.load("\n".join(stripped), Loader=loader) or {}
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{path}: bad '#+' header: {exc}") from None
     if not isinstance(header, dict) or not header.get("summary"):
@@ -160,17 +161,27 @@ def load_query_file(path: Path) -> NamedQuery:
     header = parse_header(text, path)
     params = []
     for spec in header.get("params") or []:
-        param = Parameter(**{k: (str(v) if k in ("example", "default") and v is not None else v)
-                             for k, v in spec.items()})
+        param = Parameter(
+            **{
+                k: (str(v) if k in ("example", "default") and v is not None else v)
+                for k, v in spec.items()
+            }
+        )
         if param.type not in PARAM_TYPES:
-            raise ConfigurationError(f"{path}: parameter {param.name!r} has unknown type "
-                                     f"{param.type!r}; use one of {', '.join(PARAM_TYPES)}")
+            raise ConfigurationError(
+                f"{path}: parameter {param.name!r} has unknown type "
+                f"{param.type!r}; use one of {', '.join(PARAM_TYPES)}"
+            )
         params.append(param)
     tags = header.get("tags") or []
     return NamedQuery(
-        name=path.stem, path=path, text=text, summary=str(header["summary"]).strip(),
+        name=path.stem,
+        path=path,
+        text=text,
+        summary=str(header["summary"]).strip(),
         description=str(header.get("description") or "").strip(),
-        tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])], params=params,
+        tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
+        params=params,
     )
 
 

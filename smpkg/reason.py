@@ -38,7 +38,10 @@ VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 # rdflib resolves `RDF.type` through a slow __getattr__; the rule runs per closed triple.
 TYPE, SUBCLASS, SUBPROPERTY = RDF.type, RDFS.subClassOf, RDFS.subPropertyOf
 REFLEXIVE_PREDICATES = {
-    OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf,
+    OWL.sameAs,
+    OWL.equivalentClass,
+    OWL.equivalentProperty,
+    RDFS.subClassOf,
     RDFS.subPropertyOf,
 }
 TOP_CLASSES = {OWL.Thing, RDFS.Resource}
@@ -47,10 +50,19 @@ TOP_PROPERTIES = {OWL.topObjectProperty, OWL.topDataProperty}
 # The clauses of the rule, in the order they are tried: a triple is counted under the first
 # that matches.
 NOISE_CLAUSES = (
-    "asserted", "literal-subject", "reflexive", "vocabulary", "top", "anonymous-class",
+    "asserted",
+    "literal-subject",
+    "reflexive",
+    "vocabulary",
+    "top",
+    "anonymous-class",
 )
 CLASS_EXPRESSION_PREDICATES = {
-    OWL.onProperty, OWL.intersectionOf, OWL.unionOf, OWL.complementOf, OWL.oneOf,
+    OWL.onProperty,
+    OWL.intersectionOf,
+    OWL.unionOf,
+    OWL.complementOf,
+    OWL.oneOf,
 }
 CLASS_PREDICATES = {RDF.type, RDFS.subClassOf, OWL.equivalentClass}
 
@@ -60,10 +72,7 @@ RULE_VERSION = "noise-rule-3"  # 3: terms read by pyoxigraph, literals in its fo
 
 def class_expressions(asserted) -> set[BNode]:
     """The blank nodes the asserted triples (a Graph or a set) use as OWL class expressions."""
-    return {
-        s for s, p, _ in asserted
-        if isinstance(s, BNode) and p in CLASS_EXPRESSION_PREDICATES
-    }
+    return {s for s, p, _ in asserted if isinstance(s, BNode) and p in CLASS_EXPRESSION_PREDICATES}
 
 
 def noise_clause(triple, asserted, expressions: set[BNode] | None = None) -> str | None:
@@ -80,8 +89,10 @@ def noise_clause(triple, asserted, expressions: set[BNode] | None = None) -> str
         return "reflexive"
     if isinstance(s, URIRef) and str(s).startswith(VOCABULARY_NAMESPACES):
         return "vocabulary"
-    if (p == TYPE and o in TOP_CLASSES) or (p == SUBCLASS and o in TOP_CLASSES) or (
-        p == SUBPROPERTY and o in TOP_PROPERTIES
+    if (
+        (p == TYPE and o in TOP_CLASSES)
+        or (p == SUBCLASS and o in TOP_CLASSES)
+        or (p == SUBPROPERTY and o in TOP_PROPERTIES)
     ):
         return "top"
     if p in CLASS_PREDICATES and (s in expressions or o in expressions):
@@ -128,10 +139,14 @@ class ReasoningReport:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ReasoningReport":
+    def from_dict(cls, data: dict) -> ReasoningReport:
         return cls(
-            reasoner=data["reasoner"], seconds=data["seconds"], asserted=data["asserted"],
-            closure=data["closure"], kept=Counter(data["kept"]), dropped=Counter(data["dropped"]),
+            reasoner=data["reasoner"],
+            seconds=data["seconds"],
+            asserted=data["asserted"],
+            closure=data["closure"],
+            kept=Counter(data["kept"]),
+            dropped=Counter(data["dropped"]),
         )
 
 
@@ -175,8 +190,12 @@ def filter_closure(closure, asserted, expressions=None) -> tuple[Graph, Counter,
 def _filtered(reasoner: str, start: float, closure, asserted) -> tuple[Graph, ReasoningReport]:
     inferred, kept, dropped = filter_closure(closure, asserted)
     report = ReasoningReport(
-        reasoner=reasoner, seconds=time.perf_counter() - start, asserted=len(asserted),
-        closure=len(closure), kept=kept, dropped=dropped,
+        reasoner=reasoner,
+        seconds=time.perf_counter() - start,
+        asserted=len(asserted),
+        closure=len(closure),
+        kept=kept,
+        dropped=dropped,
     )
     return inferred, report
 
@@ -213,8 +232,9 @@ def reason_fast(ontology: Graph, data: Graph) -> tuple[set, ReasoningReport, dic
     to_triple = terms.to_triple
     inferred = {to_triple(t) for t in done.inferred}
     derivations = {
-        to_triple(t): Derivation(rule, tuple(to_triple(a) for a in axioms),
-                                 tuple(to_triple(p) for p in premises))
+        to_triple(t): Derivation(
+            rule, tuple(to_triple(a) for a in axioms), tuple(to_triple(p) for p in premises)
+        )
         for t, (rule, axioms, premises) in done.derivations.items()
     }
     return inferred, done.report, derivations
@@ -244,8 +264,9 @@ def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None)
     asserted: set = {(enc(s), enc(p), enc(o)) for s, p, o in ontology}
     closure.run(data, asserted)
     closed = terms.to_text(schema_closure)
-    closure.run(text for text, triple in zip(closed, schema_closure)
-                if not is_schema_triple(triple))
+    closure.run(
+        text for text, triple in zip(closed, schema_closure) if not is_schema_triple(triple)
+    )
     candidates = closure.facts.union((enc(s), enc(p), enc(o)) for s, p, o in closed)
     candidates -= asserted
 
@@ -253,8 +274,11 @@ def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None)
     dropped["asserted"] = len(asserted)  # the closure contains every asserted triple
     report = ReasoningReport(
         reasoner=f"compiled rules + owlrl {owlrl_version()} for the schema",
-        seconds=0.0, asserted=len(asserted), closure=len(asserted) + len(candidates),
-        kept=counts, dropped=dropped,
+        seconds=0.0,
+        asserted=len(asserted),
+        closure=len(asserted) + len(candidates),
+        kept=counts,
+        dropped=dropped,
     )
     derivations = _derivations(closure, kept, asserted)
     decode = closure.decode
@@ -277,8 +301,9 @@ def _noise_filter(closure, candidates, expressions) -> tuple[list, Counter, Coun
     top_classes, top_properties = codes(TOP_CLASSES), codes(TOP_PROPERTIES)
     class_predicates = codes(CLASS_PREDICATES)
     anonymous = codes(expressions)
-    schema_kind = codes((RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
-                         OWL.equivalentProperty))
+    schema_kind = codes(
+        (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty)
+    )
     same_as = code(OWL.sameAs)
     kept: list = []
     counts: Counter = Counter()
@@ -291,8 +316,11 @@ def _noise_filter(closure, candidates, expressions) -> tuple[list, Counter, Coun
             dropped["reflexive"] += 1
         elif s in vocabulary:
             dropped["vocabulary"] += 1
-        elif (p == rdf_type and o in top_classes) or (p == subclass and o in top_classes) or (
-                p == subproperty and o in top_properties):
+        elif (
+            (p == rdf_type and o in top_classes)
+            or (p == subclass and o in top_classes)
+            or (p == subproperty and o in top_properties)
+        ):
             dropped["top"] += 1
         elif p in class_predicates and (s in anonymous or o in anonymous):
             dropped["anonymous-class"] += 1
@@ -337,8 +365,11 @@ def _derivations(closure, kept: list, asserted: set) -> dict:
             rules.insert(0, inner_rule)
             axioms = list(inner_axioms) + axioms
             joined.extend(inner_premises)
-        return (" + ".join(dict.fromkeys(rules)), tuple(dict.fromkeys(axioms)),
-                tuple(dict.fromkeys(joined)))
+        return (
+            " + ".join(dict.fromkeys(rules)),
+            tuple(dict.fromkeys(axioms)),
+            tuple(dict.fromkeys(joined)),
+        )
 
     terms = closure.terms
     out = {}
@@ -351,12 +382,18 @@ def _derivations(closure, kept: list, asserted: set) -> dict:
         if len(premises) == 1 and len(axioms) == 1:
             premise = premises[0]
             if premise in asserted or premise in kept_set or premise not in why:
-                out[decode(triple)] = (rule, axioms, ((terms[premise[0]], terms[premise[1]],
-                                                       terms[premise[2]]),))
+                out[decode(triple)] = (
+                    rule,
+                    axioms,
+                    ((terms[premise[0]], terms[premise[1]], terms[premise[2]]),),
+                )
                 continue
         rule, axioms, premises = through(triple, 0)
-        out[decode(triple)] = (rule, tuple(axioms), tuple(
-            (terms[s], terms[p], terms[o]) for s, p, o in premises))
+        out[decode(triple)] = (
+            rule,
+            tuple(axioms),
+            tuple((terms[s], terms[p], terms[o]) for s, p, o in premises),
+        )
     return out
 
 

@@ -27,9 +27,9 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
@@ -121,8 +121,9 @@ def serialize_part(ds: Dataset, fmt: Format) -> tuple[bytes, int]:
         count = len(target)
     if fmt.key == "jsonld":
         context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
-        data = target.serialize(format="json-ld", context=context, auto_compact=True,
-                                encoding="utf-8")
+        data = target.serialize(
+            format="json-ld", context=context, auto_compact=True, encoding="utf-8"
+        )
     else:
         data = target.serialize(format=fmt.rdflib_name, encoding="utf-8")
     if fmt.key in ("ntriples", "nquads"):
@@ -156,18 +157,31 @@ def write_dumps(kg, directory: Path, progress: Progress = _quiet) -> dict:
         triples[part] = len(_union(ds))
         for fmt in FORMATS:
             data, count = serialize_part(ds, fmt)
-            graphs = ("named" if fmt.key in NAMED_GRAPH_FORMATS
-                      else "union" if part == "full" else "single")
-            common = {"part": part, "format": fmt.key, "media_type": fmt.media_type,
-                      "triples": count, "graphs": graphs}
+            graphs = (
+                "named"
+                if fmt.key in NAMED_GRAPH_FORMATS
+                else "union"
+                if part == "full"
+                else "single"
+            )
+            common = {
+                "part": part,
+                "format": fmt.key,
+                "media_type": fmt.media_type,
+                "triples": count,
+                "graphs": graphs,
+            }
             name = dump_name(part, fmt)
             (directory / name).write_bytes(data)
             files.append(_entry(name, data, **common, compression=None))
             packed = gzip.compress(data, compresslevel=9, mtime=0)
             gz_name = dump_name(part, fmt, compressed=True)
             (directory / gz_name).write_bytes(packed)
-            files.append(_entry(gz_name, packed, **common, compression="gzip",
-                                uncompressed_sha256=sha256(data)))
+            files.append(
+                _entry(
+                    gz_name, packed, **common, compression="gzip", uncompressed_sha256=sha256(data)
+                )
+            )
         progress(f"dumped {part} ({triples[part]} triples) in {len(FORMATS)} formats")
     manifest = {
         "version": release_version(kg),
@@ -278,8 +292,9 @@ def _canonical(graph: Graph, node, seen: frozenset = frozenset()) -> str:
         return node.n3()
     if node in seen:
         return "[...]"
-    inner = sorted(f"{p.n3()} {_canonical(graph, o, seen | {node})}"
-                   for p, o in graph.predicate_objects(node))
+    inner = sorted(
+        f"{p.n3()} {_canonical(graph, o, seen | {node})}" for p, o in graph.predicate_objects(node)
+    )
     return "[" + " ; ".join(inner) + "]"
 
 
@@ -294,8 +309,11 @@ def entity_statements(graphs: dict[str, Graph]) -> tuple[dict[str, set], dict[st
         for s, p, o in graph:
             if isinstance(s, URIRef):
                 statements[str(s)].add((name, str(p), _canonical(graph, o)))
-                if p == RDFS.label and isinstance(o, Literal) and (
-                        o.language in (None, "en") or str(s) not in labels):
+                if (
+                    p == RDFS.label
+                    and isinstance(o, Literal)
+                    and (o.language in (None, "en") or str(s) not in labels)
+                ):
                     labels[str(s)] = str(o)
             elif isinstance(s, BNode) and s not in pointed_to:
                 key = "_:" + sha256(_canonical(graph, s).encode())[:16]
@@ -303,8 +321,9 @@ def entity_statements(graphs: dict[str, Graph]) -> tuple[dict[str, set], dict[st
     return statements, labels
 
 
-def changelog(old: dict[str, Graph] | None, new: dict[str, Graph], *, version: str,
-              previous: str | None) -> dict:
+def changelog(
+    old: dict[str, Graph] | None, new: dict[str, Graph], *, version: str, previous: str | None
+) -> dict:
     """The entities added, changed and removed between two releases (computed, never
     written by hand). A changed entity lists its added and removed statements, each with its
     graph; `inferred_only` marks an entity whose curated statements did not change."""
@@ -325,17 +344,21 @@ def changelog(old: dict[str, Graph] | None, new: dict[str, Graph], *, version: s
         plus = new_statements[iri] - old_statements[iri]
         minus = old_statements[iri] - new_statements[iri]
         if plus or minus:
-            changed.append({
-                **entity(iri, new_labels),
-                "inferred_only": all(s[0] == "inferred" for s in plus | minus),
-                "added": [statement(s) for s in sorted(plus)],
-                "removed": [statement(s) for s in sorted(minus)],
-            })
+            changed.append(
+                {
+                    **entity(iri, new_labels),
+                    "inferred_only": all(s[0] == "inferred" for s in plus | minus),
+                    "added": [statement(s) for s in sorted(plus)],
+                    "removed": [statement(s) for s in sorted(minus)],
+                }
+            )
     return {
         "version": version,
         "previous": previous,
         "summary": {
-            "added": len(added), "changed": len(changed), "removed": len(removed),
+            "added": len(added),
+            "changed": len(changed),
+            "removed": len(removed),
             "statements_added": sum(len(c["added"]) for c in changed)
             + sum(len(new_statements[i]) for i in added),
             "statements_removed": sum(len(c["removed"]) for c in changed)
@@ -358,10 +381,14 @@ def _short(text: str) -> str:
 def changelog_markdown(log: dict) -> str:
     s = log["summary"]
     since = f"since {log['previous']}" if log["previous"] else "(first release)"
-    out = [f"# smpkg {log['version']}", "",
-           f"Changes {since}: {s['added']} entities added, {s['changed']} changed, "
-           f"{s['removed']} removed ({s['statements_added']} statements added, "
-           f"{s['statements_removed']} removed).", ""]
+    out = [
+        f"# smpkg {log['version']}",
+        "",
+        f"Changes {since}: {s['added']} entities added, {s['changed']} changed, "
+        f"{s['removed']} removed ({s['statements_added']} statements added, "
+        f"{s['statements_removed']} removed).",
+        "",
+    ]
 
     def name(item) -> str:
         iri = item["iri"]
@@ -379,8 +406,11 @@ def changelog_markdown(log: dict) -> str:
             for sign, key in (("+", "added"), ("-", "removed")):
                 for st in entry[key]:
                     predicate = _short(st["predicate"]) if st["predicate"] else ""
-                    out.append(f"  - {sign} {st['graph']}: {predicate} {_short(st['object'])}"
-                               .replace(":  ", ": "))
+                    out.append(
+                        f"  - {sign} {st['graph']}: {predicate} {_short(st['object'])}".replace(
+                            ":  ", ": "
+                        )
+                    )
         out.append("")
     return "\n".join(out)
 
@@ -406,8 +436,9 @@ class Release:
     changelog: dict
 
 
-def write_release(kg, root: Path, base_iri: str, progress: Progress = _quiet,
-                  endpoint: str | None = None) -> Release:
+def write_release(
+    kg, root: Path, base_iri: str, progress: Progress = _quiet, endpoint: str | None = None
+) -> Release:
     """`smpkg export --release ROOT`: ROOT/<version>/ with every dump, the manifest and
     SHA256SUMS, the release's VoID description, and the changelog against the newest earlier
     release in ROOT. Writing the same version again replaces it."""
@@ -429,21 +460,42 @@ def write_release(kg, root: Path, base_iri: str, progress: Progress = _quiet,
             CHANGELOG_JSON: (json.dumps(log, indent=2, ensure_ascii=False) + "\n").encode(),
             CHANGELOG_MD: changelog_markdown(log).encode(),
         }
-        release_manifest = {**manifest, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                 time.gmtime()),
-                            "previous": previous[0] if previous else None}
-        void = void_graph(kg, release_manifest, base_iri=base_iri, endpoint=endpoint,
-                          download_base=f"{base_iri}download/{version}/", versioned=True,
-                          previous=previous[0] if previous else None)
+        release_manifest = {
+            **manifest,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "previous": previous[0] if previous else None,
+        }
+        void = void_graph(
+            kg,
+            release_manifest,
+            base_iri=base_iri,
+            endpoint=endpoint,
+            download_base=f"{base_iri}download/{version}/",
+            versioned=True,
+            previous=previous[0] if previous else None,
+        )
         extra[VOID_FILE] = void.serialize(format="turtle", encoding="utf-8")
         for name, data in extra.items():
             (tmp / name).write_bytes(data)
-            media = {"json": "application/json", "md": "text/markdown",
-                     "ttl": "text/turtle"}[name.rsplit(".", 1)[1]]
-            files.append(_entry(name, data, part=None, format=None, media_type=media,
-                                triples=None, graphs=None, compression=None))
+            media = {"json": "application/json", "md": "text/markdown", "ttl": "text/turtle"}[
+                name.rsplit(".", 1)[1]
+            ]
+            files.append(
+                _entry(
+                    name,
+                    data,
+                    part=None,
+                    format=None,
+                    media_type=media,
+                    triples=None,
+                    graphs=None,
+                    compression=None,
+                )
+            )
         release_manifest["files"] = files
         _write_manifest(tmp, release_manifest)
-    progress(f"release {version} in {target}"
-             + (f", changes since {previous[0]}" if previous else ", the first release"))
+    progress(
+        f"release {version} in {target}"
+        + (f", changes since {previous[0]}" if previous else ", the first release")
+    )
     return Release(target, version, previous[0] if previous else None, release_manifest, log)

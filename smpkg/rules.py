@@ -31,31 +31,70 @@ from .load import nt
 Triple = tuple
 
 SCHEMA_PREDICATES = {
-    RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf,
-    OWL.equivalentClass, OWL.equivalentProperty, OWL.propertyChainAxiom, OWL.onProperty,
-    OWL.hasValue, OWL.someValuesFrom, OWL.allValuesFrom, OWL.intersectionOf, OWL.unionOf,
-    OWL.complementOf, OWL.oneOf, OWL.disjointWith, OWL.hasKey, OWL.maxCardinality,
-    OWL.maxQualifiedCardinality, OWL.sameAs, OWL.differentFrom, OWL.propertyDisjointWith,
+    RDFS.subClassOf,
+    RDFS.subPropertyOf,
+    RDFS.domain,
+    RDFS.range,
+    OWL.inverseOf,
+    OWL.equivalentClass,
+    OWL.equivalentProperty,
+    OWL.propertyChainAxiom,
+    OWL.onProperty,
+    OWL.hasValue,
+    OWL.someValuesFrom,
+    OWL.allValuesFrom,
+    OWL.intersectionOf,
+    OWL.unionOf,
+    OWL.complementOf,
+    OWL.oneOf,
+    OWL.disjointWith,
+    OWL.hasKey,
+    OWL.maxCardinality,
+    OWL.maxQualifiedCardinality,
+    OWL.sameAs,
+    OWL.differentFrom,
+    OWL.propertyDisjointWith,
 }
 PROPERTY_CHARACTERISTICS = {
-    OWL.TransitiveProperty, OWL.SymmetricProperty, OWL.FunctionalProperty,
-    OWL.InverseFunctionalProperty, OWL.IrreflexiveProperty, OWL.AsymmetricProperty,
+    OWL.TransitiveProperty,
+    OWL.SymmetricProperty,
+    OWL.FunctionalProperty,
+    OWL.InverseFunctionalProperty,
+    OWL.IrreflexiveProperty,
+    OWL.AsymmetricProperty,
 }
 UNSUPPORTED_PREDICATES = {
-    OWL.allValuesFrom, OWL.complementOf, OWL.oneOf, OWL.disjointWith, OWL.hasKey,
-    OWL.maxCardinality, OWL.maxQualifiedCardinality, OWL.sameAs, OWL.differentFrom,
+    OWL.allValuesFrom,
+    OWL.complementOf,
+    OWL.oneOf,
+    OWL.disjointWith,
+    OWL.hasKey,
+    OWL.maxCardinality,
+    OWL.maxQualifiedCardinality,
+    OWL.sameAs,
+    OWL.differentFrom,
     OWL.propertyDisjointWith,
 }
 UNSUPPORTED_TYPES = {
-    OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.IrreflexiveProperty,
-    OWL.AsymmetricProperty, OWL.AllDisjointClasses, OWL.AllDisjointProperties,
-    OWL.AllDifferent, OWL.NegativePropertyAssertion,
+    OWL.FunctionalProperty,
+    OWL.InverseFunctionalProperty,
+    OWL.IrreflexiveProperty,
+    OWL.AsymmetricProperty,
+    OWL.AllDisjointClasses,
+    OWL.AllDisjointProperties,
+    OWL.AllDifferent,
+    OWL.NegativePropertyAssertion,
 }
 
 
 DECLARATIONS = {
-    OWL.Class, OWL.Restriction, OWL.ObjectProperty, OWL.DatatypeProperty,
-    OWL.AnnotationProperty, RDFS.Class, RDF.Property,
+    OWL.Class,
+    OWL.Restriction,
+    OWL.ObjectProperty,
+    OWL.DatatypeProperty,
+    OWL.AnnotationProperty,
+    RDFS.Class,
+    RDF.Property,
 }
 
 
@@ -100,7 +139,7 @@ class CompiledSchema:
     unions_with: dict = field(default_factory=lambda: defaultdict(set))  # Ci -> {U}
 
     @classmethod
-    def from_closure(cls, schema: Graph) -> "CompiledSchema":
+    def from_closure(cls, schema: Graph) -> CompiledSchema:
         for s, p, o in schema:
             if p == OWL.sameAs and s == o:
                 continue  # owlrl's eq-ref: every node is the same as itself
@@ -177,56 +216,85 @@ class Closure:
         self.TYPE = enc(RDF.type)
         self.THING = enc(OWL.Thing)
         # The schema's tables, encoded; each rule entry carries its axioms ready-made.
-        self.super_classes = {enc(c): [(enc(d), (axiom(c, RDFS.subClassOf, d),)) for d in ds]
-                              for c, ds in schema.super_classes.items()}
-        self.super_properties = {enc(p): [(enc(q), (axiom(p, RDFS.subPropertyOf, q),))
-                                          for q in qs]
-                                 for p, qs in schema.super_properties.items()}
-        self.domains = {enc(p): [(enc(c), (axiom(p, RDFS.domain, c),)) for c in cs]
-                        for p, cs in schema.domains.items()}
-        self.ranges = {enc(p): [(enc(c), (axiom(p, RDFS.range, c),)) for c in cs]
-                       for p, cs in schema.ranges.items()}
-        self.inverses = {enc(p): [(enc(q), (axiom(p, OWL.inverseOf, q),)) for q in qs]
-                         for p, qs in schema.inverses.items()}
-        self.symmetric = {enc(p): (axiom(p, RDF.type, OWL.SymmetricProperty),)
-                          for p in schema.symmetric}
-        self.transitive = {enc(p): (axiom(p, RDF.type, OWL.TransitiveProperty),)
-                           for p in schema.transitive}
+        self.super_classes = {
+            enc(c): [(enc(d), (axiom(c, RDFS.subClassOf, d),)) for d in ds]
+            for c, ds in schema.super_classes.items()
+        }
+        self.super_properties = {
+            enc(p): [(enc(q), (axiom(p, RDFS.subPropertyOf, q),)) for q in qs]
+            for p, qs in schema.super_properties.items()
+        }
+        self.domains = {
+            enc(p): [(enc(c), (axiom(p, RDFS.domain, c),)) for c in cs]
+            for p, cs in schema.domains.items()
+        }
+        self.ranges = {
+            enc(p): [(enc(c), (axiom(p, RDFS.range, c),)) for c in cs]
+            for p, cs in schema.ranges.items()
+        }
+        self.inverses = {
+            enc(p): [(enc(q), (axiom(p, OWL.inverseOf, q),)) for q in qs]
+            for p, qs in schema.inverses.items()
+        }
+        self.symmetric = {
+            enc(p): (axiom(p, RDF.type, OWL.SymmetricProperty),) for p in schema.symmetric
+        }
+        self.transitive = {
+            enc(p): (axiom(p, RDF.type, OWL.TransitiveProperty),) for p in schema.transitive
+        }
         self.chains_by_step: dict = defaultdict(list)
         for prop, steps in schema.chains:
             axioms = tuple(axiom(prop, OWL.propertyChainAxiom, step) for step in steps)
             encoded = (enc(prop), tuple(enc(step) for step in steps), axioms)
             for index, step in enumerate(steps):
                 self.chains_by_step[enc(step)].append((encoded, index))
-        self.has_value = {enc(r): (enc(p), enc(v), (axiom(r, OWL.hasValue, v),
-                                                     axiom(r, OWL.onProperty, p)))
-                          for r, (p, v) in schema.has_value.items()}
+        self.has_value = {
+            enc(r): (enc(p), enc(v), (axiom(r, OWL.hasValue, v), axiom(r, OWL.onProperty, p)))
+            for r, (p, v) in schema.has_value.items()
+        }
         self.has_value_index = {
-            (enc(p), enc(v)): [(enc(r), (axiom(r, OWL.hasValue, v), axiom(r, OWL.onProperty, p)))
-                               for r in rs]
-            for (p, v), rs in schema.has_value_index.items()}
-        self.some_values = {enc(r): (enc(p), enc(f), (axiom(r, OWL.someValuesFrom, f),
-                                                      axiom(r, OWL.onProperty, p)))
-                            for r, (p, f) in schema.some_values.items()}
-        self.some_values_by_property = {enc(p): [enc(r) for r in rs]
-                                        for p, rs in schema.some_values_by_property.items()}
-        self.some_values_by_filler = {enc(f): [enc(r) for r in rs]
-                                      for f, rs in schema.some_values_by_filler.items()}
-        self.intersections = {enc(c): (tuple(enc(m) for m in ms),
-                                       tuple(axiom(c, OWL.intersectionOf, m) for m in ms))
-                              for c, ms in schema.intersections.items()}
-        self.intersections_with = {enc(m): [enc(c) for c in cs]
-                                   for m, cs in schema.intersections_with.items()}
-        self.unions_with = {enc(m): [(enc(u), (axiom(u, OWL.unionOf, m),)) for u in us]
-                            for m, us in schema.unions_with.items()}
+            (enc(p), enc(v)): [
+                (enc(r), (axiom(r, OWL.hasValue, v), axiom(r, OWL.onProperty, p))) for r in rs
+            ]
+            for (p, v), rs in schema.has_value_index.items()
+        }
+        self.some_values = {
+            enc(r): (enc(p), enc(f), (axiom(r, OWL.someValuesFrom, f), axiom(r, OWL.onProperty, p)))
+            for r, (p, f) in schema.some_values.items()
+        }
+        self.some_values_by_property = {
+            enc(p): [enc(r) for r in rs] for p, rs in schema.some_values_by_property.items()
+        }
+        self.some_values_by_filler = {
+            enc(f): [enc(r) for r in rs] for f, rs in schema.some_values_by_filler.items()
+        }
+        self.intersections = {
+            enc(c): (tuple(enc(m) for m in ms), tuple(axiom(c, OWL.intersectionOf, m) for m in ms))
+            for c, ms in schema.intersections.items()
+        }
+        self.intersections_with = {
+            enc(m): [enc(c) for c in cs] for m, cs in schema.intersections_with.items()
+        }
+        self.unions_with = {
+            enc(m): [(enc(u), (axiom(u, OWL.unionOf, m),)) for u in us]
+            for m, us in schema.unions_with.items()
+        }
 
         # The predicates some rule looks at: a triple with another predicate (a label, a
         # date) concludes nothing and is not fired at all.
         self.has_value_properties = {p for p, _ in self.has_value_index}
-        self.active = {self.TYPE, *self.super_properties, *self.domains, *self.ranges,
-                       *self.inverses, *self.symmetric, *self.transitive,
-                       *self.has_value_properties, *self.some_values_by_property,
-                       *self.chains_by_step}
+        self.active = {
+            self.TYPE,
+            *self.super_properties,
+            *self.domains,
+            *self.ranges,
+            *self.inverses,
+            *self.symmetric,
+            *self.transitive,
+            *self.has_value_properties,
+            *self.some_values_by_property,
+            *self.chains_by_step,
+        }
 
         self.facts: set = set()
         self.why: dict = {}  # encoded triple -> (rule, axioms as text, encoded premises)
@@ -267,12 +335,15 @@ class Closure:
             self.types[s].add(o)
         self.queue.append(triple)
 
-    def run(self, triples, given: set | None = None) -> "Closure":
+    def run(self, triples, given: set | None = None) -> Closure:
         """Add the text triples (recording their codes in `given`, when passed) and close."""
         ids, enc, add = self.ids, self.encode, self.add
         for s, p, o in triples:
-            triple = (ids[s] if s in ids else enc(s), ids[p] if p in ids else enc(p),
-                      ids[o] if o in ids else enc(o))
+            triple = (
+                ids[s] if s in ids else enc(s),
+                ids[p] if p in ids else enc(p),
+                ids[o] if o in ids else enc(o),
+            )
             add(triple)
             if given is not None:
                 given.add(triple)
@@ -347,8 +418,7 @@ class Closure:
             if filler == self.THING:
                 add((s, self.TYPE, restriction), ("cls-svf2", axioms, (t,)))
             elif filler in self.types.get(o, ()):
-                add((s, self.TYPE, restriction),
-                    ("cls-svf1", axioms, (t, (o, self.TYPE, filler))))
+                add((s, self.TYPE, restriction), ("cls-svf1", axioms, (t, (o, self.TYPE, filler))))
         for (prop, steps, axioms), index in self.chains_by_step.get(p, ()):
             self._chain(prop, steps, axioms, index, t)
 
@@ -357,12 +427,18 @@ class Closure:
         s, _, o = t
         lefts = [(s, ())]
         for step in reversed(steps[:index]):
-            lefts = [(x, ((x, step, y),) + path) for y, path in lefts
-                     for x in list(self.into[step].get(y, ()))]
+            lefts = [
+                (x, ((x, step, y),) + path)
+                for y, path in lefts
+                for x in list(self.into[step].get(y, ()))
+            ]
         rights = [(o, ())]
-        for step in steps[index + 1:]:
-            rights = [(z, path + ((y, step, z),)) for y, path in rights
-                      for z in list(self.out[step].get(y, ()))]
+        for step in steps[index + 1 :]:
+            rights = [
+                (z, path + ((y, step, z),))
+                for y, path in rights
+                for z in list(self.out[step].get(y, ()))
+            ]
         for start, left in lefts:
             for end, right in rights:
                 self.add((start, prop, end), ("prp-spo2", axioms, left + (t,) + right))
@@ -384,8 +460,9 @@ def schema_text_triples(triples) -> list[Triple]:
         s, p, o = triple
         if s[0] == "_":
             about_bnodes[s].append(triple)
-        if p in SCHEMA_TEXT or (p == TYPE_TEXT and (o in CHARACTERISTICS_TEXT
-                                                   or o in DECLARATIONS_TEXT)):
+        if p in SCHEMA_TEXT or (
+            p == TYPE_TEXT and (o in CHARACTERISTICS_TEXT or o in DECLARATIONS_TEXT)
+        ):
             found.append(triple)
             if o[0] == "_":
                 pending.append(o)

@@ -38,14 +38,32 @@ TYPE = ox.NamedNode(str(RDF.type))
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
 CONSTRAINTS = {
-    SH["class"], SH.datatype, SH.nodeKind, SH.pattern, SH["in"], SH.languageIn,
-    SH.minInclusive, SH.minLength, SH["or"], SH.hasValue, SH.minCount, SH.maxCount,
-    SH.uniqueLang, SH.qualifiedValueShape,
+    SH["class"],
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH["in"],
+    SH.languageIn,
+    SH.minInclusive,
+    SH.minLength,
+    SH["or"],
+    SH.hasValue,
+    SH.minCount,
+    SH.maxCount,
+    SH.uniqueLang,
+    SH.qualifiedValueShape,
 }
 # Everything the compiler reads on a shape; any other sh: property makes it give up.
 SUPPORTED = CONSTRAINTS | {
-    SH.targetClass, SH.targetSubjectsOf, SH.property, SH.path, SH.flags,
-    SH.qualifiedMinCount, SH.severity, SH.message, SH.deactivated,
+    SH.targetClass,
+    SH.targetSubjectsOf,
+    SH.property,
+    SH.path,
+    SH.flags,
+    SH.qualifiedMinCount,
+    SH.severity,
+    SH.message,
+    SH.deactivated,
 }
 # Non-validating annotations (SHACL 1.1 section 2.3.2 and 4.8.3).
 IGNORED = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue}
@@ -60,8 +78,17 @@ PATHS = {
 # Datatypes whose lexical space SPARQL 1.1 (and oxigraph's casts) knows: a literal of one of
 # these that does not cast to it is ill-typed, and ill-typed literals do not match sh:datatype.
 CASTABLE = {
-    XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.boolean, XSD.date, XSD.dateTime,
-    XSD.time, XSD.gYear, XSD.gYearMonth, XSD.duration,
+    XSD.integer,
+    XSD.decimal,
+    XSD.double,
+    XSD.float,
+    XSD.boolean,
+    XSD.date,
+    XSD.dateTime,
+    XSD.time,
+    XSD.gYear,
+    XSD.gYearMonth,
+    XSD.duration,
 }
 
 NODE_KINDS = {
@@ -90,7 +117,7 @@ class Shape:
     target_classes: list[URIRef] = field(default_factory=list)
     target_subjects_of: list[URIRef] = field(default_factory=list)
     constraints: list[tuple] = field(default_factory=list)  # (sh:component, argument...)
-    properties: list["Shape"] = field(default_factory=list)
+    properties: list[Shape] = field(default_factory=list)
 
     @property
     def targeted(self) -> bool:
@@ -109,7 +136,8 @@ class Result:
     @property
     def message(self) -> str:
         return "; ".join(sorted(self.shape.messages)) or GENERIC_MESSAGES.get(
-            self.component, "constraint not met")
+            self.component, "constraint not met"
+        )
 
 
 GENERIC_MESSAGES = {
@@ -193,7 +221,10 @@ class _Reader:
             if str(predicate).startswith(SHACL_NS) and predicate not in SUPPORTED | IGNORED:
                 raise Unsupported(f"shape {node} uses {predicate.n3(g.namespace_manager)}")
         if (node, RDF.type, RDFS.Class) in g or (
-                node, RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class")) in g:
+            node,
+            RDF.type,
+            URIRef("http://www.w3.org/2002/07/owl#Class"),
+        ) in g:
             raise Unsupported(f"shape {node} is also a class (implicit class target)")
         label = g.value(node, RDFS.label)
         severity = self.one(node, SH.severity)
@@ -292,10 +323,17 @@ class _Reader:
         q_min = self.one(node, SH.qualifiedMinCount)
         if qualified is not None:
             if not is_property or q_min is None:
-                raise Unsupported(f"sh:qualifiedValueShape on {node} needs a property shape "
-                                  "and sh:qualifiedMinCount")
-            out.append(("qualifiedValueShape", self.shape(qualified),
-                        _count(node, SH.qualifiedMinCount, q_min)))
+                raise Unsupported(
+                    f"sh:qualifiedValueShape on {node} needs a property shape "
+                    "and sh:qualifiedMinCount"
+                )
+            out.append(
+                (
+                    "qualifiedValueShape",
+                    self.shape(qualified),
+                    _count(node, SH.qualifiedMinCount, q_min),
+                )
+            )
         elif q_min is not None:
             raise Unsupported(f"sh:qualifiedMinCount without sh:qualifiedValueShape on {node}")
         return out
@@ -313,17 +351,24 @@ def compile_shapes(shapes: Graph) -> list[Shape]:
     reader = _Reader(shapes)
     candidates = set(shapes.subjects(RDF.type, SH.NodeShape))
     candidates |= set(shapes.subjects(RDF.type, SH.PropertyShape))
-    candidates |= {s for s, p in shapes.subject_predicates()
-                   if p in (SH.targetClass, SH.targetSubjectsOf, SH.path)}
+    candidates |= {
+        s
+        for s, p in shapes.subject_predicates()
+        if p in (SH.targetClass, SH.targetSubjectsOf, SH.path)
+    }
     for node in sorted(candidates, key=str):
         reader.shape(node)
     for s, p, o in shapes:
-        if (str(p).startswith(SHACL_NS) and (s, p) not in reader.used
-                and p not in IGNORED):
-            raise Unsupported(f"the shapes graph says {s.n3()} {p.n3()} {o.n3()}, "
-                              "which the compiler does not read")
-        if p == RDF.type and str(o).startswith(SHACL_NS) and o not in (
-                SH.NodeShape, SH.PropertyShape):
+        if str(p).startswith(SHACL_NS) and (s, p) not in reader.used and p not in IGNORED:
+            raise Unsupported(
+                f"the shapes graph says {s.n3()} {p.n3()} {o.n3()}, "
+                "which the compiler does not read"
+            )
+        if (
+            p == RDF.type
+            and str(o).startswith(SHACL_NS)
+            and o not in (SH.NodeShape, SH.PropertyShape)
+        ):
             raise Unsupported(f"{s.n3()} is a {o.n3()}")
     for shape in reader.shapes.values():
         for nested in _nested(shape):
@@ -378,7 +423,8 @@ class _Compiler:
         if cls not in self._subclasses:
             rows = self.store.query(
                 "SELECT DISTINCT ?c WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#"
-                f"subClassOf>* <{cls}> }}")
+                f"subClassOf>* <{cls}> }}"
+            )
             found = {f"<{cls}>"}
             for row in rows:
                 c = row["c"]
@@ -394,8 +440,9 @@ class _Compiler:
         """A graph pattern: v is a SHACL instance of one of the classes."""
         closures = [self.subclasses(cls) for cls in classes]
         if any(c is None for c in closures):
-            return " UNION ".join(f"{{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* <{cls}> }}"
-                                  for cls in classes)
+            return " UNION ".join(
+                f"{{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* <{cls}> }}" for cls in classes
+            )
         t = self.var("type")
         values = sorted({c for closure in closures for c in closure})
         return f"{v} <{RDF.type}> {t} . VALUES {t} {{ {' '.join(values)} }}"
@@ -420,14 +467,19 @@ class _Compiler:
         if kind == "nodeKind":
             return NODE_KINDS[constraint[1]].format(v=v)
         if kind == "pattern":
-            return (f"(!isBlank({v}) && REGEX(STR({v}), {_string(constraint[1])}, "
-                    f"{_string(constraint[2])}))")
+            return (
+                f"(!isBlank({v}) && REGEX(STR({v}), {_string(constraint[1])}, "
+                f"{_string(constraint[2])}))"
+            )
         if kind == "in":
-            return "(" + " || ".join(f"sameTerm({v}, {_term(m)})" for m in constraint[1]) + ")" \
-                if constraint[1] else "false"
+            return (
+                "(" + " || ".join(f"sameTerm({v}, {_term(m)})" for m in constraint[1]) + ")"
+                if constraint[1]
+                else "false"
+            )
         if kind == "languageIn":
             tags = " || ".join(f"langMatches(LANG({v}), {_string(t)})" for t in constraint[1])
-            return f"(isLiteral({v}) && LANG({v}) != \"\" && ({tags or 'false'}))"
+            return f'(isLiteral({v}) && LANG({v}) != "" && ({tags or "false"}))'
         if kind == "minInclusive":
             return f"({_term(constraint[1])} <= {v})"
         if kind == "minLength":
@@ -440,7 +492,7 @@ class _Compiler:
 
     def datatype(self, datatype: URIRef, v: str) -> str:
         if datatype == RDF.langString:
-            return f"(isLiteral({v}) && LANG({v}) != \"\")"
+            return f'(isLiteral({v}) && LANG({v}) != "")'
         test = f"isLiteral({v}) && sameTerm(DATATYPE({v}), <{datatype}>)"
         if datatype in CASTABLE:
             test += f" && isLiteral(<{datatype}>(STR({v})))"
@@ -453,8 +505,9 @@ class _Compiler:
         if shape.path is None:
             tests = [self.ok(c, v) for c in shape.constraints]
             tests += [self.conforms(p, v) for p in shape.properties]
-            return "(" + " && ".join(f"COALESCE({t}, false)" for t in tests) + ")" \
-                if tests else "true"
+            return (
+                "(" + " && ".join(f"COALESCE({t}, false)" for t in tests) + ")" if tests else "true"
+            )
         tests = []
         values = [c for c in shape.constraints if c[0] in VALUE_COMPONENTS]
         if values:
@@ -474,14 +527,17 @@ class _Compiler:
                 if c[1] == 0:
                     tests.append(f"NOT EXISTS {{ {v} {shape.path} {y} }}")
                 else:
-                    tests.append(f"NOT EXISTS {{ {v} {shape.path} {y}, {z} . "
-                                 f"FILTER (!sameTerm({y}, {z})) }}")
+                    tests.append(
+                        f"NOT EXISTS {{ {v} {shape.path} {y}, {z} . FILTER (!sameTerm({y}, {z})) }}"
+                    )
             elif c[0] == "hasValue":
                 tests.append(f"EXISTS {{ {v} {shape.path} {_term(c[1])} }}")
             elif c[0] == "uniqueLang":
-                tests.append(f"NOT EXISTS {{ {v} {shape.path} {y}, {z} . FILTER ("
-                             f"!sameTerm({y}, {z}) && LANG({y}) != \"\" && "
-                             f"LCASE(LANG({y})) = LCASE(LANG({z}))) }}")
+                tests.append(
+                    f"NOT EXISTS {{ {v} {shape.path} {y}, {z} . FILTER ("
+                    f'!sameTerm({y}, {z}) && LANG({y}) != "" && '
+                    f"LCASE(LANG({y})) = LCASE(LANG({z}))) }}"
+                )
             elif c[0] == "qualifiedValueShape":
                 raise Unsupported(f"sh:qualifiedValueShape in nested shape {shape.node}")
         return "(" + " && ".join(tests) + ")" if tests else "true"
@@ -494,15 +550,15 @@ class _Compiler:
         out = []
         node_values = [c for c in shape.constraints if c[0] in NODE_COMPONENTS]
         if node_values:
-            out.append((shape, self.value_query(shape, None, node_values),
-                        [c[0] for c in node_values]))
+            out.append(
+                (shape, self.value_query(shape, None, node_values), [c[0] for c in node_values])
+            )
         for prop in shape.properties:
             if prop.deactivated:
                 continue
             values = [c for c in prop.constraints if c[0] in VALUE_COMPONENTS]
             if values:
-                out.append((prop, self.value_query(shape, prop, values),
-                            [c[0] for c in values]))
+                out.append((prop, self.value_query(shape, prop, values), [c[0] for c in values]))
             for c in prop.constraints:
                 if c[0] not in VALUE_COMPONENTS:
                     out.append((prop, self.count_query(shape, prop, c), [c[0]]))
@@ -516,19 +572,22 @@ class _Compiler:
         return f"{{ SELECT DISTINCT ?focus WHERE {{ {self.target(shape, '?focus')} }} }}"
 
     def value_query(self, shape: Shape, prop: Shape | None, constraints: list[tuple]) -> str:
-        binds = " ".join(f"BIND (COALESCE({self.ok(c, '?value')}, false) AS ?ok{i})"
-                         for i, c in enumerate(constraints))
+        binds = " ".join(
+            f"BIND (COALESCE({self.ok(c, '?value')}, false) AS ?ok{i})"
+            for i, c in enumerate(constraints)
+        )
         failing = " || ".join(f"!?ok{i}" for i in range(len(constraints)))
         oks = " ".join(f"?ok{i}" for i in range(len(constraints)))
         if prop is None:
-            return (f"SELECT ?focus ?value {oks} WHERE {{ {self.focus_nodes(shape)} "
-                    f"BIND (?focus AS ?value) {binds} FILTER ({failing}) }}")
+            return (
+                f"SELECT ?focus ?value {oks} WHERE {{ {self.focus_nodes(shape)} "
+                f"BIND (?focus AS ?value) {binds} FILTER ({failing}) }}"
+            )
         if self.covers(shape, prop):
             where = f"?focus {prop.path} ?value ."
         else:
             where = f"{self.focus_nodes(shape)} ?focus {prop.path} ?value ."
-        return (f"SELECT DISTINCT ?focus ?value {oks} WHERE {{ {where} {binds} "
-                f"FILTER ({failing}) }}")
+        return f"SELECT DISTINCT ?focus ?value {oks} WHERE {{ {where} {binds} FILTER ({failing}) }}"
 
     def count_query(self, shape: Shape, prop: Shape, c: tuple) -> str:
         path, kind = prop.path, c[0]
@@ -540,32 +599,53 @@ class _Compiler:
             if n == 0:
                 return "SELECT ?focus WHERE { FILTER (false) }"
             if n == 1:
-                return (f"SELECT ?focus WHERE {{ {self.focus_nodes(shape)} "
-                        f"FILTER NOT EXISTS {{ ?focus {path} ?v . {condition} }} }}")
-            return (f"SELECT ?focus WHERE {{ {self.focus_nodes(shape)} "
-                    f"OPTIONAL {{ ?focus {path} ?v . {condition} }} }} "
-                    f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?v) < {n})")
+                return (
+                    f"SELECT ?focus WHERE {{ {self.focus_nodes(shape)} "
+                    f"FILTER NOT EXISTS {{ ?focus {path} ?v . {condition} }} }}"
+                )
+            return (
+                f"SELECT ?focus WHERE {{ {self.focus_nodes(shape)} "
+                f"OPTIONAL {{ ?focus {path} ?v . {condition} }} }} "
+                f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?v) < {n})"
+            )
         if kind == "hasValue":
-            return (f"SELECT ?focus WHERE {{ {self.focus_nodes(shape)} "
-                    f"FILTER NOT EXISTS {{ ?focus {path} {_term(c[1])} }} }}")
+            return (
+                f"SELECT ?focus WHERE {{ {self.focus_nodes(shape)} "
+                f"FILTER NOT EXISTS {{ ?focus {path} {_term(c[1])} }} }}"
+            )
         if kind == "maxCount":
-            grouped = (f"SELECT ?focus WHERE {{ ?focus {path} ?v }} GROUP BY ?focus "
-                       f"HAVING (COUNT(DISTINCT ?v) > {c[1]})")
+            grouped = (
+                f"SELECT ?focus WHERE {{ ?focus {path} ?v }} GROUP BY ?focus "
+                f"HAVING (COUNT(DISTINCT ?v) > {c[1]})"
+            )
         elif kind == "uniqueLang":
-            grouped = (f"SELECT ?focus ?lang WHERE {{ ?focus {path} ?v . "
-                       f"FILTER (isLiteral(?v) && LANG(?v) != \"\") "
-                       f"BIND (LCASE(LANG(?v)) AS ?lang) }} GROUP BY ?focus ?lang "
-                       f"HAVING (COUNT(DISTINCT ?v) > 1)")
+            grouped = (
+                f"SELECT ?focus ?lang WHERE {{ ?focus {path} ?v . "
+                f'FILTER (isLiteral(?v) && LANG(?v) != "") '
+                f"BIND (LCASE(LANG(?v)) AS ?lang) }} GROUP BY ?focus ?lang "
+                f"HAVING (COUNT(DISTINCT ?v) > 1)"
+            )
         else:
             raise Unsupported(f"{kind} is not a count constraint")
         if self.covers(shape, prop):
             return grouped
-        return (f"SELECT ?focus WHERE {{ {{ {grouped} }} "
-                f"FILTER EXISTS {{ {self.target(shape, '?focus')} }} }}")
+        return (
+            f"SELECT ?focus WHERE {{ {{ {grouped} }} "
+            f"FILTER EXISTS {{ {self.target(shape, '?focus')} }} }}"
+        )
 
 
-VALUE_COMPONENTS = {"class", "datatype", "nodeKind", "pattern", "in", "languageIn",
-                    "minInclusive", "minLength", "or"}
+VALUE_COMPONENTS = {
+    "class",
+    "datatype",
+    "nodeKind",
+    "pattern",
+    "in",
+    "languageIn",
+    "minInclusive",
+    "minLength",
+    "or",
+}
 # sh:hasValue tests the focus node itself on a node shape, and the set of values on a
 # property shape (like the counts).
 NODE_COMPONENTS = VALUE_COMPONENTS | {"hasValue"}
@@ -588,8 +668,9 @@ def run(store: ox.Store, shapes: list[Shape]) -> list[Result]:
         try:
             rows = store.query(text)
         except SyntaxError as exc:
-            raise Unsupported(f"the query compiled for {owner.node} does not parse: "
-                              f"{exc}\n{text}") from exc
+            raise Unsupported(
+                f"the query compiled for {owner.node} does not parse: {exc}\n{text}"
+            ) from exc
         names = {v.value for v in rows.variables}
         for row in rows:
             focus = row["focus"]
@@ -615,8 +696,11 @@ RDF_FORMATS = {
 
 def load_graph(store: ox.Store, graph: Graph) -> None:
     """Add an rdflib graph to the store's default graph (through N-Triples: one call)."""
-    store.load(graph.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES,
-               to_graph=ox.DefaultGraph())
+    store.load(
+        graph.serialize(format="nt", encoding="utf-8"),
+        ox.RdfFormat.N_TRIPLES,
+        to_graph=ox.DefaultGraph(),
+    )
 
 
 def load_files(store: ox.Store, files: list[Path]) -> None:
@@ -628,8 +712,12 @@ def load_files(store: ox.Store, files: list[Path]) -> None:
         fmt = RDF_FORMATS.get(path.suffix.lower())
         if fmt is not None:
             try:
-                store.load(path=path, format=fmt, base_iri=path.resolve().as_uri(),
-                           to_graph=ox.DefaultGraph())
+                store.load(
+                    path=path,
+                    format=fmt,
+                    base_iri=path.resolve().as_uri(),
+                    to_graph=ox.DefaultGraph(),
+                )
                 continue
             except SyntaxError:
                 pass

@@ -21,9 +21,9 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
@@ -56,6 +56,7 @@ def parseQuery(text: str):  # noqa: N802 - rdflib's name
 
 def parseUpdate(text: str):  # noqa: N802 - rdflib's name
     return _rdflib_sparql()[0].parseUpdate(text)
+
 
 READ_ONLY = (
     "SPARQL Update is not accepted: this endpoint is read-only "
@@ -202,8 +203,9 @@ class RdflibEngine(Engine):
                 self._prepared.popitem(last=False)
             return query
 
-    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
-                base_iri=None) -> Answer:
+    def execute(
+        self, text, dataset=NO_DATASET, bindings=None, max_rows=None, base_iri=None
+    ) -> Answer:
         check_text(text)
         query = self.prepare(text, base_iri)
         _, parserutils, _, evaluate = _rdflib_sparql()
@@ -216,8 +218,7 @@ class RdflibEngine(Engine):
             ] + [CompValue("DatasetClause", named=URIRef(g)) for g in dataset.named_graphs]
             query.algebra = algebra
         try:
-            result = evaluate.evalQuery(self.dataset, query,
-                                        initBindings=dict(bindings or {}))
+            result = evaluate.evalQuery(self.dataset, query, initBindings=dict(bindings or {}))
             # Evaluation is lazy: errors surface while the rows are read, so inside the try.
             return self._answer(query.algebra.name, result, max_rows)
         except (QueryRefused, QuerySyntaxError):
@@ -233,9 +234,7 @@ class RdflibEngine(Engine):
             if not variables:
                 variables = []
             keys = [Variable(v) for v in variables]
-            rows, truncated = _cap(
-                (tuple(b.get(k) for k in keys) for b in rows_iter), max_rows
-            )
+            rows, truncated = _cap((tuple(b.get(k) for k in keys) for b in rows_iter), max_rows)
             return Answer("SELECT", variables, rows, truncated=truncated)
         if name == "AskQuery":
             return Answer("ASK", boolean=bool(result["askAnswer"]))
@@ -352,7 +351,7 @@ class OxigraphEngine(Engine):
         self.store = store
 
     @classmethod
-    def from_dataset(cls, dataset: Dataset) -> "OxigraphEngine":
+    def from_dataset(cls, dataset: Dataset) -> OxigraphEngine:
         store = ox.Store()
         store.bulk_extend(quads_to_ox(dataset))
         return cls(store)
@@ -368,8 +367,9 @@ class OxigraphEngine(Engine):
         scans its indexes in Rust instead of handing every quad to Python."""
         # Without the union flag, the default graph is the graph of unnamed triples.
         unnamed = self.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        return sparql_statistics(self, self.graph_names(),
-                                 unnamed_triples=int(next(iter(unnamed))[0].value))
+        return sparql_statistics(
+            self, self.graph_names(), unnamed_triples=int(next(iter(unnamed))[0].value)
+        )
 
     def _query(self, text, dataset, bindings, base_iri, read: Callable):
         """`read(result)` for the result of the query, with pyoxigraph's errors (raised by
@@ -385,9 +385,7 @@ class OxigraphEngine(Engine):
             # Otherwise the union flag would override the query's own FROM clauses.
             options["use_default_graph_as_union"] = True
         if bindings:
-            options["substitutions"] = {
-                ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()
-            }
+            options["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
         try:
             return read(self.store.query(text, **options))
         except SyntaxError as exc:
@@ -397,13 +395,22 @@ class OxigraphEngine(Engine):
         except Exception as exc:
             raise QueryFailed(_first_line(exc)) from exc
 
-    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
-                base_iri=None) -> Answer:
-        return self._query(text, dataset, bindings, base_iri,
-                           lambda result: self._answer(text, result, max_rows))
+    def execute(
+        self, text, dataset=NO_DATASET, bindings=None, max_rows=None, base_iri=None
+    ) -> Answer:
+        return self._query(
+            text, dataset, bindings, base_iri, lambda result: self._answer(text, result, max_rows)
+        )
 
-    def results_json(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
-                     base_iri=None, link: str | None = None) -> tuple[Answer, bytes] | None:
+    def results_json(
+        self,
+        text,
+        dataset=NO_DATASET,
+        bindings=None,
+        max_rows=None,
+        base_iri=None,
+        link: str | None = None,
+    ) -> tuple[Answer, bytes] | None:
         """A SELECT or ASK answer written as SPARQL JSON by pyoxigraph itself, several times
         faster than term by term in Python: (the answer without its rows, the body). Rows
         beyond `max_rows` are cut as `execute` cuts them, with `link` in the head. None for
@@ -516,10 +523,15 @@ def ensure_disk_store(
             for name, iri in graphs.items():
                 graph = ox.NamedNode(str(iri))
                 # The build wrote these files from terms a parser has checked already.
-                store.bulk_load(path=str(directory / f"{name}.nt"),
-                                format=ox.RdfFormat.N_TRIPLES, to_graph=graph, lenient=True)
-                counted = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> "
-                                      "{ ?s ?p ?o } }")
+                store.bulk_load(
+                    path=str(directory / f"{name}.nt"),
+                    format=ox.RdfFormat.N_TRIPLES,
+                    to_graph=graph,
+                    lenient=True,
+                )
+                counted = store.query(
+                    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"
+                )
                 triples[str(iri)] = int(next(iter(counted))[0].value)
             store.optimize()
             stats = statistics(OxigraphEngine(store)) if statistics else None
@@ -568,8 +580,7 @@ def query_endpoint(url: str) -> str:
     for pattern, replacement in _GSP_TO_QUERY:
         match = pattern.fullmatch(parts.path)
         if match:
-            return urlunsplit(parts._replace(path=match.expand(replacement), query="",
-                                             fragment=""))
+            return urlunsplit(parts._replace(path=match.expand(replacement), query="", fragment=""))
     return url
 
 
@@ -591,8 +602,13 @@ def sparql_term(term: Identifier) -> str:
         return f"<{iri}>"
     if isinstance(term, Literal):
         text = str(term)
-        for char, escaped in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"),
-                              ("\t", "\\t")):
+        for char, escaped in (
+            ("\\", "\\\\"),
+            ('"', '\\"'),
+            ("\n", "\\n"),
+            ("\r", "\\r"),
+            ("\t", "\\t"),
+        ):
             text = text.replace(char, escaped)
         if term.language:
             return f'"{text}"@{term.language}'
@@ -630,7 +646,8 @@ def _where_group(text: str) -> tuple[int, int, bool]:
                 elif saw_where:
                     raise QueryFailed(
                         "parameters cannot be bound in a CONSTRUCT WHERE { } short form "
-                        "on an external store: write CONSTRUCT { ... } WHERE { ... }")
+                        "on an external store: write CONSTRUCT { ... } WHERE { ... }"
+                    )
                 else:
                     template_seen = True
             braces += 1
@@ -654,12 +671,17 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise QueryFailed(f"not a variable name: {name!r}")
-    block = (" VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
-             + " ".join(sparql_term(terms[n]) for n in names) + ") } ")
+    block = (
+        " VALUES ("
+        + " ".join(f"?{n}" for n in names)
+        + ") { ("
+        + " ".join(sparql_term(terms[n]) for n in names)
+        + ") } "
+    )
     start, end, subselect = _where_group(text)
     if subselect:
-        return text[:start + 1] + block + "{ " + text[start + 1:end] + " } " + text[end:]
-    return text[:start + 1] + block + text[start + 1:]
+        return text[: start + 1] + block + "{ " + text[start + 1 : end] + " } " + text[end:]
+    return text[: start + 1] + block + text[start + 1 :]
 
 
 class _Chunks(io.RawIOBase):
@@ -693,6 +715,7 @@ def sparql_statistics(engine: Engine, graphs: Iterable[str], unnamed_triples: in
     """VoID-style counts for the default graph (the union) and each named graph, as
     `executor.dataset_statistics` counts them over rdflib's quads, but by the engine with
     SPARQL aggregates (one query per graph and one for the union)."""
+
     def counts(pattern: str) -> dict[str, int]:
         answer = engine.execute(f"""SELECT * WHERE {{
   {{ SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinct_subjects)
@@ -703,8 +726,14 @@ def sparql_statistics(engine: Engine, graphs: Iterable[str], unnamed_triples: in
      WHERE {{ {pattern} FILTER (?p = <{_RDF_TYPE}>) }} }}
 }}""")
         row = dict(zip(answer.variables, answer.rows[0]))
-        keys = ("triples", "entities", "classes", "properties", "distinct_subjects",
-                "distinct_objects")
+        keys = (
+            "triples",
+            "entities",
+            "classes",
+            "properties",
+            "distinct_subjects",
+            "distinct_objects",
+        )
         return {k: int(row[k]) for k in keys}
 
     named = {}
@@ -735,8 +764,7 @@ class RemoteEngine(Engine):
 
     name = "remote"
 
-    def __init__(self, url: str, graphs: Iterable[str] = (), timeout: float = 10.0,
-                 client=None):
+    def __init__(self, url: str, graphs: Iterable[str] = (), timeout: float = 10.0, client=None):
         import httpx
 
         self.url = query_endpoint(url)
@@ -745,7 +773,9 @@ class RemoteEngine(Engine):
         self._httpx = httpx
         self._client = client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            follow_redirects=False, headers={"User-Agent": "smpkg"})
+            follow_redirects=False,
+            headers={"User-Agent": "smpkg"},
+        )
         self._parser = ox.Store()  # empty: parses queries, never holds data
 
     # ------------------------------------------------------------------ checks
@@ -758,7 +788,7 @@ class RemoteEngine(Engine):
             parsed = self._parser.query(text, **options)
         except SyntaxError as exc:
             raise _syntax_error(text, exc) from None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise QueryFailed(_first_line(exc)) from exc
         if isinstance(parsed, ox.QueryBoolean):
             return "ASK"
@@ -766,9 +796,13 @@ class RemoteEngine(Engine):
             return "SELECT"
         return "DESCRIBE" if "DESCRIBE" in scan(text).keywords else "CONSTRUCT"
 
-    def prepare(self, text: str, dataset: DatasetSpec = NO_DATASET,
-                bindings: Mapping[str, Identifier] | None = None,
-                base_iri: str | None = None) -> tuple[str, str, list[tuple[str, str]]]:
+    def prepare(
+        self,
+        text: str,
+        dataset: DatasetSpec = NO_DATASET,
+        bindings: Mapping[str, Identifier] | None = None,
+        base_iri: str | None = None,
+    ) -> tuple[str, str, list[tuple[str, str]]]:
         """(form, the text to send, the protocol parameters), after every check."""
         check_text(text)
         form = self._parse(text, base_iri)
@@ -792,16 +826,23 @@ class RemoteEngine(Engine):
 
     # ------------------------------------------------------------------ queries
 
-    def execute(self, text, dataset=NO_DATASET, bindings=None, max_rows=None,
-                base_iri=None) -> Answer:
+    def execute(
+        self, text, dataset=NO_DATASET, bindings=None, max_rows=None, base_iri=None
+    ) -> Answer:
         form, _, params = self.prepare(text, dataset, bindings, base_iri)
-        accept = ("application/n-triples, text/turtle;q=0.5" if form in ("CONSTRUCT", "DESCRIBE")
-                  else "application/sparql-results+json, application/sparql-results+xml;q=0.5")
+        accept = (
+            "application/n-triples, text/turtle;q=0.5"
+            if form in ("CONSTRUCT", "DESCRIBE")
+            else "application/sparql-results+json, application/sparql-results+xml;q=0.5"
+        )
         httpx = self._httpx
         try:
-            with self._client.stream("POST", self.url, content=urlencode(params).encode(),
-                                     headers={"Accept": accept, "Content-Type": FORM}
-                                     ) as response:
+            with self._client.stream(
+                "POST",
+                self.url,
+                content=urlencode(params).encode(),
+                headers={"Accept": accept, "Content-Type": FORM},
+            ) as response:
                 if response.status_code != 200:
                     raise self._refusal(response)
                 media = response.headers.get("content-type", "").split(";")[0].strip()
@@ -811,18 +852,23 @@ class RemoteEngine(Engine):
                         fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
                         parsed = ox.parse(body, format=fmt)
                     else:
-                        fmt = (ox.QueryResultsFormat.from_media_type(media)
-                               or ox.QueryResultsFormat.JSON)
+                        fmt = (
+                            ox.QueryResultsFormat.from_media_type(media)
+                            or ox.QueryResultsFormat.JSON
+                        )
                         parsed = ox.parse_query_results(body, format=fmt)
                     answer = OxigraphEngine._answer(text, parsed, max_rows)
                 except (SyntaxError, ValueError) as exc:
-                    raise QueryFailed(f"the store sent a result that does not parse: "
-                                      f"{_first_line(exc)}") from None
+                    raise QueryFailed(
+                        f"the store sent a result that does not parse: {_first_line(exc)}"
+                    ) from None
         except httpx.TimeoutException:
             raise QueryTimeout(f"the store did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
-            raise QueryFailed(f"cannot reach the store at {redacted(self.url)}: "
-                              f"{_first_line(exc) if str(exc) else type(exc).__name__}") from None
+            raise QueryFailed(
+                f"cannot reach the store at {redacted(self.url)}: "
+                f"{_first_line(exc) if str(exc) else type(exc).__name__}"
+            ) from None
         answer.form = form
         return answer
 
@@ -842,8 +888,7 @@ class RemoteEngine(Engine):
 
     def graph_counts(self) -> dict[str, int]:
         """Triples per named graph of `graphs`, as the store holds them."""
-        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                           "GROUP BY ?g")
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         found = {str(r["g"]): int(r["n"]) for r in rows if r["g"] is not None}
         return {g: found.get(g, 0) for g in self.graphs} if self.graphs else found
 

@@ -50,10 +50,10 @@ import math
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
@@ -81,7 +81,7 @@ def _folder(iri) -> str | None:
     text = str(iri)
     if not isinstance(iri, URIRef) or not text.startswith(str(ID)):
         return None
-    return text[len(str(ID)):].split("/", 1)[0]
+    return text[len(str(ID)) :].split("/", 1)[0]
 
 
 # --------------------------------------------------------------------------- the profile
@@ -118,10 +118,16 @@ def _inline(graph: Graph, node, seen=None) -> object:
     if not isinstance(node, BNode):
         return node
     seen = (seen or set()) | {node}
-    edges = tuple(sorted(
-        ((p, _inline(graph, o, seen)) for p, o in graph.predicate_objects(node) if o not in seen),
-        key=lambda e: (str(e[0]), repr(e[1])),
-    ))
+    edges = tuple(
+        sorted(
+            (
+                (p, _inline(graph, o, seen))
+                for p, o in graph.predicate_objects(node)
+                if o not in seen
+            ),
+            key=lambda e: (str(e[0]), repr(e[1])),
+        )
+    )
     return ("bnode", edges)
 
 
@@ -140,23 +146,29 @@ def _profile_for(root: Path) -> Profile:
 def profile(curated: Graph, ontology: Graph) -> Profile:
     """Measure the curated data: the templates and the distributions of shared objects."""
     ontology_refs = {
-        t for triple in ontology for t in triple
-        if isinstance(t, URIRef) and _folder(t) is not None
+        t for triple in ontology for t in triple if isinstance(t, URIRef) and _folder(t) is not None
     }
     pinned = {t for t in ontology_refs if _folder(t) in GENERATED_FOLDERS}
     section_doc = {s: o for s, o in curated.subject_objects(SECTION_OF)}
     subjects = sorted(
         {s for s in curated.subjects() if _folder(s) in GENERATED_FOLDERS}
-        - pinned - set(section_doc),
+        - pinned
+        - set(section_doc),
         key=str,
     )
     template_iris = set(subjects)
 
     def edges_of(s) -> tuple:
-        return tuple(sorted(
-            ((p, _inline(curated, o)) for p, o in curated.predicate_objects(s) if p != RDF.type),
-            key=lambda e: (str(e[0]), repr(e[1])),
-        ))
+        return tuple(
+            sorted(
+                (
+                    (p, _inline(curated, o))
+                    for p, o in curated.predicate_objects(s)
+                    if p != RDF.type
+                ),
+                key=lambda e: (str(e[0]), repr(e[1])),
+            )
+        )
 
     sections_by_doc: dict = defaultdict(list)
     for section, doc in sorted(section_doc.items(), key=lambda kv: str(kv[0])):
@@ -169,15 +181,31 @@ def profile(curated: Graph, ontology: Graph) -> Profile:
         edges = edges_of(s)
         templates.append(Template(s, _folder(s), types, edges, tuple(sections_by_doc.get(s, ()))))
         for p, o in edges:
-            if isinstance(o, URIRef) and _folder(o) and o not in template_iris \
-                    and o not in section_doc:
+            if (
+                isinstance(o, URIRef)
+                and _folder(o)
+                and o not in template_iris
+                and o not in section_doc
+            ):
                 shared_objects[p].append(o)
-    words = sorted({
-        w.lower() for o in curated.objects() if isinstance(o, Literal) and o.language
-        for w in re.findall(r"[A-Za-z]{3,}", str(o))
-    })
-    return Profile(templates, {p: sorted(v, key=str) for p, v in shared_objects.items()},
-                   words, pinned, curated, ontology_refs, section_doc, template_iris)
+    words = sorted(
+        {
+            w.lower()
+            for o in curated.objects()
+            if isinstance(o, Literal) and o.language
+            for w in re.findall(r"[A-Za-z]{3,}", str(o))
+        }
+    )
+    return Profile(
+        templates,
+        {p: sorted(v, key=str) for p, v in shared_objects.items()},
+        words,
+        pinned,
+        curated,
+        ontology_refs,
+        section_doc,
+        template_iris,
+    )
 
 
 # --------------------------------------------------------------------------- generation
@@ -237,8 +265,9 @@ class _Generator:
         self.docs = {t.iri for t in prof.templates if t.sections}
         self.types_of = {t.iri: t.types for t in prof.templates}
         # How many curated resources link to each IRI outside the project.
-        self.external = Counter(o for _, _, o in prof.curated
-                                if isinstance(o, URIRef) and _folder(o) is None)
+        self.external = Counter(
+            o for _, _, o in prof.curated if isinstance(o, URIRef) and _folder(o) is None
+        )
 
     # -------------------------------------------------------------- plan
 
@@ -260,7 +289,8 @@ class _Generator:
                 self.by_types[t.types].append(iri)
                 for section, _ in t.sections:
                     self.section_copies[(iri, section)] = URIRef(
-                        f"{iri}/{str(section).rsplit('/', 1)[1]}")
+                        f"{iri}/{str(section).rsplit('/', 1)[1]}"
+                    )
                 planned.append((t, iri, label))
         return planned
 
@@ -299,8 +329,9 @@ class _Generator:
             if len(text) <= 3:  # a language code and the like
                 return o
             if re.fullmatch(r"[\d\- ]+", text):  # an ISBN, a number as text
-                return Literal("".join(str(self.rng.randrange(10)) if c.isdigit() else c
-                                       for c in text))
+                return Literal(
+                    "".join(str(self.rng.randrange(10)) if c.isdigit() else c for c in text)
+                )
             return Literal(f"{text[:3].upper()}-{ctx['slug_id']}")
         return o
 
@@ -362,14 +393,17 @@ class _Generator:
         initials = "".join(w[0] for w in label.split()[:4]).upper()
         slug_id = str(iri).rsplit("-", 1)[1].upper()
         ctx = {
-            "iri": iri, "memo": {}, "years": self.rng.randint(-4, 4),
-            "factor": self.rng.uniform(0.5, 1.5), "acronym": f"{initials}-{slug_id}",
-            "slug_id": slug_id, "title_props": {URIRef("http://purl.org/dc/terms/title")},
+            "iri": iri,
+            "memo": {},
+            "years": self.rng.randint(-4, 4),
+            "factor": self.rng.uniform(0.5, 1.5),
+            "acronym": f"{initials}-{slug_id}",
+            "slug_id": slug_id,
+            "title_props": {URIRef("http://purl.org/dc/terms/title")},
         }
         for cls in t.types:
             yield (iri, RDF.type, cls)
-        yield (iri, URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
-               Literal(label, lang="en"))
+        yield (iri, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal(label, lang="en"))
         # Provenance first, so that sections follow the document chosen here.
         edges = sorted(t.edges, key=lambda e: (e[0] != DERIVED_FROM, e[0] != DESCRIBED_IN))
         used: dict = defaultdict(set)
@@ -416,8 +450,10 @@ class _Generator:
         if self.external[o] > 1:
             return o
         ctx["external"] = ctx.get("external", 0) + 1
-        return URIRef(f"https://example.org/synthetic/{_localname(p)}/"
-                      f"{ctx['slug_id'].lower()}-{ctx['external']}")
+        return URIRef(
+            f"https://example.org/synthetic/{_localname(p)}/"
+            f"{ctx['slug_id'].lower()}-{ctx['external']}"
+        )
 
     def bnode(self, edges, ctx: dict):
         self.bnodes += 1
@@ -560,8 +596,7 @@ def scale_for(triples: int, root: Path | None = None) -> float:
 def class_counts(graph: Graph, subjects: Iterable | None = None) -> Counter:
     """Asserted rdf:type counts, over `subjects` when given."""
     wanted = set(subjects) if subjects is not None else None
-    return Counter(o for s, o in graph.subject_objects(RDF.type)
-                   if wanted is None or s in wanted)
+    return Counter(o for s, o in graph.subject_objects(RDF.type) if wanted is None or s in wanted)
 
 
 def shape_summary(graph: Graph, subjects: Iterable) -> dict:

@@ -43,7 +43,9 @@ class Finding:
         where = ", ".join(self.files) or "(no source file)"
         detail = f" [{self.path}]" if self.path else ""
         value = f" value={self.value}" if self.value else ""
-        return f"{self.severity}: {self.focus}{detail}: {self.message}{value} ({where}; {self.source})"
+        return (
+            f"{self.severity}: {self.focus}{detail}: {self.message}{value} ({where}; {self.source})"
+        )
 
 
 @dataclass
@@ -80,8 +82,12 @@ def run_shacl(data: Graph, ontology: Graph, shapes: Graph) -> list[Finding]:
     import pyshacl  # slow to import, and only the reference needs it
 
     conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none",
-        advanced=True, allow_warnings=True,
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
     )
     findings = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
@@ -90,14 +96,16 @@ def run_shacl(data: Graph, ontology: Graph, shapes: Graph) -> list[Finding]:
         messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
-        findings.append(Finding(
-            severity=shacl.SEVERITIES.get(report.value(result, SH.resultSeverity), "violation"),
-            focus=str(report.value(result, SH.focusNode)),
-            message="; ".join(messages) or "constraint not met",
-            source=f"shape {label or shape}",
-            path=str(path) if isinstance(path, URIRef) else None,
-            value=str(value) if value is not None else None,
-        ))
+        findings.append(
+            Finding(
+                severity=shacl.SEVERITIES.get(report.value(result, SH.resultSeverity), "violation"),
+                focus=str(report.value(result, SH.focusNode)),
+                message="; ".join(messages) or "constraint not met",
+                source=f"shape {label or shape}",
+                path=str(path) if isinstance(path, URIRef) else None,
+                value=str(value) if value is not None else None,
+            )
+        )
     return findings
 
 
@@ -129,19 +137,22 @@ def run_compiled(store: ox.Store, shapes: list[shacl.Shape]) -> list[Finding]:
     ]
 
 
-def run_checks(graph: Graph | ox.Store, checks: list[NamedQuery],
-               timings: dict | None = None) -> list[Finding]:
+def run_checks(
+    graph: Graph | ox.Store, checks: list[NamedQuery], timings: dict | None = None
+) -> list[Finding]:
     """The checks on an rdflib graph (the reference) or a pyoxigraph store."""
     findings = []
     for check in checks:
         t0 = time.perf_counter()
         for focus, message in _check_rows(graph, check.text):
-            findings.append(Finding(
-                severity="violation",
-                focus=focus,
-                message=message if message is not None else check.summary,
-                source=f"check {check.name}",
-            ))
+            findings.append(
+                Finding(
+                    severity="violation",
+                    focus=focus,
+                    message=message if message is not None else check.summary,
+                    source=f"check {check.name}",
+                )
+            )
         if timings is not None:
             timings[f"check {check.name}"] = round(time.perf_counter() - t0, 3)
     return findings
@@ -155,8 +166,10 @@ def _check_rows(graph: Graph | ox.Store, text: str):
         for row in rows:
             message = row["message"] if "message" in names else None
             focus = row["focus"] if "focus" in names else row[0]
-            yield (shacl.term_text(focus),
-                   message.value if isinstance(message, ox.Literal) else None)
+            yield (
+                shacl.term_text(focus),
+                message.value if isinstance(message, ox.Literal) else None,
+            )
         return
     for row in graph.query(text):
         focus = row.get("focus") if hasattr(row, "get") else row[0]
@@ -173,8 +186,14 @@ def union_graph(ontology: Graph, data: Graph) -> Graph:
     return union
 
 
-def validate(data: Sources, ontology: Graph, shapes: Graph, checks: list[NamedQuery],
-             validator: str = "compiled", timings: dict | None = None) -> ValidationReport:
+def validate(
+    data: Sources,
+    ontology: Graph,
+    shapes: Graph,
+    checks: list[NamedQuery],
+    validator: str = "compiled",
+    timings: dict | None = None,
+) -> ValidationReport:
     """Shapes and checks on the asserted data. `validator` is "compiled" or "pyshacl" (the
     build and `smpkg validate` pass Settings.validator). `timings`, when given, receives the
     seconds of each part."""
@@ -192,8 +211,7 @@ def validate(data: Sources, ontology: Graph, shapes: Graph, checks: list[NamedQu
             findings = _timed(timings, "shapes", lambda: run_compiled(store, compiled))
         except shacl.Unsupported as exc:
             log.warning("validating with pySHACL: the shapes compiler does not cover %s", exc)
-            findings = _timed(timings, "pySHACL",
-                              lambda: run_shacl(data.graph, ontology, shapes))
+            findings = _timed(timings, "pySHACL", lambda: run_shacl(data.graph, ontology, shapes))
         findings += run_checks(store, checks, timings)
     for finding in findings:
         finding.files = data.files_of(URIRef(finding.focus))

@@ -40,10 +40,21 @@ DESCRIPTION = (
     "section behind every fact, with an OWL 2 RL ontology and the inferences of an OWL 2 RL "
     "reasoner kept apart from the curated statements."
 )
-KEYWORDS = ("skills mobility partnership", "talent partnership", "global skill partnership",
-            "labour migration", "linked data")
-FORMAT_IRIS = {"turtle": "Turtle", "ntriples": "N-Triples", "nquads": "N-Quads", "trig": "TriG",
-               "jsonld": "JSON-LD", "rdfxml": "RDF_XML"}
+KEYWORDS = (
+    "skills mobility partnership",
+    "talent partnership",
+    "global skill partnership",
+    "labour migration",
+    "linked data",
+)
+FORMAT_IRIS = {
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "nquads": "N-Quads",
+    "trig": "TriG",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF_XML",
+}
 
 
 @dataclass(frozen=True)
@@ -56,17 +67,28 @@ class Authority:
 
 # The authorities the curated data links to (docs/modelling.md section 2).
 AUTHORITIES = (
-    Authority("eu-country", "EU Publications Office authority table of countries",
-              "http://publications.europa.eu/resource/authority/country/",
-              "https://op.europa.eu/en/web/eu-vocabularies"),
-    Authority("isco", "ISCO-08 occupation groups as published by ESCO",
-              "http://data.europa.eu/esco/isco/", "https://esco.ec.europa.eu/"),
-    Authority("nace", "NACE Rev. 2 statistical classification of economic activities",
-              "http://data.europa.eu/ux2/nace2/", "https://op.europa.eu/en/web/eu-vocabularies"),
-    Authority("wikidata", "Wikidata", "http://www.wikidata.org/entity/",
-              "https://www.wikidata.org/"),
-    Authority("sdg", "United Nations Sustainable Development Goals",
-              "http://metadata.un.org/sdg/"),
+    Authority(
+        "eu-country",
+        "EU Publications Office authority table of countries",
+        "http://publications.europa.eu/resource/authority/country/",
+        "https://op.europa.eu/en/web/eu-vocabularies",
+    ),
+    Authority(
+        "isco",
+        "ISCO-08 occupation groups as published by ESCO",
+        "http://data.europa.eu/esco/isco/",
+        "https://esco.ec.europa.eu/",
+    ),
+    Authority(
+        "nace",
+        "NACE Rev. 2 statistical classification of economic activities",
+        "http://data.europa.eu/ux2/nace2/",
+        "https://op.europa.eu/en/web/eu-vocabularies",
+    ),
+    Authority(
+        "wikidata", "Wikidata", "http://www.wikidata.org/entity/", "https://www.wikidata.org/"
+    ),
+    Authority("sdg", "United Nations Sustainable Development Goals", "http://metadata.un.org/sdg/"),
 )
 
 
@@ -126,9 +148,13 @@ def statistics(kg) -> Statistics:
                 if str(o).startswith(authority.uri_space):
                     links[(authority.key, p)] += 1
     used = {p for _, p, _ in union} | set(instances)
-    vocabularies = sorted({str(ns) for prefix, ns in PREFIXES.items()
-                           if not str(ns).startswith(str(ID))
-                           and any(str(t).startswith(str(ns)) for t in used)})
+    vocabularies = sorted(
+        {
+            str(ns)
+            for prefix, ns in PREFIXES.items()
+            if not str(ns).startswith(str(ID)) and any(str(t).startswith(str(ns)) for t in used)
+        }
+    )
     from .namespaces import SMP
 
     sources = sorted(s for s in instances.get(SMP.SourceDocument, ()) if isinstance(s, URIRef))
@@ -147,10 +173,14 @@ def statistics(kg) -> Statistics:
 
 
 def _add_counts(g: Graph, node, counts: Counts) -> None:
-    for prop, value in (("triples", counts.triples), ("entities", counts.entities),
-                        ("classes", counts.classes), ("properties", counts.properties),
-                        ("distinctSubjects", counts.distinct_subjects),
-                        ("distinctObjects", counts.distinct_objects)):
+    for prop, value in (
+        ("triples", counts.triples),
+        ("entities", counts.entities),
+        ("classes", counts.classes),
+        ("properties", counts.properties),
+        ("distinctSubjects", counts.distinct_subjects),
+        ("distinctObjects", counts.distinct_objects),
+    ):
         g.add((node, VOID[prop], Literal(value)))
 
 
@@ -160,8 +190,15 @@ def _distribution(g: Graph, dataset, url: str, entry: dict) -> None:
     g.add((dist, RDF.type, DCAT.Distribution))
     g.add((dist, DCAT.downloadURL, dist))
     g.add((dist, DCAT.accessURL, dist))
-    g.add((dist, DCTERMS.title, Literal(f"{entry['part']} ({entry['format']}"
-                                        f"{', gzip' if entry['compression'] else ''})")))
+    g.add(
+        (
+            dist,
+            DCTERMS.title,
+            Literal(
+                f"{entry['part']} ({entry['format']}{', gzip' if entry['compression'] else ''})"
+            ),
+        )
+    )
     g.add((dist, DCAT.mediaType, URIRef(IANA + entry["media_type"])))
     g.add((dist, DCTERMS["format"], FORMATS_NS[FORMAT_IRIS[entry["format"]]]))
     if entry["compression"] == "gzip":
@@ -176,9 +213,17 @@ def _distribution(g: Graph, dataset, url: str, entry: dict) -> None:
     g.add((dist, VOID.triples, Literal(entry["triples"])))
 
 
-def void_graph(kg, manifest: dict, *, base_iri: str, endpoint: str | None, download_base: str,
-               versioned: bool = False, previous: str | None = None,
-               landing_page: str | None = None) -> Graph:
+def void_graph(
+    kg,
+    manifest: dict,
+    *,
+    base_iri: str,
+    endpoint: str | None,
+    download_base: str,
+    versioned: bool = False,
+    previous: str | None = None,
+    landing_page: str | None = None,
+) -> Graph:
     """The VoID + DCAT description of a build. `download_base` is the URL the manifest's
     files are under; `versioned` describes the release `{base}dataset/{version}` rather than
     the dataset as served now."""
@@ -195,8 +240,13 @@ def void_graph(kg, manifest: dict, *, base_iri: str, endpoint: str | None, downl
 
     for kind in (VOID.Dataset, DCAT.Dataset):
         g.add((node, RDF.type, kind))
-    g.add((node, DCTERMS.title, Literal(TITLE + (f", release {version}" if versioned else ""),
-                                        lang="en")))
+    g.add(
+        (
+            node,
+            DCTERMS.title,
+            Literal(TITLE + (f", release {version}" if versioned else ""), lang="en"),
+        )
+    )
     g.add((node, DCTERMS.description, Literal(DESCRIPTION, lang="en")))
     g.add((node, DCTERMS.license, LICENCE))
     publisher = BNode()
@@ -217,8 +267,16 @@ def void_graph(kg, manifest: dict, *, base_iri: str, endpoint: str | None, downl
     g.add((node, DCAT.version, Literal(version)))
     g.add((node, OWL.versionInfo, Literal(version)))
     if ontology_version(kg):
-        g.add((node, RDFS.comment, Literal(
-            f"Ontology version {ontology_version(kg)}, build {manifest['build']}.", lang="en")))
+        g.add(
+            (
+                node,
+                RDFS.comment,
+                Literal(
+                    f"Ontology version {ontology_version(kg)}, build {manifest['build']}.",
+                    lang="en",
+                ),
+            )
+        )
     if versioned:
         g.add((node, DCAT.isVersionOf, dataset))
         g.add((dataset, DCAT.hasVersion, node))
@@ -311,8 +369,13 @@ def void_graph(kg, manifest: dict, *, base_iri: str, endpoint: str | None, downl
         g.add((linkset, VOID.subjectsTarget, node))
         g.add((linkset, VOID.objectsTarget, targets[key]))
         g.add((linkset, VOID.triples, Literal(count)))
-        g.add((linkset, DCTERMS.title, Literal(
-            f"Links to the {_title(key)} by {_local(predicate)}", lang="en")))
+        g.add(
+            (
+                linkset,
+                DCTERMS.title,
+                Literal(f"Links to the {_title(key)} by {_local(predicate)}", lang="en"),
+            )
+        )
     return g
 
 
@@ -323,7 +386,7 @@ def _title(key: str) -> str:
 def _local(predicate) -> str:
     text = str(predicate)
     if text.startswith(str(SKOS)):
-        return "skos:" + text[len(str(SKOS)):]
+        return "skos:" + text[len(str(SKOS)) :]
     return text
 
 

@@ -30,7 +30,8 @@ ITEMS = EX + "graph/items"
 ITEM_COUNT = 40
 
 # A small dataset with known answers: a default graph and three named graphs.
-SAMPLE_TRIG = f"""@prefix ex: <{EX}> .
+SAMPLE_TRIG = (
+    f"""@prefix ex: <{EX}> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 
 ex:alice a ex:Person ; ex:name "Alice" ; ex:knows ex:bob .
@@ -45,10 +46,13 @@ ex:alice a ex:Person ; ex:name "Alice" ; ex:knows ex:bob .
 }}
 
 <{ITEMS}> {{
-""" + "".join(
-    f"  ex:item{i} a ex:Item ; ex:index {i} ; ex:label \"item {i}\" .\n"
-    for i in range(1, ITEM_COUNT + 1)
-) + "}\n"
+"""
+    + "".join(
+        f'  ex:item{i} a ex:Item ; ex:index {i} ; ex:label "item {i}" .\n'
+        for i in range(1, ITEM_COUNT + 1)
+    )
+    + "}\n"
+)
 
 # Strings on which regex "^(a+)+$" backtracks catastrophically in Python's re.
 RUNAWAY_TTL = f"""@prefix ex: <{EX}> .
@@ -58,16 +62,17 @@ RUNAWAY_TTL = f"""@prefix ex: <{EX}> .
 
 
 def pytest_configure(config):
-    config.addinivalue_line(
-        "filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
+    config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:rdflib.*")
 
 
 def require_shared(path: Path = W3C_PROTOCOL) -> Path:
     """The path under ../shared, or skip (fail in CI) saying it is absent."""
     if not path.exists():
-        message = (f"{path} is absent: the W3C test data lives in ../shared beside the "
-                   "repository (see ../shared/w3c/README.md)")
+        message = (
+            f"{path} is absent: the W3C test data lives in ../shared beside the "
+            "repository (see ../shared/w3c/README.md)"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -143,8 +148,9 @@ def sample_app(sample_trig):
     """The service over the sample dataset (oxigraph, row cap 25, 16 KiB request limit)."""
     from api import create_app
 
-    app = create_app(make_settings(dataset=(sample_trig,), max_rows=25,
-                                   max_request_bytes=16 * 1024))
+    app = create_app(
+        make_settings(dataset=(sample_trig,), max_rows=25, max_request_bytes=16 * 1024)
+    )
     yield app
     app.state.executor.close()
 
@@ -163,17 +169,34 @@ def client(sample_app):
 class LiveServer:
     """`python -m smpkg.cli serve` in a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, *, engine: str = "oxigraph", dataset: list[Path] | None = None,
-                 timeout: float | None = None, workers: int = 2, env: dict | None = None,
-                 args: list[str] | None = None):
+    def __init__(
+        self,
+        *,
+        engine: str = "oxigraph",
+        dataset: list[Path] | None = None,
+        timeout: float | None = None,
+        workers: int = 2,
+        env: dict | None = None,
+        args: list[str] | None = None,
+    ):
         self.engine = engine
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.endpoint = self.url + "/sparql"
         self.started = time.monotonic()
         extra = list(args or [])
-        args = [sys.executable, "-m", "smpkg.cli", "--engine", engine, "serve",
-                "--host", "127.0.0.1", "--port", str(self.port)] + extra
+        args = [
+            sys.executable,
+            "-m",
+            "smpkg.cli",
+            "--engine",
+            engine,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ] + extra
         if dataset:
             args += ["--dataset", *map(str, dataset)]
         if timeout:
@@ -181,9 +204,14 @@ class LiveServer:
         full_env = {**os.environ, "SMPKG_QUERY_WORKERS": str(workers), **(env or {})}
         full_env.pop("SMPKG_DATASET", None)
         self._stderr: list[str] = []
-        self.process = subprocess.Popen(args, cwd=ROOT, env=full_env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True)
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
 
@@ -195,12 +223,13 @@ class LiveServer:
     def stderr(self) -> str:
         return "".join(self._stderr[-50:])
 
-    def wait_ready(self, limit: float = 120.0) -> "LiveServer":
+    def wait_ready(self, limit: float = 120.0) -> LiveServer:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"smpkg serve exited with {self.process.returncode}:\n"
-                                   f"{self.stderr}")
+                raise RuntimeError(
+                    f"smpkg serve exited with {self.process.returncode}:\n{self.stderr}"
+                )
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
                     self.ready_after = time.monotonic() - self.started
@@ -356,8 +385,9 @@ class OxigraphServer:
         args = [exe, "serve", "--bind", f"127.0.0.1:{self.port}"]
         if location is not None:
             args += ["--location", str(location)]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -372,14 +402,17 @@ class OxigraphServer:
 
     def select(self, text: str, **params) -> list[dict]:
         """Bindings, straight from the server (not through smpkg)."""
-        r = httpx.post(self.query, data={"query": text, **params}, timeout=30,
-                       headers={"Accept": "application/sparql-results+json"})
+        r = httpx.post(
+            self.query,
+            data={"query": text, **params},
+            timeout=30,
+            headers={"Accept": "application/sparql-results+json"},
+        )
         r.raise_for_status()
         return r.json()["results"]["bindings"]
 
     def graph_counts(self) -> dict[str, int]:
-        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                           "GROUP BY ?g")
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
     def stop(self) -> None:

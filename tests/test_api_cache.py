@@ -4,10 +4,10 @@ app's own earlier response, byte for byte, and only when that is what the app wo
 from __future__ import annotations
 
 import pytest
+from conftest import EX, ITEM_COUNT, make_settings
 from fastapi.testclient import TestClient
 
 from api.middleware import ResponseCache
-from conftest import EX, ITEM_COUNT, make_settings
 
 COUNT = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?i a <{EX}Item> }}"
 
@@ -77,8 +77,9 @@ def test_what_the_response_depends_on_is_in_the_key(app, client):
     assert as_csv.text.splitlines() == ["n", str(ITEM_COUNT)]
     assert as_json.headers["content-type"].startswith("application/sparql-results+json")
     other_host = client.get("/sparql", params={"query": COUNT}, headers={"Host": "example.org"})
-    with_origin = client.get("/sparql", params={"query": COUNT},
-                             headers={"Origin": "https://app.example"})
+    with_origin = client.get(
+        "/sparql", params={"query": COUNT}, headers={"Origin": "https://app.example"}
+    )
     assert with_origin.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-origin" not in as_json.headers
     assert other_host.status_code == 200
@@ -105,8 +106,9 @@ def test_errors_and_no_store_answers_are_not_kept(app, client):
     for _ in range(2):
         bad = client.get("/sparql", params={"query": "SELECT ?x WHERE { ?x ?y }"})
         assert bad.status_code == 400 and "Traceback" not in bad.text
-    random = [client.get("/sparql", params={"query": "SELECT (RAND() AS ?r) {}"}).json()
-              for _ in range(2)]
+    random = [
+        client.get("/sparql", params={"query": "SELECT (RAND() AS ?r) {}"}).json() for _ in range(2)
+    ]
     assert random[0] != random[1]
     assert len(cache) == 0 and cache.hits == hits
 
@@ -115,8 +117,9 @@ def test_conditional_requests_and_health_go_to_the_app(app, client):
     cache = edge(app)
     hits = cache.hits
     first = client.get("/sparql", params={"query": COUNT})
-    not_modified = client.get("/sparql", params={"query": COUNT},
-                              headers={"If-None-Match": first.headers["etag"]})
+    not_modified = client.get(
+        "/sparql", params={"query": COUNT}, headers={"If-None-Match": first.headers["etag"]}
+    )
     assert not_modified.status_code == 304
     for _ in range(2):
         assert client.get("/health").json()["status"] == "ok"

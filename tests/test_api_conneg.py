@@ -8,12 +8,10 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import EX, PEOPLE
 from rdflib import Dataset, Graph
 
-from conftest import EX, PEOPLE
-
-SELECT = (f"SELECT ?p ?name WHERE {{ GRAPH <{PEOPLE}> {{ ?p <{EX}name> ?name }} }} "
-          "ORDER BY ?p")
+SELECT = f"SELECT ?p ?name WHERE {{ GRAPH <{PEOPLE}> {{ ?p <{EX}name> ?name }} }} ORDER BY ?p"
 CONSTRUCT = f"CONSTRUCT {{ ?p <{EX}name> ?name }} WHERE {{ ?p <{EX}name> ?name }}"
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 
@@ -53,36 +51,46 @@ def check_select(fmt: str, body: str) -> list[tuple[str, str]]:
 EXPECTED = [(f"{EX}bob", "Bob"), (f"{EX}carol", "Carol")]
 
 
-@pytest.mark.parametrize("fmt,media", [
-    ("json", "application/sparql-results+json"),
-    ("xml", "application/sparql-results+xml"),
-    ("csv", "text/csv"),
-    ("tsv", "text/tab-separated-values"),
-])
+@pytest.mark.parametrize(
+    "fmt,media",
+    [
+        ("json", "application/sparql-results+json"),
+        ("xml", "application/sparql-results+xml"),
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+    ],
+)
 def test_select_formats_by_accept_and_by_format_param(client, fmt, media):
-    for response in (get(client, SELECT, media), get(client, SELECT, None, format=fmt),
-                     client.post("/sparql", data={"query": SELECT, "format": fmt})):
+    for response in (
+        get(client, SELECT, media),
+        get(client, SELECT, None, format=fmt),
+        client.post("/sparql", data={"query": SELECT, "format": fmt}),
+    ):
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == f"{media}; charset=utf-8"
         assert check_select(fmt, response.text) == EXPECTED
 
 
-@pytest.mark.parametrize("media", ["application/sparql-results+json",
-                                   "application/sparql-results+xml"])
+@pytest.mark.parametrize(
+    "media", ["application/sparql-results+json", "application/sparql-results+xml"]
+)
 def test_ask_formats(client, media):
     r = get(client, f"ASK {{ <{EX}bob> ?p ?o }}", media)
     assert r.headers["content-type"] == f"{media}; charset=utf-8"
     assert "true" in r.text
 
 
-@pytest.mark.parametrize("key,media,parse", [
-    ("turtle", "text/turtle", "turtle"),
-    ("ntriples", "application/n-triples", "nt"),
-    ("nquads", "application/n-quads", "nquads"),
-    ("trig", "application/trig", "trig"),
-    ("jsonld", "application/ld+json", "json-ld"),
-    ("rdfxml", "application/rdf+xml", "xml"),
-])
+@pytest.mark.parametrize(
+    "key,media,parse",
+    [
+        ("turtle", "text/turtle", "turtle"),
+        ("ntriples", "application/n-triples", "nt"),
+        ("nquads", "application/n-quads", "nquads"),
+        ("trig", "application/trig", "trig"),
+        ("jsonld", "application/ld+json", "json-ld"),
+        ("rdfxml", "application/rdf+xml", "xml"),
+    ],
+)
 def test_graph_formats(client, key, media, parse):
     for response in (get(client, CONSTRUCT, media), get(client, CONSTRUCT, None, format=key)):
         assert response.status_code == 200, response.text
@@ -97,25 +105,31 @@ def test_graph_formats(client, key, media, parse):
 
 
 def test_default_formats(client):
-    assert get(client, SELECT).headers["content-type"].startswith(
-        "application/sparql-results+json")
+    assert get(client, SELECT).headers["content-type"].startswith("application/sparql-results+json")
     assert get(client, CONSTRUCT).headers["content-type"].startswith("text/turtle")
-    assert get(client, SELECT, "*/*").headers["content-type"].startswith(
-        "application/sparql-results+json")
+    assert (
+        get(client, SELECT, "*/*")
+        .headers["content-type"]
+        .startswith("application/sparql-results+json")
+    )
 
 
 def test_q_values_decide(client):
     accept = "application/sparql-results+json;q=0.5, text/csv;q=0.9, application/xml;q=0.1"
     assert get(client, SELECT, accept).headers["content-type"].startswith("text/csv")
     accept = "text/turtle;q=0.2, application/n-triples;q=0.8"
-    assert get(client, CONSTRUCT, accept).headers["content-type"].startswith(
-        "application/n-triples")
+    assert (
+        get(client, CONSTRUCT, accept).headers["content-type"].startswith("application/n-triples")
+    )
 
 
 def test_wildcards(client):
     assert get(client, SELECT, "text/*").headers["content-type"].startswith("text/csv")
-    assert get(client, CONSTRUCT, "application/*").headers["content-type"].startswith(
-        "application/n-triples")
+    assert (
+        get(client, CONSTRUCT, "application/*")
+        .headers["content-type"]
+        .startswith("application/n-triples")
+    )
     # A specific type beats a wildcard of equal q, whatever the order.
     r = get(client, SELECT, "*/*, text/tab-separated-values")
     assert r.headers["content-type"].startswith("text/tab-separated-values")
@@ -146,10 +160,16 @@ def test_html_escapes_everything(client):
 
 
 def test_aliases(client):
-    assert get(client, SELECT, "application/json").headers["content-type"].startswith(
-        "application/sparql-results+json")
-    assert get(client, CONSTRUCT, "application/x-turtle").headers["content-type"].startswith(
-        "text/turtle")
+    assert (
+        get(client, SELECT, "application/json")
+        .headers["content-type"]
+        .startswith("application/sparql-results+json")
+    )
+    assert (
+        get(client, CONSTRUCT, "application/x-turtle")
+        .headers["content-type"]
+        .startswith("text/turtle")
+    )
 
 
 def test_format_param_beats_accept(client):
@@ -164,22 +184,30 @@ def test_format_param_json_for_a_graph_is_json_ld(client):
 
 
 def test_several_format_params_first_usable_wins(client):
-    r = client.get("/sparql", params=[("query", SELECT), ("format", "tsv"),
-                                      ("format", "text/tab-separated-values")])
+    r = client.get(
+        "/sparql",
+        params=[("query", SELECT), ("format", "tsv"), ("format", "text/tab-separated-values")],
+    )
     assert r.headers["content-type"].startswith("text/tab-separated-values")
 
 
-@pytest.mark.parametrize("query,accept", [
-    (SELECT, "text/turtle"),
-    (SELECT, "image/png"),
-    (CONSTRUCT, "application/sparql-results+json"),
-    (CONSTRUCT, "text/csv;q=1, */*;q=0"),
-])
+@pytest.mark.parametrize(
+    "query,accept",
+    [
+        (SELECT, "text/turtle"),
+        (SELECT, "image/png"),
+        (CONSTRUCT, "application/sparql-results+json"),
+        (CONSTRUCT, "text/csv;q=1, */*;q=0"),
+    ],
+)
 def test_406_lists_what_we_can_serve(client, query, accept):
     r = get(client, query, accept)
     assert r.status_code == 406
-    offered = (["text/turtle", "application/n-triples", "application/ld+json"]
-               if query is CONSTRUCT else ["application/sparql-results+json", "text/csv"])
+    offered = (
+        ["text/turtle", "application/n-triples", "application/ld+json"]
+        if query is CONSTRUCT
+        else ["application/sparql-results+json", "text/csv"]
+    )
     for media in offered:
         assert media in r.text
 
@@ -188,8 +216,9 @@ def test_406_as_json(client):
     r = get(client, SELECT, "image/png, application/json;q=0.1")
     # application/json is an alias of SPARQL JSON results: served, not refused.
     assert r.status_code == 200
-    r = client.get("/sparql", params={"query": SELECT, "format": "png"},
-                   headers={"Accept": "application/json"})
+    r = client.get(
+        "/sparql", params={"query": SELECT, "format": "png"}, headers={"Accept": "application/json"}
+    )
     assert r.status_code == 406
     doc = r.json()
     assert "text/csv" in doc["available"]
@@ -205,10 +234,13 @@ def test_every_response_has_a_charset(client):
     responses = [
         get(client, SELECT, f) for f in ("application/sparql-results+json", "text/csv")
     ] + [
-        get(client, "ASK {", None), get(client, SELECT, "image/png"),
+        get(client, "ASK {", None),
+        get(client, SELECT, "image/png"),
         client.get("/sparql", headers={"Accept": "text/turtle"}),
         client.get("/sparql", headers={"Accept": "text/html"}),
-        client.get("/health"), client.get("/metrics"), client.get("/"),
+        client.get("/health"),
+        client.get("/metrics"),
+        client.get("/"),
         client.get("/no/such/page"),
     ]
     for r in responses:

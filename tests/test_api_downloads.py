@@ -15,18 +15,28 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import IN_CI
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
-
-from conftest import IN_CI
 
 GRAPH = "https://w3id.org/smpkg/graph/"
 PARTS = ("ontology", "asserted", "inferred", "full")
 FORMATS = ("turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml")
-RDFLIB = {"turtle": "turtle", "ntriples": "nt", "nquads": "nquads", "trig": "trig",
-          "jsonld": "json-ld", "rdfxml": "xml"}
-RAPPER = {"turtle": "turtle", "ntriples": "ntriples", "nquads": "nquads", "trig": "trig",
-          "rdfxml": "rdfxml"}
+RDFLIB = {
+    "turtle": "turtle",
+    "ntriples": "nt",
+    "nquads": "nquads",
+    "trig": "trig",
+    "jsonld": "json-ld",
+    "rdfxml": "xml",
+}
+RAPPER = {
+    "turtle": "turtle",
+    "ntriples": "ntriples",
+    "nquads": "nquads",
+    "trig": "trig",
+    "rdfxml": "rdfxml",
+}
 QUADS = {"nquads", "trig", "jsonld"}  # the dumps that keep graph names
 
 
@@ -53,8 +63,9 @@ def served(smp_client) -> dict[str, Graph]:
     out = {}
     for part in ("ontology", "asserted", "inferred"):
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH}{part}> {{ ?s ?p ?o }} }}"
-        r = smp_client.get("/sparql", params={"query": query},
-                           headers={"Accept": "application/n-triples"})
+        r = smp_client.get(
+            "/sparql", params={"query": query}, headers={"Accept": "application/n-triples"}
+        )
         assert r.status_code == 200 and "smpkg-truncated" not in r.headers
         out[part] = Graph().parse(data=r.text, format="nt")
     union = Graph()
@@ -66,8 +77,11 @@ def served(smp_client) -> dict[str, Graph]:
 
 
 def entry_for(manifest, part, fmt, compression=None) -> dict:
-    return next(f for f in manifest["files"] if f["part"] == part and f["format"] == fmt
-                and f["compression"] == compression)
+    return next(
+        f
+        for f in manifest["files"]
+        if f["part"] == part and f["format"] == fmt and f["compression"] == compression
+    )
 
 
 def test_every_part_in_every_format_plain_and_gzip(manifest, smp_graph):
@@ -75,9 +89,11 @@ def test_every_part_in_every_format_plain_and_gzip(manifest, smp_graph):
     assert listed == {(p, f, c) for p in PARTS for f in FORMATS for c in (None, "gzip")}
     assert manifest["version"] == f"0.1.0+{smp_graph.version}"
     assert manifest["triples"] == {
-        "ontology": len(smp_graph.ontology), "asserted": len(smp_graph.asserted),
+        "ontology": len(smp_graph.ontology),
+        "asserted": len(smp_graph.asserted),
         "inferred": len(smp_graph.inferred),
-        "full": len(smp_graph.ontology) + len(smp_graph.asserted) + len(smp_graph.inferred)}
+        "full": len(smp_graph.ontology) + len(smp_graph.asserted) + len(smp_graph.inferred),
+    }
 
 
 def test_sizes_and_checksums_match(smp_client, manifest, files):
@@ -136,8 +152,11 @@ def test_dumps_round_trip_through_rdflib(part, manifest, files, served):
         entry = entry_for(manifest, part, fmt)
         parsed = parse_rdflib(files[entry["name"]], fmt)
         compare(parsed, part, fmt, served)
-        count = sum(1 for _ in parsed.quads((None, None, None, None))) \
-            if isinstance(parsed, Dataset) else len(parsed)
+        count = (
+            sum(1 for _ in parsed.quads((None, None, None, None)))
+            if isinstance(parsed, Dataset)
+            else len(parsed)
+        )
         assert count == entry["triples"], entry["name"]
 
 
@@ -159,8 +178,9 @@ def test_dumps_round_trip_through_rapper(part, manifest, files, served, tmp_path
         path = tmp_path / entry["name"]
         path.write_bytes(files[entry["name"]])
         out = "nquads" if fmt in QUADS else "ntriples"
-        done = subprocess.run([program, "-q", "-i", syntax, "-o", out, str(path)],
-                              capture_output=True, timeout=120)
+        done = subprocess.run(
+            [program, "-q", "-i", syntax, "-o", out, str(path)], capture_output=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr.decode()
         if fmt in QUADS:
             ds = Dataset()
@@ -175,8 +195,9 @@ def test_jsonld_dumps_through_pyoxigraph(part, manifest, files, served):
     import pyoxigraph as ox
 
     entry = entry_for(manifest, part, "jsonld")
-    nquads = ox.serialize(ox.parse(files[entry["name"]], format=ox.RdfFormat.JSON_LD),
-                          format=ox.RdfFormat.N_QUADS)
+    nquads = ox.serialize(
+        ox.parse(files[entry["name"]], format=ox.RdfFormat.JSON_LD), format=ox.RdfFormat.N_QUADS
+    )
     ds = Dataset()
     ds.parse(data=nquads, format="nquads")
     compare(ds, part, "jsonld", served)
@@ -202,10 +223,10 @@ def test_versioned_and_unknown_files(smp_client, manifest):
 
 
 def test_graph_iris_redirect_to_their_dumps(smp_client):
-    r = smp_client.get("/graph/inferred", headers={"Accept": "application/n-triples"},
-                       follow_redirects=False)
+    r = smp_client.get(
+        "/graph/inferred", headers={"Accept": "application/n-triples"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/download/smpkg-inferred.nt"
-    r = smp_client.get("/graph/asserted", headers={"Accept": "text/html"},
-                       follow_redirects=False)
+    r = smp_client.get("/graph/asserted", headers={"Accept": "text/html"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/download#asserted"
     assert smp_client.get("/graph/other").status_code == 404

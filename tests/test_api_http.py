@@ -6,9 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from fastapi.testclient import TestClient
-
 from conftest import EX, ITEM_COUNT
+from fastapi.testclient import TestClient
 
 ITEMS_QUERY = f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}"
 
@@ -24,14 +23,17 @@ def test_syntax_error_is_400_with_the_parser_message(client):
     assert "Traceback" not in r.text and 'File "' not in r.text
 
 
-@pytest.mark.parametrize("accept,media", [
-    ("application/json", "application/json"),
-    ("application/sparql-results+json", "application/json"),
-    ("text/html", "text/html"),
-    ("text/plain", "text/plain"),
-    ("*/*", "text/plain"),
-    (None, "text/plain"),
-])
+@pytest.mark.parametrize(
+    "accept,media",
+    [
+        ("application/json", "application/json"),
+        ("application/sparql-results+json", "application/json"),
+        ("text/html", "text/html"),
+        ("text/plain", "text/plain"),
+        ("*/*", "text/plain"),
+        (None, "text/plain"),
+    ],
+)
 def test_errors_in_the_negotiated_format(client, accept, media):
     headers = {"Accept": accept} if accept else {}
     r = client.get("/sparql", params={"query": "ASK {"}, headers=headers)
@@ -58,8 +60,11 @@ def test_unexpected_errors_are_500_without_a_traceback(sample_app, monkeypatch):
     raw = TestClient(sample_app, raise_server_exceptions=False)
     for accept in ("application/json", "text/html", None):
         # A text no other test sends: a replay from the response cache would not fail.
-        r = raw.get("/sparql", params={"query": "ASK { ?s ?p 'unexpected error' }"},
-                    headers={"Accept": accept} if accept else {})
+        r = raw.get(
+            "/sparql",
+            params={"query": "ASK { ?s ?p 'unexpected error' }"},
+            headers={"Accept": accept} if accept else {},
+        )
         assert r.status_code == 500
         assert "secret" not in r.text and "Traceback" not in r.text
         assert "internal error" in r.text
@@ -69,19 +74,23 @@ def test_unexpected_errors_are_500_without_a_traceback(sample_app, monkeypatch):
 
 
 def test_cors_for_any_origin_without_credentials(client):
-    r = client.get("/sparql", params={"query": "ASK {}"},
-                   headers={"Origin": "https://yasgui.example"})
+    r = client.get(
+        "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://yasgui.example"}
+    )
     assert r.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in r.headers
     assert "SMPKG-Truncated" in r.headers["access-control-expose-headers"]
 
 
 def test_cors_preflight(client):
-    r = client.options("/sparql", headers={
-        "Origin": "https://yasgui.example",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, accept",
-    })
+    r = client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://yasgui.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, accept",
+        },
+    )
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "*"
     assert "POST" in r.headers["access-control-allow-methods"]
@@ -111,8 +120,12 @@ def test_etag_and_304(client):
     # Another representation, another tag.
     csv = client.get("/sparql", params=params, headers={"Accept": "text/csv"})
     assert csv.headers["etag"] != tag
-    assert client.get("/sparql", params=params,
-                      headers={"Accept": "text/csv", "If-None-Match": tag}).status_code == 200
+    assert (
+        client.get(
+            "/sparql", params=params, headers={"Accept": "text/csv", "If-None-Match": tag}
+        ).status_code
+        == 200
+    )
     # A list of tags, one matching.
     r = client.get("/sparql", params=params, headers={"If-None-Match": f'"x", {tag}'})
     assert r.status_code == 304
@@ -178,32 +191,33 @@ def test_metrics(client):
 
 
 def test_oversized_query_string_is_413(client):
-    query = "ASK { FILTER(\"" + "x" * (20 * 1024) + "\" = \"\") }"
+    query = 'ASK { FILTER("' + "x" * (20 * 1024) + '" = "") }'
     r = client.get("/sparql", params={"query": query})
     assert r.status_code == 413
     assert "limit" in r.text
 
 
 def test_oversized_body_is_413(client):
-    body = b"ASK { FILTER(\"" + b"x" * (20 * 1024) + b"\" = \"\") }"
+    body = b'ASK { FILTER("' + b"x" * (20 * 1024) + b'" = "") }'
     r = client.post("/sparql", content=body, headers={"Content-Type": "application/sparql-query"})
     assert r.status_code == 413
 
 
 def test_oversized_chunked_body_is_413(client):
     def chunks():
-        yield b"ASK { FILTER(\""
+        yield b'ASK { FILTER("'
         for _ in range(20):
             yield b"x" * 1024
-        yield b"\" = \"\") }"
+        yield b'" = "") }'
 
-    r = client.post("/sparql", content=chunks(),
-                    headers={"Content-Type": "application/sparql-query"})
+    r = client.post(
+        "/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"}
+    )
     assert r.status_code == 413
 
 
 def test_a_body_under_the_limit_is_fine(client):
-    body = ("ASK { FILTER(\"" + "x" * (8 * 1024) + "\" != \"\") }").encode()
+    body = ('ASK { FILTER("' + "x" * (8 * 1024) + '" != "") }').encode()
     r = client.post("/sparql", content=body, headers={"Content-Type": "application/sparql-query"})
     assert r.status_code == 200 and r.json()["boolean"] is True
 

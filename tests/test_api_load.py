@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from conftest import EX, ITEM_COUNT
 
 ENGINES = ["oxigraph", "rdflib"]
@@ -39,6 +38,7 @@ def job(n: int):
         def check(r):
             rows = r.json()["results"]["bindings"]
             assert [row["label"]["value"] for row in rows] == [f"item {i}"]
+
         return {"query": query}, {"Accept": "application/sparql-results+json"}, check
     if kind == 1:
         query = tag + f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}"
@@ -46,14 +46,15 @@ def job(n: int):
         def check(r):
             root = ET.fromstring(r.content)
             assert root.find("{http://www.w3.org/2005/sparql-results#}boolean").text == "true"
+
         return {"query": query}, {"Accept": "application/sparql-results+xml"}, check
     if kind == 2:
         k = n % 30
-        query = tag + (f"SELECT (COUNT(*) AS ?c) WHERE {{ ?s <{EX}index> ?n "
-                       f"FILTER(?n > {k}) }}")
+        query = tag + (f"SELECT (COUNT(*) AS ?c) WHERE {{ ?s <{EX}index> ?n FILTER(?n > {k}) }}")
 
         def check(r):
             assert list(csv.reader(io.StringIO(r.text))) == [["c"], [str(ITEM_COUNT - k)]]
+
         return {"query": query}, {"Accept": "text/csv"}, check
     if kind == 3:
         query = tag + f"CONSTRUCT {{ <{EX}item{i}> ?p ?o }} WHERE {{ <{EX}item{i}> ?p ?o }}"
@@ -61,12 +62,17 @@ def job(n: int):
         def check(r):
             lines = [line for line in r.text.splitlines() if line.strip()]
             assert len(lines) == 3 and all(line.startswith(f"<{EX}item{i}>") for line in lines)
+
         return {"query": query, "format": "ntriples"}, {}, check
     query = tag + f"SELECT ?n WHERE {{ <{EX}item{i}> <{EX}index> ?n }}"
 
     def check(r):
         lines = r.text.splitlines()
-        assert lines[0] == "?n" and lines[1] in (str(i), f'"{i}"^^<http://www.w3.org/2001/XMLSchema#integer>')
+        assert lines[0] == "?n" and lines[1] in (
+            str(i),
+            f'"{i}"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        )
+
     return {"query": query}, {"Accept": "text/tab-separated-values"}, check
 
 
@@ -74,8 +80,9 @@ def job(n: int):
 def test_concurrent_mixed_queries_are_all_answered_correctly(servers, engine):
     server = servers[engine]
     before = httpx.get(server.url + "/metrics", timeout=5).text
-    client = httpx.Client(base_url=server.url, timeout=60,
-                          limits=httpx.Limits(max_connections=THREADS))
+    client = httpx.Client(
+        base_url=server.url, timeout=60, limits=httpx.Limits(max_connections=THREADS)
+    )
 
     def run(n: int):
         params, headers, check = job(n)
@@ -109,8 +116,11 @@ def count(metrics: str, outcome: str) -> int:
 
 
 def outcomes(metrics: str) -> set[str]:
-    return {line.split('outcome="')[1].split('"')[0] for line in metrics.splitlines()
-            if line.startswith("smpkg_queries_total{")}
+    return {
+        line.split('outcome="')[1].split('"')[0]
+        for line in metrics.splitlines()
+        if line.startswith("smpkg_queries_total{")
+    }
 
 
 def test_identical_queries_hit_the_cache(servers):
@@ -120,5 +130,6 @@ def test_identical_queries_hit_the_cache(servers):
         answers = {client.get("/sparql", params={"query": query}).text for _ in range(20)}
         metrics = client.get("/metrics").text
     assert len(answers) == 1 and json.loads(answers.pop())["results"]["bindings"][0]["n"][
-        "value"] == str(ITEM_COUNT)
+        "value"
+    ] == str(ITEM_COUNT)
     assert count(metrics, "cached") >= 19

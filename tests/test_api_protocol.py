@@ -7,9 +7,8 @@ import json
 from urllib.parse import quote
 
 import pytest
-from rdflib import Graph
-
 from conftest import EX, ITEM_COUNT, PEOPLE, PLACES
+from rdflib import Graph
 
 SELECT_PEOPLE = f"SELECT ?p WHERE {{ ?p a <{EX}Person> }} ORDER BY ?p"
 
@@ -40,15 +39,21 @@ def test_post_form(client):
 
 
 def test_post_direct(client):
-    r = client.post("/sparql", content=SELECT_PEOPLE.encode(),
-                    headers={"Content-Type": "application/sparql-query"})
+    r = client.post(
+        "/sparql",
+        content=SELECT_PEOPLE.encode(),
+        headers={"Content-Type": "application/sparql-query"},
+    )
     assert bindings(r, "p") == [f"{EX}alice", f"{EX}bob", f"{EX}carol"]
 
 
 def test_post_direct_with_utf8_charset_and_non_ascii(client):
     query = 'SELECT ?x WHERE { BIND("Zürich — 東京" AS ?x) }'
-    r = client.post("/sparql", content=query.encode("utf-8"),
-                    headers={"Content-Type": "application/sparql-query; charset=UTF-8"})
+    r = client.post(
+        "/sparql",
+        content=query.encode("utf-8"),
+        headers={"Content-Type": "application/sparql-query; charset=UTF-8"},
+    )
     assert bindings(r, "x") == ["Zürich — 東京"]
 
 
@@ -81,17 +86,22 @@ def test_construct(client):
 
 
 def test_describe(client):
-    r = client.get("/sparql", params={"query": f"DESCRIBE <{EX}bob>"},
-                   headers={"Accept": "application/n-triples"})
+    r = client.get(
+        "/sparql",
+        params={"query": f"DESCRIBE <{EX}bob>"},
+        headers={"Accept": "application/n-triples"},
+    )
     assert r.status_code == 200
     g = Graph().parse(data=r.text, format="nt")
     assert {str(p) for p in g.predicates()} >= {f"{EX}name", f"{EX}age"}
 
 
 def test_relative_iris_resolve_against_the_endpoint(client):
-    r = client.post("/sparql", content=b"CONSTRUCT { <s> <p> 1 } WHERE {}",
-                    headers={"Content-Type": "application/sparql-query",
-                             "Accept": "application/n-triples"})
+    r = client.post(
+        "/sparql",
+        content=b"CONSTRUCT { <s> <p> 1 } WHERE {}",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
+    )
     assert r.status_code == 200
     assert "<http://testserver/s> <http://testserver/p>" in r.text
 
@@ -100,7 +110,7 @@ def test_relative_iris_resolve_against_the_endpoint(client):
 
 
 def test_default_graph_is_the_union(client):
-    r = client.get("/sparql", params={"query": f"SELECT (COUNT(*) AS ?n) {{ ?s a ?c }}"})
+    r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s a ?c }"})
     assert bindings(r, "n") == [str(3 + 1 + ITEM_COUNT)]
 
 
@@ -111,8 +121,10 @@ def test_default_graph_uri_selects_graphs(client):
 
 def test_repeated_default_graph_uri_merges(client):
     query = "SELECT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) } GROUP BY ?s ORDER BY ?s"
-    r = client.get(f"/sparql?query={quote(query)}&default-graph-uri={quote(PEOPLE)}"
-                   f"&default-graph-uri={quote(PLACES)}")
+    r = client.get(
+        f"/sparql?query={quote(query)}&default-graph-uri={quote(PEOPLE)}"
+        f"&default-graph-uri={quote(PLACES)}"
+    )
     assert bindings(r, "s") == [f"{EX}bob", f"{EX}carol", f"{EX}paris"]
 
 
@@ -133,11 +145,15 @@ def test_protocol_dataset_overrides_from(client):
 
 
 def test_from_and_from_named_in_the_query(client):
-    query = (f"SELECT ?g ?s FROM <{PEOPLE}> FROM NAMED <{PLACES}> WHERE "
-             f"{{ {{ ?s a <{EX}Person> }} UNION {{ GRAPH ?g {{ ?s a ?c }} }} }}")
+    query = (
+        f"SELECT ?g ?s FROM <{PEOPLE}> FROM NAMED <{PLACES}> WHERE "
+        f"{{ {{ ?s a <{EX}Person> }} UNION {{ GRAPH ?g {{ ?s a ?c }} }} }}"
+    )
     r = client.get("/sparql", params={"query": query})
-    rows = {(row.get("g", {}).get("value"), row["s"]["value"])
-            for row in r.json()["results"]["bindings"]}
+    rows = {
+        (row.get("g", {}).get("value"), row["s"]["value"])
+        for row in r.json()["results"]["bindings"]
+    }
     assert rows == {(None, f"{EX}bob"), (None, f"{EX}carol"), (PLACES, f"{EX}paris")}
 
 
@@ -147,8 +163,10 @@ def test_dataset_parameters_in_a_form_body(client):
 
 
 def test_a_graph_we_do_not_hold_is_empty(client):
-    r = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }",
-                                       "default-graph-uri": "http://example.net/unknown"})
+    r = client.get(
+        "/sparql",
+        params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": "http://example.net/unknown"},
+    )
     assert boolean(r) is False
 
 
@@ -168,8 +186,11 @@ def test_two_queries_are_refused(client):
 
 
 def test_query_in_url_and_body_is_refused(client):
-    r = client.post("/sparql?query=ASK%20%7B%7D", content=b"ASK {}",
-                    headers={"Content-Type": "application/sparql-query"})
+    r = client.post(
+        "/sparql?query=ASK%20%7B%7D",
+        content=b"ASK {}",
+        headers={"Content-Type": "application/sparql-query"},
+    )
     assert r.status_code == 400
 
 
@@ -182,18 +203,27 @@ def test_wrong_or_missing_media_type_is_415(client, content_type):
 
 
 def test_non_utf8_direct_post_is_refused(client):
-    r = client.post("/sparql", content="ASK {}".encode("utf-16"),
-                    headers={"Content-Type": "application/sparql-query; charset=UTF-16"})
+    r = client.post(
+        "/sparql",
+        content="ASK {}".encode("utf-16"),
+        headers={"Content-Type": "application/sparql-query; charset=UTF-16"},
+    )
     assert r.status_code == 415
-    r = client.post("/sparql", content=b"ASK { FILTER(\"\xff\xfe\") }",
-                    headers={"Content-Type": "application/sparql-query"})
+    r = client.post(
+        "/sparql",
+        content=b'ASK { FILTER("\xff\xfe") }',
+        headers={"Content-Type": "application/sparql-query"},
+    )
     assert r.status_code == 400
     assert "UTF-8" in r.text
 
 
 def test_non_utf8_form_is_refused(client):
-    r = client.post("/sparql", content=b"query=ASK%20%7B%7D%FF",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        "/sparql",
+        content=b"query=ASK%20%7B%7D%FF",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 400
 
 
@@ -203,8 +233,11 @@ def test_form_without_query_is_400(client):
 
 
 def test_other_methods_are_405(client):
-    r = client.put("/sparql?query=ASK%20%7B%7D", content=b"",
-                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = client.put(
+        "/sparql?query=ASK%20%7B%7D",
+        content=b"",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 405
     assert "GET" in r.headers["allow"] and "POST" in r.headers["allow"]
     assert client.delete("/sparql").status_code == 405
@@ -226,26 +259,31 @@ UPDATES = [
 @pytest.mark.parametrize("update", UPDATES)
 def test_updates_are_refused_every_way(client, update):
     attempts = [
-        client.post("/sparql", content=update.encode(),
-                    headers={"Content-Type": "application/sparql-update"}),
+        client.post(
+            "/sparql",
+            content=update.encode(),
+            headers={"Content-Type": "application/sparql-update"},
+        ),
         client.post("/sparql", data={"update": update}),
         client.get("/sparql", params={"update": update}),
         client.get("/sparql", params={"query": update}),
         client.post("/sparql", data={"query": update}),
-        client.post("/sparql", content=update.encode(),
-                    headers={"Content-Type": "application/sparql-query"}),
+        client.post(
+            "/sparql", content=update.encode(), headers={"Content-Type": "application/sparql-query"}
+        ),
     ]
     for r in attempts:
         assert r.status_code == 403, (r.request.method, r.request.url, r.text)
         assert "read-only" in r.text
     # Nothing changed.
-    r = client.get("/sparql", params={"query": f"SELECT (COUNT(*) AS ?n) {{ ?s a ?c }}"})
+    r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s a ?c }"})
     assert bindings(r, "n") == [str(3 + 1 + ITEM_COUNT)]
 
 
 def test_service_is_refused_with_its_reason(client):
-    r = client.get("/sparql", params={
-        "query": "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"})
+    r = client.get(
+        "/sparql", params={"query": "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}
+    )
     assert r.status_code == 403
     assert "SERVICE" in r.text and "outbound" in r.text
 

@@ -18,8 +18,9 @@ COUNT = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://example.org/Programme> }"
 
 
 def count(client) -> int:
-    response = client.get("/sparql", params={"query": COUNT},
-                          headers={"Accept": "application/sparql-results+json"})
+    response = client.get(
+        "/sparql", params={"query": COUNT}, headers={"Accept": "application/sparql-results+json"}
+    )
     assert response.status_code == 200
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
@@ -35,7 +36,8 @@ def test_broken_file_keeps_the_last_good_data(client, project):  # noqa: F811
     version = client.get("/health").json()["version"]
     assert count(client) == 3
     (project.data_dir / "broken.ttl").write_text(
-        '@prefix ex: <http://example.org/> .\n\nex:d a ex:Programme ;\n  ex:name "oops .\n')
+        '@prefix ex: <http://example.org/> .\n\nex:d a ex:Programme ;\n  ex:name "oops .\n'
+    )
     response = client.post("/admin/reload")
     assert response.status_code == 422
     body = response.json()
@@ -50,7 +52,8 @@ def test_broken_file_keeps_the_last_good_data(client, project):  # noqa: F811
 
 def test_shape_violation_keeps_the_last_good_data(client, project):  # noqa: F811
     (project.data_dir / "nameless.ttl").write_text(
-        "@prefix ex: <http://example.org/> .\nex:nameless a ex:Programme .\n")
+        "@prefix ex: <http://example.org/> .\nex:nameless a ex:Programme .\n"
+    )
     response = client.post("/admin/reload")
     assert response.status_code == 422
     body = response.json()
@@ -64,7 +67,8 @@ def test_good_change_is_swapped_in(client, project):  # noqa: F811
     old_tag = first.headers["etag"]
     version = client.get("/health").json()["version"]
     (project.data_dir / "programmes.ttl").write_text(
-        DATA + 'ex:d a ex:Programme ; rdfs:label "D" .\n')
+        DATA + 'ex:d a ex:Programme ; rdfs:label "D" .\n'
+    )
     response = client.post("/admin/reload")
     assert response.status_code == 200, response.text
     assert response.json()["version"] != version
@@ -80,17 +84,19 @@ def test_reload_refused_from_elsewhere(project):  # noqa: F811
 
 
 def test_sighup_reloads_a_live_server(serve, project):  # noqa: F811
-    server = serve(engine="oxigraph", env={"SMPKG_ROOT": str(project.root),
-                                          "SMPKG_CACHE_DIR": str(project.cache_path)},
-                   workers=1)
+    server = serve(
+        engine="oxigraph",
+        env={"SMPKG_ROOT": str(project.root), "SMPKG_CACHE_DIR": str(project.cache_path)},
+        workers=1,
+    )
     version = server.health()["version"]
     (project.data_dir / "programmes.ttl").write_text(
-        DATA + 'ex:e a ex:Programme ; rdfs:label "E" .\n')
+        DATA + 'ex:e a ex:Programme ; rdfs:label "E" .\n'
+    )
     os.kill(server.process.pid, signal.SIGHUP)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and server.health()["version"] == version:
         time.sleep(0.2)
     assert server.health()["version"] != version
-    response = httpx.get(server.endpoint, params={"query": COUNT},
-                         headers={"Accept": "text/csv"})
+    response = httpx.get(server.endpoint, params={"query": COUNT}, headers={"Accept": "text/csv"})
     assert response.text.splitlines()[1] == "4"

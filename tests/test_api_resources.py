@@ -7,11 +7,11 @@ import json
 import re
 
 import pytest
+from conftest import make_settings
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 
-from conftest import make_settings
 from smpkg.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, SMP
 
 BASE = "https://w3id.org/smpkg/"
@@ -57,8 +57,11 @@ def kinds_checked(smp_graph):
     """Every kind in the table exists in the data with the type given."""
     for path, (klass, _) in RESOURCES.items():
         iri = URIRef(BASE + "id/" + path)
-        assert (iri, RDF.type, klass) in smp_graph.asserted or \
-            (iri, RDF.type, klass) in smp_graph.inferred, path
+        assert (iri, RDF.type, klass) in smp_graph.asserted or (
+            iri,
+            RDF.type,
+            klass,
+        ) in smp_graph.inferred, path
     return True
 
 
@@ -70,8 +73,14 @@ def test_rdf_by_content_negotiation(smp_client, kinds_checked, path, accept):
     media, parser = RDF_TYPES.get(accept, ("text/turtle", "turtle"))
     assert r.headers["content-type"] == f"{media}; charset=utf-8"
     assert "accept" in r.headers["vary"].lower()
-    ext = {"turtle": "ttl", "json-ld": "jsonld", "nt": "nt", "xml": "rdf", "trig": "trig",
-           "nquads": "nq"}[parser]
+    ext = {
+        "turtle": "ttl",
+        "json-ld": "jsonld",
+        "nt": "nt",
+        "xml": "rdf",
+        "trig": "trig",
+        "nquads": "nq",
+    }[parser]
     assert r.headers["content-location"] == f"/id/{path}.{ext}"
     graph = parse(r, parser)
     iri = URIRef(BASE + "id/" + path)
@@ -93,8 +102,11 @@ def test_html_page_for_browsers(smp_client, path):
     assert label in r.text
     assert f"<code>{BASE}id/{path}</code>" in r.text
     for media in RDF_TYPES:
-        assert re.search(rf'<link rel="alternate" type="{re.escape(media)}" '
-                         rf'href="/id/{re.escape(path)}\.\w+">', r.text)
+        assert re.search(
+            rf'<link rel="alternate" type="{re.escape(media)}" '
+            rf'href="/id/{re.escape(path)}\.\w+">',
+            r.text,
+        )
     assert_offline(r.text)
 
 
@@ -139,12 +151,18 @@ def test_explanation_of_an_inferred_relation(smp_client):
     assert '<a href="/id/organisation/european-union"' in row
     assert '<span class="badge inferred"' in row
     assert "<code>prp-spo2</code> (property chain)" in row
-    assert ('<a href="/ontology#financedThrough">financed through</a> followed by '
-            '<a href="/ontology#fundedBy">funded by</a> implies') in row
-    assert ('<a href="/id/programme/mentor-ii">MENTOR II</a> <a href="/ontology#financedThrough">'
-            'financed through</a> <a href="/id/instrument/mpf">MPF</a>') in row
-    assert ('<a href="/id/instrument/mpf">MPF</a> <a href="/ontology#fundedBy">funded by</a> '
-            '<a href="/id/organisation/european-union">EU</a>') in row
+    assert (
+        '<a href="/ontology#financedThrough">financed through</a> followed by '
+        '<a href="/ontology#fundedBy">funded by</a> implies'
+    ) in row
+    assert (
+        '<a href="/id/programme/mentor-ii">MENTOR II</a> <a href="/ontology#financedThrough">'
+        'financed through</a> <a href="/id/instrument/mpf">MPF</a>'
+    ) in row
+    assert (
+        '<a href="/id/instrument/mpf">MPF</a> <a href="/ontology#fundedBy">funded by</a> '
+        '<a href="/id/organisation/european-union">EU</a>'
+    ) in row
 
 
 def test_page_shows_incoming_literals_and_sources(smp_client):
@@ -154,8 +172,9 @@ def test_page_shows_incoming_literals_and_sources(smp_client):
     sources = html.split('<h2 id="sources">')[1].split("<h2")[0]
     assert '<a href="/id/source/emn-oecd-inform-2022"' in sources
     assert '<a href="/id/source/emn-oecd-inform-2022/box-2"' in sources and "Box 2:" in sources
-    strategy = smp_client.get("/id/framework/bulgaria-national-strategy-migration",
-                              headers={"Accept": "text/html"}).text
+    strategy = smp_client.get(
+        "/id/framework/bulgaria-national-strategy-migration", headers={"Accept": "text/html"}
+    ).text
     assert re.search(r'2021<span class="lit-note">year</span>', strategy)
 
 
@@ -176,10 +195,12 @@ def test_quad_formats_keep_graph_names(smp_client):
     ds = Dataset()
     ds.parse(data=r.content, format="nquads")
     mentor = URIRef(BASE + "id/programme/mentor-ii")
-    assert (mentor, SMP.financedThrough, URIRef(BASE + "id/instrument/mpf")) in \
-        ds.graph(ASSERTED_GRAPH)
-    assert (mentor, SMP.fundedBy, URIRef(BASE + "id/organisation/european-union")) in \
-        ds.graph(INFERRED_GRAPH)
+    assert (mentor, SMP.financedThrough, URIRef(BASE + "id/instrument/mpf")) in ds.graph(
+        ASSERTED_GRAPH
+    )
+    assert (mentor, SMP.fundedBy, URIRef(BASE + "id/organisation/european-union")) in ds.graph(
+        INFERRED_GRAPH
+    )
 
 
 @pytest.mark.parametrize("accept", ["text/html", "text/turtle", "application/ld+json", "*/*"])
@@ -225,8 +246,12 @@ def test_ontology_documentation_for_browsers(smp_client):
 
 
 def test_ontology_for_rdf_clients(smp_client, smp_graph):
-    for accept, parser in (("text/turtle", "turtle"), ("application/rdf+xml", "xml"),
-                           ("application/ld+json", "json-ld"), ("*/*", "turtle")):
+    for accept, parser in (
+        ("text/turtle", "turtle"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+        ("*/*", "turtle"),
+    ):
         r = smp_client.get("/ontology", headers={"Accept": accept})
         assert r.status_code == 200
         assert isomorphic(Graph().parse(data=r.content, format=parser), smp_graph.ontology)

@@ -31,7 +31,9 @@ def test_path_parameters_reach_the_handler_and_the_document():
     assert set(operation) == {"get"}  # HEAD stays out of the document
     params = operation["get"]["parameters"]
     assert [(p["name"], p["in"], p["required"]) for p in params] == [
-        ("version", "path", True), ("name", "path", True)]
+        ("version", "path", True),
+        ("name", "path", True),
+    ]
     assert operation["get"]["summary"] == "A file"
 
 
@@ -47,8 +49,7 @@ def test_openapi_extra_parameters_are_kept_after_the_path_ones():
     app.include_router(router)
     with TestClient(app) as client:
         assert client.get("/things/x").text == "x"
-        params = client.get("/openapi.json").json()["paths"]["/things/{name}"]["get"][
-            "parameters"]
+        params = client.get("/openapi.json").json()["paths"]["/things/{name}"]["get"]["parameters"]
     assert [p["name"] for p in params] == ["name", "format"]
 
 
@@ -59,8 +60,7 @@ def test_every_templated_path_of_the_service_documents_its_parameters(smp_client
     for path, operations in spec["paths"].items():
         names = set(re.findall(r"{([^}:]+)", path))
         for method, operation in operations.items():
-            documented = {p["name"] for p in operation.get("parameters", [])
-                          if p["in"] == "path"}
+            documented = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert documented == names, (method, path)
             templated += bool(names)
     assert templated >= 8
@@ -78,7 +78,12 @@ def test_the_service_starts_without_pydantic_v1_or_jinja2():
         "app.state.executor.close()\n"
         "print(json.dumps({m: m in sys.modules for m in ('pydantic.v1', 'jinja2')}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).parent, timeout=120, check=True)
-    assert json.loads(out.stdout.splitlines()[-1]) == {"pydantic.v1": False,
-                                                       "jinja2": False}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == {"pydantic.v1": False, "jinja2": False}

@@ -42,7 +42,7 @@ class Listener:
         while not self._stop:
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             conn.settimeout(0.5)
             try:
@@ -51,8 +51,9 @@ class Listener:
                 data = b""
             self.connections.append(data)
             try:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\n"
-                             b"Content-Length: 0\r\n\r\n")
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: 0\r\n\r\n"
+                )
             except OSError:
                 pass
             conn.close()
@@ -72,8 +73,9 @@ def listener():
 
 @pytest.fixture(scope="module")
 def servers(serve, runaway_ttl):
-    started = serve.many(*({"engine": e, "dataset": [runaway_ttl], "timeout": DEADLINE}
-                           for e in ENGINES))
+    started = serve.many(
+        *({"engine": e, "dataset": [runaway_ttl], "timeout": DEADLINE} for e in ENGINES)
+    )
     return dict(zip(ENGINES, started))
 
 
@@ -127,8 +129,10 @@ def attacks(target: str) -> list[tuple[str, dict]]:
     out += [
         ("SELECT * WHERE { ?s ?p ?o }", {"default-graph-uri": f"{target}/data.ttl"}),
         ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": f"{target}/g.ttl"}),
-        ("ASK { ?s ?p ?o }", {"default-graph-uri": f"{target}/a.ttl",
-                              "named-graph-uri": f"{target}/b.ttl"}),
+        (
+            "ASK { ?s ?p ?o }",
+            {"default-graph-uri": f"{target}/a.ttl", "named-graph-uri": f"{target}/b.ttl"},
+        ),
     ]
     return out
 
@@ -140,16 +144,23 @@ def test_no_request_ever_leaves_the_server(server, listener):
             for response in (
                 client.get("/sparql", params={"query": query, **params}),
                 client.post("/sparql", data={"query": query, **params}),
-                client.post("/sparql", params=params, content=query.encode(),
-                            headers={"Content-Type": "application/sparql-query"}),
+                client.post(
+                    "/sparql",
+                    params=params,
+                    content=query.encode(),
+                    headers={"Content-Type": "application/sparql-query"},
+                ),
             ):
                 statuses.append(response.status_code)
                 # Refused (SERVICE, updates) or answered from local data only.
                 assert response.status_code in (200, 403), (query, response.text)
                 if "SERVICE" in query.upper() or "\\u0053" in query or "\\U" in query:
                     assert response.status_code == 403, (query, response.text)
-            update = client.post("/sparql", content=query.encode(),
-                                 headers={"Content-Type": "application/sparql-update"})
+            update = client.post(
+                "/sparql",
+                content=query.encode(),
+                headers={"Content-Type": "application/sparql-update"},
+            )
             assert update.status_code == 403
             form_update = client.post("/sparql", data={"update": query})
             assert form_update.status_code == 403
@@ -181,10 +192,10 @@ def test_workers_are_cut_off_from_the_network(server):
 # --------------------------------------------------------------------------- deadlines
 
 
-CROSS_PRODUCT = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
-                 "?j ?k ?l . ?m ?o ?q }")
-CATASTROPHIC = ('SELECT ?s WHERE { ?s <http://example.org/text> ?x '
-                'FILTER regex(?x, "^(a+)+$") }')
+CROSS_PRODUCT = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?q }"
+)
+CATASTROPHIC = 'SELECT ?s WHERE { ?s <http://example.org/text> ?x FILTER regex(?x, "^(a+)+$") }'
 
 
 def run_during(server, runaway: str) -> tuple[httpx.Response, float, list[tuple[str, float]]]:
@@ -209,11 +220,15 @@ def run_during(server, runaway: str) -> tuple[httpx.Response, float, list[tuple[
                 assert health.status_code == 200
                 others.append(("health", time.monotonic() - t0))
                 t0 = time.monotonic()
-                normal = client.get(server.endpoint, params={
-                    "query": f"SELECT ?s WHERE {{ ?s <http://example.org/n> {i} }}"})
+                normal = client.get(
+                    server.endpoint,
+                    params={"query": f"SELECT ?s WHERE {{ ?s <http://example.org/n> {i} }}"},
+                )
                 assert normal.status_code == 200, normal.text
-                assert normal.json()["results"]["bindings"][0]["s"]["value"] \
+                assert (
+                    normal.json()["results"]["bindings"][0]["s"]["value"]
                     == f"http://example.org/s{i}"
+                )
                 others.append(("query", time.monotonic() - t0))
                 time.sleep(0.2)
         response, seconds = future.result()
@@ -253,8 +268,11 @@ def test_catastrophic_regex_is_stopped_or_harmless(server):
 def test_timeouts_are_counted_in_metrics(server):
     text = httpx.get(server.url + "/metrics", timeout=5).text
     assert "smpkg_query_timeouts_total " in text
-    count = int(next(line for line in text.splitlines()
-                     if line.startswith("smpkg_query_timeouts_total ")).split()[1])
+    count = int(
+        next(
+            line for line in text.splitlines() if line.startswith("smpkg_query_timeouts_total ")
+        ).split()[1]
+    )
     assert count >= 1
     assert 'smpkg_queries_total{form="SELECT",outcome="timeout"}' in text
 
@@ -262,8 +280,10 @@ def test_timeouts_are_counted_in_metrics(server):
 def test_every_worker_busy_gives_503_then_recovers(server):
     server.wait_workers()
     with ThreadPoolExecutor(3) as pool:
-        runaways = [pool.submit(httpx.get, server.endpoint, params={"query": CROSS_PRODUCT},
-                                timeout=60) for _ in range(2)]
+        runaways = [
+            pool.submit(httpx.get, server.endpoint, params={"query": CROSS_PRODUCT}, timeout=60)
+            for _ in range(2)
+        ]
         time.sleep(0.5)
         started = time.monotonic()
         waiting = httpx.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=60)
@@ -283,8 +303,7 @@ def test_every_worker_busy_gives_503_then_recovers(server):
 def test_a_client_timeout_parameter_shortens_the_deadline(server):
     server.wait_workers()
     started = time.monotonic()
-    r = httpx.get(server.endpoint, params={"query": CROSS_PRODUCT, "timeout": "0.5"},
-                  timeout=30)
+    r = httpx.get(server.endpoint, params={"query": CROSS_PRODUCT, "timeout": "0.5"}, timeout=30)
     assert r.status_code == 504
     assert time.monotonic() - started < DEADLINE
     server.wait_workers()

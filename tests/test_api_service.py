@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
-
-from conftest import ITEM_COUNT, ITEMS, PEOPLE, PLACES
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -34,9 +33,21 @@ def test_it_is_a_sparql_11_query_service(description):
 
 def test_it_lists_every_result_format(description):
     formats = set(description.objects(ENDPOINT, SD.resultFormat))
-    assert formats == {FORMATS[n] for n in (
-        "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV", "Turtle", "N-Triples", "N-Quads", "TriG", "JSON-LD", "RDF_XML")}
+    assert formats == {
+        FORMATS[n]
+        for n in (
+            "SPARQL_Results_JSON",
+            "SPARQL_Results_XML",
+            "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV",
+            "Turtle",
+            "N-Triples",
+            "N-Quads",
+            "TriG",
+            "JSON-LD",
+            "RDF_XML",
+        )
+    }
 
 
 def test_features(description):
@@ -67,13 +78,16 @@ def test_named_graphs(description):
     assert graphs == {PEOPLE: Literal(6), PLACES: Literal(2), ITEMS: Literal(3 * ITEM_COUNT)}
 
 
-@pytest.mark.parametrize("accept,media,parse", [
-    ("application/ld+json", "application/ld+json", "json-ld"),
-    ("application/rdf+xml", "application/rdf+xml", "xml"),
-    ("application/n-triples", "application/n-triples", "nt"),
-    ("*/*", "text/turtle", "turtle"),
-    (None, "text/turtle", "turtle"),
-])
+@pytest.mark.parametrize(
+    "accept,media,parse",
+    [
+        ("application/ld+json", "application/ld+json", "json-ld"),
+        ("application/rdf+xml", "application/rdf+xml", "xml"),
+        ("application/n-triples", "application/n-triples", "nt"),
+        ("*/*", "text/turtle", "turtle"),
+        (None, "text/turtle", "turtle"),
+    ],
+)
 def test_negotiated(client, accept, media, parse):
     headers = {"Accept": accept} if accept else {}
     r = client.get("/sparql", headers=headers)

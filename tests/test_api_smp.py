@@ -7,10 +7,9 @@ then a few checks on the repository's own graph (skipped locally while it does n
 from __future__ import annotations
 
 import pytest
+from conftest import make_settings, smp_settings
 from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
-
-from conftest import make_settings, smp_settings
 
 GRAPH = "https://w3id.org/smpkg/graph/"
 ASSERTED, INFERRED, ONTOLOGY = GRAPH + "asserted", GRAPH + "inferred", GRAPH + "ontology"
@@ -58,21 +57,33 @@ def test_three_named_graphs(tiny):
 
 def test_default_graph_is_asserted_plus_inferred(tiny):
     query = "SELECT ?s WHERE { ?s a <http://example.org/Initiative> } ORDER BY ?s"
-    assert [r["s"] for r in rows(tiny, query)] == ["http://example.org/palim",
-                                                   "http://example.org/thamm"]
+    assert [r["s"] for r in rows(tiny, query)] == [
+        "http://example.org/palim",
+        "http://example.org/thamm",
+    ]
 
 
 def test_from_picks_one_graph(tiny):
-    query = ("SELECT ?s FROM <{}> WHERE {{ ?s a <http://example.org/Initiative> }}")
+    query = "SELECT ?s FROM <{}> WHERE {{ ?s a <http://example.org/Initiative> }}"
     assert rows(tiny, query.format(ASSERTED)) == []
     assert len(rows(tiny, query.format(INFERRED))) == 2
-    assert len(rows(tiny, "SELECT ?s WHERE { ?s a <http://example.org/Initiative> }",
-                    **{"default-graph-uri": INFERRED})) == 2
+    assert (
+        len(
+            rows(
+                tiny,
+                "SELECT ?s WHERE { ?s a <http://example.org/Initiative> }",
+                **{"default-graph-uri": INFERRED},
+            )
+        )
+        == 2
+    )
 
 
 def test_graph_picks_one_graph(tiny):
-    query = ("SELECT ?g WHERE { GRAPH ?g { <http://example.org/thamm> a "
-             "<http://example.org/Programme> } }")
+    query = (
+        "SELECT ?g WHERE { GRAPH ?g { <http://example.org/thamm> a "
+        "<http://example.org/Programme> } }"
+    )
     assert [r["g"] for r in rows(tiny, query)] == [ASSERTED]
 
 
@@ -109,8 +120,10 @@ def real():
 def test_real_graph_has_its_named_graphs_and_classes(real):
     found = rows(real, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert {r["g"] for r in found} >= {ASSERTED, INFERRED, ONTOLOGY}
-    classes = rows(real, "PREFIX owl: <http://www.w3.org/2002/07/owl#> "
-                         "SELECT ?c WHERE { ?c a owl:Class } LIMIT 5")
+    classes = rows(
+        real,
+        "PREFIX owl: <http://www.w3.org/2002/07/owl#> SELECT ?c WHERE { ?c a owl:Class } LIMIT 5",
+    )
     assert classes
 
 

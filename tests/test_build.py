@@ -1,11 +1,9 @@
 """The build on a tiny project of its own: cache, validation gate, all-or-nothing parsing."""
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
-from rdflib import Namespace, URIRef
+from rdflib import Namespace
 from rdflib.namespace import RDF
 
 from smpkg.build import build, open_engine
@@ -104,7 +102,8 @@ def test_broken_file_fails_the_build_and_writes_nothing(project):
 
 def test_shape_violation_fails_the_build(project):
     (project.data_dir / "more.ttl").write_text(
-        "@prefix ex: <http://example.org/> .\nex:nameless a ex:Programme .\n")
+        "@prefix ex: <http://example.org/> .\nex:nameless a ex:Programme .\n"
+    )
     with pytest.raises(ValidationFailed) as err:
         build(project)
     [finding] = err.value.report.violations
@@ -115,7 +114,8 @@ def test_shape_violation_fails_the_build(project):
 
 def test_quality_check_violation_fails_the_build(project):
     (project.data_dir / "cycle.ttl").write_text(
-        "@prefix ex: <http://example.org/> .\nex:c ex:partOf ex:c .\n")
+        "@prefix ex: <http://example.org/> .\nex:c ex:partOf ex:c .\n"
+    )
     with pytest.raises(ValidationFailed) as err:
         build(project)
     [finding] = err.value.report.violations
@@ -133,11 +133,14 @@ def test_engines_serve_the_three_graphs(project, engine):
         "https://w3id.org/smpkg/graph/inferred",
         "https://w3id.org/smpkg/graph/ontology",
     ]
-    union = eng.execute("ASK { <http://example.org/a> <http://example.org/partOf> <http://example.org/c> }")
+    union = eng.execute(
+        "ASK { <http://example.org/a> <http://example.org/partOf> <http://example.org/c> }"
+    )
     assert union.boolean is True
     only_asserted = eng.execute(
         "ASK { GRAPH <https://w3id.org/smpkg/graph/asserted> "
-        "{ <http://example.org/a> <http://example.org/partOf> <http://example.org/c> } }")
+        "{ <http://example.org/a> <http://example.org/partOf> <http://example.org/c> } }"
+    )
     assert only_asserted.boolean is False
 
 
@@ -149,13 +152,15 @@ def test_on_disk_store_holds_the_build_and_its_statistics(project):
     from smpkg.store import ensure_disk_store, open_disk_store
 
     kg = build(project)
-    path, meta = ensure_disk_store(kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()},
-                                   statistics=dataset_statistics)
+    path, meta = ensure_disk_store(
+        kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()}, statistics=dataset_statistics
+    )
     engine = open_disk_store(path)
     assert meta["graphs"][str(GRAPH_FILES["inferred"])] == len(kg.inferred)
     assert len(engine) == len(kg.ontology) + len(kg.asserted) + len(kg.inferred)
     # The reference: the same files counted in Python over rdflib's quads.
     reference = dataset_statistics(open_engine(kg, "rdflib"))
     assert {k: v for k, v in meta["statistics"].items() if k != "engine"} == {
-        k: v for k, v in reference.items() if k != "engine"}
+        k: v for k, v in reference.items() if k != "engine"
+    }
     assert meta["statistics"]["default"]["triples"] == len(engine)

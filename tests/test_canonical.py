@@ -7,9 +7,7 @@ import pytest
 from smpkg.canonical import canonical_turtle
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = sorted(
-    p for folder in ("ontology", "data") for p in (ROOT / folder).rglob("*.ttl")
-)
+FILES = sorted(p for folder in ("ontology", "data") for p in (ROOT / folder).rglob("*.ttl"))
 
 
 def test_there_are_turtle_files():
@@ -19,7 +17,8 @@ def test_there_are_turtle_files():
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
 def test_file_is_canonical(path):
     assert path.read_text(encoding="utf-8") == canonical_turtle(path), (
-        f"run `smpkg format {path.relative_to(ROOT)}`")
+        f"run `smpkg format {path.relative_to(ROOT)}`"
+    )
 
 
 def test_canonical_form_is_stable(tmp_path):

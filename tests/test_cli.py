@@ -47,7 +47,9 @@ def test_query_formats(run, engine):
     _, out, _ = run("--engine", engine, "query", QUERY, "--format", "json")
     doc = json.loads(out)
     assert [b["s"]["value"] for b in doc["results"]["bindings"]] == [
-        "http://example.org/a", "http://example.org/b"]
+        "http://example.org/a",
+        "http://example.org/b",
+    ]
     _, out, _ = run("--engine", engine, "query", QUERY, "--format", "tsv")
     assert out.splitlines() == ["?s", "<http://example.org/a>", "<http://example.org/b>"]
     _, out, _ = run("--engine", engine, "query", QUERY)
@@ -73,10 +75,17 @@ def test_stats_counts_asserted_and_inferred(run):
     assert line.split()[-3:] == ["0", "3", "3"]
 
 
-@pytest.mark.parametrize("fmt, parser, quads", [
-    ("turtle", "turtle", False), ("ntriples", "nt", False), ("jsonld", "json-ld", False),
-    ("rdfxml", "xml", False), ("nquads", "nquads", True), ("trig", "trig", True),
-])
+@pytest.mark.parametrize(
+    "fmt, parser, quads",
+    [
+        ("turtle", "turtle", False),
+        ("ntriples", "nt", False),
+        ("jsonld", "json-ld", False),
+        ("rdfxml", "xml", False),
+        ("nquads", "nquads", True),
+        ("trig", "trig", True),
+    ],
+)
 def test_export_round_trips(run, tmp_path, fmt, parser, quads):
     target = tmp_path / f"out.{fmt}"
     code, _, _ = run("export", "--format", fmt, "-o", str(target))
@@ -85,9 +94,11 @@ def test_export_round_trips(run, tmp_path, fmt, parser, quads):
         ds = Dataset()
         ds.parse(target, format=parser)
         names = {str(g.identifier) for g in ds.graphs() if len(g)}
-        assert {"https://w3id.org/smpkg/graph/asserted",
-                "https://w3id.org/smpkg/graph/inferred",
-                "https://w3id.org/smpkg/graph/ontology"} <= names
+        assert {
+            "https://w3id.org/smpkg/graph/asserted",
+            "https://w3id.org/smpkg/graph/inferred",
+            "https://w3id.org/smpkg/graph/ontology",
+        } <= names
     else:
         g = Graph().parse(target, format=parser)
         assert len(g) > 8
@@ -102,7 +113,8 @@ def test_export_part_to_stdout(run):
 def test_validate_exit_codes(run, project):  # noqa: F811
     assert run("validate")[0] == 0
     (project.data_dir / "bad.ttl").write_text(
-        "@prefix ex: <http://example.org/> .\nex:n a ex:Programme .\n")
+        "@prefix ex: <http://example.org/> .\nex:n a ex:Programme .\n"
+    )
     code, out, _ = run("validate")
     assert code == 1
     assert "http://example.org/n" in out
@@ -111,11 +123,14 @@ def test_validate_exit_codes(run, project):  # noqa: F811
 
 
 def test_errors_are_one_line_without_traceback(project, tmp_path):  # noqa: F811
-    (project.data_dir / "broken.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    (project.data_dir / "broken.ttl").write_text(
+        "@prefix ex: <http://example.org/> .\nex:a ex:b .\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "smpkg.cli", "--root", str(project.root), "build"],
-        capture_output=True, text=True, env={"SMPKG_CACHE_DIR": str(tmp_path / "c"),
-                                              "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"SMPKG_CACHE_DIR": str(tmp_path / "c"), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

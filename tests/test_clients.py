@@ -8,18 +8,17 @@ import csv
 import io
 import shutil
 import subprocess
-import sys
 
 import pytest
-from rdflib import Graph, Literal, URIRef
-
 from conftest import EX, IN_CI, PEOPLE
+from rdflib import Graph, Literal, URIRef
 
 SPARQLWrapper = pytest.importorskip("SPARQLWrapper")
 from SPARQLWrapper import CSV, GET, JSON, POST, TSV, TURTLE, XML  # noqa: E402
 
 SELECT = f"SELECT ?p ?name WHERE {{ ?p <{EX}name> ?name }} ORDER BY ?p"
 EXPECTED = [(f"{EX}alice", "Alice"), (f"{EX}bob", "Bob"), (f"{EX}carol", "Carol")]
+
 
 @pytest.fixture(scope="module")
 def server(serve, sample_trig):
@@ -46,7 +45,8 @@ def rows_of(fmt, result) -> list[tuple[str, str]]:
             cells = {}
             for binding in node.getElementsByTagName("binding"):
                 cells[binding.getAttribute("name")] = "".join(
-                    t.data for el in binding.childNodes for t in el.childNodes)
+                    t.data for el in binding.childNodes for t in el.childNodes
+                )
             out.append((cells["p"], cells["name"]))
         return out
     text = result.decode("utf-8")
@@ -70,10 +70,18 @@ def test_sparqlwrapper_select(server, method, fmt):
 
 @pytest.mark.parametrize("method", [GET, POST])
 def test_sparqlwrapper_ask(server, method):
-    assert wrapper(server, method, JSON, f'ASK {{ ?p <{EX}name> "Carol" }}').queryAndConvert() \
-        == {"head": {}, "boolean": True}
-    assert wrapper(server, method, XML, f'ASK {{ ?p <{EX}name> "Dave" }}').query() \
-        .convert().getElementsByTagName("boolean")[0].firstChild.data == "false"
+    assert wrapper(server, method, JSON, f'ASK {{ ?p <{EX}name> "Carol" }}').queryAndConvert() == {
+        "head": {},
+        "boolean": True,
+    }
+    assert (
+        wrapper(server, method, XML, f'ASK {{ ?p <{EX}name> "Dave" }}')
+        .query()
+        .convert()
+        .getElementsByTagName("boolean")[0]
+        .firstChild.data
+        == "false"
+    )
 
 
 @pytest.mark.parametrize("method", [GET, POST])
@@ -111,7 +119,9 @@ def roqet(server, query: str, *args: str) -> subprocess.CompletedProcess:
         pytest.skip(message)
     return subprocess.run(
         ["roqet", "-i", "sparql11-query", "-p", server.endpoint, "-e", query, *args],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -127,7 +137,8 @@ def test_roqet_csv_output(server):
     done = roqet(server, SELECT, "-r", "csv")
     assert done.returncode == 0, done.stderr
     assert list(csv.reader(io.StringIO(done.stdout))) == [["p", "name"]] + [
-        list(r) for r in EXPECTED]
+        list(r) for r in EXPECTED
+    ]
 
 
 def test_roqet_default_graph(server):
@@ -147,5 +158,5 @@ def test_roqet_named_graph(server):
 def test_roqet_construct_asks_for_xml_results_and_gets_406(server):
     # rasqal asks every service for application/sparql-results+xml; for a graph that is not
     # something we can produce, and saying so beats silently sending another format.
-    done = roqet(server, f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}")
+    done = roqet(server, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     assert "406" in done.stderr

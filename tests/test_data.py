@@ -34,32 +34,113 @@ def _ns(kind: str) -> Namespace:
 
 PROG, AGENT, COUNTRY, PLACE = _ns("programme"), _ns("organisation"), _ns("country"), _ns("place")
 FW, INSTR, SRC, FIG = _ns("framework"), _ns("instrument"), _ns("source"), _ns("figure")
-SECTOR, OCC, COMPONENT, PREREQ = _ns("sector"), _ns("occupation"), _ns("component"), _ns("prerequisite")
-SKILL, MOBILITY, TARGET, FEATURE = _ns("skill-level"), _ns("mobility-type"), _ns("target-group"), _ns("feature")
-LEGAL, STATUS, UNIT, MODEL, SCHEME = _ns("legal-basis"), _ns("status"), _ns("unit"), _ns("model"), _ns("scheme")
+SECTOR, OCC, COMPONENT, PREREQ = (
+    _ns("sector"),
+    _ns("occupation"),
+    _ns("component"),
+    _ns("prerequisite"),
+)
+SKILL, MOBILITY, TARGET, FEATURE = (
+    _ns("skill-level"),
+    _ns("mobility-type"),
+    _ns("target-group"),
+    _ns("feature"),
+)
+LEGAL, STATUS, UNIT, MODEL, SCHEME = (
+    _ns("legal-basis"),
+    _ns("status"),
+    _ns("unit"),
+    _ns("model"),
+    _ns("scheme"),
+)
 
-INFORM, PAGE, ICMPD = SRC["emn-oecd-inform-2022"], SRC["emn-inform-announcement-2022"], SRC["icmpd-commentary-six-ways"]
+INFORM, PAGE, ICMPD = (
+    SRC["emn-oecd-inform-2022"],
+    SRC["emn-inform-announcement-2022"],
+    SRC["icmpd-commentary-six-ways"],
+)
 GUIDANCE, INFOSHEET = SRC["iom-smp-guidance"], SRC["iom-smp-infosheet"]
 INVENTORY = SRC["link4skills-partnership-inventory"]
 
-INITIATIVE_CLASSES = {SMP[c] for c in (
-    "Initiative", "Programme", "Project", "PilotProject", "Scheme", "Agreement",
-    "BilateralLabourAgreement", "PlacementAgreement", "MobilityPartnershipDeclaration",
-    "ProposedInitiative", "Partnership", "SkillsMobilityPartnership", "TalentPartnership",
-    "GlobalSkillPartnership", "EUMobilityPartnership")}
-ORGANISATION_CLASSES = {SMP[c] for c in (
-    "Organisation", "PublicAgency", "Ministry", "DevelopmentAgency", "EmploymentAgency",
-    "SupranationalBody", "InternationalOrganisation", "Employer", "EmployerOrganisation",
-    "TradeUnion", "TrainingProvider", "University", "ResearchOrganisation",
-    "CivilSocietyOrganisation", "OrganisationalCollaboration")}
-FRAMEWORK_CLASSES = {SMP[c] for c in (
-    "PolicyFramework", "PolicyObjective", "SustainableDevelopmentGoal", "FundingInstrument", "Legislation")}
-CONCEPT_CLASSES = {SMP[c] for c in (
-    "Sector", "Occupation", "TargetGroup", "SkillLevel", "MobilityType", "Component",
-    "Prerequisite", "Feature", "LegalBasis", "Status", "PartnershipModel", "Unit")}
-DEFINED_CLASSES = {SMP[c] for c in (
-    "FullSkillsMobilityPartnership", "HealthcareInitiative", "ICTInitiative", "AgricultureInitiative",
-    "CircularMobilityInitiative", "EUFundedInitiative", "InternationallyImplementedInitiative")}
+INITIATIVE_CLASSES = {
+    SMP[c]
+    for c in (
+        "Initiative",
+        "Programme",
+        "Project",
+        "PilotProject",
+        "Scheme",
+        "Agreement",
+        "BilateralLabourAgreement",
+        "PlacementAgreement",
+        "MobilityPartnershipDeclaration",
+        "ProposedInitiative",
+        "Partnership",
+        "SkillsMobilityPartnership",
+        "TalentPartnership",
+        "GlobalSkillPartnership",
+        "EUMobilityPartnership",
+    )
+}
+ORGANISATION_CLASSES = {
+    SMP[c]
+    for c in (
+        "Organisation",
+        "PublicAgency",
+        "Ministry",
+        "DevelopmentAgency",
+        "EmploymentAgency",
+        "SupranationalBody",
+        "InternationalOrganisation",
+        "Employer",
+        "EmployerOrganisation",
+        "TradeUnion",
+        "TrainingProvider",
+        "University",
+        "ResearchOrganisation",
+        "CivilSocietyOrganisation",
+        "OrganisationalCollaboration",
+    )
+}
+FRAMEWORK_CLASSES = {
+    SMP[c]
+    for c in (
+        "PolicyFramework",
+        "PolicyObjective",
+        "SustainableDevelopmentGoal",
+        "FundingInstrument",
+        "Legislation",
+    )
+}
+CONCEPT_CLASSES = {
+    SMP[c]
+    for c in (
+        "Sector",
+        "Occupation",
+        "TargetGroup",
+        "SkillLevel",
+        "MobilityType",
+        "Component",
+        "Prerequisite",
+        "Feature",
+        "LegalBasis",
+        "Status",
+        "PartnershipModel",
+        "Unit",
+    )
+}
+DEFINED_CLASSES = {
+    SMP[c]
+    for c in (
+        "FullSkillsMobilityPartnership",
+        "HealthcareInitiative",
+        "ICTInitiative",
+        "AgricultureInitiative",
+        "CircularMobilityInitiative",
+        "EUFundedInitiative",
+        "InternationallyImplementedInitiative",
+    )
+}
 
 TTL_FILES = sorted(DATA.glob("**/*.ttl"))
 
@@ -89,17 +170,38 @@ def _ids(rows, width: int | None = None):
 # ------------------------------------------------------------------------------------------
 
 EXPECTED_FILES = [
-    "sources.ttl", "frameworks.ttl", "organisations.ttl", "figures.ttl",
-    "places/countries.ttl", "places/regions.ttl",
-    "vocabularies/components.ttl", "vocabularies/prerequisites.ttl", "vocabularies/sectors.ttl",
-    "vocabularies/occupations.ttl", "vocabularies/skill-levels.ttl", "vocabularies/mobility-types.ttl",
-    "vocabularies/target-groups.ttl", "vocabularies/features.ttl", "vocabularies/legal-bases.ttl",
-    "vocabularies/statuses.ttl", "vocabularies/units.ttl", "vocabularies/partnership-models.ttl",
-    "initiatives/eu-mobility-partnerships.ttl", "initiatives/eu-level.ttl", "initiatives/austria.ttl",
-    "initiatives/belgium.ttl", "initiatives/bulgaria.ttl", "initiatives/france.ttl",
-    "initiatives/germany.ttl", "initiatives/ireland.ttl", "initiatives/luxembourg.ttl",
-    "initiatives/spain.ttl", "initiatives/other-member-states.ttl", "initiatives/non-eu.ttl",
-    "initiatives/link4skills.ttl", "initiatives/future-outlook.ttl",
+    "sources.ttl",
+    "frameworks.ttl",
+    "organisations.ttl",
+    "figures.ttl",
+    "places/countries.ttl",
+    "places/regions.ttl",
+    "vocabularies/components.ttl",
+    "vocabularies/prerequisites.ttl",
+    "vocabularies/sectors.ttl",
+    "vocabularies/occupations.ttl",
+    "vocabularies/skill-levels.ttl",
+    "vocabularies/mobility-types.ttl",
+    "vocabularies/target-groups.ttl",
+    "vocabularies/features.ttl",
+    "vocabularies/legal-bases.ttl",
+    "vocabularies/statuses.ttl",
+    "vocabularies/units.ttl",
+    "vocabularies/partnership-models.ttl",
+    "initiatives/eu-mobility-partnerships.ttl",
+    "initiatives/eu-level.ttl",
+    "initiatives/austria.ttl",
+    "initiatives/belgium.ttl",
+    "initiatives/bulgaria.ttl",
+    "initiatives/france.ttl",
+    "initiatives/germany.ttl",
+    "initiatives/ireland.ttl",
+    "initiatives/luxembourg.ttl",
+    "initiatives/spain.ttl",
+    "initiatives/other-member-states.ttl",
+    "initiatives/non-eu.ttl",
+    "initiatives/link4skills.ttl",
+    "initiatives/future-outlook.ttl",
 ]
 
 
@@ -143,7 +245,10 @@ SOURCE_TITLES = [
     (PAGE, "Skills Mobility Partnerships: Exploring Innovative Approaches to Labour Migration"),
     (INFORM, "Skills Mobility Partnerships: Exploring Innovative Approaches to Labour Migration"),
     (ICMPD, "Six ways to improve the mutual benefits of labour mobility"),
-    (GUIDANCE, "Skills Mobility Partnerships: Recommendations and Guidance for Policymakers and Practitioners"),
+    (
+        GUIDANCE,
+        "Skills Mobility Partnerships: Recommendations and Guidance for Policymakers and Practitioners",
+    ),
     (INFOSHEET, "Skills Mobility Partnerships"),
 ]
 
@@ -154,7 +259,13 @@ def test_source_title(g, s, title):
 
 
 def test_only_the_five_seeds_are_source_documents(g):
-    assert set(g.subjects(RDF.type, SMP.SourceDocument)) == {PAGE, INFORM, ICMPD, GUIDANCE, INFOSHEET}
+    assert set(g.subjects(RDF.type, SMP.SourceDocument)) == {
+        PAGE,
+        INFORM,
+        ICMPD,
+        GUIDANCE,
+        INFOSHEET,
+    }
 
 
 def test_every_section_belongs_to_a_document_and_has_a_label(g):
@@ -163,13 +274,17 @@ def test_every_section_belongs_to_a_document_and_has_a_label(g):
     for section in sections:
         docs = list(g.objects(section, SMP.sectionOf))
         assert len(docs) == 1 and (docs[0], RDF.type, SMP.SourceDocument) in g, section
-        assert str(section).startswith(str(docs[0]) + "/"), f"{section} is not under its document's IRI"
+        assert str(section).startswith(str(docs[0]) + "/"), (
+            f"{section} is not under its document's IRI"
+        )
         assert g.value(section, RDFS.label) is not None, section
 
 
 def test_every_described_in_target_is_a_section(g):
     for s, target in g.subject_objects(SMP.describedIn):
-        assert (target, RDF.type, SMP.SourceSection) in g, f"{_short(s)} describedIn unknown {target}"
+        assert (target, RDF.type, SMP.SourceSection) in g, (
+            f"{_short(s)} describedIn unknown {target}"
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -177,16 +292,26 @@ def test_every_described_in_target_is_a_section(g):
 # ------------------------------------------------------------------------------------------
 
 EU_MOBILITY_PARTNERSHIPS = [
-    ("cape-verde", "CPV", "2008"), ("moldova", "MDA", "2008"), ("georgia", "GEO", "2009"),
-    ("armenia", "ARM", "2011"), ("azerbaijan", "AZE", "2013"), ("morocco", "MAR", "2013"),
-    ("tunisia", "TUN", "2014"), ("jordan", "JOR", "2014"), ("belarus", "BLR", "2016"),
+    ("cape-verde", "CPV", "2008"),
+    ("moldova", "MDA", "2008"),
+    ("georgia", "GEO", "2009"),
+    ("armenia", "ARM", "2011"),
+    ("azerbaijan", "AZE", "2013"),
+    ("morocco", "MAR", "2013"),
+    ("tunisia", "TUN", "2014"),
+    ("jordan", "JOR", "2014"),
+    ("belarus", "BLR", "2016"),
 ]
 
 
-@pytest.mark.parametrize("slug,a3,year", EU_MOBILITY_PARTNERSHIPS, ids=[r[0] for r in EU_MOBILITY_PARTNERSHIPS])
+@pytest.mark.parametrize(
+    "slug,a3,year", EU_MOBILITY_PARTNERSHIPS, ids=[r[0] for r in EU_MOBILITY_PARTNERSHIPS]
+)
 def test_eu_mobility_partnership(g, slug, a3, year):
     mp = PROG[f"eu-mobility-partnership-{slug}"]
-    assert set(g.objects(mp, RDF.type)) == {SMP.EUMobilityPartnership}, "typed EUMobilityPartnership only"
+    assert set(g.objects(mp, RDF.type)) == {SMP.EUMobilityPartnership}, (
+        "typed EUMobilityPartnership only"
+    )
     assert list(g.objects(mp, SMP.signedDate)) == [Literal(year, datatype=XSD.gYear)]
     assert (mp, SMP.signatory, AGENT["european-commission"]) in g
     assert (mp, SMP.partnerCountry, COUNTRY[a3]) in g
@@ -262,7 +387,9 @@ INITIATIVES = [
 ]
 
 
-@pytest.mark.parametrize("slug,label,cls", INITIATIVES, ids=[f"{r[0]} {_short(r[2])}" for r in INITIATIVES])
+@pytest.mark.parametrize(
+    "slug,label,cls", INITIATIVES, ids=[f"{r[0]} {_short(r[2])}" for r in INITIATIVES]
+)
 def test_initiative_present(g, slug, label, cls):
     s = PROG[slug]
     labels = [str(x) for x in g.objects(s, RDFS.label)]
@@ -271,11 +398,18 @@ def test_initiative_present(g, slug, label, cls):
     assert (s, RDF.type, cls) in g, f"{slug} is not a {_short(cls)}"
 
 
-BALMR = [("armenia", "ARM", "concluded"), ("moldova", "MDA", "concluded"), ("georgia", "GEO", "concluded"),
-         ("ukraine", "UKR", "under-negotiation"), ("belarus", "BLR", "under-negotiation"),
-         ("albania", "ALB", "negotiation-mandate"), ("azerbaijan", "AZE", "negotiation-mandate"),
-         ("kyrgyzstan", "KGZ", "negotiation-mandate"), ("turkmenistan", "TKM", "negotiation-mandate"),
-         ("uzbekistan", "UZB", "negotiation-mandate")]
+BALMR = [
+    ("armenia", "ARM", "concluded"),
+    ("moldova", "MDA", "concluded"),
+    ("georgia", "GEO", "concluded"),
+    ("ukraine", "UKR", "under-negotiation"),
+    ("belarus", "BLR", "under-negotiation"),
+    ("albania", "ALB", "negotiation-mandate"),
+    ("azerbaijan", "AZE", "negotiation-mandate"),
+    ("kyrgyzstan", "KGZ", "negotiation-mandate"),
+    ("turkmenistan", "TKM", "negotiation-mandate"),
+    ("uzbekistan", "UZB", "negotiation-mandate"),
+]
 
 
 @pytest.mark.parametrize("slug,a3,status", BALMR, ids=[r[0] for r in BALMR])
@@ -288,15 +422,26 @@ def test_bulgarian_balmr_agreement(g, slug, a3, status):
     assert list(g.objects(s, SMP.status)) == [STATUS[status]]
 
 
-FRANCE_YOUNG_PROFESSIONALS = [("bosnia-and-herzegovina", "BIH"), ("georgia", "GEO"), ("india", "IND"), ("united-states", "USA")]
+FRANCE_YOUNG_PROFESSIONALS = [
+    ("bosnia-and-herzegovina", "BIH"),
+    ("georgia", "GEO"),
+    ("india", "IND"),
+    ("united-states", "USA"),
+]
 
 
-@pytest.mark.parametrize("slug,a3", FRANCE_YOUNG_PROFESSIONALS, ids=[r[0] for r in FRANCE_YOUNG_PROFESSIONALS])
+@pytest.mark.parametrize(
+    "slug,a3", FRANCE_YOUNG_PROFESSIONALS, ids=[r[0] for r in FRANCE_YOUNG_PROFESSIONALS]
+)
 def test_french_young_professional_agreement(g, slug, a3):
     s = PROG[f"france-young-professionals-agreement-{slug}"]
     assert (s, RDF.type, SMP.BilateralLabourAgreement) in g
     assert (s, SMP.partOf, PROG["france-economic-migration-agreements"]) in g
-    assert (PROG["france-economic-migration-agreements"], SMP.partOf, PROG["france-migration-flow-agreements"]) in g
+    assert (
+        PROG["france-economic-migration-agreements"],
+        SMP.partOf,
+        PROG["france-migration-flow-agreements"],
+    ) in g
     assert (s, SMP.originCountry, COUNTRY[a3]) in g
     assert (s, SMP.destinationCountry, COUNTRY["FRA"]) in g
     assert not list(g.objects(s, SMP.status)), "the source does not say which three are in force"
@@ -410,16 +555,28 @@ FACTS = [
     (P["pam"], SMP.implementedBy, AGENT["giz"]),
     (P["triple-win"], SMP.targetsOccupation, OCC["nurses"]),
     (P["triple-win"], SMP.coversSector, SECTOR["healthcare"]),
-    (P["nursing-training-el-salvador-vietnam"], SMP.implementedBy, AGENT["federal-employment-agency"]),
+    (
+        P["nursing-training-el-salvador-vietnam"],
+        SMP.implementedBy,
+        AGENT["federal-employment-agency"],
+    ),
     (P["nursing-training-el-salvador-vietnam"], SMP.originCountry, COUNTRY["SLV"]),
     (P["nursing-training-el-salvador-vietnam"], SMP.originCountry, COUNTRY["VNM"]),
     (P["global-skills-partnerships-nursing"], SMP.implementedBy, AGENT["giz"]),
-    (P["global-skills-partnerships-nursing"], SMP.hasFeature, FEATURE["skills-recognition-support"]),
+    (
+        P["global-skills-partnerships-nursing"],
+        SMP.hasFeature,
+        FEATURE["skills-recognition-support"],
+    ),
     (P["hand-in-hand-for-international-talents"], SMP.originCountry, COUNTRY["BRA"]),
     (P["hand-in-hand-for-international-talents"], SMP.originCountry, COUNTRY["IND"]),
     (P["hand-in-hand-for-international-talents"], SMP.originCountry, COUNTRY["VNM"]),
     (P["hand-in-hand-for-international-talents"], SMP.destinationCountry, COUNTRY["DEU"]),
-    (P["skills-partnership-mobility-kosovo"], SMP.commissionedBy, AGENT["german-ministry-economic-cooperation-development"]),
+    (
+        P["skills-partnership-mobility-kosovo"],
+        SMP.commissionedBy,
+        AGENT["german-ministry-economic-cooperation-development"],
+    ),
     (P["skills-partnership-mobility-kosovo"], SMP.implementedBy, AGENT["giz"]),
     (P["skills-partnership-mobility-kosovo"], SMP.cooperatesWith, AGENT["eark"]),
     (P["skills-partnership-mobility-kosovo"], SMP.originCountry, COUNTRY["XKX"]),
@@ -453,7 +610,11 @@ FACTS = [
     (P["young-generation-as-change-agents"], SMP.hasFeature, FEATURE["scholarship"]),
     (P["young-generation-as-change-agents"], SMP.hasFeature, FEATURE["reintegration-support"]),
     # other Member States
-    (P["lithuania-ukraine-mental-health-training"], SMP.participant, AGENT["vilnius-city-mental-health-centre"]),
+    (
+        P["lithuania-ukraine-mental-health-training"],
+        SMP.participant,
+        AGENT["vilnius-city-mental-health-centre"],
+    ),
     (P["lithuania-ukraine-mental-health-training"], SMP.originCountry, COUNTRY["UKR"]),
     (P["lithuania-ukraine-mental-health-training"], SMP.destinationCountry, COUNTRY["LTU"]),
     (P["slovakia-labour-mobility-scheme"], SMP.destinationCountry, COUNTRY["SVK"]),
@@ -544,29 +705,52 @@ DATES = [
 ]
 
 
-@pytest.mark.parametrize("slug,prop,lexical,datatype", DATES, ids=[f"{r[0]} {_short(r[1])}" for r in DATES])
+@pytest.mark.parametrize(
+    "slug,prop,lexical,datatype", DATES, ids=[f"{r[0]} {_short(r[1])}" for r in DATES]
+)
 def test_date(g, slug, prop, lexical, datatype):
     values = list(g.objects(PROG[slug], prop))
     assert values == [Literal(lexical, datatype=datatype)], f"{slug} {_short(prop)}: {values}"
 
 
-DATE_PROPERTIES = [SMP.startDate, SMP.endDate, SMP.signedDate, SMP.launchDate, SMP.entryIntoForceDate]
+DATE_PROPERTIES = [
+    SMP.startDate,
+    SMP.endDate,
+    SMP.signedDate,
+    SMP.launchDate,
+    SMP.entryIntoForceDate,
+]
 
 
 def test_no_initiative_date_is_more_precise_than_a_month(g):
     # No seed dates an initiative to the day; xsd:date on an initiative would be invented precision.
     for prop in DATE_PROPERTIES:
         for s, value in g.subject_objects(prop):
-            assert isinstance(value, Literal) and value.datatype in (XSD.gYear, XSD.gYearMonth), (s, prop, value)
+            assert isinstance(value, Literal) and value.datatype in (XSD.gYear, XSD.gYearMonth), (
+                s,
+                prop,
+                value,
+            )
 
 
-NO_DATE = ["titp", "triple-win", "gecco", "pam", "mentor-ii", "digi-talents", "balmr-armenia", "belgium-amif-healthcare-project"]
+NO_DATE = [
+    "titp",
+    "triple-win",
+    "gecco",
+    "pam",
+    "mentor-ii",
+    "digi-talents",
+    "balmr-armenia",
+    "belgium-amif-healthcare-project",
+]
 
 
 @pytest.mark.parametrize("slug", NO_DATE)
 def test_undated_initiative_has_no_invented_date(g, slug):
     for prop in DATE_PROPERTIES:
-        assert not list(g.objects(PROG[slug], prop)), f"{slug} has a {_short(prop)} the source does not give"
+        assert not list(g.objects(PROG[slug], prop)), (
+            f"{slug} has a {_short(prop)} the source does not give"
+        )
 
 
 def test_gcm_adoption_date_is_a_full_date(g):
@@ -598,7 +782,9 @@ NUMBERS = [
 ]
 
 
-@pytest.mark.parametrize("slug,prop,value", NUMBERS, ids=[f"{r[0]} {_short(r[1])}" for r in NUMBERS])
+@pytest.mark.parametrize(
+    "slug,prop,value", NUMBERS, ids=[f"{r[0]} {_short(r[1])}" for r in NUMBERS]
+)
 def test_number(g, slug, prop, value):
     values = list(g.objects(PROG[slug], prop))
     assert values == [Literal(value)], f"{slug} {_short(prop)}: {values}"
@@ -633,16 +819,51 @@ FIGURES = [
     ("eps-training-participation-share", P["eps"], 3, None, "about", "percent"),
     ("eps-trained-past-decade", P["eps"], 30000, None, "more than", "persons"),
     ("thamm-belgium-share-working-in-belgium", P["thamm-belgium"], 25, None, "exactly", "percent"),
-    ("luxembourg-cape-verde-annual-cap", P["luxembourg-cape-verde-agreement"], 10, None, "at most", "persons-per-year"),
+    (
+        "luxembourg-cape-verde-annual-cap",
+        P["luxembourg-cape-verde-agreement"],
+        10,
+        None,
+        "at most",
+        "persons-per-year",
+    ),
     ("imgti-initial-permission", P["imgti"], 24, None, "at most", "months"),
     ("imgti-renewal", P["imgti"], 12, None, "exactly", "months"),
     ("austria-smp-count", COUNTRY["AUT"], 6, None, "exactly", "smps"),
     ("belgium-smp-count", COUNTRY["BEL"], 5, None, "exactly", "smps"),
     ("spain-smp-count", COUNTRY["ESP"], 2, None, "exactly", "smps"),
-    ("france-migration-flow-agreements-count", P["france-migration-flow-agreements"], 7, None, "exactly", "agreements"),
-    ("france-young-professionals-youth-agreements", P["france-young-professionals-scheme"], 11, None, "exactly", "agreements"),
-    ("france-young-professionals-general-agreements", P["france-young-professionals-scheme"], 6, None, "exactly", "agreements"),
-    ("ireland-exchange-agreements-count", P["exchange-agreement-employment-permit"], 5, None, "exactly", "agreements"),
+    (
+        "france-migration-flow-agreements-count",
+        P["france-migration-flow-agreements"],
+        7,
+        None,
+        "exactly",
+        "agreements",
+    ),
+    (
+        "france-young-professionals-youth-agreements",
+        P["france-young-professionals-scheme"],
+        11,
+        None,
+        "exactly",
+        "agreements",
+    ),
+    (
+        "france-young-professionals-general-agreements",
+        P["france-young-professionals-scheme"],
+        6,
+        None,
+        "exactly",
+        "agreements",
+    ),
+    (
+        "ireland-exchange-agreements-count",
+        P["exchange-agreement-employment-permit"],
+        5,
+        None,
+        "exactly",
+        "agreements",
+    ),
     ("emn-ad-hoc-query-respondents", AGENT["emn"], 23, None, "exactly", "member-states"),
     ("member-states-without-smps", AGENT["emn"], 15, None, "exactly", "member-states"),
     ("member-states-with-smps", AGENT["emn"], 8, None, "exactly", "member-states"),
@@ -650,13 +871,17 @@ FIGURES = [
 ]
 
 
-@pytest.mark.parametrize("slug,about,value,maximum,comparator,unit", FIGURES, ids=[r[0] for r in FIGURES])
+@pytest.mark.parametrize(
+    "slug,about,value,maximum,comparator,unit", FIGURES, ids=[r[0] for r in FIGURES]
+)
 def test_figure(g, slug, about, value, maximum, comparator, unit):
     f = FIG[slug]
     assert (f, RDF.type, SMP.Figure) in g, f"figure {slug} is missing"
     assert (f, SMP.figureAbout, about) in g
     assert list(g.objects(f, SMP.figureValue)) == [Literal(value)]
-    assert list(g.objects(f, SMP.figureMaxValue)) == ([Literal(maximum)] if maximum is not None else [])
+    assert list(g.objects(f, SMP.figureMaxValue)) == (
+        [Literal(maximum)] if maximum is not None else []
+    )
     assert list(g.objects(f, SMP.comparator)) == [Literal(comparator)]
     assert list(g.objects(f, SMP.unit)) == [UNIT[unit]]
     stated = list(g.objects(f, SMP.statedAs))
@@ -665,13 +890,36 @@ def test_figure(g, slug, about, value, maximum, comparator, unit):
 
 def test_every_figure_is_complete(g):
     for f in g.subjects(RDF.type, SMP.Figure):
-        for prop in (SMP.figureAbout, SMP.figureValue, SMP.comparator, SMP.unit, SMP.statedAs,
-                     PROV.wasDerivedFrom, SMP.describedIn, RDFS.label):
+        for prop in (
+            SMP.figureAbout,
+            SMP.figureValue,
+            SMP.comparator,
+            SMP.unit,
+            SMP.statedAs,
+            PROV.wasDerivedFrom,
+            SMP.describedIn,
+            RDFS.label,
+        ):
             assert g.value(f, prop) is not None, f"{_short(f)} lacks {_short(prop)}"
-        assert (g.value(f, SMP.figureMaxValue) is not None) == (str(g.value(f, SMP.comparator)) == "between")
+        assert (g.value(f, SMP.figureMaxValue) is not None) == (
+            str(g.value(f, SMP.comparator)) == "between"
+        )
 
 
-LINK4SKILLS_COUNTRIES = ["AUT", "CAN", "DEU", "GHA", "IND", "IDN", "MAR", "NLD", "NGA", "PHL", "POL", "UKR"]
+LINK4SKILLS_COUNTRIES = [
+    "AUT",
+    "CAN",
+    "DEU",
+    "GHA",
+    "IND",
+    "IDN",
+    "MAR",
+    "NLD",
+    "NGA",
+    "PHL",
+    "POL",
+    "UKR",
+]
 
 
 def test_link4skills_inventory_covers_its_twelve_countries(g):
@@ -695,12 +943,17 @@ def test_eps_extension_rule_is_noted(g):
 # ------------------------------------------------------------------------------------------
 
 FRAMEWORKS = [
-    ("gamm", SMP.PolicyFramework), ("new-pact", SMP.PolicyFramework), ("gcm", SMP.PolicyFramework),
-    ("gcm-objective-18", SMP.PolicyObjective), ("sdg-4", SMP.SustainableDevelopmentGoal),
-    ("sdg-8", SMP.SustainableDevelopmentGoal), ("sdg-10", SMP.SustainableDevelopmentGoal),
+    ("gamm", SMP.PolicyFramework),
+    ("new-pact", SMP.PolicyFramework),
+    ("gcm", SMP.PolicyFramework),
+    ("gcm-objective-18", SMP.PolicyObjective),
+    ("sdg-4", SMP.SustainableDevelopmentGoal),
+    ("sdg-8", SMP.SustainableDevelopmentGoal),
+    ("sdg-10", SMP.SustainableDevelopmentGoal),
     ("bulgaria-national-strategy-migration", SMP.PolicyFramework),
     ("austria-international-higher-education-cooperation", SMP.PolicyFramework),
-    ("germany-skilled-immigration-act", SMP.Legislation), ("italy-flow-decree", SMP.Legislation),
+    ("germany-skilled-immigration-act", SMP.Legislation),
+    ("italy-flow-decree", SMP.Legislation),
     ("who-code-of-practice", SMP.PolicyFramework),
     ("gamm-pillar-legal-migration-mobility", SMP.PolicyObjective),
     ("gamm-pillar-migration-and-development", SMP.PolicyObjective),
@@ -803,8 +1056,17 @@ def test_gspm_members(g):
     assert set(g.objects(AGENT["gspm"], ORG.hasMember)) == {AGENT[m] for m in GSPM_MEMBERS}
 
 
-BASED_IN = [("icmpd", "AUT"), ("enabel", "BEL"), ("giz", "DEU"), ("federal-employment-agency", "DEU"),
-            ("eark", "XKX"), ("ofii", "FRA"), ("hrd-korea", "KOR"), ("irish-aid", "IRL"), ("iom-belgium", "BEL")]
+BASED_IN = [
+    ("icmpd", "AUT"),
+    ("enabel", "BEL"),
+    ("giz", "DEU"),
+    ("federal-employment-agency", "DEU"),
+    ("eark", "XKX"),
+    ("ofii", "FRA"),
+    ("hrd-korea", "KOR"),
+    ("irish-aid", "IRL"),
+    ("iom-belgium", "BEL"),
+]
 
 
 @pytest.mark.parametrize("slug,a3", BASED_IN, ids=[r[0] for r in BASED_IN])
@@ -825,20 +1087,92 @@ def test_wikidata_links_only_for_the_seven_certain_organisations(g):
 # ------------------------------------------------------------------------------------------
 
 WIKIDATA_COUNTRIES = {
-    "DEU": "Q183", "FRA": "Q142", "BEL": "Q31", "AUT": "Q40", "ESP": "Q29", "IRL": "Q27", "ITA": "Q38",
-    "LUX": "Q32", "NLD": "Q55", "BGR": "Q219", "MAR": "Q1028", "TUN": "Q948", "EGY": "Q79", "NGA": "Q1033",
-    "SEN": "Q1041", "MDA": "Q217", "GEO": "Q230", "ARM": "Q399", "AZE": "Q227", "BLR": "Q184", "JOR": "Q810",
-    "CPV": "Q1011", "UKR": "Q212", "IND": "Q668", "VNM": "Q881", "BRA": "Q155", "JPN": "Q17", "KOR": "Q884",
-    "AUS": "Q408", "PHL": "Q928", "IDN": "Q252", "PAK": "Q843", "SDN": "Q1049", "ECU": "Q736", "SLV": "Q792",
-    "USA": "Q30", "CAN": "Q16", "GHA": "Q117", "POL": "Q36", "IRQ": "Q796", "LTU": "Q37", "SVK": "Q214",
-    "SWE": "Q34", "FIN": "Q33", "PRT": "Q45", "CZE": "Q213", "HRV": "Q224", "CYP": "Q229", "EST": "Q191",
-    "GRC": "Q41", "HUN": "Q28", "LVA": "Q211", "SVN": "Q215", "ALB": "Q222", "KGZ": "Q813", "TKM": "Q874",
-    "UZB": "Q265", "BIH": "Q225",
+    "DEU": "Q183",
+    "FRA": "Q142",
+    "BEL": "Q31",
+    "AUT": "Q40",
+    "ESP": "Q29",
+    "IRL": "Q27",
+    "ITA": "Q38",
+    "LUX": "Q32",
+    "NLD": "Q55",
+    "BGR": "Q219",
+    "MAR": "Q1028",
+    "TUN": "Q948",
+    "EGY": "Q79",
+    "NGA": "Q1033",
+    "SEN": "Q1041",
+    "MDA": "Q217",
+    "GEO": "Q230",
+    "ARM": "Q399",
+    "AZE": "Q227",
+    "BLR": "Q184",
+    "JOR": "Q810",
+    "CPV": "Q1011",
+    "UKR": "Q212",
+    "IND": "Q668",
+    "VNM": "Q881",
+    "BRA": "Q155",
+    "JPN": "Q17",
+    "KOR": "Q884",
+    "AUS": "Q408",
+    "PHL": "Q928",
+    "IDN": "Q252",
+    "PAK": "Q843",
+    "SDN": "Q1049",
+    "ECU": "Q736",
+    "SLV": "Q792",
+    "USA": "Q30",
+    "CAN": "Q16",
+    "GHA": "Q117",
+    "POL": "Q36",
+    "IRQ": "Q796",
+    "LTU": "Q37",
+    "SVK": "Q214",
+    "SWE": "Q34",
+    "FIN": "Q33",
+    "PRT": "Q45",
+    "CZE": "Q213",
+    "HRV": "Q224",
+    "CYP": "Q229",
+    "EST": "Q191",
+    "GRC": "Q41",
+    "HUN": "Q28",
+    "LVA": "Q211",
+    "SVN": "Q215",
+    "ALB": "Q222",
+    "KGZ": "Q813",
+    "TKM": "Q874",
+    "UZB": "Q265",
+    "BIH": "Q225",
 }
 # Named only on the inform's back cover (EMN National Contact Points): present, without Wikidata.
 BACK_COVER_ONLY = ["DNK", "MLT", "ROU", "NOR"]
-INFORM_RESPONDENTS = ["AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
-                      "IRL", "LVA", "LTU", "LUX", "NLD", "POL", "PRT", "SVK", "SVN", "ESP", "SWE"]
+INFORM_RESPONDENTS = [
+    "AUT",
+    "BEL",
+    "BGR",
+    "HRV",
+    "CYP",
+    "CZE",
+    "EST",
+    "FIN",
+    "FRA",
+    "DEU",
+    "GRC",
+    "HUN",
+    "IRL",
+    "LVA",
+    "LTU",
+    "LUX",
+    "NLD",
+    "POL",
+    "PRT",
+    "SVK",
+    "SVN",
+    "ESP",
+    "SWE",
+]
 
 
 @pytest.mark.parametrize("a3", sorted(WIKIDATA_COUNTRIES))
@@ -887,8 +1221,20 @@ def test_kosovo_has_no_codes_and_no_authority_links(g):
     assert "ISO" in str(g.value(k, SKOS.note))
 
 
-REGIONS = ["gulf-states", "pacific-nations", "north-africa", "european-neighbourhood", "western-balkans",
-           "eastern-europe", "africa", "asia", "baltic-states", "flanders", "northern-italy", "eastern-ukraine"]
+REGIONS = [
+    "gulf-states",
+    "pacific-nations",
+    "north-africa",
+    "european-neighbourhood",
+    "western-balkans",
+    "eastern-europe",
+    "africa",
+    "asia",
+    "baltic-states",
+    "flanders",
+    "northern-italy",
+    "eastern-ukraine",
+]
 
 
 @pytest.mark.parametrize("slug", REGIONS)
@@ -906,13 +1252,22 @@ def test_gulf_states_stay_vague(g):
 # Controlled vocabularies
 # ------------------------------------------------------------------------------------------
 
-COMPONENTS = ["formalised-state-cooperation", "multi-stakeholder-involvement", "training",
-              "skills-recognition", "migration-mobility"]
+COMPONENTS = [
+    "formalised-state-cooperation",
+    "multi-stakeholder-involvement",
+    "training",
+    "skills-recognition",
+    "migration-mobility",
+]
 PREREQUISITES = [
-    ("long-and-mid-term-planning", "3"), ("multi-stakeholder-approach-and-policy-coherence", "4"),
-    ("data-for-evidence-based-policy", "5"), ("local-development-and-job-creation", "6"),
-    ("skills-classification-and-recognition", "7"), ("social-aspects-of-employment-and-mobility", "9"),
-    ("migration-considerations", "10"), ("cost-reduction-and-sharing", "11"),
+    ("long-and-mid-term-planning", "3"),
+    ("multi-stakeholder-approach-and-policy-coherence", "4"),
+    ("data-for-evidence-based-policy", "5"),
+    ("local-development-and-job-creation", "6"),
+    ("skills-classification-and-recognition", "7"),
+    ("social-aspects-of-employment-and-mobility", "9"),
+    ("migration-considerations", "10"),
+    ("cost-reduction-and-sharing", "11"),
 ]
 
 
@@ -924,8 +1279,11 @@ def test_component(g, n, slug):
     assert (c, SKOS.notation, Literal(str(n))) in g
 
 
-@pytest.mark.parametrize("n,slug,chapter", [(i, s, c) for i, (s, c) in enumerate(PREREQUISITES, 1)],
-                         ids=[s for s, _ in PREREQUISITES])
+@pytest.mark.parametrize(
+    "n,slug,chapter",
+    [(i, s, c) for i, (s, c) in enumerate(PREREQUISITES, 1)],
+    ids=[s for s, _ in PREREQUISITES],
+)
 def test_prerequisite(g, n, slug, chapter):
     c = PREREQ[slug]
     assert (c, RDF.type, SMP.Prerequisite) in g
@@ -940,10 +1298,20 @@ def test_exactly_five_components_and_eight_prerequisites(g):
     assert len(set(g.subjects(RDF.type, SMP.Prerequisite))) == 8
 
 
-SCHEMES = [("component", SMP.Component), ("prerequisite", SMP.Prerequisite), ("sector", SMP.Sector),
-           ("occupation", SMP.Occupation), ("skill-level", SMP.SkillLevel), ("mobility-type", SMP.MobilityType),
-           ("target-group", SMP.TargetGroup), ("feature", SMP.Feature), ("legal-basis", SMP.LegalBasis),
-           ("status", SMP.Status), ("unit", SMP.Unit), ("model", SMP.PartnershipModel)]
+SCHEMES = [
+    ("component", SMP.Component),
+    ("prerequisite", SMP.Prerequisite),
+    ("sector", SMP.Sector),
+    ("occupation", SMP.Occupation),
+    ("skill-level", SMP.SkillLevel),
+    ("mobility-type", SMP.MobilityType),
+    ("target-group", SMP.TargetGroup),
+    ("feature", SMP.Feature),
+    ("legal-basis", SMP.LegalBasis),
+    ("status", SMP.Status),
+    ("unit", SMP.Unit),
+    ("model", SMP.PartnershipModel),
+]
 
 
 @pytest.mark.parametrize("scheme,cls", SCHEMES, ids=[s for s, _ in SCHEMES])
@@ -963,23 +1331,95 @@ def test_concept_scheme(g, scheme, cls):
 
 
 CONCEPTS_EXPECTED = [
-    SECTOR["healthcare"], SECTOR["ict"], SECTOR["agriculture"], SECTOR["construction"],
-    SECTOR["hotel-and-catering"], SECTOR["biotechnology"], SECTOR["technology-and-engineering"],
-    SECTOR["higher-education"], OCC["nurses"], OCC["medical-doctors"], OCC["ict-specialists"],
-    OCC["care-workers"], SKILL["high"], SKILL["middle"], SKILL["low"],
-    *[MOBILITY[m] for m in ("work", "traineeship", "study", "circular", "seasonal", "temporary",
-                            "long-term", "digital-remote", "entrepreneurial")],
-    *[TARGET[t] for t in ("young-graduates", "students", "women", "persons-with-disabilities",
-                          "ethnic-and-cultural-minorities", "displaced-persons", "entrepreneurs", "nurses", "doctors")],
-    *[FEATURE[f] for f in ("pre-departure-preparation", "reintegration-support", "integration-support",
-                           "language-training", "internship", "apprenticeship", "scholarship", "job-placement",
-                           "employer-matching")],
-    *[LEGAL[x] for x in ("memorandum-of-understanding", "bilateral-agreement", "placement-agreement",
-                         "mobility-partnership-declaration", "exchange-agreement")],
-    *[STATUS[x] for x in ("planned", "under-negotiation", "signed", "in-force", "ongoing", "completed", "proposed")],
+    SECTOR["healthcare"],
+    SECTOR["ict"],
+    SECTOR["agriculture"],
+    SECTOR["construction"],
+    SECTOR["hotel-and-catering"],
+    SECTOR["biotechnology"],
+    SECTOR["technology-and-engineering"],
+    SECTOR["higher-education"],
+    OCC["nurses"],
+    OCC["medical-doctors"],
+    OCC["ict-specialists"],
+    OCC["care-workers"],
+    SKILL["high"],
+    SKILL["middle"],
+    SKILL["low"],
+    *[
+        MOBILITY[m]
+        for m in (
+            "work",
+            "traineeship",
+            "study",
+            "circular",
+            "seasonal",
+            "temporary",
+            "long-term",
+            "digital-remote",
+            "entrepreneurial",
+        )
+    ],
+    *[
+        TARGET[t]
+        for t in (
+            "young-graduates",
+            "students",
+            "women",
+            "persons-with-disabilities",
+            "ethnic-and-cultural-minorities",
+            "displaced-persons",
+            "entrepreneurs",
+            "nurses",
+            "doctors",
+        )
+    ],
+    *[
+        FEATURE[f]
+        for f in (
+            "pre-departure-preparation",
+            "reintegration-support",
+            "integration-support",
+            "language-training",
+            "internship",
+            "apprenticeship",
+            "scholarship",
+            "job-placement",
+            "employer-matching",
+        )
+    ],
+    *[
+        LEGAL[x]
+        for x in (
+            "memorandum-of-understanding",
+            "bilateral-agreement",
+            "placement-agreement",
+            "mobility-partnership-declaration",
+            "exchange-agreement",
+        )
+    ],
+    *[
+        STATUS[x]
+        for x in (
+            "planned",
+            "under-negotiation",
+            "signed",
+            "in-force",
+            "ongoing",
+            "completed",
+            "proposed",
+        )
+    ],
     *[UNIT[x] for x in ("percent", "persons", "smps", "persons-per-year", "projects")],
-    *[MODEL[x] for x in ("skills-mobility-partnership", "talent-partnership", "global-skill-partnership",
-                         "mobility-partnership")],
+    *[
+        MODEL[x]
+        for x in (
+            "skills-mobility-partnership",
+            "talent-partnership",
+            "global-skill-partnership",
+            "mobility-partnership",
+        )
+    ],
 ]
 
 
@@ -1006,9 +1446,13 @@ def test_authority_link(g, s, p, o):
 
 
 def test_authority_links_use_known_patterns(g):
-    patterns = [r"http://data\.europa\.eu/ux2/nace2/[A-U]", r"http://data\.europa\.eu/esco/isco/C\d{1,4}",
-                r"http://metadata\.un\.org/sdg/\d+", r"http://www\.wikidata\.org/entity/Q\d+",
-                r"http://publications\.europa\.eu/resource/authority/country/[A-Z]{3}"]
+    patterns = [
+        r"http://data\.europa\.eu/ux2/nace2/[A-U]",
+        r"http://data\.europa\.eu/esco/isco/C\d{1,4}",
+        r"http://metadata\.un\.org/sdg/\d+",
+        r"http://www\.wikidata\.org/entity/Q\d+",
+        r"http://publications\.europa\.eu/resource/authority/country/[A-Z]{3}",
+    ]
     for prop in (SKOS.exactMatch, SKOS.closeMatch):
         for s, o in g.subject_objects(prop):
             assert any(re.fullmatch(p, str(o)) for p in patterns), f"{_short(s)} -> {o}"
@@ -1019,14 +1463,21 @@ def test_authority_links_use_known_patterns(g):
 # ------------------------------------------------------------------------------------------
 
 COMPONENT_FACTS = [
-    ("mentor-ii", "multi-stakeholder-involvement"), ("imgti", "formalised-state-cooperation"),
-    ("germany-placement-agreements", "skills-recognition"), ("global-skills-partnerships-nursing", "skills-recognition"),
-    ("atypical-working-scheme", "skills-recognition"), ("thamm", "training"), ("palim", "training"),
-    ("balmr", "formalised-state-cooperation"), ("luxembourg-cape-verde-agreement", "formalised-state-cooperation"),
+    ("mentor-ii", "multi-stakeholder-involvement"),
+    ("imgti", "formalised-state-cooperation"),
+    ("germany-placement-agreements", "skills-recognition"),
+    ("global-skills-partnerships-nursing", "skills-recognition"),
+    ("atypical-working-scheme", "skills-recognition"),
+    ("thamm", "training"),
+    ("palim", "training"),
+    ("balmr", "formalised-state-cooperation"),
+    ("luxembourg-cape-verde-agreement", "formalised-state-cooperation"),
 ]
 
 
-@pytest.mark.parametrize("slug,component", COMPONENT_FACTS, ids=[f"{a} {b}" for a, b in COMPONENT_FACTS])
+@pytest.mark.parametrize(
+    "slug,component", COMPONENT_FACTS, ids=[f"{a} {b}" for a, b in COMPONENT_FACTS]
+)
 def test_component_evidenced(g, slug, component):
     assert (PROG[slug], SMP.hasComponent, COMPONENT[component]) in g
 
@@ -1034,7 +1485,9 @@ def test_component_evidenced(g, slug, component):
 def test_every_component_claim_is_explained(g):
     for s in set(g.subjects(SMP.hasComponent, None)):
         notes = " ".join(str(n) for n in g.objects(s, SKOS.editorialNote))
-        assert "omponent" in notes, f"{_short(s)} has components without an editorial note saying why"
+        assert "omponent" in notes, (
+            f"{_short(s)} has components without an editorial note saying why"
+        )
         for c in g.objects(s, SMP.hasComponent):
             assert (c, RDF.type, SMP.Component) in g
 
@@ -1045,7 +1498,11 @@ def test_no_defined_class_is_asserted(g):
 
 
 def test_the_nine_mobility_partnerships_are_not_asserted_agreements(g):
-    assert not [s for s in g.subjects(RDF.type, SMP.EUMobilityPartnership) if (s, RDF.type, SMP.Agreement) in g]
+    assert not [
+        s
+        for s in g.subjects(RDF.type, SMP.EUMobilityPartnership)
+        if (s, RDF.type, SMP.Agreement) in g
+    ]
 
 
 # ------------------------------------------------------------------------------------------
@@ -1072,7 +1529,9 @@ def test_every_initiative_has_provenance_label_and_description(g):
             problems.append(f"{_short(s)}: no smp:describedIn")
         for sec in g.objects(s, SMP.describedIn):
             if g.value(sec, SMP.sectionOf) not in set(g.objects(s, PROV.wasDerivedFrom)):
-                problems.append(f"{_short(s)}: described in {_short(sec)} but not derived from its document")
+                problems.append(
+                    f"{_short(s)}: described in {_short(sec)} but not derived from its document"
+                )
         labels = list(g.objects(s, RDFS.label))
         if len(labels) != 1 or labels[0].language != "en":
             problems.append(f"{_short(s)}: needs exactly one rdfs:label@en")
@@ -1086,8 +1545,12 @@ def test_every_initiative_has_provenance_label_and_description(g):
 
 @pytest.mark.parametrize("kind", ["organisation", "framework", "figure", "concept"])
 def test_every_resource_of_a_kind_has_provenance(g, kind):
-    members = {"organisation": _typed(g, ORGANISATION_CLASSES), "framework": _typed(g, FRAMEWORK_CLASSES),
-               "figure": set(g.subjects(RDF.type, SMP.Figure)), "concept": _typed(g, CONCEPT_CLASSES)}[kind]
+    members = {
+        "organisation": _typed(g, ORGANISATION_CLASSES),
+        "framework": _typed(g, FRAMEWORK_CLASSES),
+        "figure": set(g.subjects(RDF.type, SMP.Figure)),
+        "concept": _typed(g, CONCEPT_CLASSES),
+    }[kind]
     assert members
     for s in members:
         assert set(g.objects(s, PROV.wasDerivedFrom)) & SOURCE_DOCS, f"{_short(s)} lacks provenance"
@@ -1095,13 +1558,26 @@ def test_every_resource_of_a_kind_has_provenance(g, kind):
             assert list(g.objects(s, SMP.describedIn)), f"{_short(s)} lacks smp:describedIn"
 
 
-TEXT_PROPERTIES = [RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.definition, SKOS.note, SKOS.editorialNote,
-                   DCTERMS.description, DCTERMS.title, SMP.statedAs]
+TEXT_PROPERTIES = [
+    RDFS.label,
+    SKOS.prefLabel,
+    SKOS.altLabel,
+    SKOS.definition,
+    SKOS.note,
+    SKOS.editorialNote,
+    DCTERMS.description,
+    DCTERMS.title,
+    SMP.statedAs,
+]
 
 
 @pytest.mark.parametrize("prop", TEXT_PROPERTIES, ids=[_short(p) for p in TEXT_PROPERTIES])
 def test_names_and_prose_are_english_literals(g, prop):
-    bad = [(s, o) for s, o in g.subject_objects(prop) if not (isinstance(o, Literal) and o.language == "en")]
+    bad = [
+        (s, o)
+        for s, o in g.subject_objects(prop)
+        if not (isinstance(o, Literal) and o.language == "en")
+    ]
     assert not bad, bad[:5]
 
 
@@ -1121,7 +1597,7 @@ def test_minted_iris_follow_the_scheme(g):
     for term in set(g.all_nodes()) | set(g.predicates()):
         if not isinstance(term, URIRef) or not str(term).startswith(ID):
             continue
-        parts = str(term)[len(ID):].split("/")
+        parts = str(term)[len(ID) :].split("/")
         kind = parts[0]
         if kind == "country":
             assert len(parts) == 2 and re.fullmatch(r"[A-Z]{3}", parts[1]), term
@@ -1141,6 +1617,7 @@ def test_blank_nodes_only_for_periods_of_time(g):
 # Own words: descriptions must not copy long runs of the seeds
 # ------------------------------------------------------------------------------------------
 
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
@@ -1152,7 +1629,7 @@ def seed_ngrams():
     grams = set()
     for path in SEEDS.glob("*.txt"):
         words = _words(path.read_text(encoding="utf-8"))
-        grams |= {tuple(words[i:i + 8]) for i in range(len(words) - 7)}
+        grams |= {tuple(words[i : i + 8]) for i in range(len(words) - 7)}
     return grams
 
 
@@ -1160,7 +1637,11 @@ def test_descriptions_are_not_copied_from_the_seeds(g, seed_ngrams):
     copied = []
     for s, text in g.subject_objects(DCTERMS.description):
         words = _words(str(text))
-        hits = [" ".join(words[i:i + 8]) for i in range(len(words) - 7) if tuple(words[i:i + 8]) in seed_ngrams]
+        hits = [
+            " ".join(words[i : i + 8])
+            for i in range(len(words) - 7)
+            if tuple(words[i : i + 8]) in seed_ngrams
+        ]
         if hits:
             copied.append(f"{_short(s)}: '{hits[0]}'")
     assert not copied, "descriptions sharing 8 consecutive words with a seed:\n" + "\n".join(copied)

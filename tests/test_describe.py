@@ -71,8 +71,7 @@ def test_funded_by_the_eu_through_the_mpf(mentor):
     why = funded.explanation
     assert why.rule == "prp-spo2" and why.title == "property chain"
     axiom = why.axioms[0]
-    assert [p.term for p in axiom if p.term is not None][:2] == [SMP.financedThrough,
-                                                                  SMP.fundedBy]
+    assert [p.term for p in axiom if p.term is not None][:2] == [SMP.financedThrough, SMP.fundedBy]
     assert "financed through followed by funded by implies funded by" in text(axiom)
     assert [(text(p.parts), p.status) for p in why.premises] == [
         ("MENTOR II financed through MPF", "asserted"),
@@ -108,19 +107,24 @@ def test_incoming_relations_with_labels(mentor):
 
 def test_sources_with_sections(mentor):
     assert [(s.document, s.sections) for s in mentor.sources] == [
-        (URIRef(ID + "source/emn-oecd-inform-2022"),
-         [URIRef(ID + "source/emn-oecd-inform-2022/box-2")])]
+        (
+            URIRef(ID + "source/emn-oecd-inform-2022"),
+            [URIRef(ID + "source/emn-oecd-inform-2022/box-2")],
+        )
+    ]
     assert mentor.labels[mentor.sources[0].sections[0]].startswith("Box 2:")
 
 
 def test_blank_node_values_are_spelled_out(smp_graph, engines):
     strategy = describe_with_engine(
-        engines["oxigraph"], ID + "framework/bulgaria-national-strategy-migration", smp_graph)
+        engines["oxigraph"], ID + "framework/bulgaria-national-strategy-migration", smp_graph
+    )
     period = next(g for g in strategy.outgoing if g.predicate == DCTERMS.temporal).values[0]
     details = dict(period.details)
     assert details[RDF.type] == DCTERMS.PeriodOfTime
     assert details[URIRef("http://www.w3.org/ns/dcat#startDate")] == Literal(
-        "2021", datatype=XSD.gYear)
+        "2021", datatype=XSD.gYear
+    )
 
 
 def test_both_engines_describe_alike(smp_graph, engines):
@@ -146,20 +150,24 @@ def test_rdf_is_every_statement_about_it(smp_graph, mentor):
 
 
 def test_unknown_iri_has_no_description(smp_graph, engines):
-    assert describe_with_engine(engines["oxigraph"], ID + "programme/no-such-thing",
-                                smp_graph) is None
+    assert (
+        describe_with_engine(engines["oxigraph"], ID + "programme/no-such-thing", smp_graph) is None
+    )
 
 
 def test_presentation_helpers():
     links = Links("https://w3id.org/smpkg/", "/prefix")
     assert links.href(MENTOR) == "/prefix/id/programme/mentor-ii"
     assert links.href(SMP.Programme) == "/prefix/ontology#Programme"
-    assert links.href(URIRef("http://www.wikidata.org/entity/Q472311")) == \
-        "http://www.wikidata.org/entity/Q472311"
+    assert (
+        links.href(URIRef("http://www.wikidata.org/entity/Q472311"))
+        == "http://www.wikidata.org/entity/Q472311"
+    )
     assert links.href(Literal("x")) is None
     assert compact(str(MENTOR)) == "prog:mentor-ii"
     assert words("http://www.w3.org/ns/prov#wasDerivedFrom") == "was derived from"
     assert literal_note(Literal("2021", datatype=XSD.gYear)) == "year"
     assert literal_note(Literal("x", lang="en")) == "en"
     assert rule_title("cls-hv2 + cls-int1 + cax-sco") == (
-        "has-value restriction, then intersection of classes, then subclass")
+        "has-value restriction, then intersection of classes, then subclass"
+    )

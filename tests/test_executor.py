@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
+from conftest import EX, ITEM_COUNT, PEOPLE
 from rdflib import Literal
 
-from conftest import EX, ITEM_COUNT, PEOPLE
 from smpkg.errors import (
     DataParseError,
     QueryRefused,
@@ -23,8 +23,8 @@ from smpkg.errors import (
 from smpkg.executor import (
     HTML,
     QueryExecutor,
-    ResultCache,
     QueryResult,
+    ResultCache,
     Source,
     WorkersBusy,
     choose_format,
@@ -33,33 +33,42 @@ from smpkg.executor import (
 from smpkg.formats import BY_KEY
 from smpkg.store import DatasetSpec
 
-CROSS_PRODUCT = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
-                 "?j ?k ?l . ?m ?o ?q }")
+CROSS_PRODUCT = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?q }"
+)
 
 
 @pytest.fixture(scope="module")
 def executor(sample_trig):
-    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=2, timeout=5,
-                       max_rows=30, version="test") as ex:
+    with QueryExecutor(
+        Source.of_files([sample_trig], "oxigraph"),
+        workers=2,
+        timeout=5,
+        max_rows=30,
+        version="test",
+    ) as ex:
         yield ex
 
 
 # --------------------------------------------------------------------------- negotiation
 
 
-@pytest.mark.parametrize("form,accept,param,key", [
-    ("SELECT", None, None, "json"),
-    ("SELECT", "text/csv", None, "csv"),
-    ("SELECT", "text/csv", "tsv", "tsv"),
-    ("SELECT", None, ["bogus", "text/tab-separated-values"], "tsv"),
-    ("ASK", "application/sparql-results+xml", None, "xml"),
-    ("CONSTRUCT", None, None, "turtle"),
-    ("CONSTRUCT", None, "json", "jsonld"),
-    ("CONSTRUCT", None, "xml", "rdfxml"),
-    ("DESCRIBE", "application/n-triples", None, "ntriples"),
-    ("SELECT", "text/html", None, "html"),
-    ("CONSTRUCT", None, "html", "html"),
-])
+@pytest.mark.parametrize(
+    "form,accept,param,key",
+    [
+        ("SELECT", None, None, "json"),
+        ("SELECT", "text/csv", None, "csv"),
+        ("SELECT", "text/csv", "tsv", "tsv"),
+        ("SELECT", None, ["bogus", "text/tab-separated-values"], "tsv"),
+        ("ASK", "application/sparql-results+xml", None, "xml"),
+        ("CONSTRUCT", None, None, "turtle"),
+        ("CONSTRUCT", None, "json", "jsonld"),
+        ("CONSTRUCT", None, "xml", "rdfxml"),
+        ("DESCRIBE", "application/n-triples", None, "ntriples"),
+        ("SELECT", "text/html", None, "html"),
+        ("CONSTRUCT", None, "html", "html"),
+    ],
+)
 def test_choose_format(form, accept, param, key):
     assert choose_format(form, accept, param).key == key
 
@@ -97,16 +106,18 @@ def test_result_cache_is_a_bounded_lru():
 
 
 def test_execute_blocking(executor):
-    result = executor.execute_blocking(f"SELECT ?p WHERE {{ ?p a <{EX}Person> }} ORDER BY ?p",
-                                       accept="text/csv")
+    result = executor.execute_blocking(
+        f"SELECT ?p WHERE {{ ?p a <{EX}Person> }} ORDER BY ?p", accept="text/csv"
+    )
     assert result.format.key == "csv" and result.form == "SELECT" and not result.truncated
     assert result.body.decode().split() == ["p", f"{EX}alice", f"{EX}bob", f"{EX}carol"]
 
 
 def test_execute_async_in_parallel(executor):
     async def many():
-        return await asyncio.gather(*(
-            executor.execute(f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}") for i in range(1, 30)))
+        return await asyncio.gather(
+            *(executor.execute(f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}") for i in range(1, 30))
+        )
 
     results = asyncio.run(many())
     assert all(json.loads(r.body)["boolean"] is True for r in results)
@@ -115,7 +126,10 @@ def test_execute_async_in_parallel(executor):
 def test_dataset_and_bindings(executor):
     result = executor.execute_blocking(
         f"SELECT ?p ?name WHERE {{ ?p <{EX}name> ?name }}",
-        dataset=DatasetSpec((PEOPLE,)), bindings={"name": Literal("Carol")}, accept="text/csv")
+        dataset=DatasetSpec((PEOPLE,)),
+        bindings={"name": Literal("Carol")},
+        accept="text/csv",
+    )
     assert result.body.decode().split() == ["p,name", f"{EX}carol,Carol"]
 
 
@@ -137,8 +151,9 @@ def test_nondeterministic_queries_are_never_cached(executor):
 
 
 def test_row_cap_and_truncation_link(executor):
-    result = executor.execute_blocking(f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}",
-                                       base_iri="http://h.example/sparql")
+    result = executor.execute_blocking(
+        f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}", base_iri="http://h.example/sparql"
+    )
     assert result.truncated
     doc = json.loads(result.body)
     assert doc["head"]["link"] == ["http://h.example/sparql#truncated"]
@@ -146,8 +161,9 @@ def test_row_cap_and_truncation_link(executor):
 
 
 def test_html_results(executor):
-    result = executor.execute_blocking(f"SELECT ?p WHERE {{ ?p a <{EX}Person> }}",
-                                       accept="text/html")
+    result = executor.execute_blocking(
+        f"SELECT ?p WHERE {{ ?p a <{EX}Person> }}", accept="text/html"
+    )
     assert result.format is HTML
     assert b"<table>" in result.body and b"3 rows" in result.body
 
@@ -169,8 +185,7 @@ def test_errors_come_back_as_smpkg_errors(executor):
 def test_info(executor):
     info = executor.info()
     assert info["default"]["triples"] == 3 + 6 + 2 + 3 * ITEM_COUNT
-    assert set(info["graphs"]) == {f"{EX}graph/people", f"{EX}graph/places",
-                                   f"{EX}graph/items"}
+    assert set(info["graphs"]) == {f"{EX}graph/people", f"{EX}graph/places", f"{EX}graph/items"}
     assert executor.isolation
 
 
@@ -240,8 +255,9 @@ def test_a_cancelled_request_does_not_leave_a_worker_owing_a_reply(executor):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return await asyncio.gather(*(
-            executor.execute(f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}") for i in range(1, 9)))
+        return await asyncio.gather(
+            *(executor.execute(f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}") for i in range(1, 9))
+        )
 
     answers = asyncio.run(cancel_mid_query())
     assert all(json.loads(a.body)["boolean"] is True for a in answers)
@@ -253,7 +269,7 @@ def test_a_cancelled_request_does_not_leave_a_worker_owing_a_reply(executor):
 
 
 def test_a_dead_worker_is_replaced(executor):
-    victim = next(iter(executor._all))  # noqa: SLF001 - the test needs a real pid
+    victim = next(iter(executor._all))
     os.kill(victim.pid, signal.SIGKILL)
     victim.process.join(5)
     for i in range(6):
@@ -265,8 +281,7 @@ def test_a_dead_worker_is_replaced(executor):
 
 
 def test_workers_busy(sample_trig):
-    with QueryExecutor(Source.of_files([sample_trig], "rdflib"), workers=1,
-                       timeout=3) as ex:
+    with QueryExecutor(Source.of_files([sample_trig], "rdflib"), workers=1, timeout=3) as ex:
         outcome = {}
 
         def runaway():
@@ -288,8 +303,8 @@ def test_workers_busy(sample_trig):
 def test_requests_wait_for_a_worker_on_the_event_loop(sample_trig):
     """More requests than workers: the others wait on the loop for the next free worker;
     past the deadline they get WorkersBusy, and a worker freed later is not lost."""
-    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=1,
-                       timeout=3) as ex:
+    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=1, timeout=3) as ex:
+
         async def crowd():
             texts = [f"ASK {{ <{EX}item{i}> <{EX}index> {i} }}" for i in range(1, 25)]
             return await asyncio.gather(*(ex.execute(t) for t in texts))
@@ -311,7 +326,7 @@ def test_requests_wait_for_a_worker_on_the_event_loop(sample_trig):
 
 def test_close_leaves_no_process(sample_trig):
     ex = QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=2).start()
-    processes = [w.process for w in ex._all]  # noqa: SLF001
+    processes = [w.process for w in ex._all]
     assert all(p.is_alive() for p in processes)
     ex.close()
     assert not any(p.is_alive() for p in processes)
@@ -334,8 +349,7 @@ def test_bindings_must_be_rdf_terms(executor):
 
 
 @pytest.mark.parametrize("budget", [None, 64])
-def test_a_worker_answers_json_natively_or_past_the_budget_alike(sample_trig, monkeypatch,
-                                                                 budget):
+def test_a_worker_answers_json_natively_or_past_the_budget_alike(sample_trig, monkeypatch, budget):
     """The worker's two ways to SPARQL JSON on the oxigraph engine, pyoxigraph's writer and
     (past the byte budget) the capped Python one, give the same capped answer."""
     import smpkg.store as store
@@ -346,11 +360,23 @@ def test_a_worker_answers_json_natively_or_past_the_budget_alike(sample_trig, mo
         monkeypatch.setattr(store, "json_budget", lambda max_rows: budget)
     engine = open_dataset_engine([sample_trig], "oxigraph")
     text = f"SELECT ?i WHERE {{ ?i a <{EX}Item> }} ORDER BY ?i"
-    request = ("query", text, (), (), {}, "application/sparql-results+json", None, None, 7,
-               "json", "/sparql#truncated")
+    request = (
+        "query",
+        text,
+        (),
+        (),
+        {},
+        "application/sparql-results+json",
+        None,
+        None,
+        7,
+        "json",
+        "/sparql#truncated",
+    )
     status, body, fmt_key, form, truncated, _ = _answer_query(engine, request)
     doc = json.loads(body)
     assert (status, fmt_key, form, truncated) == ("ok", "json", "SELECT", True)
     assert doc["head"] == {"vars": ["i"], "link": ["/sparql#truncated"]}
-    assert [b["i"]["value"] for b in doc["results"]["bindings"]] == \
-        [f"{EX}item{n}" for n in sorted(range(1, ITEM_COUNT + 1), key=str)][:7]
+    assert [b["i"]["value"] for b in doc["results"]["bindings"]] == [
+        f"{EX}item{n}" for n in sorted(range(1, ITEM_COUNT + 1), key=str)
+    ][:7]

@@ -30,41 +30,54 @@ def test_service_is_found(text):
     assert scan(text).uses_service
 
 
-@pytest.mark.parametrize("text", [
-    'SELECT * { ?s ?p "SERVICE <http://x/>" }',
-    "SELECT * { ?s ?p '''a\nSERVICE''' }",
-    "SELECT * { ?s ?p ?o } # SERVICE <http://x/> { }",
-    "SELECT * { ?s <http://example.org/SERVICE> ?o }",
-    "PREFIX ex: <http://example.org/> SELECT * { ?s ex:SERVICE ?o }",
-    "PREFIX SERVICE: <http://example.org/> SELECT * { ?s SERVICE:p ?o }",
-    "SELECT ?SERVICE { ?SERVICE ?p ?o }",
-    "SELECT * { _:SERVICE ?p ?o }",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'SELECT * { ?s ?p "SERVICE <http://x/>" }',
+        "SELECT * { ?s ?p '''a\nSERVICE''' }",
+        "SELECT * { ?s ?p ?o } # SERVICE <http://x/> { }",
+        "SELECT * { ?s <http://example.org/SERVICE> ?o }",
+        "PREFIX ex: <http://example.org/> SELECT * { ?s ex:SERVICE ?o }",
+        "PREFIX SERVICE: <http://example.org/> SELECT * { ?s SERVICE:p ?o }",
+        "SELECT ?SERVICE { ?SERVICE ?p ?o }",
+        "SELECT * { _:SERVICE ?p ?o }",
+    ],
+)
 def test_service_in_strings_iris_comments_names_is_not_a_keyword(text):
     assert not scan(text).uses_service
 
 
-@pytest.mark.parametrize("text", [
-    "INSERT DATA { <a> <b> <c> }",
-    "PREFIX ex: <http://e/> DELETE WHERE { ?s ex:p ?o }",
-    "LOAD <http://x/data.ttl>",
-    "load silent <http://x/data.ttl>",
-    "CLEAR ALL", "DROP GRAPH <http://x/>", "CREATE GRAPH <http://x/>",
-    "ADD <http://a/> TO <http://b/>", "MOVE DEFAULT TO <http://b/>", "COPY <a> TO <b>",
-    "WITH <http://g/> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
-    "\\u0049NSERT DATA { <a> <b> <c> }",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INSERT DATA { <a> <b> <c> }",
+        "PREFIX ex: <http://e/> DELETE WHERE { ?s ex:p ?o }",
+        "LOAD <http://x/data.ttl>",
+        "load silent <http://x/data.ttl>",
+        "CLEAR ALL",
+        "DROP GRAPH <http://x/>",
+        "CREATE GRAPH <http://x/>",
+        "ADD <http://a/> TO <http://b/>",
+        "MOVE DEFAULT TO <http://b/>",
+        "COPY <a> TO <b>",
+        "WITH <http://g/> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        "\\u0049NSERT DATA { <a> <b> <c> }",
+    ],
+)
 def test_updates_are_found(text):
     assert scan(text).looks_like_update
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT * { ?s ?p ?o }",
-    "ASK {}",
-    "CONSTRUCT { ?s <http://e/insert> ?o } WHERE { ?s ?p ?o }",
-    "SELECT (COUNT(*) AS ?load) { ?s ?p ?o }",
-    'SELECT * { ?s ?p "INSERT DATA" }',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * { ?s ?p ?o }",
+        "ASK {}",
+        "CONSTRUCT { ?s <http://e/insert> ?o } WHERE { ?s ?p ?o }",
+        "SELECT (COUNT(*) AS ?load) { ?s ?p ?o }",
+        'SELECT * { ?s ?p "INSERT DATA" }',
+    ],
+)
 def test_queries_are_not_updates(text):
     assert not scan(text).looks_like_update
 
@@ -80,11 +93,14 @@ def test_decode_codepoints():
     assert decode_codepoints("\\uZZZZ") == "\\uZZZZ"
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT ?élan WHERE { ?élan ?p ?o }",
-    "SELECT * WHERE { ?s ?p ?o } \\u02eeSERVICE",
-    "SELECT * WHERE { ?s ex:café ?o }",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT ?élan WHERE { ?élan ?p ?o }",
+        "SELECT * WHERE { ?s ?p ?o } \\u02eeSERVICE",
+        "SELECT * WHERE { ?s ex:café ?o }",
+    ],
+)
 def test_letters_beyond_ascii_outside_strings(text):
     # Such letters may start a name the lexer has no rule for; they are skipped, and a
     # keyword right after them still counts (conservatively).
@@ -108,9 +124,25 @@ def _keywords_by_tokens(text: str) -> tuple[str, ...]:
 
 # Pieces that put the two readings at their edges: prefixed names and blank-node labels next
 # to keywords, escapes, quotes of every kind left open, IRIs that do not close, comments.
-_PIECES = list("SERVICE select FROM ex: _:b ?x $y <http://a> < > # \n \" ' \\ ERVICE {}();,.:_-é0") \
-    + ["SERVICE", '"""', "'''", "<a b>", "ex:SERVICE", "SERVICE:x", "INSERT", "\\u0053",
-       "_:", "a_b", "x:_y", ":SERVICE", "a:b-c.d%", "12", "\\n"]
+_PIECES = list(
+    "SERVICE select FROM ex: _:b ?x $y <http://a> < > # \n \" ' \\ ERVICE {}();,.:_-é0"
+) + [
+    "SERVICE",
+    '"""',
+    "'''",
+    "<a b>",
+    "ex:SERVICE",
+    "SERVICE:x",
+    "INSERT",
+    "\\u0053",
+    "_:",
+    "a_b",
+    "x:_y",
+    ":SERVICE",
+    "a:b-c.d%",
+    "12",
+    "\\n",
+]
 
 
 def test_scan_reads_as_the_token_stream_does():
@@ -124,7 +156,6 @@ def test_scan_reads_as_the_token_stream_does():
     texts = [q.text for q in load_named_queries(Settings.from_env().queries_dir).values()]
     texts += SERVICE_SPELLINGS
     rng = random.Random(20261122)
-    texts += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 30)))
-              for _ in range(20000)]
+    texts += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
     different = [t for t in texts if scan.__wrapped__(t).keywords != _keywords_by_tokens(t)]
     assert different == []

@@ -36,7 +36,9 @@ def test_broken_turtle_names_file_and_line(tmp_path):
 
 
 def test_undefined_prefix_names_the_line(tmp_path):
-    path = write(tmp_path, "prefix.ttl", "@prefix ex: <http://example.org/> .\n\nnope:a ex:p ex:b .\n")
+    path = write(
+        tmp_path, "prefix.ttl", "@prefix ex: <http://example.org/> .\n\nnope:a ex:p ex:b .\n"
+    )
     with pytest.raises(DataParseError) as err:
         parse_file(path)
     assert err.value.line == 3
@@ -53,7 +55,11 @@ def test_one_broken_file_loads_nothing(tmp_path):
 
 def test_origins_record_the_file_of_each_subject(tmp_path):
     a = write(tmp_path, "a.ttl", GOOD)
-    b = write(tmp_path, "b.ttl", "@prefix ex: <http://example.org/> .\nex:a ex:q ex:c .\nex:z ex:q ex:c .\n")
+    b = write(
+        tmp_path,
+        "b.ttl",
+        "@prefix ex: <http://example.org/> .\nex:a ex:q ex:c .\nex:z ex:q ex:c .\n",
+    )
     sources = load_turtle([a, b], root=tmp_path)
     assert len(sources.graph) == 3
     assert sources.files_of(URIRef("http://example.org/a")) == ["a.ttl", "b.ttl"]
@@ -61,13 +67,22 @@ def test_origins_record_the_file_of_each_subject(tmp_path):
 
 
 def test_dataset_keeps_graph_names_of_trig(tmp_path):
-    trig = write(tmp_path, "d.trig", "@prefix ex: <http://example.org/> .\nex:g { ex:a ex:p ex:b }\nex:c ex:p ex:d .\n")
-    nt = write(tmp_path, "e.nt", "<http://example.org/x> <http://example.org/p> <http://example.org/y> .\n")
+    trig = write(
+        tmp_path,
+        "d.trig",
+        "@prefix ex: <http://example.org/> .\nex:g { ex:a ex:p ex:b }\nex:c ex:p ex:d .\n",
+    )
+    nt = write(
+        tmp_path, "e.nt", "<http://example.org/x> <http://example.org/p> <http://example.org/y> .\n"
+    )
     ds = load_dataset([trig, nt])
     named = {str(g.identifier) for g in ds.graphs() if len(g)}
     assert "http://example.org/g" in named
-    assert (URIRef("http://example.org/x"), URIRef("http://example.org/p"),
-            URIRef("http://example.org/y")) in ds.default_graph
+    assert (
+        URIRef("http://example.org/x"),
+        URIRef("http://example.org/p"),
+        URIRef("http://example.org/y"),
+    ) in ds.default_graph
 
 
 def test_broken_nquads_names_file(tmp_path):
@@ -107,12 +122,14 @@ def test_load_turtle_reads_terms_as_rdflib_does(tmp_path):
     from rdflib import Graph
     from rdflib.compare import isomorphic
 
-    text = ('@prefix ex: <http://example.org/> .\n'
-            '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
-            'ex:a ex:n 007, "1"^^xsd:boolean, 1.50, 1e3, "2020-01-01T00:00:00Z"^^xsd:dateTime ;\n'
-            '  ex:s "tab\\there \\"quoted\\" \\\\ \\u00e9 line\\nbreak", "x"@en ;\n'
-            '  ex:b [ ex:c _:x ] ; ex:r <relative> .\n'
-            '_:x ex:label "same label" .\n')
+    text = (
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:a ex:n 007, "1"^^xsd:boolean, 1.50, 1e3, "2020-01-01T00:00:00Z"^^xsd:dateTime ;\n'
+        '  ex:s "tab\\there \\"quoted\\" \\\\ \\u00e9 line\\nbreak", "x"@en ;\n'
+        "  ex:b [ ex:c _:x ] ; ex:r <relative> .\n"
+        '_:x ex:label "same label" .\n'
+    )
     a = write(tmp_path, "a.ttl", text)
     b = write(tmp_path, "b.ttl", text)
     sources = load_turtle([a, b], root=tmp_path)
@@ -129,9 +146,15 @@ def test_terms_as_text_round_trip():
 
     from smpkg.load import nt, term_of
 
-    for term in [URIRef("http://example.org/a"), BNode("b1"), Literal("plain"),
-                 Literal('tab\there "q" \\ é \x01 line\nbreak'), Literal("x", lang="en-GB"),
-                 Literal("5", datatype=XSD.integer), Literal("s", datatype=XSD.string)]:
+    for term in [
+        URIRef("http://example.org/a"),
+        BNode("b1"),
+        Literal("plain"),
+        Literal('tab\there "q" \\ é \x01 line\nbreak'),
+        Literal("x", lang="en-GB"),
+        Literal("5", datatype=XSD.integer),
+        Literal("s", datatype=XSD.string),
+    ]:
         assert term_of(nt(term)) == term, term
     assert nt(Literal("s", datatype=XSD.string)) != nt(Literal("s"))
 
@@ -139,9 +162,13 @@ def test_terms_as_text_round_trip():
 def test_what_only_rdflib_reads_is_still_read(tmp_path):
     """A file pyoxigraph refuses (an IRI with `{`) loads as it did when rdflib read
     everything."""
-    path = write(tmp_path, "lax.ttl", "@prefix ex: <http://example.org/> .\n"
-                                      "ex:a ex:p <http://example.org/{x}> .\n")
+    path = write(
+        tmp_path,
+        "lax.ttl",
+        "@prefix ex: <http://example.org/> .\nex:a ex:p <http://example.org/{x}> .\n",
+    )
     sources = load_turtle([path], root=tmp_path)
-    assert sources.triples == [("<http://example.org/a>", "<http://example.org/p>",
-                                "<http://example.org/{x}>")]
+    assert sources.triples == [
+        ("<http://example.org/a>", "<http://example.org/p>", "<http://example.org/{x}>")
+    ]
     assert sources.files_of(URIRef("http://example.org/a")) == ["lax.ttl"]

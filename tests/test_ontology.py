@@ -165,7 +165,9 @@ def test_labels_are_unique(ontology: Graph, terms) -> None:
 
 def test_every_smp_iri_in_the_ontology_is_declared(ontology: Graph, terms) -> None:
     used = {
-        node for triple in ontology for node in triple
+        node
+        for triple in ontology
+        for node in triple
         if isinstance(node, URIRef) and node.startswith(str(SMP))
     }
     assert used - set(terms) == set()
@@ -221,9 +223,14 @@ def test_stays_in_owl2_rl(ontology: Graph) -> None:
             for predicate in (OWL.someValuesFrom, OWL.unionOf):
                 if (node, predicate, None) in ontology:
                     problems.append(f"{predicate} in a superclass position: {node}")
-    for predicate in (OWL.cardinality, OWL.minCardinality, OWL.maxCardinality,
-                      OWL.qualifiedCardinality, OWL.minQualifiedCardinality,
-                      OWL.maxQualifiedCardinality):
+    for predicate in (
+        OWL.cardinality,
+        OWL.minCardinality,
+        OWL.maxCardinality,
+        OWL.qualifiedCardinality,
+        OWL.minQualifiedCardinality,
+        OWL.maxQualifiedCardinality,
+    ):
         for value in ontology.objects(None, predicate):
             if int(value) > 1:
                 problems.append(f"{predicate} {value}")
@@ -237,16 +244,23 @@ def test_stays_in_owl2_rl(ontology: Graph) -> None:
 @pytest.mark.parametrize(
     "sub, sup",
     [
-        (SMP.Country, SMP.State), (SMP.Country, SMP.Place), (SMP.Actor, PROV.Agent),
+        (SMP.Country, SMP.State),
+        (SMP.Country, SMP.Place),
+        (SMP.Actor, PROV.Agent),
         (SMP.Organisation, URIRef("http://www.w3.org/ns/org#Organization")),
         (SMP.PublicAgency, URIRef("http://data.europa.eu/m8g/PublicOrganisation")),
-        (SMP.OrganisationalCollaboration,
-         URIRef("http://www.w3.org/ns/org#OrganizationalCollaboration")),
-        (SMP.Place, DCTERMS.Location), (SMP.SourceDocument, PROV.Entity),
+        (
+            SMP.OrganisationalCollaboration,
+            URIRef("http://www.w3.org/ns/org#OrganizationalCollaboration"),
+        ),
+        (SMP.Place, DCTERMS.Location),
+        (SMP.SourceDocument, PROV.Entity),
         (SMP.SourceDocument, DCTERMS.BibliographicResource),
         (SMP.Inventory, URIRef("http://www.w3.org/ns/dcat#Dataset")),
-        (SMP.Sector, SKOS.Concept), (SMP.Component, SKOS.Concept),
-        (SMP.PilotProject, SMP.Project), (SMP.MobilityPartnershipDeclaration, SMP.Agreement),
+        (SMP.Sector, SKOS.Concept),
+        (SMP.Component, SKOS.Concept),
+        (SMP.PilotProject, SMP.Project),
+        (SMP.MobilityPartnershipDeclaration, SMP.Agreement),
         (SMP.EUMobilityPartnership, SMP.Partnership),
     ],
 )
@@ -257,8 +271,10 @@ def test_class_alignment(ontology: Graph, sub, sup) -> None:
 @pytest.mark.parametrize(
     "sub, sup",
     [
-        (SMP.partOf, DCTERMS.isPartOf), (SMP.sectionOf, DCTERMS.isPartOf),
-        (SMP.describedIn, PROV.wasDerivedFrom), (SMP.acronym, SKOS.altLabel),
+        (SMP.partOf, DCTERMS.isPartOf),
+        (SMP.sectionOf, DCTERMS.isPartOf),
+        (SMP.describedIn, PROV.wasDerivedFrom),
+        (SMP.acronym, SKOS.altLabel),
         (SMP.startDate, URIRef("https://schema.org/startDate")),
         (SMP.endDate, URIRef("https://schema.org/endDate")),
     ],
@@ -272,12 +288,24 @@ def test_property_alignment(ontology: Graph, sub, sup) -> None:
 # ---------------------------------------------------------------------------------------------
 
 ACTOR_ROLES = (
-    "fundedBy", "implementedBy", "leadImplementer", "implementingPartner", "managedBy",
-    "commissionedBy", "cooperatesWith", "trainingProvider", "employerPartner",
-    "originCountryAuthority", "participant", "promotedBy", "signatory",
+    "fundedBy",
+    "implementedBy",
+    "leadImplementer",
+    "implementingPartner",
+    "managedBy",
+    "commissionedBy",
+    "cooperatesWith",
+    "trainingProvider",
+    "employerPartner",
+    "originCountryAuthority",
+    "participant",
+    "promotedBy",
+    "signatory",
 )
 
-INSTANCES = PREFIXES + """
+INSTANCES = (
+    PREFIXES
+    + """
 agent:european-union a smp:SupranationalBody .
 agent:iom a smp:InternationalOrganisation .
 agent:giz a smp:DevelopmentAgency .
@@ -308,6 +336,7 @@ prog:delta a smp:Project ; smp:financedThrough instr:fund .
 prog:emp a smp:EUMobilityPartnership ; smp:signedDate "2008"^^xsd:gYear .
 prog:declaration a smp:Partnership ; smp:signatory country:MAR .
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -339,8 +368,7 @@ INFERRED = {
     "partnerCountry sub involvesPlace": (PROG.alpha, SMP.involvesPlace, COUNTRY.TUN),
     "leadImplementer sub implementedBy": (PROG.alpha, SMP.implementedBy, AGENT.iom),
     "implementingPartner sub implementedBy": (PROG.alpha, SMP.implementedBy, AGENT.giz),
-    "describedIn sub wasDerivedFrom": (
-        PROG.alpha, PROV.wasDerivedFrom, URIRef(SRC + "doc/box-1")),
+    "describedIn sub wasDerivedFrom": (PROG.alpha, PROV.wasDerivedFrom, URIRef(SRC + "doc/box-1")),
     "partOf sub dcterms:isPartOf": (PROG["alpha-strand"], DCTERMS.isPartOf, PROG.alpha),
     # property chains
     "financedThrough o fundedBy": (PROG.delta, SMP.fundedBy, AGENT["european-union"]),
@@ -363,11 +391,20 @@ INFERRED = {
 NOT_INFERRED = {
     "four components are not a full SMP": (PROG.gamma, RDF.type, SMP.FullSkillsMobilityPartnership),
     "a development agency is not an international organisation": (
-        PROG.gamma, RDF.type, SMP.InternationallyImplementedInitiative),
+        PROG.gamma,
+        RDF.type,
+        SMP.InternationallyImplementedInitiative,
+    ),
     "a funding instrument funded by the EU is not an initiative": (
-        INSTR.fund, RDF.type, SMP.Initiative),
+        INSTR.fund,
+        RDF.type,
+        SMP.Initiative,
+    ),
     "a funding instrument funded by the EU is not an EU-funded initiative": (
-        INSTR.fund, RDF.type, SMP.EUFundedInitiative),
+        INSTR.fund,
+        RDF.type,
+        SMP.EUFundedInitiative,
+    ),
     "a framework is not an initiative": (FW.gcm, RDF.type, SMP.Initiative),
 }
 
@@ -425,14 +462,18 @@ def test_every_shape_has_label_and_message(shapes: Graph) -> None:
 
 def test_shapes_use_only_ontology_terms(shapes: Graph, terms) -> None:
     used = {
-        node for triple in shapes for node in triple
+        node
+        for triple in shapes
+        for node in triple
         if isinstance(node, URIRef) and node.startswith(str(SMP))
     }
     assert used, "the shapes use no smp: term at all"
     assert used - set(terms) == set()
 
 
-GOOD_DATA = PREFIXES + """
+GOOD_DATA = (
+    PREFIXES
+    + """
 src:doc a smp:SourceDocument ;
     rdfs:label "Synthetic report"@en ;
     dcterms:title "A synthetic report on skills mobility"@en ;
@@ -542,10 +583,13 @@ fig:alpha-range a smp:Figure ;
     prov:wasDerivedFrom src:doc ;
     smp:describedIn <https://w3id.org/smpkg/id/source/doc/box-1> .
 """
+)
 
 # Each broken resource, and the (path, severity) results SHACL must report for it; a path of
 # None stands for a node-level constraint.
-BAD_DATA = GOOD_DATA + """
+BAD_DATA = (
+    GOOD_DATA
+    + """
 prog:bad-plain-label a smp:Programme ; rdfs:label "Plain label" ; prov:wasDerivedFrom src:doc .
 prog:bad-two-labels a smp:Project ; rdfs:label "One"@en, "Two"@en ; prov:wasDerivedFrom src:doc .
 prog:bad-root-only a smp:Initiative ; rdfs:label "Root only"@en ; prov:wasDerivedFrom src:doc .
@@ -569,6 +613,7 @@ agent:no-source a smp:Employer ; rdfs:label "Employer without source"@en ;
 fig:bad a smp:Figure ; smp:comparator "roughly" ; smp:figureAbout prog:alpha ;
     prov:wasDerivedFrom src:doc ; smp:describedIn <https://w3id.org/smpkg/id/source/doc/box-1> .
 """
+)
 
 V, W = "Violation", "Warning"
 EXPECTED_RESULTS = {
@@ -602,19 +647,25 @@ EXPECTED_RESULTS = {
 def _validate(data: str, ontology: Graph, shapes: Graph) -> set[tuple]:
     graph = Graph().parse(data=data, format="turtle")
     _, report, _ = pyshacl.validate(
-        graph, shacl_graph=shapes, ont_graph=ontology, inference="none",
-        advanced=True, allow_warnings=True,
+        graph,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
     )
     results = set()
     for result in report.subjects(RDF.type, SH.ValidationResult):
         path = report.value(result, SH.resultPath)
         severity = report.value(result, SH.resultSeverity)
         assert report.value(result, SH.resultMessage) is not None
-        results.add((
-            report.value(result, SH.focusNode),
-            path if isinstance(path, URIRef) else None,
-            str(severity).rsplit("#", 1)[-1],
-        ))
+        results.add(
+            (
+                report.value(result, SH.focusNode),
+                path if isinstance(path, URIRef) else None,
+                str(severity).rsplit("#", 1)[-1],
+            )
+        )
     return results
 
 
@@ -656,49 +707,69 @@ def test_check_has_header_and_parses(path: Path) -> None:
 
 # For each check, additions to the good data that it must catch, and the focus it reports.
 CHECK_CASES = {
-    "undescribed-id-iri": (
-        "prog:alpha smp:relatedTo prog:ghost .", PROG.ghost),
+    "undescribed-id-iri": ("prog:alpha smp:relatedTo prog:ghost .", PROG.ghost),
     "duplicate-label-language": (
-        'agent:iom rdfs:label "IOM, the UN migration agency"@en .', AGENT.iom),
+        'agent:iom rdfs:label "IOM, the UN migration agency"@en .',
+        AGENT.iom,
+    ),
     "end-before-start": (
         'prog:late a smp:Project ; smp:startDate "2021-06"^^xsd:gYearMonth ; '
-        'smp:endDate "2021-03"^^xsd:gYearMonth ; prov:wasDerivedFrom src:doc .', PROG.late),
+        'smp:endDate "2021-03"^^xsd:gYearMonth ; prov:wasDerivedFrom src:doc .',
+        PROG.late,
+    ),
     "initiative-without-provenance": (
-        'prog:noprov a smp:PilotProject ; rdfs:label "No provenance"@en .', PROG.noprov),
+        'prog:noprov a smp:PilotProject ; rdfs:label "No provenance"@en .',
+        PROG.noprov,
+    ),
     "self-reference": (
         "prog:cycle-a a smp:Project ; smp:hasPredecessor prog:cycle-b ; prov:wasDerivedFrom src:doc . "
         "prog:cycle-b a smp:Project ; smp:hasPredecessor prog:cycle-a ; prov:wasDerivedFrom src:doc .",
-        PROG["cycle-a"]),
-    "undeclared-ontology-term": (
-        "prog:alpha smp:fundedby agent:iom .", SMP.fundedby),
+        PROG["cycle-a"],
+    ),
+    "undeclared-ontology-term": ("prog:alpha smp:fundedby agent:iom .", SMP.fundedby),
     "country-without-eu-authority": (
         'country:FRA a smp:Country ; rdfs:label "France"@en ; smp:iso3166Alpha3 "FRA" .',
-        COUNTRY.FRA),
+        COUNTRY.FRA,
+    ),
     "country-code-mismatch": (
         'country:ITA a smp:Country ; rdfs:label "Italy"@en ; smp:iso3166Alpha3 "ESP" ; '
-        "skos:exactMatch eucountry:ITA .", COUNTRY.ITA),
+        "skos:exactMatch eucountry:ITA .",
+        COUNTRY.ITA,
+    ),
     "section-without-document": (
         '<https://w3id.org/smpkg/id/source/doc/box-9> a smp:SourceSection ; rdfs:label "Box 9"@en .',
-        URIRef(SRC + "doc/box-9")),
+        URIRef(SRC + "doc/box-9"),
+    ),
     "section-source-not-cited": (
         "src:other a smp:SourceDocument . <https://w3id.org/smpkg/id/source/other/table-1> "
         "a smp:SourceSection ; smp:sectionOf src:other . prog:alpha-strand smp:describedIn "
-        "<https://w3id.org/smpkg/id/source/other/table-1> .", PROG["alpha-strand"]),
+        "<https://w3id.org/smpkg/id/source/other/table-1> .",
+        PROG["alpha-strand"],
+    ),
     "duplicate-acronym": (
         'prog:alpha-copy a smp:Programme ; smp:acronym "Alpha" ; prov:wasDerivedFrom src:doc .',
-        PROG["alpha-copy"]),
+        PROG["alpha-copy"],
+    ),
     "defined-class-asserted": (
-        "prog:alpha a smp:InternationallyImplementedInitiative .", PROG.alpha),
+        "prog:alpha a smp:InternationallyImplementedInitiative .",
+        PROG.alpha,
+    ),
     "iri-scheme": (
-        '<https://w3id.org/smpkg/id/programme/Bad_Slug> a smp:Project ; prov:wasDerivedFrom src:doc .',
-        PROG["Bad_Slug"]),
+        "<https://w3id.org/smpkg/id/programme/Bad_Slug> a smp:Project ; prov:wasDerivedFrom src:doc .",
+        PROG["Bad_Slug"],
+    ),
     "programme-iri-not-initiative": (
-        "prog:an-organisation a smp:Organisation .", PROG["an-organisation"]),
+        "prog:an-organisation a smp:Organisation .",
+        PROG["an-organisation"],
+    ),
     "minimum-above-maximum": (
-        "prog:alpha-strand smp:minimumAge 40 ; smp:maximumAge 30 .", PROG["alpha-strand"]),
+        "prog:alpha-strand smp:minimumAge 40 ; smp:maximumAge 30 .",
+        PROG["alpha-strand"],
+    ),
     "figure-range-incomplete": (
         'fig:open-range a smp:Figure ; smp:figureValue 1 ; smp:comparator "between" .',
-        FIG["open-range"]),
+        FIG["open-range"],
+    ),
 }
 
 

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from conftest import W3C_PROTOCOL, require_shared
 from rdflib import Graph, Namespace
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
-
-from conftest import W3C_PROTOCOL, require_shared
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
@@ -33,9 +32,14 @@ HTS = Namespace("http://www.w3.org/2011/http-statusCodes#")
 ENGINES = ["oxigraph", "rdflib"]
 BOOLEAN_TYPES = ("application/sparql-results+json", "application/sparql-results+xml")
 TABULAR_TYPES = BOOLEAN_TYPES + ("text/csv", "text/tab-separated-values")
-RDF_TYPES = {"application/rdf+xml": "xml", "text/turtle": "turtle",
-             "application/n-triples": "nt", "application/ld+json": "json-ld",
-             "application/n-quads": "nquads", "application/trig": "trig"}
+RDF_TYPES = {
+    "application/rdf+xml": "xml",
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/n-quads": "nquads",
+    "application/trig": "trig",
+}
 
 
 @dataclass
@@ -51,9 +55,11 @@ class HttpRequest:
     @property
     def is_update(self) -> bool:
         ctype = self.headers.get("content-type", "")
-        return ctype.startswith("application/sparql-update") or (
-            self.body is not None and self.body.startswith(b"update=")
-        ) or "update=" in self.path
+        return (
+            ctype.startswith("application/sparql-update")
+            or (self.body is not None and self.body.startswith(b"update="))
+            or "update=" in self.path
+        )
 
 
 @dataclass
@@ -81,24 +87,31 @@ def load_manifest() -> list[ProtocolTest]:
             if header_list is not None:
                 for header in Collection(g, header_list):
                     headers[str(g.value(header, HT.fieldName)).lower()] = str(
-                        g.value(header, HT.fieldValue))
+                        g.value(header, HT.fieldValue)
+                    )
             body_node = g.value(req, HT.body)
             body = None
             if body_node is not None:
                 encoding = str(g.value(body_node, CNT.characterEncoding) or "UTF-8")
                 body = str(g.value(body_node, CNT.chars)).encode(encoding)
             resp = g.value(req, HT.resp)
-            statuses = {int(str(s).rsplit("StatusCode", 1)[1][0])
-                        for s in g.objects(resp, MF.expectedStatus)}
+            statuses = {
+                int(str(s).rsplit("StatusCode", 1)[1][0])
+                for s in g.objects(resp, MF.expectedStatus)
+            }
             fmt = g.value(resp, MF.expectedFormat)
             boolean = g.value(resp, MF.expectedBoolean)
-            test.requests.append(HttpRequest(
-                method=str(g.value(req, HT.methodName)),
-                path=str(g.value(req, HT.absolutePath)),
-                headers=headers, body=body, statuses=statuses,
-                fmt=str(fmt) if fmt is not None else None,
-                boolean=boolean.toPython() if boolean is not None else None,
-            ))
+            test.requests.append(
+                HttpRequest(
+                    method=str(g.value(req, HT.methodName)),
+                    path=str(g.value(req, HT.absolutePath)),
+                    headers=headers,
+                    body=body,
+                    statuses=statuses,
+                    fmt=str(fmt) if fmt is not None else None,
+                    boolean=boolean.toPython() if boolean is not None else None,
+                )
+            )
         tests.append(test)
     return tests
 
@@ -148,9 +161,8 @@ def check_rdf(response: httpx.Response) -> None:
 
 def send(client: httpx.Client, request: HttpRequest) -> httpx.Response:
     assert request.path.startswith("/sparql/")
-    path = "/sparql" + request.path[len("/sparql/"):]
-    return client.request(request.method, path, headers=request.headers,
-                          content=request.body)
+    path = "/sparql" + request.path[len("/sparql/") :]
+    return client.request(request.method, path, headers=request.headers, content=request.body)
 
 
 def check(request: HttpRequest, response: httpx.Response, read_only_followup: bool) -> None:

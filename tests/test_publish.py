@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from conftest import OxigraphServer, free_port
+
 from smpkg.build import GRAPH_FILES
 from smpkg.cli import main
 from smpkg.publish import PublishError, publish
@@ -22,9 +22,13 @@ def local_counts(kg) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def server(oxigraph_server):
     # A graph that is not the build's: publishing must leave it alone.
-    r = httpx.put(oxigraph_server.store, params={"graph": FOREIGN},
-                  content=b"<http://example.org/a> <http://example.org/b> \"c\" .\n",
-                  headers={"Content-Type": "application/n-triples"}, timeout=10)
+    r = httpx.put(
+        oxigraph_server.store,
+        params={"graph": FOREIGN},
+        content=b'<http://example.org/a> <http://example.org/b> "c" .\n',
+        headers={"Content-Type": "application/n-triples"},
+        timeout=10,
+    )
     assert r.status_code in (200, 201, 204), r.text
     return oxigraph_server
 
@@ -55,8 +59,12 @@ def test_the_same_triples_not_only_as_many(server, smp_graph):
     from rdflib.compare import isomorphic
 
     publish(smp_graph, server.store)
-    r = httpx.get(server.store, params={"graph": str(GRAPH_FILES["asserted"])},
-                  headers={"Accept": "application/n-triples"}, timeout=30)
+    r = httpx.get(
+        server.store,
+        params={"graph": str(GRAPH_FILES["asserted"])},
+        headers={"Accept": "application/n-triples"},
+        timeout=30,
+    )
     assert r.status_code == 200
     remote = Graph().parse(data=r.text, format="nt")
     assert len(remote) == len(smp_graph.asserted)
@@ -90,22 +98,27 @@ def test_graphs_that_share_a_blank_node_are_refused(tmp_path):
             return tmp_path / f"{name}.nt"
 
     for name in GRAPH_FILES:
-        (tmp_path / f"{name}.nt").write_text(f"<http://e/{name}> <http://e/p> \"x\" .\n")
+        (tmp_path / f"{name}.nt").write_text(f'<http://e/{name}> <http://e/p> "x" .\n')
     (tmp_path / "asserted.nt").write_text("_:b1 <http://e/p> <http://e/o> .\n")
     (tmp_path / "inferred.nt").write_text("_:b1 <http://e/q> <http://e/o> .\n")
     with pytest.raises(PublishError, match="share the blank node _:b1"):
         publish(Fake(), "http://127.0.0.1:9/store")
 
 
-@pytest.mark.parametrize("gsp,query", [
-    ("http://h:7878/store", "http://h:7878/query"),  # Oxigraph
-    ("http://h:3030/smpkg/data", "http://h:3030/smpkg/query"),  # Fuseki
-    ("http://h:8890/sparql-graph-crud", "http://h:8890/sparql"),  # Virtuoso
-    ("http://h:8890/sparql-graph-crud-auth", "http://h:8890/sparql"),
-    ("http://h:7200/repositories/smpkg/rdf-graphs/service",
-     "http://h:7200/repositories/smpkg"),  # GraphDB
-    ("https://h/sparql?key=v", "https://h/sparql?key=v"),  # already a query endpoint
-])
+@pytest.mark.parametrize(
+    "gsp,query",
+    [
+        ("http://h:7878/store", "http://h:7878/query"),  # Oxigraph
+        ("http://h:3030/smpkg/data", "http://h:3030/smpkg/query"),  # Fuseki
+        ("http://h:8890/sparql-graph-crud", "http://h:8890/sparql"),  # Virtuoso
+        ("http://h:8890/sparql-graph-crud-auth", "http://h:8890/sparql"),
+        (
+            "http://h:7200/repositories/smpkg/rdf-graphs/service",
+            "http://h:7200/repositories/smpkg",
+        ),  # GraphDB
+        ("https://h/sparql?key=v", "https://h/sparql?key=v"),  # already a query endpoint
+    ],
+)
 def test_the_query_endpoint_of_each_documented_store(gsp, query):
     assert query_endpoint(gsp) == query
 
@@ -128,12 +141,18 @@ def test_what_a_graph_store_is_sent(smp_graph):
         seen.append(request)
         return httpx.Response(204)
 
-    result = publish(smp_graph, "http://store.example/repositories/r/rdf-graphs/service",
-                     user="smpkg", password="s3cret", verify=False,
-                     transport=httpx.MockTransport(handler))
+    result = publish(
+        smp_graph,
+        "http://store.example/repositories/r/rdf-graphs/service",
+        user="smpkg",
+        password="s3cret",
+        verify=False,
+        transport=httpx.MockTransport(handler),
+    )
     assert result.query_url == "http://store.example/repositories/r"
     assert [(r.method, r.url.params["graph"]) for r in seen] == [
-        ("PUT", str(iri)) for iri in GRAPH_FILES.values()]
+        ("PUT", str(iri)) for iri in GRAPH_FILES.values()
+    ]
     for request, name in zip(seen, GRAPH_FILES):
         assert request.headers["content-type"] == "application/n-triples; charset=utf-8"
         assert request.headers["authorization"].startswith("Basic ")
@@ -146,14 +165,22 @@ def test_digest_authentication_answers_the_challenge(smp_graph):
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers.get("authorization", ""))
         if not request.headers.get("authorization", "").startswith("Digest "):
-            return httpx.Response(401, headers={
-                "WWW-Authenticate": 'Digest realm="SPARQL", nonce="abc", qop="auth"'})
+            return httpx.Response(
+                401, headers={"WWW-Authenticate": 'Digest realm="SPARQL", nonce="abc", qop="auth"'}
+            )
         request.read()
         return httpx.Response(201)
 
-    publish(smp_graph, "http://store.example/sparql-graph-crud-auth", user="dba",
-            password="dba", auth_scheme="digest", verify=False, media="turtle",
-            transport=httpx.MockTransport(handler))
+    publish(
+        smp_graph,
+        "http://store.example/sparql-graph-crud-auth",
+        user="dba",
+        password="dba",
+        auth_scheme="digest",
+        verify=False,
+        media="turtle",
+        transport=httpx.MockTransport(handler),
+    )
     # Challenged once; httpx answers the later uploads with the same nonce straight away.
     assert [a.split(" ")[0] for a in seen] == ["", "Digest", "Digest", "Digest"]
 

@@ -27,8 +27,8 @@ from rdflib.plugins.sparql import prepareQuery
 from api.routers.queries import install, router
 from smpkg.build import build, open_engine
 from smpkg.config import Settings
-from smpkg.executor import QueryResult
 from smpkg.errors import NotFound, ParameterError, UnsupportedFormat
+from smpkg.executor import QueryResult
 from smpkg.formats import negotiate, offered_for, serialize_answer
 from smpkg.namespaces import PREFIXES
 from smpkg.queries import PARAM_TYPES, NamedQuery, load_named_queries
@@ -148,8 +148,9 @@ def answers(engines):
     for name, query in QUERIES.items():
         raw = {p.name: p.example for p in query.params if p.example is not None}
         bindings = query.bindings(raw)
-        out[name] = {kind: engine.execute(query.text, bindings=bindings)
-                     for kind, engine in engines.items()}
+        out[name] = {
+            kind: engine.execute(query.text, bindings=bindings) for kind, engine in engines.items()
+        }
     return out
 
 
@@ -186,8 +187,14 @@ def prog(*slugs):
 
 def test_origin_morocco(engine):
     rows = run(engine, "initiatives-by-origin", country="country:MAR")
-    assert prog("thamm", "mentor-ii", "palim", "thamm-belgium", "thamm-germany",
-                "young-generation-as-change-agents") <= _iris(rows, "initiative")
+    assert prog(
+        "thamm",
+        "mentor-ii",
+        "palim",
+        "thamm-belgium",
+        "thamm-germany",
+        "young-generation-as-change-agents",
+    ) <= _iris(rows, "initiative")
     assert all(str(r["country"]) == f"{COUNTRY}MAR" for r in rows)
     assert {str(r["countryLabel"]) for r in rows} == {"Morocco"}
 
@@ -199,8 +206,9 @@ def test_origin_accepts_a_full_iri(engine):
 
 def test_destination_belgium(engine):
     rows = run(engine, "initiatives-by-destination", country="country:BEL")
-    assert prog("palim", "pem", "iom-match", "thamm-belgium",
-                "tunisian-youth-employability") <= _iris(rows, "initiative")
+    assert prog(
+        "palim", "pem", "iom-match", "thamm-belgium", "tunisian-youth-employability"
+    ) <= _iris(rows, "initiative")
     iom_match = next(r for r in rows if str(r["initiative"]) == f"{PROG}iom-match")
     assert str(iom_match["start"]) == "2020-01" and str(iom_match["end"]) == "2022-12"
 
@@ -233,8 +241,9 @@ def test_framework_direct(engine):
 
 def test_framework_inherited_through_part_of(engine):
     """A Bulgarian agreement inherits its programme's strategy (partOf ∘ relatesToFramework)."""
-    rows = run(engine, "initiatives-by-framework",
-               framework="fw:bulgaria-national-strategy-migration")
+    rows = run(
+        engine, "initiatives-by-framework", framework="fw:bulgaria-national-strategy-migration"
+    )
     by_initiative = {str(r["initiative"]): r for r in rows}
     assert prog("balmr", "balmr-armenia", "balmr-georgia", "balmr-moldova") <= set(by_initiative)
     assert str(by_initiative[f"{PROG}balmr-armenia"]["via"]) == f"{PROG}balmr"
@@ -294,7 +303,8 @@ def test_recurring_actors(engine):
     # MENTOR II and DIGI TALENTS count for the EU through the MPF (chain inference).
     eu = next(r for r in rows if str(r["actor"]) == f"{AGENT}european-union")
     assert "Mediterranean Network for Training Orientation to Regular migration II" in str(
-        eu["initiativeLabels"]).split(" | ")
+        eu["initiativeLabels"]
+    ).split(" | ")
     higher = run(engine, "recurring-actors", min="5")
     assert all(int(r["initiatives"]) >= 5 for r in higher)
     assert len(higher) < len(rows)
@@ -336,8 +346,13 @@ def test_component_matrix(engine):
     thamm = next(r for r in rows if str(r["initiative"]) == f"{PROG}thamm")
     assert thamm["training"].toPython() is True
     assert thamm["migrationMobility"].toPython() is True
-    columns = ["formalisedStateCooperation", "multiStakeholderInvolvement", "training",
-               "skillsRecognition", "migrationMobility"]
+    columns = [
+        "formalisedStateCooperation",
+        "multiStakeholderInvolvement",
+        "training",
+        "skillsRecognition",
+        "migrationMobility",
+    ]
     for row in rows:
         assert sum(row[c].toPython() for c in columns) == int(row["components"])
 
@@ -347,8 +362,9 @@ def test_lacking_skills_recognition(engine):
     found = _iris(rows, "initiative")
     assert prog("mentor-ii", "thamm", "digi-talents") <= found
     with_recognition = run(engine, "component-matrix")
-    recognised = {str(r["initiative"]) for r in with_recognition
-                  if r["skillsRecognition"].toPython()}
+    recognised = {
+        str(r["initiative"]) for r in with_recognition if r["skillsRecognition"].toPython()
+    }
     assert recognised and not recognised & found
 
 
@@ -369,7 +385,9 @@ def test_full_smps_have_all_five_components(engine):
 
 def test_healthcare(engine):
     rows = run(engine, "healthcare-initiatives")
-    assert prog("triple-win", "imgti", "global-skills-partnerships-nursing") <= _iris(rows, "initiative")
+    assert prog("triple-win", "imgti", "global-skills-partnerships-nursing") <= _iris(
+        rows, "initiative"
+    )
 
 
 def test_eu_funded_defined_class(engine):
@@ -380,13 +398,15 @@ def test_eu_funded_defined_class(engine):
 def test_related_mentor_ii(engine):
     rows = run(engine, "related-initiatives", initiative="prog:mentor-ii")
     assert (f"{SMP}hasPredecessor", f"{PROG}mentor-i") in {
-        (str(r["relation"]), str(r["other"])) for r in rows}
+        (str(r["relation"]), str(r["other"])) for r in rows
+    }
 
 
 def test_related_both_directions(engine):
     rows = run(engine, "related-initiatives", initiative="prog:mentor-i")
     assert (f"{SMP}hasSuccessor", f"{PROG}mentor-ii") in {
-        (str(r["relation"]), str(r["other"])) for r in rows}
+        (str(r["relation"]), str(r["other"])) for r in rows
+    }
 
 
 def test_thamm_strands(engine):
@@ -520,8 +540,9 @@ class FakeExecutor:
         self.calls: list[dict] = []
 
     async def execute(self, text, bindings=None, accept=None, format_param=None, **kwargs):
-        self.calls.append({"text": text, "bindings": bindings, "accept": accept,
-                           "format_param": format_param})
+        self.calls.append(
+            {"text": text, "bindings": bindings, "accept": accept, "format_param": format_param}
+        )
         answer = self.engine.execute(text, bindings=bindings, max_rows=self.max_rows)
         fmt = negotiate(accept, offered_for(answer.form), format_param)
         return QueryResult(serialize_answer(answer, fmt), fmt, answer.form, answer.truncated)
@@ -596,9 +617,11 @@ def test_query_text(client):
 
 
 def test_run_with_param_json(client):
-    response = client.get("/queries/initiatives-by-origin",
-                          params={"country": "country:MAR"},
-                          headers={"Accept": "application/sparql-results+json"})
+    response = client.get(
+        "/queries/initiatives-by-origin",
+        params={"country": "country:MAR"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/sparql-results+json")
     doc = response.json()
@@ -611,21 +634,28 @@ def test_parameters_are_bound_as_terms(client):
     executor = client.app.state.executor
     client.get("/queries/initiatives-in-year", params={"year": "2020"})
     call = executor.calls[-1]
-    assert call["bindings"] == {"year": Literal("2020", datatype=URIRef(
-        "http://www.w3.org/2001/XMLSchema#gYear"))}
+    assert call["bindings"] == {
+        "year": Literal("2020", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYear"))
+    }
     assert call["text"] == QUERIES["initiatives-in-year"].text  # never spliced
     client.get("/queries/initiatives-by-origin", params={"country": "country:MAR"})
     assert executor.calls[-1]["bindings"] == {"country": URIRef(f"{COUNTRY}MAR")}
 
 
-@pytest.mark.parametrize("fmt,media", [
-    ("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
-    ("xml", "application/sparql-results+xml"), ("json", "application/sparql-results+json"),
-])
+@pytest.mark.parametrize(
+    "fmt,media",
+    [
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+        ("xml", "application/sparql-results+xml"),
+        ("json", "application/sparql-results+json"),
+    ],
+)
 def test_every_select_format(client, fmt, media):
     by_param = client.get("/queries/initiatives-in-year", params={"year": "2020", "format": fmt})
-    by_accept = client.get("/queries/initiatives-in-year", params={"year": "2020"},
-                           headers={"Accept": media})
+    by_accept = client.get(
+        "/queries/initiatives-in-year", params={"year": "2020"}, headers={"Accept": media}
+    )
     for response in (by_param, by_accept):
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith(media)
@@ -643,13 +673,15 @@ def test_every_select_format(client, fmt, media):
         uris = {u.text for u in ET.fromstring(by_param.content).iterfind(".//s:uri", ns)}
         assert iom_match in uris
     else:
-        assert iom_match in {b["initiative"]["value"]
-                             for b in json.loads(body)["results"]["bindings"]}
+        assert iom_match in {
+            b["initiative"]["value"] for b in json.loads(body)["results"]["bindings"]
+        }
 
 
 def test_generic_and_specific_routes_agree(client, engines):
-    specific = client.get("/queries/initiatives-by-funder",
-                          params={"funder": "instr:mpf", "format": "json"})
+    specific = client.get(
+        "/queries/initiatives-by-funder", params={"funder": "instr:mpf", "format": "json"}
+    )
     assert specific.status_code == 200
     found = {b["initiative"]["value"] for b in specific.json()["results"]["bindings"]}
     assert prog("mentor-ii", "digi-talents") <= found
@@ -659,8 +691,9 @@ def test_generic_and_specific_routes_agree(client, engines):
     app.state.named_queries = QUERIES
     app.include_router(router)
     with TestClient(app) as generic:
-        response = generic.get("/queries/initiatives-by-funder",
-                               params={"funder": "instr:mpf", "format": "json"})
+        response = generic.get(
+            "/queries/initiatives-by-funder", params={"funder": "instr:mpf", "format": "json"}
+        )
         assert response.status_code == 200
         assert response.json() == specific.json()
         missing = generic.get("/queries/initiatives-by-funder")
@@ -675,14 +708,17 @@ def test_optional_parameter_default(client):
     assert f"{AGENT}ituc" in members
 
 
-@pytest.mark.parametrize("path,params,bad", [
-    ("/queries/initiatives-in-year", {"year": "twenty"}, "year"),
-    ("/queries/initiatives-in-year", {}, "year"),  # required, missing
-    ("/queries/initiatives-by-origin", {"country": "not an iri"}, "country"),
-    ("/queries/initiatives-by-origin", {"country": "nosuchprefix:MAR"}, "country"),
-    ("/queries/recurring-actors", {"min": "two"}, "min"),
-    ("/queries/initiatives-by-origin", {"country": "country:MAR", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "path,params,bad",
+    [
+        ("/queries/initiatives-in-year", {"year": "twenty"}, "year"),
+        ("/queries/initiatives-in-year", {}, "year"),  # required, missing
+        ("/queries/initiatives-by-origin", {"country": "not an iri"}, "country"),
+        ("/queries/initiatives-by-origin", {"country": "nosuchprefix:MAR"}, "country"),
+        ("/queries/recurring-actors", {"min": "two"}, "min"),
+        ("/queries/initiatives-by-origin", {"country": "country:MAR", "colour": "red"}, "colour"),
+    ],
+)
 def test_bad_parameter_is_400_naming_it(client, path, params, bad):
     response = client.get(path, params=params)
     assert response.status_code == 400, response.text
@@ -708,8 +744,7 @@ def test_openapi_has_an_operation_per_query(client):
         assert operation["summary"] == query.summary
         assert operation["description"] == query.description
         assert set(operation["tags"]) == set(query.tags)
-        documented = {p["name"]: p for p in operation.get("parameters", [])
-                      if p["in"] == "query"}
+        documented = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
         assert "format" in documented
         for param in query.params:
             doc = documented[param.name]
@@ -739,8 +774,9 @@ def test_the_real_app_serves_named_queries(engines):
         with TestClient(app) as real:
             listed = real.get("/queries").json()["queries"]
             assert {q["name"] for q in listed} == set(QUERIES)
-            response = real.get("/queries/initiatives-by-funder",
-                                params={"funder": "instr:mpf", "format": "csv"})
+            response = real.get(
+                "/queries/initiatives-by-funder", params={"funder": "instr:mpf", "format": "csv"}
+            )
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/csv")
             found = {r["initiative"] for r in csv.DictReader(io.StringIO(response.text))}

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import smp_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -35,8 +34,13 @@ def smp_server(serve):
 def run_shell(script: str, port: int, cwd: Path | None = None) -> str:
     if shutil.which("curl") is None:
         pytest.fail("curl is needed to run the README's curl examples")
-    done = subprocess.run(["bash", "-c", script.replace("8340", str(port))],
-                          capture_output=True, text=True, timeout=60, cwd=cwd)
+    done = subprocess.run(
+        ["bash", "-c", script.replace("8340", str(port))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -45,8 +49,10 @@ def test_quick_start_has_exactly_two_commands():
     text = README.read_text(encoding="utf-8")
     quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", quick, re.S)
-    assert [b.strip() for b in blocks] == ["pip install -e '.[test]' && smpkg serve",
-                                          "python -m pytest"]
+    assert [b.strip() for b in blocks] == [
+        "pip install -e '.[test]' && smpkg serve",
+        "python -m pytest",
+    ]
     assert "python -m pytest" in (README.parent / ".ci" / "run").read_text()
 
 
@@ -54,15 +60,15 @@ def test_curl_example(smp_server):
     table = list(csv.reader(io.StringIO(run_shell(example("curl"), smp_server.port))))
     assert table[0] == ["graph", "triples"]
     graphs = {row[0]: int(row[1]) for row in table[1:]}
-    assert set(graphs) == {f"https://w3id.org/smpkg/graph/{g}"
-                           for g in ("asserted", "inferred", "ontology")}
+    assert set(graphs) == {
+        f"https://w3id.org/smpkg/graph/{g}" for g in ("asserted", "inferred", "ontology")
+    }
     assert all(n > 0 for n in graphs.values())
 
 
 def test_sparqlwrapper_example(smp_server):
     code = example("sparqlwrapper").replace("8340", str(smp_server.port))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     rows = [line.rsplit(" ", 1) for line in done.stdout.strip().splitlines()]
     assert 1 <= len(rows) <= 10
@@ -98,8 +104,11 @@ def test_iri_as_turtle_example(smp_server):
     mentor = URIRef("https://w3id.org/smpkg/id/programme/mentor-ii")
     smp = "https://w3id.org/smpkg/ontology#"
     assert (mentor, RDF.type, URIRef(smp + "SkillsMobilityPartnership")) in graph
-    assert (mentor, URIRef(smp + "fundedBy"),
-            URIRef("https://w3id.org/smpkg/id/organisation/european-union")) in graph
+    assert (
+        mentor,
+        URIRef(smp + "fundedBy"),
+        URIRef("https://w3id.org/smpkg/id/organisation/european-union"),
+    ) in graph
 
 
 def test_dump_example(smp_server, tmp_path):
@@ -110,6 +119,5 @@ def test_dump_example(smp_server, tmp_path):
     out = run_shell(example("dump"), smp_server.port, cwd=tmp_path)
     assert out.strip() == "smpkg-full.nq.gz: OK"
     ds = Dataset()
-    ds.parse(data=gzip.decompress((tmp_path / "smpkg-full.nq.gz").read_bytes()),
-             format="nquads")
+    ds.parse(data=gzip.decompress((tmp_path / "smpkg-full.nq.gz").read_bytes()), format="nquads")
     assert len(ds.graph("https://w3id.org/smpkg/graph/asserted")) > 1000

@@ -22,20 +22,23 @@ def small_ontology() -> Graph:
     return g
 
 
-@pytest.mark.parametrize("triple, clause", [
-    ((Literal("x"), RDF.type, XSD.string), "literal-subject"),
-    ((EX.a, OWL.sameAs, EX.a), "reflexive"),
-    ((EX.C, RDFS.subClassOf, EX.C), "reflexive"),
-    ((EX.p, RDFS.subPropertyOf, EX.p), "reflexive"),
-    ((RDFS.label, RDF.type, OWL.AnnotationProperty), "vocabulary"),
-    ((OWL.Thing, RDF.type, OWL.Class), "vocabulary"),
-    ((XSD.integer, RDF.type, RDFS.Datatype), "vocabulary"),
-    ((EX.a, RDF.type, OWL.Thing), "top"),
-    ((EX.C, RDFS.subClassOf, OWL.Thing), "top"),
-    ((EX.a, RDF.type, EX.Initiative), None),
-    ((EX.a, OWL.sameAs, EX.b), None),
-    ((EX.b, EX.hasPart, EX.a), None),
-])
+@pytest.mark.parametrize(
+    "triple, clause",
+    [
+        ((Literal("x"), RDF.type, XSD.string), "literal-subject"),
+        ((EX.a, OWL.sameAs, EX.a), "reflexive"),
+        ((EX.C, RDFS.subClassOf, EX.C), "reflexive"),
+        ((EX.p, RDFS.subPropertyOf, EX.p), "reflexive"),
+        ((RDFS.label, RDF.type, OWL.AnnotationProperty), "vocabulary"),
+        ((OWL.Thing, RDF.type, OWL.Class), "vocabulary"),
+        ((XSD.integer, RDF.type, RDFS.Datatype), "vocabulary"),
+        ((EX.a, RDF.type, OWL.Thing), "top"),
+        ((EX.C, RDFS.subClassOf, OWL.Thing), "top"),
+        ((EX.a, RDF.type, EX.Initiative), None),
+        ((EX.a, OWL.sameAs, EX.b), None),
+        ((EX.b, EX.hasPart, EX.a), None),
+    ],
+)
 def test_noise_clause(triple, clause):
     assert noise_clause(triple, Graph()) == clause
 
@@ -55,12 +58,13 @@ def test_asserted_triples_are_not_counted_as_inferred():
 def test_reason_keeps_information_and_drops_noise():
     asserted = small_ontology()
     inferred, report = reason(asserted)
-    assert (EX.a, EX.partOf, EX.c) in inferred          # transitive
-    assert (EX.c, EX.hasPart, EX.b) in inferred         # inverse
+    assert (EX.a, EX.partOf, EX.c) in inferred  # transitive
+    assert (EX.c, EX.hasPart, EX.b) in inferred  # inverse
     assert (EX.a, RDF.type, EX.Initiative) in inferred  # subclass
     assert not any(isinstance(s, Literal) for s, _, _ in inferred)
-    assert not any(str(s).startswith(str(OWL)) or str(s).startswith(str(RDFS))
-                   for s, _, _ in inferred)
+    assert not any(
+        str(s).startswith(str(OWL)) or str(s).startswith(str(RDFS)) for s, _, _ in inferred
+    )
     assert not any(p == OWL.sameAs and s == o for s, p, o in inferred)
     assert not any(o == OWL.Thing for _, _, o in inferred)
     assert not set(inferred) & set(asserted)
@@ -86,8 +90,10 @@ def test_anonymous_class_expressions_are_noise():
     g.add((EX.PartOfC, OWL.equivalentClass, restriction))
     inferred, report = reason(g)
     assert (EX.a, RDF.type, EX.PartOfC) in inferred
-    assert not any(p in (RDF.type, RDFS.subClassOf, OWL.equivalentClass) and restriction in (s, o)
-                   for s, p, o in inferred)
+    assert not any(
+        p in (RDF.type, RDFS.subClassOf, OWL.equivalentClass) and restriction in (s, o)
+        for s, p, o in inferred
+    )
     assert report.dropped["anonymous-class"] > 0
 
 
@@ -119,7 +125,9 @@ def inferred_only(kg, triple):
 
 
 def test_real_inverse(real):
-    assert inferred_only(real, (AGENT.giz, SMP.implements, PROG["skills-partnership-mobility-kosovo"]))
+    assert inferred_only(
+        real, (AGENT.giz, SMP.implements, PROG["skills-partnership-mobility-kosovo"])
+    )
     assert inferred_only(real, (AGENT["european-union"], SMP.funds, PROG["mentor-ii"]))
 
 
@@ -139,8 +147,10 @@ def test_real_property_chains(real):
     # financedThrough ∘ fundedBy ⊑ fundedBy: MENTOR II is financed through the EU-funded MPF.
     assert inferred_only(real, (PROG["mentor-ii"], SMP.fundedBy, AGENT["european-union"]))
     # partOf ∘ relatesToFramework ⊑ relatesToFramework: each BALMR inherits the strategy.
-    assert inferred_only(real, (PROG["balmr-armenia"], SMP.relatesToFramework,
-                                FW["bulgaria-national-strategy-migration"]))
+    assert inferred_only(
+        real,
+        (PROG["balmr-armenia"], SMP.relatesToFramework, FW["bulgaria-national-strategy-migration"]),
+    )
 
 
 def test_real_domain_typing(real):
@@ -151,12 +161,15 @@ def test_real_domain_typing(real):
     assert inferred_only(real, (declaration, RDF.type, SMP.Agreement))
 
 
-@pytest.mark.parametrize("member, cls", [
-    ("triple-win", "HealthcareInitiative"),
-    ("digi-talents", "ICTInitiative"),
-    ("mentor-ii", "CircularMobilityInitiative"),
-    ("mentor-ii", "EUFundedInitiative"),  # only through the property chain
-])
+@pytest.mark.parametrize(
+    "member, cls",
+    [
+        ("triple-win", "HealthcareInitiative"),
+        ("digi-talents", "ICTInitiative"),
+        ("mentor-ii", "CircularMobilityInitiative"),
+        ("mentor-ii", "EUFundedInitiative"),  # only through the property chain
+    ],
+)
 def test_real_defined_class_members(real, member, cls):
     assert inferred_only(real, (PROG[member], RDF.type, SMP[cls]))
 
@@ -166,9 +179,11 @@ def test_real_some_values_from_classification(real):
     assert members
     for member in members:
         implementers = set(real.asserted.objects(member, SMP.implementedBy)) | set(
-            real.inferred.objects(member, SMP.implementedBy))
-        assert any((i, RDF.type, SMP.InternationalOrganisation) in real.asserted
-                   for i in implementers)
+            real.inferred.objects(member, SMP.implementedBy)
+        )
+        assert any(
+            (i, RDF.type, SMP.InternationalOrganisation) in real.asserted for i in implementers
+        )
 
 
 def test_real_inferred_graph_holds_no_noise(real):
@@ -180,8 +195,10 @@ def test_real_inferred_graph_holds_no_noise(real):
         assert noise_clause(triple, union, expressions) is None, triple
     report = real.report.as_dict()
     assert report["inferred"] == len(real.inferred)
-    assert all(report["dropped"][clause] > 0 for clause in
-               ("literal-subject", "reflexive", "vocabulary", "top", "anonymous-class"))
+    assert all(
+        report["dropped"][clause] > 0
+        for clause in ("literal-subject", "reflexive", "vocabulary", "top", "anonymous-class")
+    )
 
 
 def test_owlrl_leaves_rdflib_conversions_as_they_were():

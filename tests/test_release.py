@@ -121,14 +121,17 @@ def test_changelog_between_two_releases(two_releases):
     assert set(changed) == {str(EX.beta), str(EX.yland)}
     yland = changed[str(EX.yland)]
     assert yland["inferred_only"] and yland["removed"] == []
-    assert yland["added"] == [{"graph": "inferred", "predicate": str(RDF.type),
-                               "object": f"<{EX.Country}>"}]
+    assert yland["added"] == [
+        {"graph": "inferred", "predicate": str(RDF.type), "object": f"<{EX.Country}>"}
+    ]
     beta = changed[str(EX.beta)]
     assert not beta["inferred_only"]
     assert [s["object"] for s in beta["added"]] == [
-        '[<http://www.w3.org/ns/dcat#startDate> "2021"]']
+        '[<http://www.w3.org/ns/dcat#startDate> "2021"]'
+    ]
     assert [s["object"] for s in beta["removed"]] == [
-        '[<http://www.w3.org/ns/dcat#startDate> "2020"]']
+        '[<http://www.w3.org/ns/dcat#startDate> "2020"]'
+    ]
     assert log["summary"]["added"] == 1 and log["summary"]["removed"] == 1
     text = (second.directory / CHANGELOG_MD).read_text()
     assert f"since {first.version}" in text and "## Added" in text and "Gamma" in text
@@ -147,7 +150,8 @@ def test_writing_a_version_again_replaces_it(two_releases):
     again = write_release(kg, second.directory.parent, BASE)
     assert again.previous == first.version
     assert sorted(p.name for p in second.directory.parent.iterdir()) == sorted(
-        [first.version, second.version])
+        [first.version, second.version]
+    )
 
 
 def test_command_line(tmp_path, monkeypatch, capsys):
@@ -158,8 +162,9 @@ def test_command_line(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "release 2.1.0+" in out and "the first release" in out
     (directory,) = (tmp_path / "out").iterdir()
-    done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=directory,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=directory, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -38,17 +38,31 @@ def replicate(data: Graph, copies: int) -> Graph:
     """A synthetic graph shaped like the curated one: `copies` copies of it whose own IRIs
     are renamed per copy, so the same classes, properties and fan-outs recur at scale, while
     shared vocabulary (concepts, countries) is kept and links the copies together."""
-    shared = (f"{ID}country/", f"{ID}component/", f"{ID}sector/", f"{ID}mobility-type/",
-              f"{ID}feature/", f"{ID}status/", f"{ID}unit/", f"{ID}model/", f"{ID}skill-level/")
+    shared = (
+        f"{ID}country/",
+        f"{ID}component/",
+        f"{ID}sector/",
+        f"{ID}mobility-type/",
+        f"{ID}feature/",
+        f"{ID}status/",
+        f"{ID}unit/",
+        f"{ID}model/",
+        f"{ID}skill-level/",
+    )
     out = Graph()
     for i in range(copies):
+
         def rename(term):
-            if isinstance(term, URIRef) and str(term).startswith(str(ID)) and not str(
-                    term).startswith(shared):
+            if (
+                isinstance(term, URIRef)
+                and str(term).startswith(str(ID))
+                and not str(term).startswith(shared)
+            ):
                 return URIRef(f"{term}-copy{i}")
             if isinstance(term, BNode):
                 return BNode(f"{term}c{i}")
             return term
+
         for s, p, o in data:
             out.add((rename(s), p, rename(o)))
     return out
@@ -106,17 +120,23 @@ def test_built_graph_explains_its_inferences(smp_graph):
     assert triple in smp_graph.inferred
     why = smp_graph.explain(triple)
     assert why is not None and why.rule == "prp-spo1"
-    assert smp_graph.explain((PROG["mentor-ii"], SMP.originCountry, URIRef(f"{ID}country/MAR"))) is None
+    assert (
+        smp_graph.explain((PROG["mentor-ii"], SMP.originCountry, URIRef(f"{ID}country/MAR")))
+        is None
+    )
 
 
 EX = Namespace("http://example.org/")
 
 
-@pytest.mark.parametrize("axiom", [
-    (EX.p, RDF.type, OWL.FunctionalProperty),
-    (EX.C, OWL.disjointWith, EX.D),
-    (EX.a, OWL.sameAs, EX.b),
-])
+@pytest.mark.parametrize(
+    "axiom",
+    [
+        (EX.p, RDF.type, OWL.FunctionalProperty),
+        (EX.C, OWL.disjointWith, EX.D),
+        (EX.a, OWL.sameAs, EX.b),
+    ],
+)
 def test_unsupported_schema_is_refused(axiom):
     schema = Graph()
     schema.add(axiom)
@@ -129,11 +149,17 @@ def test_longer_chains_and_symmetry():
     chain = BNode()
     ontology.add((EX.q, OWL.propertyChainAxiom, chain))
     from rdflib.collection import Collection
+
     Collection(ontology, chain, [EX.p1, EX.p2, EX.p3])
     ontology.add((EX.r, RDF.type, OWL.SymmetricProperty))
     data = Graph()
-    for triple in [(EX.a, EX.p1, EX.b), (EX.b, EX.p2, EX.c), (EX.c, EX.p3, EX.d),
-                   (EX.a, EX.r, EX.z), (EX.s, EX.label, Literal("x"))]:
+    for triple in [
+        (EX.a, EX.p1, EX.b),
+        (EX.b, EX.p2, EX.c),
+        (EX.c, EX.p3, EX.d),
+        (EX.a, EX.r, EX.z),
+        (EX.s, EX.label, Literal("x")),
+    ]:
         data.add(triple)
     fast, _, why = reason_fast(ontology, data)
     assert (EX.a, EX.q, EX.d) in fast and (EX.z, EX.r, EX.a) in fast

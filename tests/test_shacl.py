@@ -39,9 +39,22 @@ def test_the_project_shapes_compile(shapes: Graph) -> None:
     assert len(compiled) >= 30
     # Every constraint component the shape files use is compiled, none dropped on the way.
     used = {c[0] for s in _all_shapes(compiled) for c in s.constraints}
-    assert used == {"class", "datatype", "nodeKind", "pattern", "in", "languageIn",
-                    "minInclusive", "minLength", "or", "hasValue", "minCount", "maxCount",
-                    "uniqueLang", "qualifiedValueShape"}
+    assert used == {
+        "class",
+        "datatype",
+        "nodeKind",
+        "pattern",
+        "in",
+        "languageIn",
+        "minInclusive",
+        "minLength",
+        "or",
+        "hasValue",
+        "minCount",
+        "maxCount",
+        "uniqueLang",
+        "qualifiedValueShape",
+    }
 
 
 def _all_shapes(shapes):
@@ -65,7 +78,7 @@ UNSUPPORTED = {
     "sh:property [ sh:path ex:p ; sh:maxInclusive 3 ] .",
     "a target the compiler lacks": "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:class ex:C .",
     "a SPARQL constraint": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; "
-    "sh:sparql [ sh:select \"SELECT $this WHERE { }\" ] .",
+    'sh:sparql [ sh:select "SELECT $this WHERE { }" ] .',
     "a stray sh: statement": "ex:S a sh:NodeShape ; sh:targetClass ex:C . "
     "ex:other sh:entailment ex:x .",
     "a recursive shape": "ex:S a sh:NodeShape ; sh:targetClass ex:C ; "
@@ -77,8 +90,10 @@ UNSUPPORTED = {
 
 @pytest.mark.parametrize("text", UNSUPPORTED.values(), ids=UNSUPPORTED.keys())
 def test_what_the_compiler_lacks_raises(text: str) -> None:
-    graph = Graph().parse(data="@prefix sh: <http://www.w3.org/ns/shacl#> . "
-                          f"@prefix ex: <{EX}> . {text}", format="turtle")
+    graph = Graph().parse(
+        data=f"@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <{EX}> . {text}",
+        format="turtle",
+    )
     with pytest.raises(shacl.Unsupported):
         shacl.compile_shapes(graph)
 
@@ -129,8 +144,9 @@ def break_data(graph: Graph) -> tuple[Graph, dict[str, URIRef]]:
     replace(ID["country/ALB"], RDFS.label, Literal("Albania"))
     faults["string"] = ID["country/ARM"]
     replace(ID["country/ARM"], SMP.iso3166Alpha2, Literal("AM", lang="en"))
-    g.add((prog("ill-typed integer"), SMP.plannedParticipants,
-           Literal("1.0", datatype=XSD.integer)))
+    g.add(
+        (prog("ill-typed integer"), SMP.plannedParticipants, Literal("1.0", datatype=XSD.integer))
+    )
     g.add((prog("date as a plain string"), SMP.startDate, Literal("2020")))
     g.add((prog("ill-typed date"), SMP.signedDate, Literal("2021-02-30", datatype=XSD.date)))
     figures = sorted(g.subjects(RDF.type, SMP.Figure))
@@ -185,8 +201,7 @@ def broken(curated) -> tuple[Graph, dict[str, URIRef]]:
     return break_data(curated.graph)
 
 
-def test_broken_data_same_findings_as_pyshacl(broken, curated, ontology, shapes,
-                                              tmp_path) -> None:
+def test_broken_data_same_findings_as_pyshacl(broken, curated, ontology, shapes, tmp_path) -> None:
     graph, faults = broken
     compiled = compiled_findings(graph, ontology, shapes, tmp_path)
     reference = run_shacl(graph, ontology, shapes)
@@ -206,9 +221,21 @@ def test_broken_data_hits_every_component(broken, ontology, shapes, tmp_path) ->
     results = shacl.run(store, shacl.compile_shapes(shapes))
     hit = {r.component for r in results}
     # hasValue sits inside the qualified value shape, so it reports as that.
-    assert hit == {"class", "datatype", "nodeKind", "pattern", "in", "languageIn",
-                   "minInclusive", "minLength", "or", "minCount", "maxCount", "uniqueLang",
-                   "qualifiedValueShape"}
+    assert hit == {
+        "class",
+        "datatype",
+        "nodeKind",
+        "pattern",
+        "in",
+        "languageIn",
+        "minInclusive",
+        "minLength",
+        "or",
+        "minCount",
+        "maxCount",
+        "uniqueLang",
+        "qualifiedValueShape",
+    }
 
 
 SMALL_SHAPES = """
@@ -247,8 +274,13 @@ def test_paths_severity_and_deactivation_as_pyshacl(tmp_path) -> None:
     reference = run_shacl(data, Graph(), shapes)
     assert keys(compiled) == keys(reference)
     sources = {f.source for f in compiled}
-    assert {"shape inverse", "shape sequence", "shape alternative", "shape closure",
-            "shape small"} <= sources
+    assert {
+        "shape inverse",
+        "shape sequence",
+        "shape alternative",
+        "shape closure",
+        "shape small",
+    } <= sources
     assert "shape off" not in sources
     assert {f.severity for f in compiled if f.source == "shape small"} == {"info"}
 
@@ -276,10 +308,13 @@ ILL_TYPED = {
 @pytest.mark.filterwarnings("ignore:Serializing weird numerical")
 @pytest.mark.parametrize("datatype", sorted(WELL_FORMED), ids=lambda d: d.split("#")[1])
 def test_datatype_rejects_ill_typed_literals(datatype: URIRef, tmp_path) -> None:
-    shapes = Graph().parse(data=f"""
+    shapes = Graph().parse(
+        data=f"""
         @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <{EX}> .
         ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:v ;
-          sh:property [ sh:path ex:v ; sh:datatype <{datatype}> ] .""", format="turtle")
+          sh:property [ sh:path ex:v ; sh:datatype <{datatype}> ] .""",
+        format="turtle",
+    )
     data = Graph()
     for i, text in enumerate(WELL_FORMED[datatype]):
         data.add((EX[f"good{i}"], EX.v, Literal(text, datatype=datatype)))

@@ -12,9 +12,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from rdflib import Literal, URIRef
 
-from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from smpkg.build import open_dataset_engine
 from smpkg.errors import QueryRefused, QuerySyntaxError
 from smpkg.store import DatasetSpec
@@ -55,7 +55,8 @@ def test_protocol_dataset_overrides_the_query(engine):
     assert subjects(engine.execute(query, DatasetSpec((PEOPLE,)))) == [f"{EX}bob", f"{EX}carol"]
     graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
     assert subjects(engine.execute(graphs, DatasetSpec((), (PLACES, ITEMS)))) == sorted(
-        [PLACES, ITEMS])
+        [PLACES, ITEMS]
+    )
 
 
 def test_queries_leave_the_data_unchanged(engine):
@@ -68,8 +69,9 @@ def test_queries_leave_the_data_unchanged(engine):
 
 
 def test_base_iri(engine):
-    answer = engine.execute("SELECT ?x WHERE { BIND(<s> AS ?x) }",
-                            base_iri="http://host.example/sparql")
+    answer = engine.execute(
+        "SELECT ?x WHERE { BIND(<s> AS ?x) }", base_iri="http://host.example/sparql"
+    )
     assert answer.rows == [(URIRef("http://host.example/s"),)]
 
 
@@ -78,8 +80,9 @@ def test_row_cap_on_select_and_construct(engine):
     assert len(answer.rows) == 10 and answer.truncated
     answer = engine.execute(f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}", max_rows=ITEM_COUNT)
     assert len(answer.rows) == ITEM_COUNT and not answer.truncated
-    answer = engine.execute(f"CONSTRUCT {{ ?i ?p ?o }} WHERE {{ ?i a <{EX}Item> ; ?p ?o }}",
-                            max_rows=7)
+    answer = engine.execute(
+        f"CONSTRUCT {{ ?i ?p ?o }} WHERE {{ ?i a <{EX}Item> ; ?p ?o }}", max_rows=7
+    )
     assert len(answer.triples) == 7 and answer.truncated
 
 
@@ -176,14 +179,16 @@ def test_oxigraph_counts_its_statistics_as_rdflib_quads_are_counted(tmp_path):
     Unnamed triples, a triple in two graphs, blank nodes and literals included."""
     from smpkg.executor import dataset_statistics
 
-    (tmp_path / "default.ttl").write_text(
-        '<http://e/a> a <http://e/C> ; <http://e/p> "x", _:b .\n')
+    (tmp_path / "default.ttl").write_text('<http://e/a> a <http://e/C> ; <http://e/p> "x", _:b .\n')
     (tmp_path / "named.trig").write_text(
         '<http://e/g1> { <http://e/a> a <http://e/C> . <http://e/b> <http://e/q> "x"@en . }\n'
-        '<http://e/g2> { <http://e/a> a <http://e/D> . _:c <http://e/q> <http://e/b> . }\n')
+        "<http://e/g2> { <http://e/a> a <http://e/D> . _:c <http://e/q> <http://e/b> . }\n"
+    )
     files = [tmp_path / "default.ttl", tmp_path / "named.trig"]
-    counted = {kind: dataset_statistics(open_dataset_engine(files, kind))
-               for kind in ("oxigraph", "rdflib")}
+    counted = {
+        kind: dataset_statistics(open_dataset_engine(files, kind))
+        for kind in ("oxigraph", "rdflib")
+    }
     assert counted["oxigraph"]["engine"] == "oxigraph"
     for stats in counted.values():
         stats.pop("engine")

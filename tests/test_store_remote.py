@@ -12,14 +12,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from conftest import ROOT, OxigraphServer
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-
-from conftest import ROOT, OxigraphServer
 from test_api_safety import Listener, attacks
+
 from smpkg.build import GRAPH_FILES, open_engine
-from smpkg.errors import ConfigurationError, QueryFailed, QueryRefused, QuerySyntaxError, \
-    QueryTimeout
+from smpkg.errors import (
+    ConfigurationError,
+    QueryFailed,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+)
 from smpkg.executor import QueryExecutor, Source
 from smpkg.publish import publish
 from smpkg.queries import load_named_queries
@@ -43,14 +48,14 @@ def unordered(text: str) -> str:
 
 def rows_of(answer) -> list[tuple]:
     """Rows as comparable tuples; blank nodes compare equal (stores name them as they like)."""
+
     def norm(term):
         if term is None:
             return None
         if isinstance(term, BNode):
             return "_:"
         if isinstance(term, Literal):
-            return Literal(unordered(str(term)), lang=term.language,
-                           datatype=term.datatype).n3()
+            return Literal(unordered(str(term)), lang=term.language, datatype=term.datatype).n3()
         return term.n3()
 
     return sorted((tuple(norm(t) for t in row) for row in answer.rows), key=repr)
@@ -59,8 +64,12 @@ def rows_of(answer) -> list[tuple]:
 def bindings_of(document: dict) -> list[str]:
     out = []
     for row in document["results"]["bindings"]:
-        row = {k: ({"type": "bnode"} if v["type"] == "bnode" else
-                   {**v, "value": unordered(v["value"])}) for k, v in row.items()}
+        row = {
+            k: (
+                {"type": "bnode"} if v["type"] == "bnode" else {**v, "value": unordered(v["value"])}
+            )
+            for k, v in row.items()
+        }
         out.append(json.dumps(row, sort_keys=True))
     return sorted(out)
 
@@ -89,8 +98,7 @@ def local(smp_graph):
 @pytest.fixture(scope="module")
 def servers(serve, store):
     """A service answering from the store, and one answering from the local build."""
-    remote_server, local_server = serve.many(
-        {"env": {"SMPKG_STORE_URL": store.store}}, {})
+    remote_server, local_server = serve.many({"env": {"SMPKG_STORE_URL": store.store}}, {})
     return {"remote": remote_server, "local": local_server}
 
 
@@ -107,7 +115,8 @@ def listener():
 def test_the_store_holds_the_build(store, smp_graph):
     counts = store.graph_counts()
     assert {g: counts[g] for g in GRAPHS} == {
-        str(iri): len(getattr(smp_graph, name)) for name, iri in GRAPH_FILES.items()}
+        str(iri): len(getattr(smp_graph, name)) for name, iri in GRAPH_FILES.items()
+    }
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -127,15 +136,21 @@ def test_parameters_bound_as_values_equal_substitutions(local):
         bindings = query.bindings(examples(query))
         if not bindings:
             continue
-        assert local.execute(query.text, bindings=bindings).rows == \
-            local.execute(bind_values(query.text, bindings)).rows, name
+        assert (
+            local.execute(query.text, bindings=bindings).rows
+            == local.execute(bind_values(query.text, bindings)).rows
+        ), name
 
 
 def test_awkward_parameter_values_travel_intact(remote, local):
     text = "SELECT ?t ?n WHERE { BIND (STRLEN(?t) AS ?n) }"
-    for value in (Literal('quote " backslash \\ newline \n tab \t } # ?x'),
-                  Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }"),
-                  Literal("chat", lang="fr"), Literal(42), URIRef("http://example.org/a?b=c#d")):
+    for value in (
+        Literal('quote " backslash \\ newline \n tab \t } # ?x'),
+        Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }"),
+        Literal("chat", lang="fr"),
+        Literal(42),
+        URIRef("http://example.org/a?b=c#d"),
+    ):
         here = local.execute(text, bindings={"t": value})
         there = remote.execute(text, bindings={"t": value})
         assert there.rows == here.rows, value
@@ -143,10 +158,11 @@ def test_awkward_parameter_values_travel_intact(remote, local):
 
 def test_bind_values_in_each_query_shape():
     b = {"x": URIRef("http://example.org/x")}
-    assert bind_values("SELECT * { SELECT ?x { ?x ?p ?o } }", b) == \
-        "SELECT * { VALUES (?x) { (<http://example.org/x>) } {  SELECT ?x { ?x ?p ?o }  } }"
-    assert "WHERE { VALUES (?x)" in bind_values(
-        "CONSTRUCT { ?x ?p ?o } WHERE { ?x ?p ?o }", b)
+    assert (
+        bind_values("SELECT * { SELECT ?x { ?x ?p ?o } }", b)
+        == "SELECT * { VALUES (?x) { (<http://example.org/x>) } {  SELECT ?x { ?x ?p ?o }  } }"
+    )
+    assert "WHERE { VALUES (?x)" in bind_values("CONSTRUCT { ?x ?p ?o } WHERE { ?x ?p ?o }", b)
     assert bind_values("ASK { ?x ?p '{' }", b).startswith("ASK { VALUES (?x)")
     with pytest.raises(QueryFailed, match="short form"):
         bind_values("CONSTRUCT WHERE { ?x ?p ?o }", b)
@@ -159,12 +175,16 @@ def test_select_ask_construct_describe(remote, local):
         "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c",
     ):
         assert rows_of(remote.execute(text)) == rows_of(local.execute(text)), text
-    for text in ("ASK { ?s a <https://w3id.org/smpkg/ontology#Initiative> }",
-                 "ASK { ?s a <http://example.org/Nothing> }"):
+    for text in (
+        "ASK { ?s a <https://w3id.org/smpkg/ontology#Initiative> }",
+        "ASK { ?s a <http://example.org/Nothing> }",
+    ):
         assert remote.execute(text).boolean is local.execute(text).boolean
-    for text in ("CONSTRUCT { ?s ?p ?o } WHERE { ?s a <https://w3id.org/smpkg/ontology#Initiative>"
-                 " ; ?p ?o }",
-                 "DESCRIBE <https://w3id.org/smpkg/id/programme/thamm>"):
+    for text in (
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s a <https://w3id.org/smpkg/ontology#Initiative>"
+        " ; ?p ?o }",
+        "DESCRIBE <https://w3id.org/smpkg/id/programme/thamm>",
+    ):
         there, here = remote.execute(text), local.execute(text)
         assert there.form == here.form
         assert isomorphic(there.graph(), here.graph()), text
@@ -172,15 +192,21 @@ def test_select_ask_construct_describe(remote, local):
 
 def test_the_dataset_of_a_request_is_passed_through(remote, local):
     text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    for dataset in (DatasetSpec((ASSERTED,)), DatasetSpec((ONTOLOGY, ASSERTED)),
-                    DatasetSpec((), (ONTOLOGY,)), DatasetSpec(("http://example.org/none",))):
+    for dataset in (
+        DatasetSpec((ASSERTED,)),
+        DatasetSpec((ONTOLOGY, ASSERTED)),
+        DatasetSpec((), (ONTOLOGY,)),
+        DatasetSpec(("http://example.org/none",)),
+    ):
         assert rows_of(remote.execute(text, dataset)) == rows_of(local.execute(text, dataset))
     named = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
     spec = DatasetSpec((ASSERTED,), (ONTOLOGY,))
     assert rows_of(remote.execute(named, spec)) == rows_of(local.execute(named, spec))
-    for text in (f"SELECT (COUNT(*) AS ?n) FROM <{ONTOLOGY}> WHERE {{ ?s ?p ?o }}",
-                 f"SELECT ?g (COUNT(*) AS ?n) FROM NAMED <{ASSERTED}> "
-                 "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+    for text in (
+        f"SELECT (COUNT(*) AS ?n) FROM <{ONTOLOGY}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT ?g (COUNT(*) AS ?n) FROM NAMED <{ASSERTED}> "
+        "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    ):
         assert rows_of(remote.execute(text)) == rows_of(local.execute(text)), text
 
 
@@ -192,8 +218,11 @@ def test_the_row_cap_stops_reading(remote):
 
 
 def test_errors_are_the_local_engine_errors(remote, local):
-    for text in ("SELECT * WHERE { ?s ?p ?o ", "INSERT DATA { <a:a> <a:b> <a:c> }",
-                 "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"):
+    for text in (
+        "SELECT * WHERE { ?s ?p ?o ",
+        "INSERT DATA { <a:a> <a:b> <a:c> }",
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    ):
         errors = []
         for engine in (local, remote):
             with pytest.raises((QuerySyntaxError, QueryRefused)) as info:
@@ -208,13 +237,22 @@ def test_the_store_never_receives_what_is_refused(listener):
     engine = RemoteEngine(listener.url + "/query", GRAPHS, timeout=5)
     try:
         for query, _ in attacks("http://127.0.0.1:9"):
-            if "SERVICE" in query.upper() or "\\u0053" in query or "\\U" in query \
-                    or query.split()[0] in ("LOAD", "INSERT", "CLEAR"):
+            if (
+                "SERVICE" in query.upper()
+                or "\\u0053" in query
+                or "\\U" in query
+                or query.split()[0] in ("LOAD", "INSERT", "CLEAR")
+            ):
                 with pytest.raises(QueryRefused):
                     engine.execute(query)
-        for text in ("DELETE WHERE { ?s ?p ?o }", "DROP ALL", "CLEAR DEFAULT",
-                     "WITH <http://e/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                     "CREATE GRAPH <http://e/g>", "COPY DEFAULT TO <http://e/g>"):
+        for text in (
+            "DELETE WHERE { ?s ?p ?o }",
+            "DROP ALL",
+            "CLEAR DEFAULT",
+            "WITH <http://e/g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+            "CREATE GRAPH <http://e/g>",
+            "COPY DEFAULT TO <http://e/g>",
+        ):
             with pytest.raises(QueryRefused):
                 engine.execute(text)
         time.sleep(0.3)
@@ -231,7 +269,7 @@ def test_the_store_never_receives_what_is_refused(listener):
 
 
 class _Slow(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         time.sleep(5)
         self.send_response(200)
         self.end_headers()
@@ -271,8 +309,9 @@ def test_and_the_worker_is_still_killed_at_the_deadline(slow_store):
 
 
 def test_a_store_without_the_build_is_refused(smp_graph):
-    from api.lifecycle import open_data
     from conftest import smp_settings
+
+    from api.lifecycle import open_data
 
     empty = OxigraphServer()
     try:
@@ -297,36 +336,56 @@ def test_health_says_where_answers_come_from(servers):
 def test_every_named_query_over_http(servers):
     with httpx.Client(timeout=30) as client:
         for name, query in sorted(QUERIES.items()):
-            answers = [client.get(f"{s.url}/queries/{name}",
-                                  params={**examples(query), "format": "json"})
-                       for s in (servers["remote"], servers["local"])]
+            answers = [
+                client.get(f"{s.url}/queries/{name}", params={**examples(query), "format": "json"})
+                for s in (servers["remote"], servers["local"])
+            ]
             assert [a.status_code for a in answers] == [200, 200], (name, answers[0].text)
             assert bindings_of(answers[0].json()) == bindings_of(answers[1].json()), name
 
 
-@pytest.mark.parametrize("text,accept", [
-    ("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-     "text/csv"),
-    ("PREFIX smp: <https://w3id.org/smpkg/ontology#> PREFIX rdfs: "
-     "<http://www.w3.org/2000/01/rdf-schema#> SELECT ?i ?l WHERE { ?i a smp:Initiative ; "
-     "rdfs:label ?l } ORDER BY ?i ?l", "application/sparql-results+json"),
-    ("ASK { ?s a <https://w3id.org/smpkg/ontology#Initiative> }", "application/sparql-results+xml"),
-    ("ASK { ?s a <http://example.org/Nothing> }", "application/sparql-results+json"),
-])
+@pytest.mark.parametrize(
+    "text,accept",
+    [
+        (
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+            "text/csv",
+        ),
+        (
+            "PREFIX smp: <https://w3id.org/smpkg/ontology#> PREFIX rdfs: "
+            "<http://www.w3.org/2000/01/rdf-schema#> SELECT ?i ?l WHERE { ?i a smp:Initiative ; "
+            "rdfs:label ?l } ORDER BY ?i ?l",
+            "application/sparql-results+json",
+        ),
+        (
+            "ASK { ?s a <https://w3id.org/smpkg/ontology#Initiative> }",
+            "application/sparql-results+xml",
+        ),
+        ("ASK { ?s a <http://example.org/Nothing> }", "application/sparql-results+json"),
+    ],
+)
 def test_sparql_answers_identically(servers, text, accept):
-    bodies = [httpx.post(s.endpoint, data={"query": text}, headers={"Accept": accept},
-                         timeout=30) for s in (servers["remote"], servers["local"])]
+    bodies = [
+        httpx.post(s.endpoint, data={"query": text}, headers={"Accept": accept}, timeout=30)
+        for s in (servers["remote"], servers["local"])
+    ]
     assert [b.status_code for b in bodies] == [200, 200]
     assert bodies[0].content == bodies[1].content
 
 
 def test_construct_answers_identically(servers):
-    text = ("PREFIX smp: <https://w3id.org/smpkg/ontology#> CONSTRUCT { ?s ?p ?o } WHERE { "
-            "?s a smp:Initiative ; ?p ?o }")
+    text = (
+        "PREFIX smp: <https://w3id.org/smpkg/ontology#> CONSTRUCT { ?s ?p ?o } WHERE { "
+        "?s a smp:Initiative ; ?p ?o }"
+    )
     graphs = []
     for s in (servers["remote"], servers["local"]):
-        r = httpx.get(s.endpoint, params={"query": text},
-                      headers={"Accept": "application/n-triples"}, timeout=30)
+        r = httpx.get(
+            s.endpoint,
+            params={"query": text},
+            headers={"Accept": "application/n-triples"},
+            timeout=30,
+        )
         assert r.status_code == 200
         graphs.append(Graph().parse(data=r.text, format="nt"))
     assert len(graphs[0]) > 100 and isomorphic(graphs[0], graphs[1])
@@ -349,8 +408,13 @@ def test_updates_and_service_refused_and_the_store_unchanged(servers, store):
             statuses = []
             for s in (servers["remote"], servers["local"]):
                 statuses.append(client.post(s.endpoint, data={"query": text}).status_code)
-                statuses.append(client.post(s.endpoint, content=text.encode(), headers={
-                    "Content-Type": "application/sparql-update"}).status_code)
+                statuses.append(
+                    client.post(
+                        s.endpoint,
+                        content=text.encode(),
+                        headers={"Content-Type": "application/sparql-update"},
+                    ).status_code
+                )
                 statuses.append(client.post(s.endpoint, data={"update": text}).status_code)
             assert statuses == [403] * 6, (text, statuses)
     assert store.graph_counts() == before
@@ -381,7 +445,9 @@ def test_resource_pages_and_dumps_unchanged(servers):
             html = client.get(s.url + "/id/programme/thamm", headers={"Accept": "text/html"})
             assert html.status_code == 200
         assert len(graphs[0]) > 10 and isomorphic(graphs[0], graphs[1])
-        listings = [client.get(s.url + "/download", headers={"Accept": "application/json"})
-                    for s in (servers["remote"], servers["local"])]
+        listings = [
+            client.get(s.url + "/download", headers={"Accept": "application/json"})
+            for s in (servers["remote"], servers["local"])
+        ]
         assert [r.status_code for r in listings] == [200, 200]
         assert listings[0].content == listings[1].content

@@ -10,7 +10,12 @@ from rdflib.compare import isomorphic
 from smpkg.load import Sources
 from smpkg.reason import reason, reason_fast
 from smpkg.synthetic import (
-    _profile_for, generate, scale_for, shape_summary, synthesize, write_turtle,
+    _profile_for,
+    generate,
+    scale_for,
+    shape_summary,
+    synthesize,
+    write_turtle,
 )
 from smpkg.validate import load_checks, load_shapes, validate
 
@@ -37,8 +42,13 @@ def test_shape_is_that_of_the_curated_graph(curated_profile):
     cur_total = sum(curated["classes"].values())
     gen_total = sum(generated["classes"].values())
     classes = set(curated["classes"]) | set(generated["classes"])
-    distance = sum(abs(curated["classes"][c] / cur_total - generated["classes"][c] / gen_total)
-                   for c in classes) / 2
+    distance = (
+        sum(
+            abs(curated["classes"][c] / cur_total - generated["classes"][c] / gen_total)
+            for c in classes
+        )
+        / 2
+    )
     assert distance < 0.05, distance
     for cls, count in curated["classes"].items():
         expected = count * scale
@@ -78,8 +88,12 @@ def test_deterministic_for_a_seed(tmp_path):
 def test_valid_at_curated_size(settings, ontology):
     syn = synthesize(1.0, seed=0)
     assert len(syn.graph) > 3500
-    report = validate(Sources(syn.graph, []), ontology, load_shapes(settings.shapes_dir),
-                      load_checks(settings.checks_dir))
+    report = validate(
+        Sources(syn.graph, []),
+        ontology,
+        load_shapes(settings.shapes_dir),
+        load_checks(settings.checks_dir),
+    )
     assert report.conforms, "\n".join(f.line() for f in report.violations[:20])
     # New resources under the project's IRI scheme, linked to the real shared vocabularies.
     assert all("/id/" in str(c) for c in generated_subjects(syn))

@@ -24,8 +24,17 @@ def checks(settings):
 
 
 def keys(findings) -> set[tuple]:
-    return {(f.severity, f.focus, f.source, f.path, f.value,
-             f.message if f.source.startswith("check ") else None) for f in findings}
+    return {
+        (
+            f.severity,
+            f.focus,
+            f.source,
+            f.path,
+            f.value,
+            f.message if f.source.startswith("check ") else None,
+        )
+        for f in findings
+    }
 
 
 def test_curated_data_conforms_the_same_with_both(curated, ontology, shapes, checks) -> None:
@@ -103,8 +112,9 @@ def test_duplicate_acronym_pairs_both_ways(curated, ontology, checks, tmp_path) 
     assert any(copy in f.message for f in rows if f.focus != copy)
 
 
-def test_in_memory_sources_are_validated_from_their_graph(curated, ontology, shapes,
-                                                          checks) -> None:
+def test_in_memory_sources_are_validated_from_their_graph(
+    curated, ontology, shapes, checks
+) -> None:
     graph = Graph()
     for triple in curated.graph:
         graph.add(triple)
@@ -131,8 +141,9 @@ def test_uncompilable_shapes_fall_back_to_pyshacl(tmp_path, caplog) -> None:
     assert "pySHACL" in caplog.text
 
 
-def test_the_setting_chooses_the_validator(curated, ontology, shapes, settings, tmp_path,
-                                          monkeypatch, capsys) -> None:
+def test_the_setting_chooses_the_validator(
+    curated, ontology, shapes, settings, tmp_path, monkeypatch, capsys
+) -> None:
     """SMPKG_VALIDATOR reaches `smpkg validate` and the build, which pass it to validate()."""
     from smpkg.build import build
     from smpkg.cli import main

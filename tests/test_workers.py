@@ -77,8 +77,12 @@ def test_the_store_is_written_once_whatever_the_callers(tmp_path, smp_graph):
         writes.append(threading.get_ident())
         return dataset_statistics(engine)
 
-    threads = [threading.Thread(target=lambda: results.append(
-        ensure_disk_store(directory, GRAPHS, statistics=stats))) for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(ensure_disk_store(directory, GRAPHS, statistics=stats))
+        )
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -89,8 +93,10 @@ def test_the_store_is_written_once_whatever_the_callers(tmp_path, smp_graph):
     assert meta["graphs"] == {iri: len(getattr(smp_graph, name)) for name, iri in GRAPHS.items()}
     assert not [p for p in directory.iterdir() if p.name.startswith(".oxigraph-")]
     # Two read-only openings at once, as two query workers do.
-    first, second = open_disk_store(directory / DISK_STORE_DIR), open_disk_store(
-        directory / DISK_STORE_DIR)
+    first, second = (
+        open_disk_store(directory / DISK_STORE_DIR),
+        open_disk_store(directory / DISK_STORE_DIR),
+    )
     assert len(first) == len(second) == sum(meta["graphs"].values())
     assert meta["statistics"] == dataset_statistics(first)
 
@@ -116,8 +122,10 @@ def test_query_workers_open_the_store(tmp_path, smp_graph):
     copied = Source.of_graph(kg, "oxigraph", memory_up_to=len(smp_graph.asserted) * 10)
     assert copied.kind == "memory" and copied.in_memory and not source.in_memory
     assert not Source.of_graph(kg, "oxigraph", memory_up_to=100).in_memory
-    expected = [f"{iri},{len(getattr(smp_graph, name))}" for iri, name in
-                sorted((iri, name) for name, iri in GRAPHS.items())]
+    expected = [
+        f"{iri},{len(getattr(smp_graph, name))}"
+        for iri, name in sorted((iri, name) for name, iri in GRAPHS.items())
+    ]
     for each in (source, copied):
         with QueryExecutor(each, workers=2, timeout=10) as executor:
             body = executor.execute_blocking(COUNT, accept="text/csv").body.decode()
@@ -128,13 +136,20 @@ def test_query_workers_open_the_store(tmp_path, smp_graph):
 
 
 def test_settings_travel_through_the_environment(tmp_path):
-    settings = Settings.from_env({}, query_timeout=2.5, max_rows=7, cache_dir=tmp_path,
-                                 dataset=(tmp_path / "a.ttl", tmp_path / "b.trig"),
-                                 store_url="http://127.0.0.1:7878/store")
+    settings = Settings.from_env(
+        {},
+        query_timeout=2.5,
+        max_rows=7,
+        cache_dir=tmp_path,
+        dataset=(tmp_path / "a.ttl", tmp_path / "b.trig"),
+        store_url="http://127.0.0.1:7878/store",
+    )
     assert Settings.from_env(settings.to_env()) == settings
     assert Settings.from_env({"SMPKG_STORE": "http://h/store"}).store_url == "http://h/store"
-    assert Settings.from_env({"SMPKG_STORE": "http://a", "SMPKG_STORE_URL": "http://b"}
-                             ).store_url == "http://b"
+    assert (
+        Settings.from_env({"SMPKG_STORE": "http://a", "SMPKG_STORE_URL": "http://b"}).store_url
+        == "http://b"
+    )
 
 
 # --------------------------------------------------------------------------- live servers
@@ -153,14 +168,19 @@ def test_two_server_processes_share_one_store(serve, cache, smp_graph):
     assert len(pids_seen(server.url)) == 2
     doc = server.health()
     assert doc["store"] == "disk" and doc["status"] == "ok"
-    r = httpx.post(server.endpoint, data={"query": COUNT}, headers={"Accept": "text/csv"},
-                   timeout=30)
+    r = httpx.post(
+        server.endpoint, data={"query": COUNT}, headers={"Accept": "text/csv"}, timeout=30
+    )
     assert r.status_code == 200
     assert r.text.splitlines()[1:] == [
-        f"{iri},{len(getattr(smp_graph, name))}" for iri, name in
-        sorted((iri, name) for name, iri in GRAPHS.items())]
-    named = httpx.get(server.url + "/queries/initiatives-by-origin",
-                      params={"country": "country:MAR", "format": "csv"}, timeout=30)
+        f"{iri},{len(getattr(smp_graph, name))}"
+        for iri, name in sorted((iri, name) for name, iri in GRAPHS.items())
+    ]
+    named = httpx.get(
+        server.url + "/queries/initiatives-by-origin",
+        params={"country": "country:MAR", "format": "csv"},
+        timeout=30,
+    )
     assert named.status_code == 200 and "Morocco" in named.text
     server.stop()
 

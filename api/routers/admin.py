@@ -18,9 +18,15 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 async def reload(request: Request) -> JSONResponse:
     client = request.client.host if request.client else None
     if client not in LOOPBACK and not (client or "").startswith("127."):
-        return JSONResponse({"error": "reload is accepted only from the machine itself"},
-                            status_code=403, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"error": "reload is accepted only from the machine itself"},
+            status_code=403,
+            headers={"Cache-Control": "no-store"},
+        )
     outcome = await run_in_threadpool(lifecycle.reload, request.app)
-    return JSONResponse(outcome, status_code=200 if outcome["ok"] else 422,
-                        media_type="application/json; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        outcome,
+        status_code=200 if outcome["ok"] else 422,
+        media_type="application/json; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )

@@ -27,9 +27,9 @@ from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format, negotiate
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 
-from ..templating import render_page
 from .. import routing
-from .resources import HTML, negotiated_error, choose, rdf_bytes
+from ..templating import render_page
+from .resources import HTML, choose, negotiated_error, rdf_bytes
 from .service import endpoint_url
 
 router = APIRouter()
@@ -38,17 +38,21 @@ router = APIRouter()
 def get_and_head(path: str, **kwargs):
     return routing.get_and_head(router, path, **kwargs)
 
+
 JSON = Format("json", "application/json", extension="json")
 VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]
-GRAPH_DUMP_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig",
-                                          "nquads")] + [HTML]
+GRAPH_DUMP_FORMATS = [
+    BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")
+] + [HTML]
 
 
 def _kg(request: Request):
     kg = request.app.state.kg
     if kg is None:
-        raise NotFound("this service serves --dataset files: dumps and the dataset description "
-                       "are made for the smpkg graph only; the files served are its dumps")
+        raise NotFound(
+            "this service serves --dataset files: dumps and the dataset description "
+            "are made for the smpkg graph only; the files served are its dumps"
+        )
     return kg
 
 
@@ -78,15 +82,29 @@ def download_view(request: Request, manifest: dict) -> dict:
         for entry in manifest["files"]:
             if entry.get("part") != part:
                 continue
-            row = rows.setdefault(entry["format"], {"format": entry["format"],
-                                                    "media_type": entry["media_type"],
-                                                    "triples": entry["triples"],
-                                                    "graphs": entry["graphs"]})
+            row = rows.setdefault(
+                entry["format"],
+                {
+                    "format": entry["format"],
+                    "media_type": entry["media_type"],
+                    "triples": entry["triples"],
+                    "graphs": entry["graphs"],
+                },
+            )
             row["gzip" if entry["compression"] else "plain"] = {
-                **entry, "size": _size(entry["bytes"]), "href": f"/download/{entry['name']}"}
-        parts.append({"name": part, "description": description,
-                      "graph": str(PART_GRAPHS.get(part, "")),
-                      "triples": manifest["triples"][part], "rows": list(rows.values())})
+                **entry,
+                "size": _size(entry["bytes"]),
+                "href": f"/download/{entry['name']}",
+            }
+        parts.append(
+            {
+                "name": part,
+                "description": description,
+                "graph": str(PART_GRAPHS.get(part, "")),
+                "triples": manifest["triples"][part],
+                "rows": list(rows.values()),
+            }
+        )
     base = request.app.state.settings.base_iri
     return {
         "manifest": manifest,
@@ -100,8 +118,11 @@ def download_view(request: Request, manifest: dict) -> dict:
     }
 
 
-@get_and_head("/download", tags=["linked data"],
-              summary="The dumps: every part in every format, with sizes and checksums")
+@get_and_head(
+    "/download",
+    tags=["linked data"],
+    summary="The dumps: every part in every format, with sizes and checksums",
+)
 async def downloads(request: Request) -> Response:
     try:
         fmt = choose_page(request)
@@ -137,24 +158,31 @@ def _file(directory, manifest: dict, name: str) -> Response:
         raise NotFound(f"no dump named {name!r}; /download lists them")
     digest = base64.b64encode(bytes.fromhex(entry["sha256"])).decode()
     media = "application/gzip" if entry["compression"] else f"{entry['media_type']}; charset=utf-8"
-    return FileResponse(directory / name, media_type=media,
-                        headers={"Repr-Digest": f"sha-256=:{digest}:"})
+    return FileResponse(
+        directory / name, media_type=media, headers={"Repr-Digest": f"sha-256=:{digest}:"}
+    )
 
 
-@get_and_head("/download/{name}", tags=["linked data"],
-              summary="One dump file (or manifest.json, SHA256SUMS)")
+@get_and_head(
+    "/download/{name}", tags=["linked data"], summary="One dump file (or manifest.json, SHA256SUMS)"
+)
 async def download_file(request: Request, name: str) -> Response:
     directory, manifest = await _dumps(request)
     return _file(directory, manifest, name)
 
 
-@get_and_head("/download/{version}/{name}", tags=["linked data"],
-              summary="One dump file of a release (the current version only)")
+@get_and_head(
+    "/download/{version}/{name}",
+    tags=["linked data"],
+    summary="One dump file of a release (the current version only)",
+)
 async def download_release_file(request: Request, version: str, name: str) -> Response:
     directory, manifest = await _dumps(request)
     if version != manifest["version"]:
-        raise NotFound(f"release {version!r} is not served here; the current version is "
-                       f"{manifest['version']!r}")
+        raise NotFound(
+            f"release {version!r} is not served here; the current version is "
+            f"{manifest['version']!r}"
+        )
     return _file(directory, manifest, name)
 
 
@@ -172,9 +200,14 @@ def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
         if fmt is HTML:
             cache[key] = _page(request, manifest).encode("utf-8")
         else:
-            graph = void_graph(state.kg, manifest, base_iri=state.settings.base_iri,
-                               endpoint=endpoint_url(request),
-                               download_base=f"{site}/download/", landing_page=f"{site}/")
+            graph = void_graph(
+                state.kg,
+                manifest,
+                base_iri=state.settings.base_iri,
+                endpoint=endpoint_url(request),
+                download_base=f"{site}/download/",
+                landing_page=f"{site}/",
+            )
             cache[key] = rdf_bytes(graph, fmt)
     return cache[key]
 
@@ -193,30 +226,40 @@ async def _void(request: Request) -> Response:
     return Response(body, media_type=media, headers=headers)
 
 
-@get_and_head("/.well-known/void", tags=["linked data"],
-              summary="The VoID and DCAT description of the dataset")
+@get_and_head(
+    "/.well-known/void",
+    tags=["linked data"],
+    summary="The VoID and DCAT description of the dataset",
+)
 async def well_known_void(request: Request) -> Response:
     return await _void(request)
 
 
-@get_and_head("/dataset", tags=["linked data"],
-              summary="The dataset's IRI: its VoID and DCAT description")
+@get_and_head(
+    "/dataset", tags=["linked data"], summary="The dataset's IRI: its VoID and DCAT description"
+)
 async def dataset(request: Request) -> Response:
     return await _void(request)
 
 
-@get_and_head("/dataset/{version}", tags=["linked data"],
-              summary="A release's version IRI (the current version only)")
+@get_and_head(
+    "/dataset/{version}",
+    tags=["linked data"],
+    summary="A release's version IRI (the current version only)",
+)
 async def dataset_version(request: Request, version: str) -> Response:
     _, manifest = await _dumps(request)
     if version != manifest["version"]:
-        raise NotFound(f"release {version!r} is not served here; the current version is "
-                       f"{manifest['version']!r}")
+        raise NotFound(
+            f"release {version!r} is not served here; the current version is "
+            f"{manifest['version']!r}"
+        )
     return await _void(request)
 
 
-@get_and_head("/graph/{name}", tags=["linked data"],
-              summary="A named graph's IRI: 303 See Other to its dump")
+@get_and_head(
+    "/graph/{name}", tags=["linked data"], summary="A named graph's IRI: 303 See Other to its dump"
+)
 async def graph(request: Request, name: str) -> Response:
     if name not in PART_GRAPHS:
         raise NotFound(f"no graph {name!r}: the graphs are {', '.join(PART_GRAPHS)}")
@@ -226,6 +269,5 @@ async def graph(request: Request, name: str) -> Response:
     except UnsupportedFormat as exc:
         return negotiated_error(request, exc)
     root = request.scope.get("root_path", "")
-    target = (f"{root}/download#{name}" if fmt is HTML
-              else f"{root}/download/{dump_name(name, fmt)}")
+    target = f"{root}/download#{name}" if fmt is HTML else f"{root}/download/{dump_name(name, fmt)}"
     return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})

@@ -27,17 +27,19 @@ async def health(request: Request) -> Response:
         "pid": os.getpid(),
         "dataset": "smp" if state.mode == "smp" else [p.name for p in state.dataset_files],
         "triples": state.dataset_info["default"]["triples"],
-        "workers": {"configured": executor.workers, "ready": ready,
-                    "restarts": executor.restarts},
+        "workers": {"configured": executor.workers, "ready": ready, "restarts": executor.restarts},
         "network_isolation": executor.isolation,
         "query_timeout_seconds": state.settings.query_timeout,
         "max_rows": state.settings.max_rows,
         "uptime_seconds": round(time.time() - state.started_at, 1),
         "last_reload": state.last_reload,
     }
-    return JSONResponse(doc, status_code=200 if ready else 503,
-                        media_type="application/json; charset=utf-8",
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        doc,
+        status_code=200 if ready else 503,
+        media_type="application/json; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
@@ -46,6 +48,10 @@ router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=Fals
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
     state = request.app.state
-    text = state.metrics.render(executor=state.executor, info=state.dataset_info,
-                                version=state.version, engine=state.settings.engine)
+    text = state.metrics.render(
+        executor=state.executor,
+        info=state.dataset_info,
+        version=state.version,
+        engine=state.settings.engine,
+    )
     return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

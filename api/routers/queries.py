@@ -44,8 +44,9 @@ OPENAPI_SCHEMA = {
     "year": {"type": "string", "pattern": r"^-?\d{4}$"},
 }
 
-BAD_PARAMETER = ("A parameter is missing, unknown or not of its declared type; the JSON body "
-                 "names it.")
+BAD_PARAMETER = (
+    "A parameter is missing, unknown or not of its declared type; the JSON body names it."
+)
 # Declaring a 4XX range also keeps FastAPI from documenting a 422 this service never sends.
 OTHER_ERRORS = "406 when no result format matches the Accept header or format=."
 
@@ -97,8 +98,7 @@ async def run(request: Request, query: NamedQuery) -> Response:
         headers["Cache-Control"] = "no-store"
     if getattr(result, "truncated", False):
         headers["SMPKG-Truncated"] = "true"
-    return Response(content=result.body, media_type=result.format.content_type,
-                    headers=headers)
+    return Response(content=result.body, media_type=result.format.content_type, headers=headers)
 
 
 def _wants_html(accept: str | None) -> bool:
@@ -127,8 +127,9 @@ def _wants_html(accept: str | None) -> bool:
 async def list_queries(request: Request) -> Response:
     queries = [describe(q) for q in _queries(request).values()]
     if _wants_html(request.headers.get("accept")):
-        return HTMLResponse(_html_list(list(_queries(request).values())),
-                            headers={"Vary": "Accept"})
+        return HTMLResponse(
+            _html_list(list(_queries(request).values())), headers={"Vary": "Accept"}
+        )
     return JSONResponse({"queries": queries}, headers={"Vary": "Accept"})
 
 
@@ -144,8 +145,9 @@ async def list_queries(request: Request) -> Response:
 )
 async def query_text(request: Request, name: str) -> Response:
     query = _get(request, name)
-    return Response(content=query.text.encode("utf-8"),
-                    media_type="application/sparql-query; charset=utf-8")
+    return Response(
+        content=query.text.encode("utf-8"), media_type="application/sparql-query; charset=utf-8"
+    )
 
 
 @routing.get(
@@ -159,8 +161,10 @@ async def query_text(request: Request, name: str) -> Response:
     operation_id="run_named_query",
     response_class=Response,
     responses={
-        200: {"description": "The query's results.",
-              "content": {f.media_type: {} for f in RESULT_FORMATS}},
+        200: {
+            "description": "The query's results.",
+            "content": {f.media_type: {} for f in RESULT_FORMATS},
+        },
         400: {"description": BAD_PARAMETER},
         404: {"description": "No such named query."},
         "4XX": {"description": OTHER_ERRORS},
@@ -188,8 +192,11 @@ def _json_value(kind: str, raw: str) -> Any:
 
 
 def _parameter(param) -> dict[str, Any]:
-    schema: dict[str, Any] = {**OPENAPI_SCHEMA.get(param.type, {"type": "string"}),
-                              "title": param.name, "x-smpkg-type": param.type}
+    schema: dict[str, Any] = {
+        **OPENAPI_SCHEMA.get(param.type, {"type": "string"}),
+        "title": param.name,
+        "x-smpkg-type": param.type,
+    }
     description = param.description or ""
     if param.type == "iri":
         description += " An absolute IRI or a CURIE with a project prefix (country:MAR)."
@@ -197,13 +204,22 @@ def _parameter(param) -> dict[str, Any]:
         schema["default"] = _json_value(param.type, param.default)
     if param.example is not None:
         schema["examples"] = [_json_value(param.type, param.example)]
-    return {"name": param.name, "in": "query", "required": bool(param.required),
-            "description": description.strip(), "schema": schema}
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": bool(param.required),
+        "description": description.strip(),
+        "schema": schema,
+    }
 
 
-FORMAT_PARAMETER = {"name": "format", "in": "query", "required": False,
-                    "description": FORMAT_DESCRIPTION,
-                    "schema": {"type": "string", "title": "format", "examples": ["csv"]}}
+FORMAT_PARAMETER = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": FORMAT_DESCRIPTION,
+    "schema": {"type": "string", "title": "format", "examples": ["csv"]},
+}
 
 
 def operation(query: NamedQuery) -> dict[str, Any]:
@@ -219,8 +235,10 @@ def operation(query: NamedQuery) -> dict[str, Any]:
         "operationId": f"query_{query.name.replace('-', '_')}",
         "parameters": [_parameter(p) for p in query.params] + [FORMAT_PARAMETER],
         "responses": {
-            "200": {"description": "The query's results.",
-                    "content": {f.media_type: {} for f in media}},
+            "200": {
+                "description": "The query's results.",
+                "content": {f.media_type: {} for f in media},
+            },
             "400": {"description": BAD_PARAMETER},
             "4XX": {"description": OTHER_ERRORS},
         },
@@ -241,8 +259,10 @@ def install(app: FastAPI) -> None:
     for query in queries.values():
         clashes = RESERVED & {p.name for p in query.params}
         if clashes:
-            raise ConfigurationError(f"{query.path}: parameter {sorted(clashes)[0]!r} is "
-                                     "reserved by the service; rename it")
+            raise ConfigurationError(
+                f"{query.path}: parameter {sorted(clashes)[0]!r} is "
+                "reserved by the service; rename it"
+            )
     app.state.named_queries = queries
     app.include_router(router)
     generate = app.openapi
@@ -269,23 +289,22 @@ def _html_list(queries: list[NamedQuery]) -> str:
             value = p.example if p.example is not None else (p.default or "")
             req = " required" if p.required else ""
             fields.append(
-                f'<label>{e(p.name)} <small>({e(p.type)}{", required" if p.required else ""})'
+                f"<label>{e(p.name)} <small>({e(p.type)}{', required' if p.required else ''})"
                 f'</small> <input name="{e(p.name)}" value="{e(str(value))}"{req}>'
-                f'</label> <small>{e(p.description)}</small><br>'
+                f"</label> <small>{e(p.description)}</small><br>"
             )
-        formats = "".join(f'<option value="{f.key}">{f.key}</option>'
-                          for f in RESULT_FORMATS)
+        formats = "".join(f'<option value="{f.key}">{f.key}</option>' for f in RESULT_FORMATS)
         tags = ", ".join(e(t) for t in q.tags)
         items.append(
             f'<section id="{e(q.name)}"><h2><a href="{e(_url(q))}">{e(q.name)}</a></h2>'
             f"<p><strong>{e(q.summary)}</strong></p><p>{e(q.description)}</p>"
-            f"<p><small>tags: {tags} · <a href=\"{e(_url(q))}/sparql\">SPARQL</a></small></p>"
+            f'<p><small>tags: {tags} · <a href="{e(_url(q))}/sparql">SPARQL</a></small></p>'
             f'<form method="get" action="{e(_url(q))}">{"".join(fields)}'
             f'<label>format <select name="format">{formats}</select></label> '
             f'<button type="submit">Run</button></form></section>'
         )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>Named queries · smpkg</title>"
         "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
         "section{border-top:1px solid #ccc;padding:.5rem 0}h2{font-size:1.1rem;margin:.3rem 0}"
@@ -293,5 +312,6 @@ def _html_list(queries: list[NamedQuery]) -> str:
         f"<h1>Named queries</h1><p>{len(queries)} queries. Each runs on the graph with "
         "inferences; results download as JSON, XML, CSV or TSV. The same list is JSON for "
         "clients that ask for <code>application/json</code>.</p>"
-        + "".join(items) + "</body></html>\n"
+        + "".join(items)
+        + "</body></html>\n"
     )

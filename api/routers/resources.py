@@ -91,9 +91,11 @@ def json_as_jsonld(accept: str | None) -> str | None:
     if not accept:
         return accept
     return ",".join(
-        "application/ld+json" + part.strip()[len("application/json"):]
-        if part.strip().lower().startswith("application/json") else part
-        for part in accept.split(","))
+        "application/ld+json" + part.strip()[len("application/json") :]
+        if part.strip().lower().startswith("application/json")
+        else part
+        for part in accept.split(",")
+    )
 
 
 def links_for(request: Request) -> Links:
@@ -101,8 +103,10 @@ def links_for(request: Request) -> Links:
 
 
 def alternates(document: str, offered: list[Format]) -> list[dict]:
-    return [{"format": f, "href": f"{document}.{f.extension}", "media_type": f.media_type}
-            for f in offered]
+    return [
+        {"format": f, "href": f"{document}.{f.extension}", "media_type": f.media_type}
+        for f in offered
+    ]
 
 
 def link_header(items: list[dict]) -> str:
@@ -112,8 +116,7 @@ def link_header(items: list[dict]) -> str:
 def jsonld_bytes(graph) -> bytes:
     """Compact JSON-LD with the project's prefixes as its context."""
     context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
-    return graph.serialize(format="json-ld", context=context, auto_compact=True,
-                           encoding="utf-8")
+    return graph.serialize(format="json-ld", context=context, auto_compact=True, encoding="utf-8")
 
 
 def rdf_bytes(graph, fmt: Format) -> bytes:
@@ -151,25 +154,32 @@ def _describe(state, iri: URIRef, bodies: dict, truncated: bool) -> Description 
     return describe(iri, rows, explainer_for(state.kg), truncated)
 
 
-def _render(request: Request, description: Description, fmt: Format, document: str,
-            kind: str) -> bytes:
+def _render(
+    request: Request, description: Description, fmt: Format, document: str, kind: str
+) -> bytes:
     if fmt is not HTML:
         graph = description.dataset() if fmt.quads else description.graph()
         return rdf_bytes(graph, fmt)
     return render_page(
-        "resource.html", d=description, links=links_for(request), kind=kind,
+        "resource.html",
+        d=description,
+        links=links_for(request),
+        kind=kind,
         alternates=alternates(document, RDF_FORMATS),
         jsonld=script_json(jsonld_bytes(description.graph())),
     ).encode("utf-8")
 
 
-@get_and_head("/id/{path:path}", tags=["linked data"],
-              summary="A resource of the dataset, by content negotiation",
-              responses={
-                  200: {"description": "HTML, Turtle, JSON-LD, N-Triples, RDF/XML, TriG or "
-                                       "N-Quads."},
-                  404: {"description": "The data says nothing about this IRI."},
-                  406: {"description": "No acceptable format."}})
+@get_and_head(
+    "/id/{path:path}",
+    tags=["linked data"],
+    summary="A resource of the dataset, by content negotiation",
+    responses={
+        200: {"description": "HTML, Turtle, JSON-LD, N-Triples, RDF/XML, TriG or N-Quads."},
+        404: {"description": "The data says nothing about this IRI."},
+        406: {"description": "No acceptable format."},
+    },
+)
 async def resource(request: Request, path: str) -> Response:
     state = request.app.state
     stem, fixed = split_extension(path, OFFERED)
@@ -186,8 +196,9 @@ async def resource(request: Request, path: str) -> Response:
     if description is None:
         return negotiated_error(request, unknown)
     document = f"{request.scope.get('root_path', '')}/id/{stem}"
-    body = await run_in_threadpool(_render, request, description, fmt, document,
-                                   stem.split("/", 1)[0])
+    body = await run_in_threadpool(
+        _render, request, description, fmt, document, stem.split("/", 1)[0]
+    )
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
         headers["Content-Location"] = f"{document}.{fmt.extension}"
@@ -212,9 +223,13 @@ def _ontology_body(request: Request, fmt: Format) -> bytes:
 
             doc = document(kg.ontology, kg.asserted, kg.inferred)
             cache[key] = render_page(
-                "ontology.html", doc=doc, links=links_for(request), compact=compact,
-                alternates=alternates(f"{request.scope.get('root_path', '')}/ontology",
-                                      ONTOLOGY_FORMATS[:-1]),
+                "ontology.html",
+                doc=doc,
+                links=links_for(request),
+                compact=compact,
+                alternates=alternates(
+                    f"{request.scope.get('root_path', '')}/ontology", ONTOLOGY_FORMATS[:-1]
+                ),
             ).encode("utf-8")
         else:
             cache[key] = rdf_bytes(kg.ontology, fmt)
@@ -240,8 +255,11 @@ async def _ontology(request: Request, suffix: str = "") -> Response:
     return Response(body, media_type=_media(fmt), headers=headers)
 
 
-@get_and_head("/ontology", tags=["linked data"],
-              summary="The ontology: documentation for browsers, OWL for RDF clients")
+@get_and_head(
+    "/ontology",
+    tags=["linked data"],
+    summary="The ontology: documentation for browsers, OWL for RDF clients",
+)
 async def ontology(request: Request) -> Response:
     return await _ontology(request)
 
@@ -251,8 +269,11 @@ async def ontology_document(request: Request, ext: str) -> Response:
     return await _ontology(request, "." + ext)
 
 
-@get_and_head("/ontology/{version}", tags=["linked data"],
-              summary="The ontology's version IRI (the current version only)")
+@get_and_head(
+    "/ontology/{version}",
+    tags=["linked data"],
+    summary="The ontology's version IRI (the current version only)",
+)
 async def ontology_version(request: Request, version: str) -> Response:
     state = request.app.state
     if state.kg is None:
@@ -262,6 +283,8 @@ async def ontology_version(request: Request, version: str) -> Response:
     stem, fixed = split_extension(version, ONTOLOGY_FORMATS)
     now = await run_in_threadpool(current, state.kg)
     if stem != now:
-        raise NotFound(f"ontology version {stem!r} is not served here; the current version is "
-                       f"{now!r} at /ontology")
+        raise NotFound(
+            f"ontology version {stem!r} is not served here; the current version is "
+            f"{now!r} at /ontology"
+        )
     return await _ontology(request, f".{fixed.extension}" if fixed else "")

@@ -40,17 +40,25 @@ FORMAT_IRIS = {
 }
 HTML = Format("html", "text/html")
 # Turtle first: what `Accept: */*` (curl) gets; HTML only when asked for by name.
-DESCRIPTION_FORMATS = [BY_KEY["turtle"], BY_KEY["jsonld"], BY_KEY["rdfxml"], BY_KEY["ntriples"],
-                       HTML]
+DESCRIPTION_FORMATS = [
+    BY_KEY["turtle"],
+    BY_KEY["jsonld"],
+    BY_KEY["rdfxml"],
+    BY_KEY["ntriples"],
+    HTML,
+]
 SMP_GRAPHS = {
     str(ONTOLOGY_GRAPH): "The ontology (ontology/*.ttl).",
     str(ASSERTED_GRAPH): "The curated statements (data/**/*.ttl), each traceable to a source.",
     str(INFERRED_GRAPH): "Triples inferred by OWL 2 RL reasoning (owlrl) over the ontology and "
-                         "the data, kept apart from the asserted ones.",
+    "the data, kept apart from the asserted ones.",
 }
 STAT_PROPERTIES = (
-    ("triples", "triples"), ("entities", "entities"), ("classes", "classes"),
-    ("properties", "properties"), ("distinctSubjects", "distinct_subjects"),
+    ("triples", "triples"),
+    ("entities", "entities"),
+    ("classes", "classes"),
+    ("properties", "properties"),
+    ("distinctSubjects", "distinct_subjects"),
     ("distinctObjects", "distinct_objects"),
 )
 
@@ -75,8 +83,10 @@ def dataset_view(state) -> dict:
         graphs.append({"name": name, "stats": stats, "description": SMP_GRAPHS.get(name, "")})
     settings = state.settings
     if state.mode == "smp":
-        default_note = ("The union of all named graphs: the asserted statements, the ontology "
-                        "and the inferred triples.")
+        default_note = (
+            "The union of all named graphs: the asserted statements, the ontology "
+            "and the inferred triples."
+        )
         title = "Skills mobility partnerships knowledge graph (smpkg)"
     else:
         default_note = "The union of all graphs of the served files."
@@ -99,8 +109,16 @@ def dataset_view(state) -> dict:
 def description_graph(state, endpoint: str) -> Graph:
     view = dataset_view(state)
     g = Graph()
-    for prefix, ns in (("sd", SD), ("void", VOID), ("formats", FORMATS), ("ent", ENTAILMENT),
-                       ("dcterms", DCTERMS), ("rdfs", RDFS), ("owl", OWL), ("xsd", XSD)):
+    for prefix, ns in (
+        ("sd", SD),
+        ("void", VOID),
+        ("formats", FORMATS),
+        ("ent", ENTAILMENT),
+        ("dcterms", DCTERMS),
+        ("rdfs", RDFS),
+        ("owl", OWL),
+        ("xsd", XSD),
+    ):
         g.bind(prefix, ns, override=True, replace=True)
     service = URIRef(endpoint)
     dataset = URIRef(endpoint + "#dataset")
@@ -113,16 +131,22 @@ def description_graph(state, endpoint: str) -> Graph:
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     g.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
     g.add((service, DCTERMS.title, Literal("smpkg SPARQL 1.1 endpoint")))
-    g.add((service, RDFS.comment, Literal(
-        "Read-only: SPARQL Update is refused (403). No outbound requests: SERVICE is refused "
-        "(403) and FROM / FROM NAMED / default-graph-uri / named-graph-uri only select graphs "
-        "held here (a graph we do not hold is empty, never fetched). "
-        f"Every query stops after {view['timeout']:g} s (504). Results are cut at "
-        f"{view['max_rows']} rows or triples, signalled by the SMPKG-Truncated: true response "
-        "header (and a head link ending in #truncated in SPARQL JSON and XML results). "
-        "Inferred triples are materialised by OWL 2 RL reasoning, so queries evaluate under "
-        "simple entailment over asserted plus inferred triples."
-    )))
+    g.add(
+        (
+            service,
+            RDFS.comment,
+            Literal(
+                "Read-only: SPARQL Update is refused (403). No outbound requests: SERVICE is refused "
+                "(403) and FROM / FROM NAMED / default-graph-uri / named-graph-uri only select graphs "
+                "held here (a graph we do not hold is empty, never fetched). "
+                f"Every query stops after {view['timeout']:g} s (504). Results are cut at "
+                f"{view['max_rows']} rows or triples, signalled by the SMPKG-Truncated: true response "
+                "header (and a head link ending in #truncated in SPARQL JSON and XML results). "
+                "Inferred triples are materialised by OWL 2 RL reasoning, so queries evaluate under "
+                "simple entailment over asserted plus inferred triples."
+            ),
+        )
+    )
     g.add((service, SD.defaultDataset, dataset))
 
     g.add((dataset, RDF.type, SD.Dataset))
@@ -131,8 +155,9 @@ def description_graph(state, endpoint: str) -> Graph:
     g.add((dataset, OWL.versionInfo, Literal(view["version"])))
     g.add((dataset, VOID.sparqlEndpoint, service))
     if state.mode == "smp":  # the full VoID + DCAT description, dumps and partitions
-        g.add((dataset, RDFS.seeAlso, URIRef(endpoint.removesuffix("/sparql")
-                                             + "/.well-known/void")))
+        g.add(
+            (dataset, RDFS.seeAlso, URIRef(endpoint.removesuffix("/sparql") + "/.well-known/void"))
+        )
     _stats(g, dataset, view["default"])
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
@@ -166,8 +191,11 @@ def _render(state, endpoint: str, fmt: Format) -> bytes:
     if key not in cache:
         if fmt is HTML:
             body = render_page(
-                "service.html", endpoint=endpoint, view=dataset_view(state),
-                result_formats=RESULT_FORMATS, graph_formats=GRAPH_FORMATS,
+                "service.html",
+                endpoint=endpoint,
+                view=dataset_view(state),
+                result_formats=RESULT_FORMATS,
+                graph_formats=GRAPH_FORMATS,
                 has_queries=state.has_named_queries,
             ).encode("utf-8")
         else:
@@ -191,10 +219,15 @@ async def service_description(request: Request, format_param: str | None = None)
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
 
-@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False,
-                  response_class=HTMLResponse)
+@router.api_route(
+    "/", methods=["GET", "HEAD"], include_in_schema=False, response_class=HTMLResponse
+)
 def home(request: Request) -> Response:  # sync: FastAPI renders it in its thread pool
     state = request.app.state
-    body = render_page("home.html", view=dataset_view(state), endpoint=endpoint_url(request),
-                       has_queries=state.has_named_queries)
+    body = render_page(
+        "home.html",
+        view=dataset_view(state),
+        endpoint=endpoint_url(request),
+        has_queries=state.has_named_queries,
+    )
     return HTMLResponse(body, media_type="text/html; charset=utf-8")

@@ -41,8 +41,10 @@ def _decode_pairs(raw: bytes | str, where: str) -> list[tuple[str, str]]:
         text = raw.decode("ascii") if isinstance(raw, bytes) else raw
         return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise ProtocolError(400, f"the {where} is not valid UTF-8 (percent-encoded): the "
-                                 "SPARQL Protocol requires UTF-8") from None
+        raise ProtocolError(
+            400,
+            f"the {where} is not valid UTF-8 (percent-encoded): the SPARQL Protocol requires UTF-8",
+        ) from None
 
 
 def _values(pairs: list[tuple[str, str]], name: str) -> list[str]:
@@ -59,8 +61,9 @@ def _dataset(pairs: list[tuple[str, str]]) -> DatasetSpec:
         for value in _values(pairs, name):
             if not _IRI.match(value):
                 raise ParameterError(name, f"{value!r} is not an absolute IRI")
-    return DatasetSpec(tuple(_values(pairs, "default-graph-uri")),
-                       tuple(_values(pairs, "named-graph-uri")))
+    return DatasetSpec(
+        tuple(_values(pairs, "default-graph-uri")), tuple(_values(pairs, "named-graph-uri"))
+    )
 
 
 def _timeout(pairs: list[tuple[str, str]]) -> float | None:
@@ -78,8 +81,9 @@ def _timeout(pairs: list[tuple[str, str]]) -> float | None:
 
 def _one_query(queries: list[str]) -> str:
     if len(queries) > 1:
-        raise ProtocolError(400, f"{len(queries)} queries given: send exactly one "
-                                 "`query` parameter")
+        raise ProtocolError(
+            400, f"{len(queries)} queries given: send exactly one `query` parameter"
+        )
     return queries[0]
 
 
@@ -106,25 +110,50 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
 
 def _param(name: str, description: str, repeat: bool = False) -> dict:
     schema = {"type": "array", "items": {"type": "string"}} if repeat else {"type": "string"}
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema, **({"style": "form", "explode": True} if repeat else {})}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        **({"style": "form", "explode": True} if repeat else {}),
+    }
 
 
 PARAMETERS = [
-    _param("query", "The SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE). Without it, GET "
-                    "returns the service description."),
+    _param(
+        "query",
+        "The SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE). Without it, GET "
+        "returns the service description.",
+    ),
     _param("default-graph-uri", "A graph of the default graph (repeatable).", repeat=True),
     _param("named-graph-uri", "A named graph of the dataset (repeatable).", repeat=True),
-    _param("format", "Result format overriding Accept: json, xml, csv, tsv; turtle, ntriples, "
-                     "nquads, trig, jsonld, rdfxml (or a media type)."),
+    _param(
+        "format",
+        "Result format overriding Accept: json, xml, csv, tsv; turtle, ntriples, "
+        "nquads, trig, jsonld, rdfxml (or a media type).",
+    ),
     _param("timeout", "Seconds; may shorten the server's deadline, never lengthen it."),
 ]
 RESPONSES = {
-    200: {"description": "Results in the negotiated format.", "content": {
-        m: {} for m in ("application/sparql-results+json", "application/sparql-results+xml",
-                        "text/csv", "text/tab-separated-values", "text/turtle",
-                        "application/n-triples", "application/n-quads", "application/trig",
-                        "application/ld+json", "application/rdf+xml")}},
+    200: {
+        "description": "Results in the negotiated format.",
+        "content": {
+            m: {}
+            for m in (
+                "application/sparql-results+json",
+                "application/sparql-results+xml",
+                "text/csv",
+                "text/tab-separated-values",
+                "text/turtle",
+                "application/n-triples",
+                "application/n-quads",
+                "application/trig",
+                "application/ld+json",
+                "application/rdf+xml",
+            )
+        },
+    },
     400: {"description": "Syntax error or protocol misuse."},
     403: {"description": "Refused: SPARQL Update or SERVICE."},
     406: {"description": "No acceptable format; the body lists those available."},
@@ -134,9 +163,15 @@ RESPONSES = {
 }
 
 
-@router.get("/sparql", name="sparql", operation_id="sparql_query_get", tags=["SPARQL"],
-            summary="SPARQL query (GET), or the service description without a query",
-            openapi_extra={"parameters": PARAMETERS}, responses=RESPONSES)
+@router.get(
+    "/sparql",
+    name="sparql",
+    operation_id="sparql_query_get",
+    tags=["SPARQL"],
+    summary="SPARQL query (GET), or the service description without a query",
+    openapi_extra={"parameters": PARAMETERS},
+    responses=RESPONSES,
+)
 async def sparql_get(request: Request) -> Response:
     pairs = _decode_pairs(request.scope.get("query_string", b""), "query string")
     _refuse_updates(pairs, "and never over GET")
@@ -150,19 +185,34 @@ async def sparql_get(request: Request) -> Response:
 router.add_api_route("/sparql", sparql_get, methods=["HEAD"], include_in_schema=False)
 
 
-@router.post("/sparql", operation_id="sparql_query_post", tags=["SPARQL"],
-             summary="SPARQL query (POST form-encoded or application/sparql-query)",
-             openapi_extra={
-                 "parameters": PARAMETERS[1:],
-                 "requestBody": {"required": True, "content": {
-                     "application/x-www-form-urlencoded": {"schema": {
-                         "type": "object", "required": ["query"],
-                         "properties": {"query": {"type": "string"},
-                                        "default-graph-uri": {"type": "string"},
-                                        "named-graph-uri": {"type": "string"},
-                                        "format": {"type": "string"}}}},
-                     "application/sparql-query": {"schema": {"type": "string"}}}},
-             }, responses=RESPONSES)
+@router.post(
+    "/sparql",
+    operation_id="sparql_query_post",
+    tags=["SPARQL"],
+    summary="SPARQL query (POST form-encoded or application/sparql-query)",
+    openapi_extra={
+        "parameters": PARAMETERS[1:],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "string"},
+                            "named-graph-uri": {"type": "string"},
+                            "format": {"type": "string"},
+                        },
+                    }
+                },
+                "application/sparql-query": {"schema": {"type": "string"}},
+            },
+        },
+    },
+    responses=RESPONSES,
+)
 async def sparql_post(request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     media, _, params = content_type.partition(";")
@@ -176,8 +226,9 @@ async def sparql_post(request: Request) -> Response:
 
     if media == FORM:
         if charset and charset not in _UTF8:
-            raise ProtocolError(415, f"charset {charset!r} is not supported: the SPARQL "
-                                     "Protocol requires UTF-8")
+            raise ProtocolError(
+                415, f"charset {charset!r} is not supported: the SPARQL Protocol requires UTF-8"
+            )
         body_pairs = _decode_pairs(await request.body(), "request body")
         _refuse_updates(body_pairs + url_pairs, "send queries only")
         pairs = url_pairs + body_pairs
@@ -188,18 +239,22 @@ async def sparql_post(request: Request) -> Response:
 
     if media == DIRECT:
         if charset and charset not in _UTF8:
-            raise ProtocolError(415, f"charset {charset!r} is not supported: "
-                                     "application/sparql-query bodies are UTF-8")
+            raise ProtocolError(
+                415,
+                f"charset {charset!r} is not supported: application/sparql-query bodies are UTF-8",
+            )
         body = await request.body()
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise ProtocolError(400, "the query is not valid UTF-8: the SPARQL Protocol "
-                                     "requires UTF-8") from None
+            raise ProtocolError(
+                400, "the query is not valid UTF-8: the SPARQL Protocol requires UTF-8"
+            ) from None
         _refuse_updates(url_pairs, "send queries only")
         if _values(url_pairs, "query"):
-            raise ProtocolError(400, "2 queries given: a query in the body and a `query` "
-                                     "parameter in the URL")
+            raise ProtocolError(
+                400, "2 queries given: a query in the body and a `query` parameter in the URL"
+            )
         return await _run(request, text, url_pairs)
 
     if media == UPDATE:
@@ -213,6 +268,8 @@ async def sparql_post(request: Request) -> Response:
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 async def sparql_other(request: Request) -> Response:
-    raise ProtocolError(405, f"{request.method} is not part of the SPARQL Protocol for "
-                             "queries: use GET or POST",
-                        headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+    raise ProtocolError(
+        405,
+        f"{request.method} is not part of the SPARQL Protocol for queries: use GET or POST",
+        headers={"Allow": "GET, HEAD, POST, OPTIONS"},
+    )
