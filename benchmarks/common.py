@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -176,10 +177,9 @@ class Measured:
         for line in self.stdout.splitlines():
             line = line.strip()
             if line.startswith("{"):
-                try:
+                # A line of the measured program's own output that merely starts like JSON.
+                with contextlib.suppress(json.JSONDecodeError):
                     out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    pass
         return out
 
 
@@ -228,10 +228,8 @@ def run_measured(
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def free_port() -> int:

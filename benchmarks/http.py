@@ -8,6 +8,7 @@ wrk settings; each load test is bounded by `duration`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -38,10 +39,8 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, 15)
-            except ProcessLookupError:
-                pass
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -66,10 +65,11 @@ def _wait(process: subprocess.Popen, probe: str, limit: float, log: Path) -> flo
 
 
 def _spawn(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
-    handle = open(log, "w")
-    return subprocess.Popen(
-        args, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True
-    )
+    # The child gets its own copy of the descriptor; ours can close once it has started.
+    with open(log, "w") as handle:
+        return subprocess.Popen(
+            args, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True
+        )
 
 
 def nquads(graph_dir: Path, target: Path) -> Path:

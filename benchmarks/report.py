@@ -107,7 +107,7 @@ def targets(results: dict) -> list[list[str]]:
         dx = [r["vs_oxigraph"] for r in dis if r["vs_oxigraph"] is not None]
 
         def show(values, conns):
-            return ", ".join(f"{v:g} (c={c})" for v, c in zip(values, conns))
+            return ", ".join(f"{v:g} (c={c})" for v, c in zip(values, conns, strict=True))
 
         if ox:
             rows.append(
@@ -610,7 +610,7 @@ def plot(results: dict, path: Path) -> bool:
                         if "seconds" in c.get(reasoner, {})
                     ]
                     if pts:
-                        ax.plot(*zip(*pts), "o-", label=reasoner, color=color)
+                        ax.plot(*zip(*pts, strict=True), "o-", label=reasoner, color=color)
                 _seconds_by_size(ax, "asserted triples", "OWL 2 RL closure")
             elif kind == "build":
                 steps = ["parse", "validate", "reason", "write", "index"]
@@ -632,7 +632,7 @@ def plot(results: dict, path: Path) -> bool:
                             else st.get(step, 0)
                         )
                     ax.bar(labels, vals, bottom=bottoms, label=step)
-                    bottoms = [a + b for a, b in zip(bottoms, vals)]
+                    bottoms = [a + b for a, b in zip(bottoms, vals, strict=True)]
                 ax.set_ylabel("seconds")
                 ax.set_yscale("symlog", linthresh=1)
                 ax.set_title("build steps (*: validation skipped)", fontsize=10)
@@ -666,7 +666,7 @@ def plot(results: dict, path: Path) -> bool:
                         if p.get("validator") == validator and p["part"] == "total"
                     ]
                     if pts:
-                        ax.plot(*zip(*pts), "o-", label=label, color=color)
+                        ax.plot(*zip(*pts, strict=True), "o-", label=label, color=color)
                 _seconds_by_size(ax, "data triples", "validation, whole")
         for j in range(len(bottom), cols):
             axes[r][j].axis("off")

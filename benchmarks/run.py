@@ -204,8 +204,10 @@ def part_latency(project: Project, args) -> dict:
         )
         lines = measured.json_lines()
         record["engines"][engine] = {
-            "open_seconds": next((l["seconds"] for l in lines if l.get("kind") == "open"), None),
-            "queries": [l for l in lines if l.get("kind") in ("named", "adhoc")],
+            "open_seconds": next(
+                (line["seconds"] for line in lines if line.get("kind") == "open"), None
+            ),
+            "queries": [line for line in lines if line.get("kind") in ("named", "adhoc")],
             "complete": not measured.timed_out and measured.returncode == 0,
         }
     return record

@@ -11,11 +11,14 @@ single template (`api/templates/ontology.html`) over the model built here.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.term import Identifier, Node
 
 from .describe import Part, class_expression, compact, local_name, pick_label, words
 from .namespaces import SMP, VANN
@@ -102,8 +105,149 @@ class Documentation:
         return [(k, kinds[k]) for k in order if k in kinds]
 
 
-def _text(graph: Graph, node, predicate) -> str:
-    return pick_label(graph.objects(node, predicate)) or ""
+def _text(graph: Graph, node: Node, predicate: URIRef) -> str:
+    return pick_label(o for o in graph.objects(node, predicate) if isinstance(o, Literal)) or ""
+
+
+class _Vocabulary:
+    """What every term's entry needs: the ontology, its namespace and the terms' names."""
+
+    def __init__(self, ontology: Graph, asserted: Graph, namespace: str):
+        self.ontology = ontology
+        self.namespace = namespace
+        found: dict[URIRef, list[Literal]] = {}
+        for graph in (ontology, asserted):  # data labels name the values of restrictions
+            for s, o in graph.subject_objects(RDFS.label):
+                if isinstance(s, URIRef) and isinstance(o, Literal):
+                    found.setdefault(s, []).append(o)
+        self.labels = {s: pick_label(literals) for s, literals in found.items()}
+
+    def name(self, term: Node) -> str:
+        if isinstance(term, Literal):
+            return str(term)
+        label = self.labels.get(term) if isinstance(term, URIRef) else None
+        if label:
+            return label
+        return words(str(term)) if str(term).startswith(self.namespace) else compact(str(term))
+
+    def ours(self, term: Node) -> TypeGuard[URIRef]:
+        return isinstance(term, URIRef) and str(term).startswith(self.namespace)
+
+    def by_name(self, terms: Iterable[Node]) -> list[URIRef]:
+        """The terms of our namespace among `terms`, sorted by name."""
+        return sorted({t for t in terms if self.ours(t)}, key=lambda t: self.name(t).lower())
+
+    def term(self, iri: URIRef, kind: str) -> Term:
+        return Term(
+            iri,
+            local_name(str(iri)),
+            self.name(iri),
+            kind,
+            definition=_text(self.ontology, iri, SKOS.definition),
+            notes=[str(n) for p in NOTES for n in self.ontology.objects(iri, p)],
+        )
+
+    def expression(self, node: Node) -> list[Part]:
+        return class_expression(self.ontology, node, self.name)
+
+
+def _class_terms(vocabulary: _Vocabulary, asserted: Graph, inferred: Graph) -> list[Term]:
+    ontology = vocabulary.ontology
+    expression = vocabulary.expression
+    # A typing asserted and inferred again counts once.
+    typings_asserted = Counter(o for _, o in asserted.subject_objects(RDF.type))
+    typings = Counter(
+        o for _, o in {*asserted.subject_objects(RDF.type), *inferred.subject_objects(RDF.type)}
+    )
+    classes = []
+    for c in vocabulary.by_name(ontology.subjects(RDF.type, OWL.Class)):
+        term = vocabulary.term(c, "class")
+        term.parents = vocabulary.by_name(ontology.objects(c, RDFS.subClassOf))
+        for parent in ontology.objects(c, RDFS.subClassOf):
+            if isinstance(parent, BNode):
+                term.expressions.append([Part("subclass of "), *expression(parent)])
+        for equivalent in ontology.objects(c, OWL.equivalentClass):
+            if isinstance(equivalent, BNode):
+                term.expressions.append([Part("defined as "), *expression(equivalent)])
+        # General class axioms: an anonymous class declared a subclass of this one.
+        for sub in ontology.subjects(RDFS.subClassOf, c):
+            if isinstance(sub, BNode) and (None, OWL.equivalentClass, sub) not in ontology:
+                term.expressions.append(
+                    [Part("everything that is "), *expression(sub), Part(" is one")]
+                )
+        term.children = vocabulary.by_name(ontology.subjects(RDFS.subClassOf, c))
+        term.asserted, term.total = typings_asserted[c], typings[c]
+        classes.append(term)
+    return classes
+
+
+def _property_terms(vocabulary: _Vocabulary, asserted: Graph, inferred: Graph) -> list[Term]:
+    ontology = vocabulary.ontology
+    name = vocabulary.name
+    uses_asserted = Counter(p for _, p, _ in asserted)
+    uses_inferred = Counter(p for _, p, _ in inferred)
+    properties = []
+    iris = (s for kind in PROPERTY_KINDS for s in ontology.subjects(RDF.type, kind))
+    for p in vocabulary.by_name(iris):
+        kinds = [PROPERTY_KINDS[k] for k in PROPERTY_KINDS if (p, RDF.type, k) in ontology]
+        term = vocabulary.term(p, kinds[0])
+        term.characteristics = [
+            word for k, word in CHARACTERISTICS.items() if (p, RDF.type, k) in ontology
+        ]
+        term.parents = vocabulary.by_name(ontology.objects(p, RDFS.subPropertyOf))
+        term.children = vocabulary.by_name(ontology.subjects(RDFS.subPropertyOf, p))
+        term.domain = [vocabulary.expression(d) for d in ontology.objects(p, RDFS.domain)]
+        term.range = [vocabulary.expression(r) for r in ontology.objects(p, RDFS.range)]
+        inverses = {*ontology.objects(p, OWL.inverseOf), *ontology.subjects(OWL.inverseOf, p)}
+        term.inverse = sorted((i for i in inverses if isinstance(i, URIRef)), key=str)
+        for head in ontology.objects(p, OWL.propertyChainAxiom):
+            chain: list[Part] = []
+            for i, step in enumerate(Collection(ontology, head)):
+                if i:
+                    chain.append(Part(" followed by "))
+                # A step is a property, or a blank node for an inverse one.
+                chain.append(Part(name(step), step if isinstance(step, Identifier) else None))
+            term.chains.append([*chain, Part(" implies "), Part(name(p), p)])
+        term.asserted = uses_asserted[p]
+        term.total = uses_asserted[p] + uses_inferred[p]
+        properties.append(term)
+    return properties
+
+
+def _link(vocabulary: _Vocabulary, classes: list[Term], properties: list[Term]) -> None:
+    """Alignments to other vocabularies, and each class's properties by domain and range."""
+    ontology = vocabulary.ontology
+    for term in classes + properties:
+        for predicate, relation in ALIGNMENTS.items():
+            for other in ontology.objects(term.iri, predicate):
+                if isinstance(other, URIRef) and not vocabulary.ours(other):
+                    term.alignments.append((relation, other))
+        term.alignments.sort(key=lambda a: (a[0], str(a[1])))
+    by_iri = {t.iri: t for t in classes}
+    for prop in properties:
+        for d in ontology.objects(prop.iri, RDFS.domain):
+            if isinstance(d, URIRef) and d in by_iri:
+                by_iri[d].used_as_domain.append(prop.iri)
+        for r in ontology.objects(prop.iri, RDFS.range):
+            if isinstance(r, URIRef) and r in by_iri:
+                by_iri[r].used_as_range.append(prop.iri)
+
+
+def _tree(classes: list[Term]) -> list[tuple[int, URIRef]]:
+    """(depth, class) in hierarchy order, from every class without a documented parent."""
+    by_iri = {t.iri: t for t in classes}
+    tree: list[tuple[int, URIRef]] = []
+
+    def walk(c: URIRef, depth: int, path: set[URIRef]) -> None:
+        tree.append((depth, c))
+        for child in by_iri[c].children:
+            if child in by_iri and child not in path:
+                walk(child, depth + 1, path | {child})
+
+    for c in classes:
+        if not any(p in by_iri for p in c.parents):
+            walk(c.iri, 0, {c.iri})
+    return tree
 
 
 def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation:
@@ -113,142 +257,10 @@ def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation
         URIRef(str(SMP).rstrip("#")),
     )
     namespace = str(ontology.value(iri, VANN.preferredNamespaceUri) or SMP)
-    labels: dict = {}
-    for graph in (ontology, asserted):  # data labels name the values of restrictions
-        for s, o in graph.subject_objects(RDFS.label):
-            if isinstance(s, URIRef):
-                labels.setdefault(s, []).append(o)
-    labels = {s: pick_label(found) for s, found in labels.items()}
-
-    def name(term) -> str:
-        if isinstance(term, Literal):
-            return str(term)
-        if labels.get(term):
-            return labels[term]
-        return words(str(term)) if str(term).startswith(namespace) else compact(str(term))
-
-    def ours(term) -> bool:
-        return isinstance(term, URIRef) and str(term).startswith(namespace)
-
-    typings = Counter()
-    typings_asserted = Counter()
-    seen: set = set()
-    for graph, counter in ((asserted, typings_asserted),):
-        for s, o in graph.subject_objects(RDF.type):
-            counter[o] += 1
-    for graph in (asserted, inferred):
-        for s, o in graph.subject_objects(RDF.type):
-            if (s, o) not in seen:
-                seen.add((s, o))
-                typings[o] += 1
-    uses_asserted = Counter(p for _, p, _ in asserted)
-    uses_inferred = Counter(p for _, p, _ in inferred)
-
-    class_iris = sorted(
-        {s for s in ontology.subjects(RDF.type, OWL.Class) if ours(s)},
-        key=lambda c: name(c).lower(),
-    )
-    property_iris = sorted(
-        {s for kind in PROPERTY_KINDS for s in ontology.subjects(RDF.type, kind) if ours(s)},
-        key=lambda p: name(p).lower(),
-    )
-
-    def base(term, kind: str) -> Term:
-        return Term(
-            term,
-            local_name(str(term)),
-            name(term),
-            kind,
-            definition=_text(ontology, term, SKOS.definition),
-            notes=[str(n) for p in NOTES for n in ontology.objects(term, p)],
-        )
-
-    def expression(node) -> list[Part]:
-        return class_expression(ontology, node, name)
-
-    classes = []
-    for c in class_iris:
-        term = base(c, "class")
-        for parent in ontology.objects(c, RDFS.subClassOf):
-            if ours(parent):
-                term.parents.append(parent)
-            elif isinstance(parent, BNode):
-                term.expressions.append([Part("subclass of ")] + expression(parent))
-        for equivalent in ontology.objects(c, OWL.equivalentClass):
-            if isinstance(equivalent, BNode):
-                term.expressions.append([Part("defined as ")] + expression(equivalent))
-        # General class axioms: an anonymous class declared a subclass of this one.
-        for sub in ontology.subjects(RDFS.subClassOf, c):
-            if isinstance(sub, BNode) and (None, OWL.equivalentClass, sub) not in ontology:
-                term.expressions.append(
-                    [Part("everything that is ")] + expression(sub) + [Part(" is one")]
-                )
-        term.children = sorted(
-            (s for s in ontology.subjects(RDFS.subClassOf, c) if ours(s)),
-            key=lambda x: name(x).lower(),
-        )
-        term.parents.sort(key=lambda x: name(x).lower())
-        term.asserted, term.total = typings_asserted[c], typings[c]
-        classes.append(term)
-
-    properties = []
-    for p in property_iris:
-        kinds = [PROPERTY_KINDS[k] for k in PROPERTY_KINDS if (p, RDF.type, k) in ontology]
-        term = base(p, kinds[0])
-        term.characteristics = [
-            word for k, word in CHARACTERISTICS.items() if (p, RDF.type, k) in ontology
-        ]
-        term.parents = sorted(
-            (o for o in ontology.objects(p, RDFS.subPropertyOf) if ours(o)),
-            key=lambda x: name(x).lower(),
-        )
-        term.children = sorted(
-            (s for s in ontology.subjects(RDFS.subPropertyOf, p) if ours(s)),
-            key=lambda x: name(x).lower(),
-        )
-        term.domain = [expression(d) for d in ontology.objects(p, RDFS.domain)]
-        term.range = [expression(r) for r in ontology.objects(p, RDFS.range)]
-        term.inverse = sorted(
-            {*ontology.objects(p, OWL.inverseOf), *ontology.subjects(OWL.inverseOf, p)}, key=str
-        )
-        for head in ontology.objects(p, OWL.propertyChainAxiom):
-            chain: list[Part] = []
-            for i, step in enumerate(Collection(ontology, head)):
-                if i:
-                    chain.append(Part(" followed by "))
-                chain.append(Part(name(step), step))
-            term.chains.append(chain + [Part(" implies "), Part(name(p), p)])
-        term.asserted = uses_asserted[p]
-        term.total = uses_asserted[p] + uses_inferred[p]
-        properties.append(term)
-
-    for term in classes + properties:
-        for predicate, relation in ALIGNMENTS.items():
-            for other in ontology.objects(term.iri, predicate):
-                if isinstance(other, URIRef) and not ours(other):
-                    term.alignments.append((relation, other))
-        term.alignments.sort(key=lambda a: (a[0], str(a[1])))
-    by_iri = {t.iri: t for t in classes}
-    for prop in properties:
-        for d in ontology.objects(prop.iri, RDFS.domain):
-            if d in by_iri:
-                by_iri[d].used_as_domain.append(prop.iri)
-        for r in ontology.objects(prop.iri, RDFS.range):
-            if r in by_iri:
-                by_iri[r].used_as_range.append(prop.iri)
-
-    tree: list[tuple[int, URIRef]] = []
-
-    def walk(c, depth, path):
-        tree.append((depth, c))
-        for child in by_iri[c].children:
-            if child in by_iri and child not in path:
-                walk(child, depth + 1, path | {child})
-
-    for c in classes:
-        if not any(p in by_iri for p in c.parents):
-            walk(c.iri, 0, {c.iri})
-
+    vocabulary = _Vocabulary(ontology, asserted, namespace)
+    classes = _class_terms(vocabulary, asserted, inferred)
+    properties = _property_terms(vocabulary, asserted, inferred)
+    _link(vocabulary, classes, properties)
     version_iri = ontology.value(iri, OWL.versionIRI)
     licence = ontology.value(iri, DCTERMS.license)
     return Documentation(
@@ -264,6 +276,6 @@ def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation
         publisher=str(ontology.value(iri, DCTERMS.publisher) or ""),
         classes=classes,
         properties=properties,
-        tree=tree,
+        tree=_tree(classes),
         labels={t.iri: t.label for t in classes + properties},  # the terms documented
     )

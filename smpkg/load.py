@@ -213,7 +213,7 @@ def read_terms(path: Path, canonical: dict | None = None) -> list[Triple]:
     is the one reported."""
     canonical = {} if canonical is None else canonical
     intern = sys.intern
-    out = []
+    out: list[Triple] = []
     append = out.append
     try:
         for triple in ox.parse(
@@ -294,16 +294,16 @@ def load_dataset(files: list[Path]) -> Dataset:
     """Any RDF files as one dataset; TriG and N-Quads keep their graph names, the triples of
     other files go to the default graph. All files parse or nothing is returned."""
     dataset = Dataset()
-    staged = []
+    staged: list[Graph] = []
     for path in files:
         fmt = format_for(path)
         if fmt in QUAD_FORMATS:
-            part = Dataset()
+            quads = Dataset()
             try:
-                part.parse(path, format=fmt)
+                quads.parse(path, format=fmt)
             except Exception as exc:
                 raise DataParseError(path, _line_of(exc), _reason(exc)) from exc
-            staged.append(part)
+            staged.append(quads)
         else:
             staged.append(parse_file(path))
     for part in staged:

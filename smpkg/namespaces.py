@@ -6,10 +6,15 @@ Turtle formatter bind, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
 from .config import DEFAULT_BASE
+
+# bind_all hands back the graph it was given, a Dataset as a Dataset.
+AnyGraph = TypeVar("AnyGraph", bound=Graph)
 
 SMP = Namespace(DEFAULT_BASE + "ontology#")
 ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
@@ -106,7 +111,7 @@ PREFIXES: dict[str, Namespace] = {
 }
 
 
-def bind_all(graph: Graph) -> Graph:
+def bind_all(graph: AnyGraph) -> AnyGraph:
     """Bind the project's prefixes on a graph, replacing rdflib's defaults for the same IRIs."""
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)

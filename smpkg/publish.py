@@ -63,7 +63,7 @@ def graph_url(gsp_url: str, graph: str) -> tuple[str, dict[str, str]]:
 
 
 def _count_and_labels(path: Path) -> tuple[int, set[bytes]]:
-    triples, labels = 0, set()
+    triples, labels = 0, set[bytes]()
     with open(path, "rb") as f:
         for line in f:
             stripped = line.strip()

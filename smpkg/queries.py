@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rdflib import Literal, URIRef
@@ -161,12 +162,11 @@ def load_query_file(path: Path) -> NamedQuery:
     header = parse_header(text, path)
     params = []
     for spec in header.get("params") or []:
-        param = Parameter(
-            **{
-                k: (str(v) if k in ("example", "default") and v is not None else v)
-                for k, v in spec.items()
-            }
-        )
+        fields: dict[str, Any] = {
+            k: (str(v) if k in ("example", "default") and v is not None else v)
+            for k, v in spec.items()
+        }
+        param = Parameter(**fields)
         if param.type not in PARAM_TYPES:
             raise ConfigurationError(
                 f"{path}: parameter {param.name!r} has unknown type "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from rdflib import Graph
 from rdflib.collection import Collection
@@ -113,7 +114,7 @@ TYPE = RDF.type
 
 
 def is_schema_triple(triple: Triple) -> bool:
-    s, p, o = triple
+    _, p, o = triple
     return p in SCHEMA_PREDICATES or (p == TYPE and o in PROPERTY_CHARACTERISTICS)
 
 
@@ -362,6 +363,7 @@ class Closure:
         # again): the commonest rules test before they build the derivation.
         facts = self.facts
         rdf_type = self.TYPE
+        axioms: tuple[tuple, ...]  # the schema triples a rule instance rests on, one or more
         if p == rdf_type:
             for d, axioms in self.super_classes.get(o, ()):
                 new = (s, p, d)
@@ -372,7 +374,7 @@ class Closure:
                 add((s, prop, value), ("cls-hv1", axioms, (t,)))
             if o in self.intersections:
                 members, axioms = self.intersections[o]
-                for member, axiom in zip(members, axioms):
+                for member, axiom in zip(members, axioms, strict=True):
                     add((s, p, member), ("cls-int2", (axiom,), (t,)))
             for klass in self.intersections_with.get(o, ()):
                 members, axioms = self.intersections[klass]
@@ -425,14 +427,15 @@ class Closure:
     def _chain(self, prop, steps, axioms, index: int, t: tuple) -> None:
         """All chains through `t` at position `index`: walk left and right through indexes."""
         s, _, o = t
-        lefts = [(s, ())]
+        # (the end of a partial chain, the triples walked to reach it)
+        lefts: list[tuple[Any, tuple]] = [(s, ())]
         for step in reversed(steps[:index]):
             lefts = [
                 (x, ((x, step, y),) + path)
                 for y, path in lefts
                 for x in list(self.into[step].get(y, ()))
             ]
-        rights = [(o, ())]
+        rights: list[tuple[Any, tuple]] = [(o, ())]
         for step in steps[index + 1 :]:
             rights = [
                 (z, path + ((y, step, z),))

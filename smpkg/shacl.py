@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -412,7 +413,7 @@ class _Compiler:
     def __init__(self, store: ox.Store):
         self.store = store
         self.fresh = itertools.count()
-        self._subclasses: dict[URIRef, list[str]] = {}
+        self._subclasses: dict[URIRef, list[str] | None] = {}
 
     def var(self, stem: str) -> str:
         return f"?{stem}_{next(self.fresh)}"
@@ -421,30 +422,34 @@ class _Compiler:
         """The IRIs of cls and its subclasses, or None when a blank-node subclass (an OWL
         class expression) is itself the type of something: VALUES cannot name it."""
         if cls not in self._subclasses:
-            rows = self.store.query(
-                "SELECT DISTINCT ?c WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#"
-                f"subClassOf>* <{cls}> }}"
-            )
-            found = {f"<{cls}>"}
-            for row in rows:
-                c = row["c"]
-                if isinstance(c, ox.NamedNode):
-                    found.add(str(c))
-                elif next(self.store.quads_for_pattern(None, TYPE, c), None) is not None:
-                    found = None
-                    break
-            self._subclasses[cls] = sorted(found) if found is not None else None
+            self._subclasses[cls] = self._closure(cls)
         return self._subclasses[cls]
+
+    def _closure(self, cls: URIRef) -> list[str] | None:
+        rows = select(
+            self.store,
+            "SELECT DISTINCT ?c WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#"
+            f"subClassOf>* <{cls}> }}",
+        )
+        found = {f"<{cls}>"}
+        for row in rows:
+            c = row["c"]
+            if isinstance(c, ox.NamedNode):
+                found.add(str(c))
+            elif next(self.store.quads_for_pattern(None, TYPE, c), None) is not None:
+                return None
+        return sorted(found)
 
     def instance_of(self, v: str, classes: list[URIRef]) -> str:
         """A graph pattern: v is a SHACL instance of one of the classes."""
         closures = [self.subclasses(cls) for cls in classes]
-        if any(c is None for c in closures):
+        known = [c for c in closures if c is not None]
+        if len(known) < len(closures):
             return " UNION ".join(
                 f"{{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* <{cls}> }}" for cls in classes
             )
         t = self.var("type")
-        values = sorted({c for closure in closures for c in closure})
+        values = sorted({c for closure in known for c in closure})
         return f"{v} <{RDF.type}> {t} . VALUES {t} {{ {' '.join(values)} }}"
 
     def target(self, shape: Shape, v: str) -> str:
@@ -666,7 +671,7 @@ def run(store: ox.Store, shapes: list[Shape]) -> list[Result]:
     results: list[Result] = []
     for owner, text, components in plan(store, shapes):
         try:
-            rows = store.query(text)
+            rows = select(store, text)
         except SyntaxError as exc:
             raise Unsupported(
                 f"the query compiled for {owner.node} does not parse: {exc}\n{text}"
@@ -724,6 +729,22 @@ def load_files(store: ox.Store, files: list[Path]) -> None:
         load_graph(store, parse_file(path))
 
 
-def term_text(term) -> str | None:
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@overload
+def term_text(term: OxTerm) -> str: ...
+@overload
+def term_text(term: OxTerm | None) -> str | None: ...
+def term_text(term: OxTerm | None) -> str | None:
     """A term as `str()` of the rdflib term gives it: the IRI, the lexical form, the label."""
     return None if term is None else term.value
+
+
+def select(store: ox.Store, text: str) -> ox.QuerySolutions:
+    """The solutions of a SELECT query; TypeError for another form (the compiled shapes and
+    the checks are SELECT queries)."""
+    rows = store.query(text)
+    if not isinstance(rows, ox.QuerySolutions):
+        raise TypeError(f"a SELECT query was expected, not {text[:80]!r}")
+    return rows

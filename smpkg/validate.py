@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
+from rdflib.query import ResultRow
 
 from . import shacl
 from .config import VALIDATORS
@@ -81,7 +82,7 @@ def run_shacl(data: Graph, ontology: Graph, shapes: Graph) -> list[Finding]:
     """The reference: pySHACL on rdflib graphs."""
     import pyshacl  # slow to import, and only the reference needs it
 
-    conforms, report, _ = pyshacl.validate(
+    _, report, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
         ont_graph=ontology,
@@ -161,7 +162,7 @@ def run_checks(
 def _check_rows(graph: Graph | ox.Store, text: str):
     """(focus, message or None) of each row of a check, as str() of the rdflib terms."""
     if isinstance(graph, ox.Store):
-        rows = graph.query(text)
+        rows = shacl.select(graph, text)
         names = {v.value for v in rows.variables}
         for row in rows:
             message = row["message"] if "message" in names else None
@@ -172,8 +173,10 @@ def _check_rows(graph: Graph | ox.Store, text: str):
             )
         return
     for row in graph.query(text):
-        focus = row.get("focus") if hasattr(row, "get") else row[0]
-        message = row.get("message") if hasattr(row, "get") else None
+        if not isinstance(row, ResultRow):
+            raise TypeError(f"a SELECT query was expected, not {text[:80]!r}")
+        focus = row.get("focus", row[0])
+        message = row.get("message")
         yield str(focus), str(message) if isinstance(message, Literal) else None
 
 

@@ -23,7 +23,7 @@ THREADS = 16
 @pytest.fixture(scope="module")
 def servers(serve, sample_trig):
     started = serve.many(*({"engine": e, "dataset": [sample_trig]} for e in ENGINES))
-    return dict(zip(ENGINES, started))
+    return dict(zip(ENGINES, started, strict=True))
 
 
 def job(n: int):

@@ -9,6 +9,7 @@ catastrophically on "^(a+)+$".
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -50,12 +51,10 @@ class Listener:
             except OSError:
                 data = b""
             self.connections.append(data)
-            try:
+            with contextlib.suppress(OSError):
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: 0\r\n\r\n"
                 )
-            except OSError:
-                pass
             conn.close()
 
     def close(self):
@@ -76,7 +75,7 @@ def servers(serve, runaway_ttl):
     started = serve.many(
         *({"engine": e, "dataset": [runaway_ttl], "timeout": DEADLINE} for e in ENGINES)
     )
-    return dict(zip(ENGINES, started))
+    return dict(zip(ENGINES, started, strict=True))
 
 
 @pytest.fixture(params=ENGINES)

@@ -195,7 +195,7 @@ def test_info(executor):
 def test_timeout_kills_and_replaces_the_worker(executor):
     restarts = executor.restarts
     started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="0.5 s deadline"):
+    with pytest.raises(QueryTimeout, match=r"0\.5 s deadline"):
         executor.execute_blocking(CROSS_PRODUCT, timeout=0.5)
     assert time.monotonic() - started < 2
     assert executor.restarts == restarts + 1
@@ -218,7 +218,7 @@ def test_timeout_on_the_event_loop(executor):
     """`execute` (async) awaits the worker's pipe on the loop; the deadline holds there too."""
     restarts = executor.restarts
     started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="0.5 s deadline"):
+    with pytest.raises(QueryTimeout, match=r"0\.5 s deadline"):
         asyncio.run(executor.execute(CROSS_PRODUCT, timeout=0.5))
     assert time.monotonic() - started < 2
     assert executor.restarts == restarts + 1
@@ -335,7 +335,7 @@ def test_close_leaves_no_process(sample_trig):
 def test_a_bad_dataset_fails_at_start_with_file_and_line(tmp_path):
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
-    with pytest.raises(DataParseError, match="bad.ttl"):
+    with pytest.raises(DataParseError, match=r"bad\.ttl"):
         QueryExecutor(Source.of_files([bad], "oxigraph"), workers=1).start()
 
 

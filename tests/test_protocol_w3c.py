@@ -122,7 +122,7 @@ TESTS = load_manifest()
 @pytest.fixture(scope="module")
 def servers(serve, w3c_nquads):
     started = serve.many(*({"engine": e, "dataset": [w3c_nquads]} for e in ENGINES))
-    return dict(zip(ENGINES, started))
+    return dict(zip(ENGINES, started, strict=True))
 
 
 def media_type(response: httpx.Response) -> str:

@@ -153,7 +153,7 @@ def test_what_a_graph_store_is_sent(smp_graph):
     assert [(r.method, r.url.params["graph"]) for r in seen] == [
         ("PUT", str(iri)) for iri in GRAPH_FILES.values()
     ]
-    for request, name in zip(seen, GRAPH_FILES):
+    for request, name in zip(seen, GRAPH_FILES, strict=True):
         assert request.headers["content-type"] == "application/n-triples; charset=utf-8"
         assert request.headers["authorization"].startswith("Basic ")
         assert request.read() == smp_graph.path(name).read_bytes()

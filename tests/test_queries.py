@@ -138,7 +138,7 @@ def run(engine, name: str, **values):
     raw.update(values)
     raw = {k: v for k, v in raw.items() if v is not None}
     answer = engine.execute(query.text, bindings=query.bindings(raw))
-    return [dict(zip(answer.variables, row)) for row in answer.rows]
+    return [dict(zip(answer.variables, row, strict=True)) for row in answer.rows]
 
 
 @pytest.fixture(scope="module")

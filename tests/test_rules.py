@@ -49,22 +49,22 @@ def replicate(data: Graph, copies: int) -> Graph:
         f"{ID}model/",
         f"{ID}skill-level/",
     )
+
+    def rename(term, copy: int):
+        if (
+            isinstance(term, URIRef)
+            and str(term).startswith(str(ID))
+            and not str(term).startswith(shared)
+        ):
+            return URIRef(f"{term}-copy{copy}")
+        if isinstance(term, BNode):
+            return BNode(f"{term}c{copy}")
+        return term
+
     out = Graph()
     for i in range(copies):
-
-        def rename(term):
-            if (
-                isinstance(term, URIRef)
-                and str(term).startswith(str(ID))
-                and not str(term).startswith(shared)
-            ):
-                return URIRef(f"{term}-copy{i}")
-            if isinstance(term, BNode):
-                return BNode(f"{term}c{i}")
-            return term
-
         for s, p, o in data:
-            out.add((rename(s), p, rename(o)))
+            out.add((rename(s, i), p, rename(o, i)))
     return out
 
 

@@ -182,6 +182,7 @@ def test_two_server_processes_share_one_store(serve, cache, smp_graph):
         timeout=30,
     )
     assert named.status_code == 200 and "Morocco" in named.text
+    assert store_identity(directory) == identity  # no server process wrote it again
     server.stop()
 
 
