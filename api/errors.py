@@ -44,6 +44,8 @@ from smpkg.errors import (
 from smpkg.executor import WorkersBusy
 from smpkg.formats import parse_accept
 
+from .templating import render_page
+
 log = logging.getLogger("smpkg.api")
 
 
@@ -118,8 +120,6 @@ def render_error(
             headers=all_headers,
         )
     if kind == "html":
-        from .templating import render_page
-
         body = render_page(
             "error.html",
             status=status,

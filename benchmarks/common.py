@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from rdflib import Graph
+
+from smpkg.queries import load_named_queries
+from smpkg.synthetic import scale_for, write_turtle
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
@@ -95,8 +100,6 @@ class Project:
 
 def example_iris() -> list[str]:
     """The IRIs the named queries use as examples (they need a synthetic counterpart)."""
-    from smpkg.queries import load_named_queries
-
     out = []
     for query in load_named_queries(REPO / "queries").values():
         for param in query.params:
@@ -107,8 +110,6 @@ def example_iris() -> list[str]:
 
 def make_project(size: Size, work: Path, seed: int) -> Project:
     """Write (or reuse) the project root for a size under `work`."""
-    from smpkg.synthetic import scale_for, write_turtle
-
     root = work / re.sub(r"[^A-Za-z0-9.]+", "-", size.label)
     meta_path = root / "project.json"
     if meta_path.exists():
@@ -134,7 +135,6 @@ def make_project(size: Size, work: Path, seed: int) -> Project:
     started = time.perf_counter()
     if size.curated:
         shutil.copytree(REPO / "data", root / "data", dirs_exist_ok=True)
-        from rdflib import Graph
 
         graph = Graph()
         for path in sorted((root / "data").rglob("*.ttl")):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from smpkg.build import GRAPH_FILES
 
 from .common import PYTHON, REPO, Project, free_port, run_measured, say, tree_rss_mb
 
@@ -75,8 +78,6 @@ def _spawn(args: list[str], log: Path, env: dict | None = None) -> subprocess.Po
 def nquads(graph_dir: Path, target: Path) -> Path:
     """The built graph's three N-Triples files as one N-Quads file (same triples, same
     named graphs) for the other two servers."""
-    from smpkg.build import GRAPH_FILES
-
     if target.exists():
         return target
     tmp = target.with_suffix(".tmp")
@@ -133,8 +134,6 @@ def smpkg_processes(name: str) -> int | None:
 def ready_seconds(server: Server) -> float | None:
     """What `smpkg serve` reports as the time of create_app (open the build, start the
     workers), from its log."""
-    import re
-
     found = re.findall(r"ready in ([\d.]+) s", server.log.read_text())
     return float(found[-1]) if found else None
 

@@ -551,11 +551,13 @@ def _seconds_by_size(ax, xlabel: str, title: str) -> None:
 
 
 def plot(results: dict, path: Path) -> bool:
+    # matplotlib is optional (the `bench` extra): without it the tables are written, not
+    # the figure. The backend must be chosen before pyplot is imported.
     try:
-        import matplotlib
+        import matplotlib  # noqa: PLC0415
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
         return False
     http_panels = [(h, w) for h in results.get("http", []) for w in h["workloads"]]

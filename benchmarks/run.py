@@ -27,6 +27,7 @@ latest.png (the plot); --update-readme writes the tables into benchmarks/README.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -35,6 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from smpkg.queries import load_named_queries
+
+from .breakdown import http_stack, startup
 from .common import (
     PYTHON,
     REPO,
@@ -47,6 +51,9 @@ from .common import (
     run_measured,
     say,
 )
+from .http import run_http, start_smpkg
+from .queries import HTTP_ADHOC, example_values, inline
+from .report import render_tables, write_outputs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ALL_PARTS = ("build", "closure", "latency", "http", "breakdown", "validation")
@@ -104,7 +111,6 @@ def part_build(project: Project, args) -> dict:
         return record
     record.update(lines[-1])
     # The service, started from the store just built (the build cache), until /health.
-    from .http import start_smpkg
 
     log_dir = project.root / "logs"
     log_dir.mkdir(exist_ok=True)
@@ -217,9 +223,6 @@ def part_latency(project: Project, args) -> dict:
 
 
 def http_workloads(project: Project) -> list[dict]:
-    from smpkg.queries import load_named_queries
-
-    from .queries import HTTP_ADHOC, example_values, inline
 
     named = load_named_queries(project.root / "queries")[NAMED_FOR_HTTP]
     bindings = named.bindings(example_values(named, project.mapping))
@@ -240,7 +243,6 @@ def http_workloads(project: Project) -> list[dict]:
 
 
 def part_http(project: Project, args) -> dict:
-    from .http import run_http
 
     graph_dir = built_directory(project, args.build_timeout)
     log_dir = project.root / "logs"
@@ -270,7 +272,6 @@ def part_http(project: Project, args) -> dict:
 
 
 def part_breakdown(project: Project, args) -> dict:
-    from .breakdown import http_stack, startup
 
     built_directory(project, args.build_timeout)
     record = {"size": project.size.label, "data_triples": project.data_triples}
@@ -435,8 +436,6 @@ def compile_bytecode() -> None:
     installed package has it (pip compiles at install time); a checkout run with
     PYTHONDONTWRITEBYTECODE=1, or just edited, would compile every changed module from
     source at each start of a server, and the start-up figures would measure that."""
-    import compileall
-
     for package in ("smpkg", "api"):
         compileall.compile_dir(REPO / package, quiet=1)
 
@@ -486,8 +485,6 @@ def main(argv: list[str] | None = None) -> int:
         return projects[size.label]
 
     def save() -> None:
-        from .report import write_outputs
-
         write_outputs(results, out, update_readme=args.update_readme)
 
     started = time.perf_counter()
@@ -511,7 +508,6 @@ def main(argv: list[str] | None = None) -> int:
         save()
         if not args.work_dir:
             shutil.rmtree(work, ignore_errors=True)
-    from .report import render_tables
 
     print(render_tables(results))
     return 0

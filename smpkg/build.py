@@ -15,15 +15,18 @@ from functools import cached_property
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, Graph
+from rdflib.util import from_n3
 
 from .atomic import staged_directory
 from .config import Settings
 from .errors import ValidationFailed
-from .load import Terms, bulk_work, fingerprint, load_turtle, turtle_files
+from .load import Terms, bulk_work, fingerprint, load_dataset, load_turtle, turtle_files
 from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
 from .reason import RULE_VERSION, ReasoningReport, reason, reason_text
 from .rules import Derivation, Unsupported
+from .store import OxigraphEngine, RdflibEngine
 
 GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
 
@@ -139,8 +142,9 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
             timings=meta.get("timings", {}),
         )
 
-    # The validators are imported only for a build that validates, not to open a cached one.
-    from .validate import ValidationReport, load_checks, load_shapes, validate
+    # The validators are imported only for a build that validates, not to open a cached one
+    # (measured: 21 ms, 4 % of the 0.5 s start-up of `smpkg serve` from the cache).
+    from .validate import ValidationReport, load_checks, load_shapes, validate  # noqa: PLC0415
 
     timings: dict[str, float] = {}
 
@@ -243,8 +247,6 @@ def write_text_derivations(path: Path, derivations: dict) -> None:
 
 
 def read_derivations(path: Path) -> dict:
-    from rdflib.util import from_n3
-
     def triple(terms):
         return tuple(from_n3(t) for t in terms)
 
@@ -260,12 +262,8 @@ def read_derivations(path: Path) -> dict:
 
 def open_engine(kg: KnowledgeGraph, kind: str):
     """A query engine over a built graph: the three named graphs, default graph their union."""
-    from .store import OxigraphEngine, RdflibEngine
-
     if kind == "rdflib":
         return RdflibEngine(kg.dataset())
-    import pyoxigraph as ox
-
     store = ox.Store()
     for name, graph_iri in GRAPH_FILES.items():
         store.load(
@@ -278,8 +276,5 @@ def open_engine(kg: KnowledgeGraph, kind: str):
 
 def open_dataset_engine(files: list[Path], kind: str):
     """A query engine over arbitrary RDF files (`smpkg serve --dataset`)."""
-    from .load import load_dataset
-    from .store import OxigraphEngine, RdflibEngine
-
     dataset = load_dataset(files)
     return RdflibEngine(dataset) if kind == "rdflib" else OxigraphEngine.from_dataset(dataset)

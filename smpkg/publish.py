@@ -29,7 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
+from .build import GRAPH_FILES
 from .errors import ConfigurationError, SmpkgError
+from .store import RemoteEngine, query_endpoint, redacted
 
 Progress = Callable[[str], None]
 
@@ -92,11 +96,6 @@ def publish(
     """Upload the three named graphs of a build (`build.KnowledgeGraph`) to the store's Graph
     Store Protocol endpoint `gsp_url`, then check the store's counts when its query endpoint
     is known. Raises PublishError naming the graph and the store's answer."""
-    import httpx
-
-    from .build import GRAPH_FILES
-    from .store import RemoteEngine, query_endpoint, redacted
-
     say = progress or (lambda _: None)
     if media not in MEDIA_TYPES:
         raise ConfigurationError(f"--format must be one of {', '.join(MEDIA_TYPES)}")

@@ -33,6 +33,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
+from .load import parse_file
+
 SHACL_NS = str(SH)
 TYPE = ox.NamedNode(str(RDF.type))
 
@@ -711,8 +713,6 @@ def load_graph(store: ox.Store, graph: Graph) -> None:
 def load_files(store: ox.Store, files: list[Path]) -> None:
     """Parse the files straight into the store's default graph; a file pyoxigraph cannot
     read (a format it lacks, or syntax only rdflib accepts) goes through rdflib instead."""
-    from .load import parse_file
-
     for path in files:
         fmt = RDF_FORMATS.get(path.suffix.lower())
         if fmt is not None:

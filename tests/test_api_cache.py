@@ -7,6 +7,7 @@ import pytest
 from conftest import EX, ITEM_COUNT, make_settings
 from fastapi.testclient import TestClient
 
+from api import create_app
 from api.middleware import ResponseCache
 
 COUNT = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?i a <{EX}Item> }}"
@@ -14,7 +15,6 @@ COUNT = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?i a <{EX}Item> }}"
 
 @pytest.fixture(scope="module")
 def app(sample_trig):
-    from api import create_app
 
     app = create_app(make_settings(dataset=(sample_trig,)))
     yield app
@@ -150,7 +150,6 @@ def test_large_post_bodies_are_not_read_for_a_key(app, client):
 
 
 def test_it_can_be_turned_off(sample_trig):
-    from api import create_app
 
     app = create_app(make_settings(dataset=(sample_trig,), response_cache_entries=0))
     try:

@@ -14,6 +14,7 @@ import hashlib
 import shutil
 import subprocess
 
+import pyoxigraph as ox
 import pytest
 from conftest import IN_CI
 from rdflib import Dataset, Graph
@@ -192,7 +193,6 @@ def test_dumps_round_trip_through_rapper(part, manifest, files, served, tmp_path
 
 @pytest.mark.parametrize("part", PARTS)
 def test_jsonld_dumps_through_pyoxigraph(part, manifest, files, served):
-    import pyoxigraph as ox
 
     entry = entry_for(manifest, part, "jsonld")
     nquads = ox.serialize(

@@ -3,15 +3,18 @@ repository's graph (in-process), and the IRI mapping under another base (dataset
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 
 import pytest
 from conftest import make_settings
+from fastapi.testclient import TestClient
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 
+from api import create_app
 from smpkg.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, SMP
 
 BASE = "https://w3id.org/smpkg/"
@@ -286,9 +289,6 @@ OTHER_TRIG = f"""@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 
 @pytest.fixture(scope="module")
 def other_base(tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    from api import create_app
 
     path = tmp_path_factory.mktemp("other") / "other.trig"
     path.write_text(OTHER_TRIG)
@@ -330,7 +330,6 @@ def test_impossible_iris_are_404(smp_client, path):
 
 
 def test_ontology_instance_counts_link_to_their_instances(smp_client):
-    import html as html_module
 
     page = smp_client.get("/ontology", headers={"Accept": "text/html"}).text
     programme = page.split('id="Programme"')[1].split("</section>")[0]

@@ -11,6 +11,8 @@ from conftest import make_settings, smp_settings
 from fastapi.testclient import TestClient
 from rdflib import Graph, Literal, Namespace, URIRef
 
+from api import create_app
+
 GRAPH = "https://w3id.org/smpkg/graph/"
 ASSERTED, INFERRED, ONTOLOGY = GRAPH + "asserted", GRAPH + "inferred", GRAPH + "ontology"
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -31,7 +33,6 @@ ex:palim a ex:Programme ; rdfs:label "PALIM" .
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from api import create_app
 
     root = tmp_path_factory.mktemp("tiny")
     (root / "ontology").mkdir()
@@ -109,7 +110,6 @@ def test_health_says_smp(tiny):
 
 @pytest.fixture(scope="module")
 def real():
-    from api import create_app
 
     settings = smp_settings()
     app = create_app(settings)

@@ -6,9 +6,12 @@ import pytest
 from rdflib import Namespace
 from rdflib.namespace import RDF
 
-from smpkg.build import build, open_engine
+import smpkg.build as build_module
+from smpkg.build import GRAPH_FILES, build, open_engine
 from smpkg.config import Settings
 from smpkg.errors import DataParseError, ValidationFailed
+from smpkg.executor import dataset_statistics
+from smpkg.store import ensure_disk_store, open_disk_store
 
 EX = Namespace("http://example.org/")
 
@@ -67,7 +70,6 @@ def test_cold_build_reasons_and_caches(project):
 
 def test_unchanged_input_is_not_reasoned_twice(project, monkeypatch):
     first = build(project)
-    import smpkg.build as build_module
 
     def fail(_):
         raise AssertionError("reasoned again")
@@ -147,10 +149,6 @@ def test_engines_serve_the_three_graphs(project, engine):
 def test_on_disk_store_holds_the_build_and_its_statistics(project):
     """The index is bulk-loaded from the build's files and counts its statistics with SPARQL
     aggregates: the same counts as going through every quad in Python."""
-    from smpkg.build import GRAPH_FILES
-    from smpkg.executor import dataset_statistics
-    from smpkg.store import ensure_disk_store, open_disk_store
-
     kg = build(project)
     path, meta = ensure_disk_store(
         kg.directory, {k: str(v) for k, v in GRAPH_FILES.items()}, statistics=dataset_statistics

@@ -15,6 +15,7 @@ from rdflib import Graph, Literal, URIRef
 
 SPARQLWrapper = pytest.importorskip("SPARQLWrapper")
 from SPARQLWrapper import CSV, GET, JSON, POST, TSV, TURTLE, XML  # noqa: E402
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed  # noqa: E402
 
 SELECT = f"SELECT ?p ?name WHERE {{ ?p <{EX}name> ?name }} ORDER BY ?p"
 EXPECTED = [(f"{EX}alice", "Alice"), (f"{EX}bob", "Bob"), (f"{EX}carol", "Carol")]
@@ -101,7 +102,6 @@ def test_sparqlwrapper_dataset_parameters(server):
 
 
 def test_sparqlwrapper_sees_errors(server):
-    from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
     with pytest.raises(QueryBadFormed) as info:
         wrapper(server, GET, JSON, "SELECT ?x WHERE { ?x }").query()

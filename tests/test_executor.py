@@ -13,8 +13,11 @@ import pytest
 from conftest import EX, ITEM_COUNT, PEOPLE
 from rdflib import Literal
 
+import smpkg.store as store
+from smpkg.build import open_dataset_engine
 from smpkg.errors import (
     DataParseError,
+    ParameterError,
     QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
@@ -27,6 +30,7 @@ from smpkg.executor import (
     ResultCache,
     Source,
     WorkersBusy,
+    _answer_query,
     choose_format,
     form_of,
 )
@@ -340,7 +344,6 @@ def test_a_bad_dataset_fails_at_start_with_file_and_line(tmp_path):
 
 
 def test_bindings_must_be_rdf_terms(executor):
-    from smpkg.errors import ParameterError
 
     with pytest.raises(ParameterError, match="'x'"):
         executor.execute_blocking("SELECT ?x WHERE {}", bindings={"x": "not a term"})
@@ -352,10 +355,6 @@ def test_bindings_must_be_rdf_terms(executor):
 def test_a_worker_answers_json_natively_or_past_the_budget_alike(sample_trig, monkeypatch, budget):
     """The worker's two ways to SPARQL JSON on the oxigraph engine, pyoxigraph's writer and
     (past the byte budget) the capped Python one, give the same capped answer."""
-    import smpkg.store as store
-    from smpkg.build import open_dataset_engine
-    from smpkg.executor import _answer_query
-
     if budget is not None:
         monkeypatch.setattr(store, "json_budget", lambda max_rows: budget)
     engine = open_dataset_engine([sample_trig], "oxigraph")

@@ -3,9 +3,13 @@ engine sees it."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from smpkg.config import Settings
 from smpkg.lexer import decode_codepoints, scan, tokens
+from smpkg.queries import load_named_queries
 
 SERVICE_SPELLINGS = [
     "SELECT * { SERVICE <http://x/> { ?s ?p ?o } }",
@@ -148,11 +152,6 @@ _PIECES = list(
 def test_scan_reads_as_the_token_stream_does():
     """`scan` runs one regex in `re.findall`; `tokens` walks the same grammar match by match
     (the remote store's parameter binding uses it). They must find the same keywords."""
-    import random
-
-    from smpkg.config import Settings
-    from smpkg.queries import load_named_queries
-
     texts = [q.text for q in load_named_queries(Settings.from_env().queries_dir).values()]
     texts += SERVICE_SPELLINGS
     rng = random.Random(20261122)

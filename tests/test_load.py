@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import XSD
 
 from smpkg.errors import DataParseError
-from smpkg.load import fingerprint, load_dataset, load_turtle, parse_file
+from smpkg.load import fingerprint, load_dataset, load_turtle, nt, parse_file, term_of
 
 GOOD = """@prefix ex: <http://example.org/> .
 ex:a ex:p ex:b .
@@ -119,9 +121,6 @@ def test_load_turtle_names_file_and_line(tmp_path):
 def test_load_turtle_reads_terms_as_rdflib_does(tmp_path):
     """pyoxigraph reads the files; the terms are the ones rdflib's parser would make
     (typed literals in rdflib's normal form), and blank nodes of two files stay apart."""
-    from rdflib import Graph
-    from rdflib.compare import isomorphic
-
     text = (
         "@prefix ex: <http://example.org/> .\n"
         "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
@@ -141,10 +140,6 @@ def test_load_turtle_reads_terms_as_rdflib_does(tmp_path):
 
 
 def test_terms_as_text_round_trip():
-    from rdflib import BNode, Literal
-    from rdflib.namespace import XSD
-
-    from smpkg.load import nt, term_of
 
     for term in [
         URIRef("http://example.org/a"),

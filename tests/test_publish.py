@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest import OxigraphServer, free_port
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
 from smpkg.build import GRAPH_FILES
 from smpkg.cli import main
@@ -55,9 +57,6 @@ def test_publishing_again_replaces_rather_than_adds(server, smp_graph):
 def test_the_same_triples_not_only_as_many(server, smp_graph):
     """The asserted graph in the store is the build's, term for term (blank nodes aside,
     which a store names as it likes: the graphs are isomorphic)."""
-    from rdflib import Graph
-    from rdflib.compare import isomorphic
-
     publish(smp_graph, server.store)
     r = httpx.get(
         server.store,

@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import smp_settings
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from rdflib import BNode, Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
+from api import create_app
 from api.routers.queries import install, router
 from smpkg.build import build, open_engine
 from smpkg.config import Settings
@@ -108,8 +110,6 @@ def test_every_parameter_is_projected(name):
 def engines():
     """Both engines over the repository's own graph, built (or read from the build cache).
     Skips locally while the curated data does not build, fails in CI (conftest)."""
-    from conftest import smp_settings
-
     kg = build(smp_settings())
     return {"oxigraph": open_engine(kg, "oxigraph"), "rdflib": open_engine(kg, "rdflib")}
 
@@ -765,10 +765,6 @@ def test_openapi_has_an_operation_per_query(client):
 
 def test_the_real_app_serves_named_queries(engines):
     """The app factory installs this router: the same surface with the real executor."""
-    from conftest import smp_settings
-
-    from api import create_app
-
     app = create_app(smp_settings().with_(query_workers=1))
     try:
         with TestClient(app) as real:

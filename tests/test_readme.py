@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 import shutil
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import smp_settings
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import RDF
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -96,8 +99,6 @@ def test_iri_as_html_example(smp_server):
 
 
 def test_iri_as_turtle_example(smp_server):
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import RDF
 
     text = run_shell(example("iri-turtle"), smp_server.port)
     graph = Graph().parse(data=text, format="turtle")
@@ -112,9 +113,6 @@ def test_iri_as_turtle_example(smp_server):
 
 
 def test_dump_example(smp_server, tmp_path):
-    import gzip
-
-    from rdflib import Dataset
 
     out = run_shell(example("dump"), smp_server.port, cwd=tmp_path)
     assert out.strip() == "smpkg-full.nq.gz: OK"

@@ -3,8 +3,17 @@
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import _toPythonMapping
 
-from smpkg.reason import NOISE_CLAUSES, filter_closure, noise_clause, reason
+from smpkg.namespaces import ID, SMP
+from smpkg.reason import (
+    NOISE_CLAUSES,
+    class_expressions,
+    filter_closure,
+    noise_clause,
+    owlrl_closure,
+    reason,
+)
 
 EX = Namespace("http://example.org/")
 
@@ -107,7 +116,6 @@ def test_blank_nodes_of_the_data_survive():
 
 # --------------------------------------------------------------------------- the real graph
 
-from smpkg.namespaces import ID, SMP  # noqa: E402
 
 PROG = Namespace(f"{ID}programme/")
 AGENT = Namespace(f"{ID}organisation/")
@@ -187,7 +195,6 @@ def test_real_some_values_from_classification(real):
 
 
 def test_real_inferred_graph_holds_no_noise(real):
-    from smpkg.reason import class_expressions
 
     expressions = class_expressions(real.asserted) | class_expressions(real.ontology)
     union = real.asserted + real.ontology
@@ -204,10 +211,6 @@ def test_real_inferred_graph_holds_no_noise(real):
 def test_owlrl_leaves_rdflib_conversions_as_they_were():
     """owlrl installs its own XSD conversions while it runs; afterwards the process converts
     literals as rdflib does again (pySHACL and the pages read literal values)."""
-    from rdflib.term import _toPythonMapping
-
-    from smpkg.reason import owlrl_closure
-
     before = dict(_toPythonMapping)
     year = Literal("-0044", datatype=XSD.gYear)
     value = year.toPython()

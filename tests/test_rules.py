@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF
 
 from smpkg.build import read_derivations, write_text_derivations
+from smpkg.load import Terms
 from smpkg.namespaces import ID, SMP
-from smpkg.reason import reason, reason_fast
+from smpkg.reason import reason, reason_fast, reason_text
 from smpkg.rules import CompiledSchema, Unsupported
 
 PROG = Namespace(f"{ID}programme/")
@@ -102,9 +104,6 @@ def test_chain_derivation_names_its_premises(curated):
 def test_text_derivations_read_back_as_the_rdflib_ones(tmp_path, smp_graph, curated):
     """The build reasons on N-Triples text and writes the derivations from it: reading them
     back gives what `reason_fast` returns on rdflib graphs."""
-    from smpkg.load import Terms
-    from smpkg.reason import reason_text
-
     terms = Terms()
     done = reason_text(terms.to_text(smp_graph.ontology), terms.to_text(smp_graph.asserted))
     fast, report, derivations = curated
@@ -148,7 +147,6 @@ def test_longer_chains_and_symmetry():
     ontology = Graph()
     chain = BNode()
     ontology.add((EX.q, OWL.propertyChainAxiom, chain))
-    from rdflib.collection import Collection
 
     Collection(ontology, chain, [EX.p1, EX.p2, EX.p3])
     ontology.add((EX.r, RDF.type, OWL.SymmetricProperty))
@@ -170,9 +168,6 @@ def test_longer_chains_and_symmetry():
 def test_closure_is_independent_of_input_order(smp_graph):
     """The build's reasoner (`reason_text`) on the data in two orders: the same inferences,
     and those the build kept."""
-    from smpkg.load import Terms
-    from smpkg.reason import reason_text
-
     terms = Terms()
     ontology = terms.to_text(smp_graph.ontology)
     data = terms.to_text(smp_graph.asserted)

@@ -15,8 +15,11 @@ import pytest
 from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from rdflib import Literal, URIRef
 
+import smpkg.store as store
 from smpkg.build import open_dataset_engine
 from smpkg.errors import QueryRefused, QuerySyntaxError
+from smpkg.executor import dataset_statistics
+from smpkg.formats import results_json
 from smpkg.store import DatasetSpec
 
 ENGINES = ["oxigraph", "rdflib"]
@@ -177,8 +180,6 @@ def test_rdflib_engine_is_safe_under_concurrent_threads(sample_trig):
 def test_oxigraph_counts_its_statistics_as_rdflib_quads_are_counted(tmp_path):
     """The oxigraph engine counts with SPARQL; the reference counts rdflib's quads in Python.
     Unnamed triples, a triple in two graphs, blank nodes and literals included."""
-    from smpkg.executor import dataset_statistics
-
     (tmp_path / "default.ttl").write_text('<http://e/a> a <http://e/C> ; <http://e/p> "x", _:b .\n')
     (tmp_path / "named.trig").write_text(
         '<http://e/g1> { <http://e/a> a <http://e/C> . <http://e/b> <http://e/q> "x"@en . }\n'
@@ -222,8 +223,6 @@ JSON_TEXTS = [
 def test_pyoxigraph_writes_the_json_the_python_writer_writes(engines, text):
     """The oxigraph engine has pyoxigraph write SPARQL JSON; the Python writer (rdflib
     engine, external stores) must give the same bytes for the same answer."""
-    from smpkg.formats import results_json
-
     answer, body = engines["oxigraph"].results_json(text)
     assert not answer.truncated
     python = results_json(engines["oxigraph"].execute(text))
@@ -257,8 +256,6 @@ def test_json_of_a_graph_result_is_left_to_execute(engines):
 def test_json_past_the_budget_is_left_to_execute(engines, monkeypatch):
     """pyoxigraph writes every row before the cap can cut them: a body past the budget is
     abandoned, and the capped `execute` answers instead."""
-    import smpkg.store as store
-
     text = f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}"
     engine = engines["oxigraph"]
     assert engine.results_json(text, max_rows=5) is not None

@@ -12,11 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from conftest import ROOT, OxigraphServer
+from conftest import ROOT, OxigraphServer, smp_settings
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from test_api_safety import Listener, attacks
 
+from api.lifecycle import open_data
 from smpkg.build import GRAPH_FILES, open_engine
 from smpkg.errors import (
     ConfigurationError,
@@ -309,9 +310,6 @@ def test_and_the_worker_is_still_killed_at_the_deadline(slow_store):
 
 
 def test_a_store_without_the_build_is_refused(smp_graph):
-    from conftest import smp_settings
-
-    from api.lifecycle import open_data
 
     empty = OxigraphServer()
     try:

@@ -8,6 +8,8 @@ from rdflib import Graph, Literal, Namespace
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from smpkg import validate as validation
+from smpkg.build import build
+from smpkg.cli import main
 from smpkg.config import Settings
 from smpkg.errors import ConfigurationError
 from smpkg.load import Sources, load_turtle
@@ -145,9 +147,6 @@ def test_the_setting_chooses_the_validator(
     curated, ontology, shapes, settings, tmp_path, monkeypatch, capsys
 ) -> None:
     """SMPKG_VALIDATOR reaches `smpkg validate` and the build, which pass it to validate()."""
-    from smpkg.build import build
-    from smpkg.cli import main
-
     assert Settings().validator == "compiled"
     assert Settings.from_env({"SMPKG_VALIDATOR": "pyshacl"}).validator == "pyshacl"
     with pytest.raises(ConfigurationError):

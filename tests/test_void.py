@@ -7,8 +7,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
+
+from smpkg.release import ensure_dumps
+from smpkg.void import void_graph
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -186,8 +189,6 @@ def test_dumps_and_distributions(smp_client, void):
 def test_other_formats_say_the_same(smp_client, void, accept, parser):
     """The same statements (compared without the blank nodes of the partitions, which make a
     full isomorphism check slow)."""
-    from rdflib import BNode
-
     r = smp_client.get("/.well-known/void", headers={"Accept": accept})
     assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
     other = Graph().parse(data=r.content, format=parser)
@@ -219,8 +220,6 @@ def test_dataset_iri_and_links_to_it(smp_client, smp_graph):
 
 
 def test_release_description_names_its_previous_version(smp_graph):
-    from smpkg.release import ensure_dumps
-    from smpkg.void import void_graph
 
     _, manifest = ensure_dumps(smp_graph)
     g = void_graph(
