@@ -100,8 +100,8 @@ def require_shared(path: Path = W3C_PROTOCOL) -> Path:
     """The path under ../shared, or skip (fail in CI) saying it is absent."""
     if not path.exists():
         message = (
-            f"{path} is absent: the W3C test data lives in ../shared beside the "
-            "repository (see ../shared/w3c/README.md)"
+            f"{path} is absent: these tests read data kept in ../shared beside the "
+            "repository (README.md, 'What the tests need', says how to get it)"
         )
         if IN_CI:
             pytest.fail(message)
@@ -376,7 +376,7 @@ class OxigraphServer:
     def __init__(self, location: Path | None = None):
         exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
         if not Path(exe).exists():
-            message = "the oxigraph server is not installed (pip install -e '.[test]')"
+            message = "the Oxigraph server is not installed (pip install -e '.[test]')"
             if IN_CI:
                 pytest.fail(message)
             pytest.skip(message)

@@ -155,6 +155,18 @@ def test_roqet_named_graph(server):
     assert f"g=uri<{PEOPLE}>" in done.stdout
 
 
+def test_roqet_reads_no_boolean_from_ask(server):
+    # The README warns roqet users: roqet (rasqal 0.9.33) takes the SPARQL XML boolean of an
+    # ASK for an empty table, whether the answer is true or false. The answer itself is
+    # right (the protocol tests check it); should a newer roqet read it, this test fails and
+    # the README's warning goes.
+    for ask in (f"ASK {{ <{EX}alice> ?p ?o }}", f"ASK {{ <{EX}nobody> ?p ?o }}"):
+        done = roqet(server, ask)
+        assert done.returncode == 0, done.stderr
+        assert "Query has a variable bindings result" in done.stderr
+        assert "Query returned 0 results" in done.stderr
+
+
 def test_roqet_construct_asks_for_xml_results_and_gets_406(server):
     # rasqal asks every service for application/sparql-results+xml; for a graph that is not
     # something we can produce, and saying so beats silently sending another format.

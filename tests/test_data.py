@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from conftest import SHARED, require_shared
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = SHARED / "seeds"
 
 BASE = "https://w3id.org/smpkg/"
 SMP = Namespace(BASE + "ontology#")
@@ -1624,8 +1625,7 @@ def _words(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def seed_ngrams():
-    if not SEEDS.is_dir():
-        pytest.skip("seed documents not available")
+    require_shared(SEEDS)
     grams = set()
     for path in SEEDS.glob("*.txt"):
         words = _words(path.read_text(encoding="utf-8"))
