@@ -117,6 +117,49 @@ def free_port() -> int:
 
 # --------------------------------------------------------------------------- datasets
 
+# A tiny project: the build, the command line and reloading are tested on it.
+TINY_ONTOLOGY = """@prefix ex: <http://example.org/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:partOf a owl:ObjectProperty, owl:TransitiveProperty .
+ex:hasPart owl:inverseOf ex:partOf .
+ex:Programme a owl:Class ; rdfs:subClassOf ex:Initiative .
+"""
+DATA = """@prefix ex: <http://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:a a ex:Programme ; rdfs:label "A" ; ex:partOf ex:b .
+ex:b a ex:Programme ; rdfs:label "B" ; ex:partOf ex:c .
+ex:c a ex:Programme ; rdfs:label "C" .
+"""
+TINY_SHAPES = """@prefix ex: <http://example.org/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:ProgrammeShape a sh:NodeShape ; rdfs:label "programme" ;
+  sh:targetClass ex:Programme ;
+  sh:property [ sh:path rdfs:label ; sh:minCount 1 ; sh:message "a programme needs a label" ] .
+"""
+TINY_CHECK = """#+ summary: No programme is part of itself.
+#+ description: Cycles in partOf.
+#+ tags: [quality]
+PREFIX ex: <http://example.org/>
+SELECT ?focus ?message WHERE { ?focus ex:partOf ?focus . BIND("part of itself" AS ?message) }
+"""
+
+
+@pytest.fixture
+def project(tmp_path) -> Settings:
+    """A tiny project of its own (an ontology, a shape, a check, three programmes) with
+    its own build cache; its data file holds DATA."""
+    root = tmp_path / "project"
+    (root / "ontology" / "shapes").mkdir(parents=True)
+    (root / "ontology" / "checks").mkdir()
+    (root / "data").mkdir()
+    (root / "ontology" / "onto.ttl").write_text(TINY_ONTOLOGY)
+    (root / "ontology" / "shapes" / "programmes.ttl").write_text(TINY_SHAPES)
+    (root / "ontology" / "checks" / "no-self-part.rq").write_text(TINY_CHECK)
+    (root / "data" / "programmes.ttl").write_text(DATA)
+    return Settings(root=root, cache_dir=tmp_path / "cache")
+
 
 @pytest.fixture(scope="session")
 def sample_trig(tmp_path_factory) -> Path:

@@ -9,10 +9,10 @@ import time
 
 import httpx
 import pytest
+from conftest import DATA
 from fastapi.testclient import TestClient
 
 from api import create_app
-from tests.test_build import DATA, project  # noqa: F401  (fixture)
 
 COUNT = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://example.org/Programme> }"
 
@@ -26,13 +26,13 @@ def count(client) -> int:
 
 
 @pytest.fixture
-def client(project):  # noqa: F811
+def client(project):
     app = create_app(project.with_(query_workers=1))
     with TestClient(app) as c:
         yield c
 
 
-def test_broken_file_keeps_the_last_good_data(client, project):  # noqa: F811
+def test_broken_file_keeps_the_last_good_data(client, project):
     version = client.get("/health").json()["version"]
     assert count(client) == 3
     (project.data_dir / "broken.ttl").write_text(
@@ -50,7 +50,7 @@ def test_broken_file_keeps_the_last_good_data(client, project):  # noqa: F811
     assert health["last_reload"]["ok"] is False
 
 
-def test_shape_violation_keeps_the_last_good_data(client, project):  # noqa: F811
+def test_shape_violation_keeps_the_last_good_data(client, project):
     (project.data_dir / "nameless.ttl").write_text(
         "@prefix ex: <http://example.org/> .\nex:nameless a ex:Programme .\n"
     )
@@ -62,7 +62,7 @@ def test_shape_violation_keeps_the_last_good_data(client, project):  # noqa: F81
     assert count(client) == 3
 
 
-def test_good_change_is_swapped_in(client, project):  # noqa: F811
+def test_good_change_is_swapped_in(client, project):
     first = client.get("/sparql", params={"query": COUNT})
     old_tag = first.headers["etag"]
     version = client.get("/health").json()["version"]
@@ -77,13 +77,13 @@ def test_good_change_is_swapped_in(client, project):  # noqa: F811
     assert again.status_code == 200  # the old ETag no longer matches
 
 
-def test_reload_refused_from_elsewhere(project):  # noqa: F811
+def test_reload_refused_from_elsewhere(project):
     app = create_app(project.with_(query_workers=1))
     with TestClient(app, client=("192.0.2.7", 5000)) as c:
         assert c.post("/admin/reload").status_code == 403
 
 
-def test_sighup_reloads_a_live_server(serve, project):  # noqa: F811
+def test_sighup_reloads_a_live_server(serve, project):
     server = serve(
         engine="oxigraph",
         env={"SMPKG_ROOT": str(project.root), "SMPKG_CACHE_DIR": str(project.cache_path)},

@@ -3,57 +3,17 @@
 import json
 
 import pytest
+from conftest import DATA
 from rdflib import Namespace
 from rdflib.namespace import RDF
 
 import smpkg.build as build_module
 from smpkg.build import GRAPH_FILES, build, open_engine
-from smpkg.config import Settings
 from smpkg.errors import DataParseError, ValidationFailed
 from smpkg.executor import dataset_statistics
 from smpkg.store import ensure_disk_store, open_disk_store
 
 EX = Namespace("http://example.org/")
-
-ONTOLOGY = """@prefix ex: <http://example.org/> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-ex:partOf a owl:ObjectProperty, owl:TransitiveProperty .
-ex:hasPart owl:inverseOf ex:partOf .
-ex:Programme a owl:Class ; rdfs:subClassOf ex:Initiative .
-"""
-DATA = """@prefix ex: <http://example.org/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-ex:a a ex:Programme ; rdfs:label "A" ; ex:partOf ex:b .
-ex:b a ex:Programme ; rdfs:label "B" ; ex:partOf ex:c .
-ex:c a ex:Programme ; rdfs:label "C" .
-"""
-SHAPES = """@prefix ex: <http://example.org/> .
-@prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-ex:ProgrammeShape a sh:NodeShape ; rdfs:label "programme" ;
-  sh:targetClass ex:Programme ;
-  sh:property [ sh:path rdfs:label ; sh:minCount 1 ; sh:message "a programme needs a label" ] .
-"""
-CHECK = """#+ summary: No programme is part of itself.
-#+ description: Cycles in partOf.
-#+ tags: [quality]
-PREFIX ex: <http://example.org/>
-SELECT ?focus ?message WHERE { ?focus ex:partOf ?focus . BIND("part of itself" AS ?message) }
-"""
-
-
-@pytest.fixture
-def project(tmp_path) -> Settings:
-    root = tmp_path / "project"
-    (root / "ontology" / "shapes").mkdir(parents=True)
-    (root / "ontology" / "checks").mkdir()
-    (root / "data").mkdir()
-    (root / "ontology" / "onto.ttl").write_text(ONTOLOGY)
-    (root / "ontology" / "shapes" / "programmes.ttl").write_text(SHAPES)
-    (root / "ontology" / "checks" / "no-self-part.rq").write_text(CHECK)
-    (root / "data" / "programmes.ttl").write_text(DATA)
-    return Settings(root=root, cache_dir=tmp_path / "cache")
 
 
 def test_cold_build_reasons_and_caches(project):

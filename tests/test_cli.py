@@ -7,14 +7,14 @@ import subprocess
 import sys
 
 import pytest
+from conftest import DATA
 from rdflib import Dataset, Graph
 
 from smpkg.cli import main
-from tests.test_build import DATA, project  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def run(project, monkeypatch, capsysbinary):  # noqa: F811
+def run(project, monkeypatch, capsysbinary):
     monkeypatch.setenv("SMPKG_CACHE_DIR", str(project.cache_path))
 
     def invoke(*args: str) -> tuple[int, str, str]:
@@ -110,7 +110,7 @@ def test_export_part_to_stdout(run):
     assert len(Graph().parse(data=out, format="nt")) == 8
 
 
-def test_validate_exit_codes(run, project):  # noqa: F811
+def test_validate_exit_codes(run, project):
     assert run("validate")[0] == 0
     (project.data_dir / "bad.ttl").write_text(
         "@prefix ex: <http://example.org/> .\nex:n a ex:Programme .\n"
@@ -122,7 +122,7 @@ def test_validate_exit_codes(run, project):  # noqa: F811
     assert "data/bad.ttl" in out
 
 
-def test_errors_are_one_line_without_traceback(project, tmp_path):  # noqa: F811
+def test_errors_are_one_line_without_traceback(project, tmp_path):
     (project.data_dir / "broken.ttl").write_text(
         "@prefix ex: <http://example.org/> .\nex:a ex:b .\n"
     )
@@ -149,7 +149,7 @@ def test_update_is_refused(run):
     assert code == 1 and "read-only" in err
 
 
-def test_format_check_and_rewrite(run, project):  # noqa: F811
+def test_format_check_and_rewrite(run, project):
     path = project.data_dir / "programmes.ttl"
     assert path.read_text() == DATA
     code, out, _ = run("format", "--check", str(path))

@@ -12,10 +12,8 @@ import subprocess
 import pytest
 from conftest import EX, IN_CI, PEOPLE
 from rdflib import Graph, Literal, URIRef
-
-SPARQLWrapper = pytest.importorskip("SPARQLWrapper")
-from SPARQLWrapper import CSV, GET, JSON, POST, TSV, TURTLE, XML  # noqa: E402
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed  # noqa: E402
+from SPARQLWrapper import CSV, GET, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 SELECT = f"SELECT ?p ?name WHERE {{ ?p <{EX}name> ?name }} ORDER BY ?p"
 EXPECTED = [(f"{EX}alice", "Alice"), (f"{EX}bob", "Bob"), (f"{EX}carol", "Carol")]
@@ -27,7 +25,7 @@ def server(serve, sample_trig):
 
 
 def wrapper(server, method=GET, fmt=JSON, query=SELECT):
-    sparql = SPARQLWrapper.SPARQLWrapper(server.endpoint)
+    sparql = SPARQLWrapper(server.endpoint)
     sparql.setMethod(method)
     sparql.setReturnFormat(fmt)
     sparql.setQuery(query)

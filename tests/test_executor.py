@@ -94,7 +94,10 @@ def test_form_of():
 
 def test_result_cache_is_a_bounded_lru():
     cache = ResultCache(max_entries=2, max_bytes=10, max_item_bytes=6)
-    result = lambda body: QueryResult(body, BY_KEY["json"], "SELECT", False)  # noqa: E731
+
+    def result(body: bytes) -> QueryResult:
+        return QueryResult(body, BY_KEY["json"], "SELECT", False)
+
     cache.put(("a",), result(b"1234"))
     cache.put(("b",), result(b"12"))
     assert cache.get(("a",)) is not None  # a is now the most recent
