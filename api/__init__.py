@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 from smpkg.config import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_after_forkserver"]
 
 Progress = Callable[[str], None]
 
@@ -52,6 +52,16 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     return app
 
 
+def create_app_after_forkserver():
+    """`create_app`, the query workers' fork server started first: the factory `smpkg serve
+    --workers N` gives uvicorn for each server process, so that in each the fork server's
+    imports overlap the app's (settings from the SMPKG_ environment)."""
+    from smpkg.forkserver import start
+
+    start()
+    return create_app()
+
+
 def _app(settings: Settings, metrics, loaded):
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
@@ -63,8 +73,8 @@ def _app(settings: Settings, metrics, loaded):
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if not app.state.executor.started:
-            await run_in_threadpool(app.state.executor.start)
+        if not app.state.snapshot.executor.started:
+            await run_in_threadpool(app.state.snapshot.executor.start)
         loop = asyncio.get_running_loop()
         try:
             loop.add_signal_handler(
@@ -74,7 +84,7 @@ def _app(settings: Settings, metrics, loaded):
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (TestClient) or no signals here: /admin/reload remains
         yield
-        await run_in_threadpool(app.state.executor.close)
+        await run_in_threadpool(app.state.snapshot.executor.close)
 
     app = FastAPI(
         title="smpkg",
@@ -101,12 +111,11 @@ def _app(settings: Settings, metrics, loaded):
     app.include_router(resources.router)
     app.include_router(downloads.router)
     queries.install(app)
-    state.has_named_queries = True
 
     # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
     # metrics (outermost, so that it counts replayed responses too).
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    app.add_middleware(middleware.ETagMiddleware, seed=lambda: state.etag_seed)
+    app.add_middleware(middleware.ETagMiddleware, seed=lambda: state.snapshot.etag_seed)
     app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -119,7 +128,7 @@ def _app(settings: Settings, metrics, loaded):
     )
     app.add_middleware(
         middleware.ResponseCache,
-        seed=lambda: state.etag_seed,
+        seed=lambda: state.snapshot.etag_seed,
         metrics=metrics,
         max_entries=settings.response_cache_entries,
     )

@@ -40,8 +40,8 @@ from smpkg.errors import (
     QueryTimeout,
     SmpkgError,
     UnsupportedFormat,
+    WorkersBusy,
 )
-from smpkg.executor import WorkersBusy
 from smpkg.formats import parse_accept
 
 log = logging.getLogger("smpkg.api")

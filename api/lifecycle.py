@@ -6,7 +6,7 @@ that violates a shape leaves the service answering from its last good data, and 
 (file and line, or the violations) is reported to the caller and on /health.
 
 What the query workers open: with the oxigraph engine, the build's on-disk store, written
-once per build version by the first process to start (`executor.prepare_store`) and opened
+once per build version by the first process to start (`serving.prepare_store`) and opened
 read-only by every worker of every server process; with SMPKG_STORE_URL, an external SPARQL
 store that must hold the build (`check_store`), while the build itself is still made here,
 for what does not come from SPARQL (dumps, ontology documentation). Builds and stores are made
@@ -20,28 +20,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from smpkg.config import Settings
 from smpkg.errors import ConfigurationError, SmpkgError, ValidationFailed
 
+from .snapshot import Snapshot
+
 log = logging.getLogger("smpkg.reload")
 Progress = Callable[[str], None]
 _HERE = Path(__file__).resolve().parent
-
-
-@dataclass
-class Loaded:
-    """Everything that changes when the data changes."""
-
-    kg: object | None
-    version: str
-    executor: object
-    info: dict
-    mode: str
-    files: list[Path]
-    etag_seed: str
 
 
 def _code_digest(settings: Settings) -> str:
@@ -59,14 +47,15 @@ def _code_digest(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def open_data(settings: Settings, say: Progress, observer=None, wait: bool = True) -> Loaded:
+def open_data(settings: Settings, say: Progress, observer=None, wait: bool = True) -> Snapshot:
     """Build (or load from the cache) the graph, start its query workers, and describe it.
     Raises the build's error and leaves nothing running when anything fails. With `wait`
     false, the workers are only launched when the dataset is described without them (the
     caller then calls `executor.start()` to wait for them)."""
-    from smpkg.executor import QueryExecutor, Source, build_once, prepare_store
+    from smpkg.executor import QueryExecutor, Source
     from smpkg.load import fingerprint
-    from smpkg.store import redacted
+    from smpkg.remote_store import redacted
+    from smpkg.serving import build_once, prepare_store
 
     known = None  # dataset statistics known without asking a worker
     if settings.dataset:
@@ -139,7 +128,7 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
         f"{version}|{settings.engine}|{settings.max_rows}|{settings.base_iri}|"
         f"{settings.store_url}|{_code_digest(settings)}".encode()
     ).hexdigest()[:12]
-    return Loaded(kg, version, executor, info, mode, files, seed)
+    return Snapshot(settings, kg, executor, version, mode, tuple(files), info, seed)
 
 
 def local_graph_counts(kg) -> dict[str, int]:
@@ -170,17 +159,10 @@ def check_store(kg, executor, url: str) -> None:
             )
 
 
-def install(app, loaded: Loaded) -> None:
-    """Put the loaded data on app.state, where every handler reads it per request."""
-    state = app.state
-    state.kg = loaded.kg
-    state.executor = loaded.executor
-    state.version = loaded.version
-    state.mode = loaded.mode
-    state.dataset_files = loaded.files
-    state.dataset_info = loaded.info
-    state.etag_seed = loaded.etag_seed
-    state.description_cache = {}
+def install(app, snapshot: Snapshot) -> None:
+    """Serve `snapshot` from now on: one assignment, which every request reads once
+    (`snapshot.current`)."""
+    app.state.snapshot = snapshot
 
 
 def reload(app) -> dict:
@@ -196,15 +178,15 @@ def reload(app) -> dict:
             lines += [f.line() for f in exc.report.violations]
         outcome = {
             "ok": False,
-            "version": state.version,
+            "version": state.snapshot.version,
             "error": lines[0],
             "details": lines[1:],
             "at": time.time(),
         }
         state.last_reload = outcome
-        log.warning("reload failed, still serving %s: %s", state.version, lines[0])
+        log.warning("reload failed, still serving %s: %s", state.snapshot.version, lines[0])
         return outcome
-    old = state.executor
+    old = state.snapshot.executor
     install(app, loaded)
     # Requests already waiting on the old workers may finish there (they have at most one
     # deadline left); new ones go to the new pool.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smpkg.cache import ResultCache
 from smpkg.errors import PayloadTooLarge
 
 from .errors import render_error
@@ -264,8 +265,6 @@ class ResponseCache:
         max_item_bytes: int = 1 << 20,
         max_body_bytes: int = 64 << 10,
     ):
-        from smpkg.executor import ResultCache
-
         self.app = app
         self.seed = seed
         self.metrics = metrics

@@ -260,7 +260,8 @@ def read_derivations(path: Path) -> dict:
 
 def open_engine(kg: KnowledgeGraph, kind: str):
     """A query engine over a built graph: the three named graphs, default graph their union."""
-    from .store import OxigraphEngine, RdflibEngine
+    from .oxigraph_engine import OxigraphEngine
+    from .rdflib_engine import RdflibEngine
 
     if kind == "rdflib":
         return RdflibEngine(kg.dataset())
@@ -279,7 +280,8 @@ def open_engine(kg: KnowledgeGraph, kind: str):
 def open_dataset_engine(files: list[Path], kind: str):
     """A query engine over arbitrary RDF files (`smpkg serve --dataset`)."""
     from .load import load_dataset
-    from .store import OxigraphEngine, RdflibEngine
+    from .oxigraph_engine import OxigraphEngine
+    from .rdflib_engine import RdflibEngine
 
     dataset = load_dataset(files)
     return RdflibEngine(dataset) if kind == "rdflib" else OxigraphEngine.from_dataset(dataset)

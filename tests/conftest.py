@@ -152,7 +152,7 @@ def sample_app(sample_trig):
         make_settings(dataset=(sample_trig,), max_rows=25, max_request_bytes=16 * 1024)
     )
     yield app
-    app.state.executor.close()
+    app.state.snapshot.executor.close()
 
 
 @pytest.fixture(scope="session")
@@ -351,7 +351,7 @@ def smp_app():
 
     app = create_app(smp_settings())
     yield app
-    app.state.executor.close()
+    app.state.snapshot.executor.close()
 
 
 @pytest.fixture(scope="session")

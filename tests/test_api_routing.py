@@ -75,7 +75,7 @@ def test_the_service_starts_without_pydantic_v1_or_jinja2():
         "from api import create_app\n"
         "app = create_app(smp_settings().with_(query_workers=1))\n"
         "app.openapi()\n"
-        "app.state.executor.close()\n"
+        "app.state.snapshot.executor.close()\n"
         "print(json.dumps({m: m in sys.modules for m in ('pydantic.v1', 'jinja2')}))\n"
     )
     out = subprocess.run(

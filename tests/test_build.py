@@ -148,8 +148,8 @@ def test_on_disk_store_holds_the_build_and_its_statistics(project):
     """The index is bulk-loaded from the build's files and counts its statistics with SPARQL
     aggregates: the same counts as going through every quad in Python."""
     from smpkg.build import GRAPH_FILES
-    from smpkg.executor import dataset_statistics
-    from smpkg.store import ensure_disk_store, open_disk_store
+    from smpkg.disk_store import ensure_disk_store, open_disk_store
+    from smpkg.statistics import dataset_statistics
 
     kg = build(project)
     path, meta = ensure_disk_store(

@@ -16,8 +16,8 @@ from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from rdflib import Literal, URIRef
 
 from smpkg.build import open_dataset_engine
+from smpkg.engine import DatasetSpec
 from smpkg.errors import QueryRefused, QuerySyntaxError
-from smpkg.store import DatasetSpec
 
 ENGINES = ["oxigraph", "rdflib"]
 
@@ -177,7 +177,7 @@ def test_rdflib_engine_is_safe_under_concurrent_threads(sample_trig):
 def test_oxigraph_counts_its_statistics_as_rdflib_quads_are_counted(tmp_path):
     """The oxigraph engine counts with SPARQL; the reference counts rdflib's quads in Python.
     Unnamed triples, a triple in two graphs, blank nodes and literals included."""
-    from smpkg.executor import dataset_statistics
+    from smpkg.statistics import dataset_statistics
 
     (tmp_path / "default.ttl").write_text('<http://e/a> a <http://e/C> ; <http://e/p> "x", _:b .\n')
     (tmp_path / "named.trig").write_text(
@@ -257,7 +257,7 @@ def test_json_of_a_graph_result_is_left_to_execute(engines):
 def test_json_past_the_budget_is_left_to_execute(engines, monkeypatch):
     """pyoxigraph writes every row before the cap can cut them: a body past the budget is
     abandoned, and the capped `execute` answers instead."""
-    import smpkg.store as store
+    import smpkg.oxigraph_engine as store
 
     text = f"SELECT ?i WHERE {{ ?i a <{EX}Item> }}"
     engine = engines["oxigraph"]

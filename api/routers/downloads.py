@@ -28,9 +28,10 @@ from smpkg.formats import BY_KEY, Format, negotiate
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 
 from .. import routing
+from ..snapshot import current as snapshot_of
+from ..snapshot import localised, rendered_site, site_url
 from ..templating import render_page
 from .resources import HTML, choose, negotiated_error, rdf_bytes
-from .service import endpoint_url
 
 router = APIRouter()
 
@@ -47,7 +48,7 @@ GRAPH_DUMP_FORMATS = [
 
 
 def _kg(request: Request):
-    kg = request.app.state.kg
+    kg = snapshot_of(request).kg
     if kg is None:
         raise NotFound(
             "this service serves --dataset files: dumps and the dataset description "
@@ -60,11 +61,6 @@ async def _dumps(request: Request) -> tuple:
     return await run_in_threadpool(ensure_dumps, _kg(request))
 
 
-def site_url(request: Request) -> str:
-    """The service's own base URL (SMPKG_PUBLIC_URL when set)."""
-    return endpoint_url(request).removesuffix("/sparql")
-
-
 def _size(n: int) -> str:
     for unit, scale in (("MB", 1 << 20), ("kB", 1 << 10)):
         if n >= scale:
@@ -72,10 +68,11 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def download_view(request: Request, manifest: dict) -> dict:
+def download_view(request: Request, manifest: dict, site: str | None = None) -> dict:
+    """What the download page shows; `site` is the service's URL (this request's by default)."""
     from smpkg.void import statistics
 
-    site = site_url(request)
+    site = site or site_url(request)
     parts = []
     for part, description in PARTS.items():
         rows = {}
@@ -110,7 +107,7 @@ def download_view(request: Request, manifest: dict) -> dict:
         "manifest": manifest,
         "parts": parts,
         "site": site,
-        "endpoint": endpoint_url(request),
+        "endpoint": f"{site}/sparql",
         "dataset": f"{base}dataset",
         "version_iri": f"{base}dataset/{manifest['version']}",
         "stats": statistics(_kg(request)),
@@ -135,8 +132,8 @@ async def downloads(request: Request) -> Response:
     return Response(body, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
 
-def _page(request: Request, manifest: dict) -> str:
-    return render_page("download.html", **download_view(request, manifest))
+def _page(request: Request, manifest: dict, site: str | None = None) -> str:
+    return render_page("download.html", **download_view(request, manifest, site))
 
 
 def choose_page(request: Request) -> Format:
@@ -192,24 +189,23 @@ async def download_release_file(request: Request, version: str, name: str) -> Re
 def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
     from smpkg.void import void_graph
 
-    state = request.app.state
-    site = site_url(request)
-    key = ("void", site, fmt.key)
-    cache = state.description_cache
-    if key not in cache:
+    state = snapshot_of(request)
+    site = rendered_site(request)
+
+    def render() -> bytes:
         if fmt is HTML:
-            cache[key] = _page(request, manifest).encode("utf-8")
-        else:
-            graph = void_graph(
-                state.kg,
-                manifest,
-                base_iri=state.settings.base_iri,
-                endpoint=endpoint_url(request),
-                download_base=f"{site}/download/",
-                landing_page=f"{site}/",
-            )
-            cache[key] = rdf_bytes(graph, fmt)
-    return cache[key]
+            return _page(request, manifest, site).encode("utf-8")
+        graph = void_graph(
+            state.kg,
+            manifest,
+            base_iri=state.settings.base_iri,
+            endpoint=f"{site}/sparql",
+            download_base=f"{site}/download/",
+            landing_page=f"{site}/",
+        )
+        return rdf_bytes(graph, fmt)
+
+    return localised(request, state.document(("void", fmt.key), render))
 
 
 async def _void(request: Request) -> Response:

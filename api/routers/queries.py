@@ -26,6 +26,7 @@ from smpkg.queries import NamedQuery, load_named_queries
 
 from .. import routing
 from ..middleware import QUERY_FORM_KEY
+from ..snapshot import current as snapshot_of
 
 router = APIRouter()
 
@@ -86,7 +87,7 @@ async def run(request: Request, query: NamedQuery) -> Response:
     """Check the query-string values, bind them and hand the query to the app's executor."""
     values = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     bindings = query.bindings(values)
-    result = await request.app.state.executor.execute(
+    result = await snapshot_of(request).executor.execute(
         query.text,
         bindings=bindings,
         accept=request.headers.get("accept"),

@@ -46,6 +46,8 @@ from smpkg.namespaces import PREFIXES, bind_all
 
 from .. import routing
 from ..errors import response_for
+from ..snapshot import Snapshot
+from ..snapshot import current as snapshot_of
 from ..templating import render_page
 
 router = APIRouter()
@@ -140,7 +142,7 @@ def negotiated_error(request: Request, exc: UnsupportedFormat | NotFound) -> Res
 # --------------------------------------------------------------------------- /id/...
 
 
-async def _rows(state, iri: URIRef) -> tuple[dict, bool]:
+async def _rows(state: Snapshot, iri: URIRef) -> tuple[dict, bool]:
     async def run(text: str):
         return await state.executor.execute(text, bindings={"this": iri}, format_param="json")
 
@@ -149,7 +151,7 @@ async def _rows(state, iri: URIRef) -> tuple[dict, bool]:
     return {name: r.body for name, r in zip(QUERIES, results)}, truncated
 
 
-def _describe(state, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
+def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
     rows = {name: rows_from_json(body) for name, body in bodies.items()}
     return describe(iri, rows, explainer_for(state.kg), truncated)
 
@@ -181,7 +183,7 @@ def _render(
     },
 )
 async def resource(request: Request, path: str) -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     stem, fixed = split_extension(path, OFFERED)
     try:
         fmt = fixed or choose(request, OFFERED)
@@ -213,16 +215,16 @@ def _media(fmt: Format) -> str:
 
 
 def _ontology_body(request: Request, fmt: Format) -> bytes:
-    state = request.app.state
+    state = snapshot_of(request)
     kg = state.kg
     key = ("ontology", fmt.key, request.scope.get("root_path", ""))
-    cache = state.description_cache
-    if key not in cache:
+
+    def render() -> bytes:
         if fmt is HTML:
             from smpkg.documentation import document
 
             doc = document(kg.ontology, kg.asserted, kg.inferred)
-            cache[key] = render_page(
+            return render_page(
                 "ontology.html",
                 doc=doc,
                 links=links_for(request),
@@ -231,13 +233,13 @@ def _ontology_body(request: Request, fmt: Format) -> bytes:
                     f"{request.scope.get('root_path', '')}/ontology", ONTOLOGY_FORMATS[:-1]
                 ),
             ).encode("utf-8")
-        else:
-            cache[key] = rdf_bytes(kg.ontology, fmt)
-    return cache[key]
+        return rdf_bytes(kg.ontology, fmt)
+
+    return state.document(key, render)
 
 
 async def _ontology(request: Request, suffix: str = "") -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     if state.kg is None:
         raise NotFound("this service serves --dataset files: it has no ontology of its own")
     _, fixed = split_extension("ontology" + suffix, ONTOLOGY_FORMATS)
@@ -275,7 +277,7 @@ async def ontology_document(request: Request, ext: str) -> Response:
     summary="The ontology's version IRI (the current version only)",
 )
 async def ontology_version(request: Request, version: str) -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     if state.kg is None:
         raise NotFound("this service serves --dataset files: it has no ontology of its own")
     from smpkg.release import ontology_version as current
