@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from starlette.requests import Request
 
 from smpkg.cache import ResultCache
 from smpkg.config import Settings
+from smpkg.explain import Explainer
 
 # The stand-in for the service's own URL in a cached document (an .invalid name never
 # resolves, RFC 2606).
@@ -51,6 +53,12 @@ class Snapshot:
     etag_seed: str
     has_named_queries: bool = True
     documents: ResultCache = field(default_factory=_documents, compare=False)
+
+    @cached_property
+    def explainer(self) -> Explainer | None:
+        """Why each inferred statement holds, for the resource pages (None without a
+        build); made at its first use, once per snapshot."""
+        return Explainer(self.kg) if self.kg is not None else None
 
     def document(self, key: tuple, render: Callable[[], bytes]) -> bytes:
         """The document under `key`, rendered once per snapshot (bounded cache)."""

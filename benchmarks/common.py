@@ -106,7 +106,7 @@ def example_iris() -> list[str]:
 
 def make_project(size: Size, work: Path, seed: int) -> Project:
     """Write (or reuse) the project root for a size under `work`."""
-    from smpkg.synthetic import scale_for, write_turtle
+    from .synthetic import scale_for, write_turtle
 
     root = work / re.sub(r"[^A-Za-z0-9.]+", "-", size.label)
     meta_path = root / "project.json"

@@ -17,7 +17,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from .describe import Part, class_expression, compact, local_name, pick_label, words
+from .describe import Part, compact, local_name, pick_label, words
+from .explain import class_expression
 from .namespaces import SMP, VANN
 
 PROPERTY_KINDS = {

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
-from .namespaces import GRAPH, ID, PREFIXES, bind_all
+from .namespaces import GRAPH, ID, PREFIXES, SMP, bind_all
+from .parts import PARTS, ontology_version
 
 # DCAT 3 (rdflib's DCAT namespace object predates dcat:version and the versioning terms).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -142,7 +143,7 @@ def statistics(kg) -> Statistics:
         if p == RDF.type:
             instances.setdefault(o, set()).add(s)
     links = Counter()
-    for s, p, o in union:
+    for _s, p, o in union:
         if isinstance(o, URIRef):
             for authority in AUTHORITIES:
                 if str(o).startswith(authority.uri_space):
@@ -155,7 +156,6 @@ def statistics(kg) -> Statistics:
             if not str(ns).startswith(str(ID)) and any(str(t).startswith(str(ns)) for t in used)
         }
     )
-    from .namespaces import SMP
 
     sources = sorted(s for s in instances.get(SMP.SourceDocument, ()) if isinstance(s, URIRef))
     stats = Statistics(
@@ -227,7 +227,6 @@ def void_graph(
     """The VoID + DCAT description of a build. `download_base` is the URL the manifest's
     files are under; `versioned` describes the release `{base}dataset/{version}` rather than
     the dataset as served now."""
-    from .release import ontology_version
 
     stats = statistics(kg)
     version = manifest["version"]
@@ -322,8 +321,6 @@ def void_graph(
         _distribution(g, target, url, entry)
         if entry["compression"] is None:
             g.add((target, VOID.feature, FORMATS_NS[FORMAT_IRIS[entry["format"]]]))
-
-    from .release import PARTS
 
     for name, counts in stats.graphs.items():
         subset = GRAPH[name]

@@ -37,7 +37,6 @@ from smpkg.describe import (
     Links,
     compact,
     describe,
-    explainer_for,
     rows_from_json,
 )
 from smpkg.errors import NotFound, UnsupportedFormat
@@ -153,7 +152,7 @@ async def _rows(state: Snapshot, iri: URIRef) -> tuple[dict, bool]:
 
 def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
     rows = {name: rows_from_json(body) for name, body in bodies.items()}
-    return describe(iri, rows, explainer_for(state.kg), truncated)
+    return describe(iri, rows, state.explainer, truncated)
 
 
 def _render(
