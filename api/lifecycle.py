@@ -21,9 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
+from smpkg.build import GRAPH_FILES
 from smpkg.config import Settings
 from smpkg.errors import ConfigurationError, SmpkgError, ValidationFailed
+from smpkg.executor import QueryExecutor, Source
+from smpkg.load import fingerprint, load_dataset
+from smpkg.remote_store import redacted
+from smpkg.serving import build_once, prepare_store
 
 from .snapshot import Snapshot
 
@@ -47,52 +53,55 @@ def _code_digest(settings: Settings) -> str:
     return digest.hexdigest()
 
 
+class Opened(NamedTuple):
+    """What the workers will serve, before they start."""
+
+    kg: Any  # the build, None for --dataset files
+    version: str
+    files: list[Path]
+    mode: str  # "smp" or "dataset"
+    source: Source
+    known: dict | None  # dataset statistics known without asking a worker
+
+
+def _open_files(settings: Settings, say: Progress) -> Opened:
+    """The --dataset files, parsed once here so that a broken file is reported before any
+    worker starts."""
+    if settings.store_url:
+        raise ConfigurationError(
+            "SMPKG_STORE_URL serves the published SMP graph; it cannot be combined with --dataset"
+        )
+    files = [Path(p).resolve() for p in settings.dataset]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise ConfigurationError(f"no such dataset file: {', '.join(missing)}")
+    version = fingerprint(files, Path("/"), "dataset")[:12]
+    load_dataset(files)
+    say(f"serving {len(files)} dataset file(s), version {version}")
+    return Opened(None, version, files, "dataset", Source.of_files(files, settings.engine), None)
+
+
+def _open_build(settings: Settings, say: Progress) -> Opened:
+    """The build (from the cache when its inputs are unchanged), served by its on-disk store,
+    its files, or the external store it was published to."""
+    kg = build_once(settings, say)
+    if settings.store_url:
+        graphs = [str(g) for g in GRAPH_FILES.values()]
+        source = Source.of_store(settings.store_url, graphs, timeout=settings.query_timeout)
+        say(f"answering from the external store {redacted(source.url or '')}")
+        return Opened(kg, kg.version, [], "smp", source, None)
+    known = prepare_store(kg, settings, say)
+    source = Source.of_graph(kg, settings.engine, settings.memory_store_up_to)
+    return Opened(kg, kg.version, [], "smp", source, known)
+
+
 def open_data(settings: Settings, say: Progress, observer=None, wait: bool = True) -> Snapshot:
     """Build (or load from the cache) the graph, start its query workers, and describe it.
     Raises the build's error and leaves nothing running when anything fails. With `wait`
     false, the workers are only launched when the dataset is described without them (the
     caller then calls `executor.start()` to wait for them)."""
-    from smpkg.executor import QueryExecutor, Source
-    from smpkg.load import fingerprint
-    from smpkg.remote_store import redacted
-    from smpkg.serving import build_once, prepare_store
-
-    known = None  # dataset statistics known without asking a worker
-    if settings.dataset:
-        if settings.store_url:
-            raise ConfigurationError(
-                "SMPKG_STORE_URL serves the published SMP graph; it "
-                "cannot be combined with --dataset"
-            )
-        files = [Path(p).resolve() for p in settings.dataset]
-        missing = [str(p) for p in files if not p.is_file()]
-        if missing:
-            raise ConfigurationError(f"no such dataset file: {', '.join(missing)}")
-        version = fingerprint(files, Path("/"), "dataset")[:12]
-        # Parse once here so that a broken file is reported before any worker starts.
-        from smpkg.load import load_dataset
-
-        load_dataset(files)
-        source = Source.of_files(files, settings.engine)
-        kg, mode = None, "dataset"
-        say(f"serving {len(files)} dataset file(s), version {version}")
-    else:
-        kg = build_once(settings, say)
-        version = kg.version
-        files, mode = [], "smp"
-        if settings.store_url:
-            from smpkg.build import GRAPH_FILES
-
-            source = Source.of_store(
-                settings.store_url,
-                [str(g) for g in GRAPH_FILES.values()],
-                timeout=settings.query_timeout,
-            )
-            say(f"answering from the external store {redacted(source.url)}")
-        else:
-            known = prepare_store(kg, settings, say)
-            source = Source.of_graph(kg, settings.engine, settings.memory_store_up_to)
-
+    opened = _open_files(settings, say) if settings.dataset else _open_build(settings, say)
+    kg, version, files, mode, source, known = opened
     public_endpoint = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
     executor = QueryExecutor(
         source,
@@ -133,8 +142,6 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
 
 def local_graph_counts(kg) -> dict[str, int]:
     """Triples per named graph of a build, from its N-Triples files (one triple a line)."""
-    from smpkg.build import GRAPH_FILES
-
     counts = {}
     for name, iri in GRAPH_FILES.items():
         with open(kg.path(name), "rb") as f:

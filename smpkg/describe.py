@@ -370,17 +370,9 @@ class Description:
         return ds
 
 
-def describe(
-    iri: URIRef,
-    rows: dict[str, list[dict]],
-    explainer: Explainer | None = None,
-    truncated: bool = False,
-) -> Description | None:
-    """The description of `iri` from the rows of the three queries; None when the data says
-    nothing about it (neither as subject nor as object)."""
-    out_rows, in_rows = rows.get("outgoing", []), rows.get("incoming", [])
-    if not out_rows and not in_rows:
-        return None
+def _statements(iri: URIRef, out_rows: list[dict], in_rows: list[dict]) -> tuple[dict, dict, dict]:
+    """The quads of the rows (in their order, once each), the statements of the blank nodes
+    the resource points to, and the labels the rows offer for each term."""
     candidates: dict[Identifier, list[Literal]] = {}
 
     def note_label(term, label) -> None:
@@ -404,6 +396,21 @@ def describe(
         quads[(s, p, iri, g)] = None
         note_label(p, row.get("plabel"))
         note_label(s, row.get("slabel"))
+    return quads, details, candidates
+
+
+def describe(
+    iri: URIRef,
+    rows: dict[str, list[dict]],
+    explainer: Explainer | None = None,
+    truncated: bool = False,
+) -> Description | None:
+    """The description of `iri` from the rows of the three queries; None when the data says
+    nothing about it (neither as subject nor as object)."""
+    out_rows, in_rows = rows.get("outgoing", []), rows.get("incoming", [])
+    if not out_rows and not in_rows:
+        return None
+    quads, details, candidates = _statements(iri, out_rows, in_rows)
     labels = {term: pick_label(found) for term, found in candidates.items()}
     labels = {k: v for k, v in labels.items() if v}
     if explainer is not None:

@@ -142,7 +142,7 @@ def statistics(kg) -> Statistics:
     for s, p, o in union:
         if p == RDF.type:
             instances.setdefault(o, set()).add(s)
-    links = Counter()
+    links: Counter = Counter()
     for _s, p, o in union:
         if isinstance(o, URIRef):
             for authority in AUTHORITIES:
@@ -239,6 +239,21 @@ def void_graph(
 
     for kind in (VOID.Dataset, DCAT.Dataset):
         g.add((node, RDF.type, kind))
+    _about(g, node, kg, manifest, versioned)
+    _versions(g, node, dataset, release, version, versioned, previous, base_iri)
+    _identity(g, node, kg, stats, landing_page)
+    if endpoint:
+        _service(g, node, endpoint)
+    _add_counts(g, node, stats.union)
+    _dumps(g, node, manifest, download_base)
+    _subsets_and_partitions(g, node, stats)
+    _linksets(g, node, stats)
+    return g
+
+
+def _about(g: Graph, node: URIRef, kg, manifest: dict, versioned: bool) -> None:
+    """Title, description, licence, publisher, dates and version of the dataset."""
+    version = manifest["version"]
     g.add(
         (
             node,
@@ -276,6 +291,19 @@ def void_graph(
                 ),
             )
         )
+
+
+def _versions(
+    g: Graph,
+    node: URIRef,
+    dataset: URIRef,
+    release: URIRef,
+    version: str,
+    versioned: bool,
+    previous: str | None,
+    base_iri: str,
+) -> None:
+    """How the dataset and its releases point at each other."""
     if versioned:
         g.add((node, DCAT.isVersionOf, dataset))
         g.add((dataset, DCAT.hasVersion, node))
@@ -286,6 +314,10 @@ def void_graph(
         g.add((node, DCAT.hasVersion, release))
         g.add((release, DCAT.isVersionOf, node))
         g.add((release, DCAT.version, Literal(version)))
+
+
+def _identity(g: Graph, node: URIRef, kg, stats: Statistics, landing_page: str | None) -> None:
+    """Keywords, landing page, sources, URI space, example resources, vocabularies."""
     for word in KEYWORDS:
         g.add((node, DCAT.keyword, Literal(word, lang="en")))
     if landing_page:
@@ -300,17 +332,21 @@ def void_graph(
     for vocabulary in stats.vocabularies:
         g.add((node, VOID.vocabulary, URIRef(vocabulary)))
 
-    if endpoint:
-        g.add((node, VOID.sparqlEndpoint, URIRef(endpoint)))
-        service = URIRef(endpoint)
-        g.add((node, DCAT.accessService, service))
-        g.add((service, RDF.type, DCAT.DataService))
-        g.add((service, RDF.type, SD.Service))
-        g.add((service, DCAT.endpointURL, service))
-        g.add((service, DCAT.servesDataset, node))
-        g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
-    _add_counts(g, node, stats.union)
 
+def _service(g: Graph, node: URIRef, endpoint: str) -> None:
+    """The SPARQL endpoint, as a VoID endpoint and a DCAT data service."""
+    g.add((node, VOID.sparqlEndpoint, URIRef(endpoint)))
+    service = URIRef(endpoint)
+    g.add((node, DCAT.accessService, service))
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, DCAT.endpointURL, service))
+    g.add((service, DCAT.servesDataset, node))
+    g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+
+
+def _dumps(g: Graph, node: URIRef, manifest: dict, download_base: str) -> None:
+    """A data dump and a DCAT distribution per file of the manifest."""
     files = manifest["files"]
     for entry in files:
         if entry.get("part") is None:
@@ -322,6 +358,9 @@ def void_graph(
         if entry["compression"] is None:
             g.add((target, VOID.feature, FORMATS_NS[FORMAT_IRIS[entry["format"]]]))
 
+
+def _subsets_and_partitions(g: Graph, node: URIRef, stats: Statistics) -> None:
+    """A subset per named graph, a partition per class and per property."""
     for name, counts in stats.graphs.items():
         subset = GRAPH[name]
         g.add((node, VOID.subset, subset))
@@ -346,6 +385,9 @@ def void_graph(
         g.add((partition, VOID.property, prop))
         g.add((partition, VOID.triples, Literal(count)))
 
+
+def _linksets(g: Graph, node: URIRef, stats: Statistics) -> None:
+    """A linkset per authority and link predicate, with its target dataset."""
     targets = {}
     for authority in AUTHORITIES:
         if not any(key == authority.key for key, _ in stats.links):
@@ -373,7 +415,6 @@ def void_graph(
                 Literal(f"Links to the {_title(key)} by {_local(predicate)}", lang="en"),
             )
         )
-    return g
 
 
 def _title(key: str) -> str:

@@ -87,6 +87,7 @@ def smp_client(smp_app):
 @pytest.mark.parametrize("path", ["/sparql", "/.well-known/void"])
 def test_a_thousand_hosts_keep_the_document_cache_bounded(smp_client, path):
     snapshot = smp_client.app.state.snapshot
+    before = len(snapshot.documents)
     accept = {"Accept": "text/turtle"}
     for i in range(1000):
         host = f"host{i}.example"
@@ -97,7 +98,7 @@ def test_a_thousand_hosts_keep_the_document_cache_bounded(smp_client, path):
         assert PLACEHOLDER not in r.text
         assert "host0.example" not in r.text or i == 0
         assert len(snapshot.documents) <= DOCUMENT_ENTRIES
-    assert len(snapshot.documents) <= 4  # one per document and format asked for here
+    assert len(snapshot.documents) <= before + 1  # one document in one format, whatever the host
 
 
 def test_a_host_that_is_no_plain_origin_is_not_echoed(smp_client):
