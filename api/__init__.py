@@ -10,6 +10,7 @@ module-level app: `smpkg serve` calls `create_app`, and so can
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -76,13 +77,12 @@ def _app(settings: Settings, metrics, loaded):
         if not app.state.snapshot.executor.started:
             await run_in_threadpool(app.state.snapshot.executor.start)
         loop = asyncio.get_running_loop()
-        try:
+        # Not the main thread (TestClient) or no signals here: /admin/reload remains.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(
                 signal.SIGHUP,
                 lambda: asyncio.ensure_future(run_in_threadpool(lifecycle.reload, app)),
             )
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (TestClient) or no signals here: /admin/reload remains
         yield
         await run_in_threadpool(app.state.snapshot.executor.close)
 

@@ -185,7 +185,7 @@ def results_json(answer: Answer) -> bytes:
         head = {"link": links} if links else {}
         return json.dumps({"head": head, "boolean": answer.boolean}, separators=COMPACT).encode()
     bindings = [
-        {var: _term_json(term) for var, term in zip(answer.variables, row) if term is not None}
+        {var: _term_json(term) for var, term in zip(answer.variables, row, strict=False) if term is not None}
         for row in answer.rows
     ]
     head = {"vars": answer.variables}
@@ -211,7 +211,7 @@ def results_xml(answer: Answer) -> bytes:
     out.append("<results>\n")
     for row in answer.rows:
         out.append("<result>")
-        for var, term in zip(answer.variables, row):
+        for var, term in zip(answer.variables, row, strict=False):
             if term is None:
                 continue
             out.append(f"<binding name={quoteattr(var)}>")
@@ -341,7 +341,7 @@ def table(answer: Answer, limit: int | None = None) -> str:
         return serialize_graph(answer.graph(), BY_KEY["turtle"]).decode()
     rows = [["" if t is None else _short(t) for t in row] for row in answer.rows[:limit]]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(answer.variables)]
-    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False))  # noqa: E731
     out = [line(answer.variables), "-+-".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     out.append(

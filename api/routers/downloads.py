@@ -24,14 +24,15 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from smpkg.errors import NotFound, UnsupportedFormat
-from smpkg.formats import BY_KEY, Format, negotiate
+from smpkg.formats import BY_KEY, Format
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 
 from .. import routing
+from ..negotiation import HTML, JSON, choose
 from ..snapshot import current as snapshot_of
 from ..snapshot import localised, rendered_site, site_url
 from ..templating import render_page
-from .resources import HTML, choose, negotiated_error, rdf_bytes
+from .resources import negotiated_error, rdf_bytes
 
 router = APIRouter()
 
@@ -40,7 +41,6 @@ def get_and_head(path: str, **kwargs):
     return routing.get_and_head(router, path, **kwargs)
 
 
-JSON = Format("json", "application/json", extension="json")
 VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]
 GRAPH_DUMP_FORMATS = [
     BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")
@@ -137,12 +137,7 @@ def _page(request: Request, manifest: dict, site: str | None = None) -> str:
 
 
 def choose_page(request: Request) -> Format:
-    param = (request.query_params.get("format") or "").strip().lower()
-    if param in ("json", "application/json"):
-        return JSON
-    if param in ("html", "text/html"):
-        return HTML
-    return negotiate(request.headers.get("accept"), [HTML, JSON])
+    return choose(request, [HTML, JSON])
 
 
 def _file(directory, manifest: dict, name: str) -> Response:

@@ -21,11 +21,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from smpkg.errors import ConfigurationError, NotFound
-from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS, parse_accept
+from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from smpkg.queries import NamedQuery, load_named_queries
 
 from .. import routing
 from ..middleware import QUERY_FORM_KEY
+from ..negotiation import wants_html
 from ..snapshot import current as snapshot_of
 
 router = APIRouter()
@@ -102,17 +103,6 @@ async def run(request: Request, query: NamedQuery) -> Response:
     return Response(content=result.body, media_type=result.format.content_type, headers=headers)
 
 
-def _wants_html(accept: str | None) -> bool:
-    for media, q, _ in parse_accept(accept):
-        if q <= 0:
-            continue
-        if media in ("text/html", "application/xhtml+xml"):
-            return True
-        if media in ("application/json", "*/*", "application/*"):
-            return False
-    return False
-
-
 # --------------------------------------------------------------------------- generic routes
 
 
@@ -127,7 +117,7 @@ def _wants_html(accept: str | None) -> bool:
 )
 async def list_queries(request: Request) -> Response:
     queries = [describe(q) for q in _queries(request).values()]
-    if _wants_html(request.headers.get("accept")):
+    if wants_html(request.headers.get("accept")):
         return HTMLResponse(
             _html_list(list(_queries(request).values())), headers={"Vary": "Accept"}
         )

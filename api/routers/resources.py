@@ -40,11 +40,12 @@ from smpkg.describe import (
     rows_from_json,
 )
 from smpkg.errors import NotFound, UnsupportedFormat
-from smpkg.formats import BY_KEY, Format, negotiate
+from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
 
 from .. import routing
 from ..errors import response_for
+from ..negotiation import HTML, choose
 from ..snapshot import Snapshot
 from ..snapshot import current as snapshot_of
 from ..templating import render_page
@@ -56,7 +57,6 @@ def get_and_head(path: str, **kwargs):
     return routing.get_and_head(router, path, **kwargs)
 
 
-HTML = Format("html", "text/html", extension="html")
 # Turtle first: what `Accept: */*` (curl, wget) gets; HTML when asked for by name.
 RDF_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")]
 OFFERED = RDF_FORMATS + [HTML]
@@ -74,29 +74,6 @@ def split_extension(path: str, offered: list[Format]) -> tuple[str, Format | Non
         if fmt is not None and fmt in offered:
             return stem, fmt
     return path, None
-
-
-def choose(request: Request, offered: list[Format]) -> Format:
-    """format= (a key, a media type or `html`), else the Accept header."""
-    param = (request.query_params.get("format") or "").strip().lower()
-    if param in ("html", "text/html"):
-        return HTML
-    if param in ("json", "application/json"):
-        param = "jsonld"
-    return negotiate(json_as_jsonld(request.headers.get("accept")), offered, param or None)
-
-
-def json_as_jsonld(accept: str | None) -> str | None:
-    """Plain JSON asked of an RDF resource is JSON-LD (the registry maps application/json
-    to SPARQL JSON results, which a resource is not)."""
-    if not accept:
-        return accept
-    return ",".join(
-        "application/ld+json" + part.strip()[len("application/json") :]
-        if part.strip().lower().startswith("application/json")
-        else part
-        for part in accept.split(",")
-    )
 
 
 def links_for(request: Request) -> Links:
@@ -147,7 +124,7 @@ async def _rows(state: Snapshot, iri: URIRef) -> tuple[dict, bool]:
 
     results = await asyncio.gather(*(run(text) for text in QUERIES.values()))
     truncated = any(r.truncated for r in results)
-    return {name: r.body for name, r in zip(QUERIES, results)}, truncated
+    return {name: r.body for name, r in zip(QUERIES, results, strict=True)}, truncated
 
 
 def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:

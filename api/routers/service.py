@@ -14,9 +14,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 from starlette.concurrency import run_in_threadpool
 
-from smpkg.formats import BY_KEY, GRAPH_FORMATS, RESULT_FORMATS, Format, negotiate, serialize_graph
+from smpkg.formats import BY_KEY, GRAPH_FORMATS, RESULT_FORMATS, Format, serialize_graph
 from smpkg.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
+from ..negotiation import HTML, choose_format
 from ..snapshot import Snapshot, localised, rendered_site, site_url
 from ..snapshot import current as snapshot_of
 from ..templating import render_page
@@ -40,7 +41,6 @@ FORMAT_IRIS = {
     "jsonld": FORMATS["JSON-LD"],
     "rdfxml": FORMATS["RDF_XML"],
 }
-HTML = Format("html", "text/html")
 # Turtle first: what `Accept: */*` (curl) gets; HTML only when asked for by name.
 DESCRIPTION_FORMATS = [
     BY_KEY["turtle"],
@@ -202,10 +202,7 @@ def _render(state: Snapshot, endpoint: str, fmt: Format) -> bytes:
 
 def description_format(accept: str | None, format_param: str | None) -> Format:
     """The negotiated format of the description (format= wins; `format=html` too)."""
-    param = (format_param or "").strip().lower()
-    if param in ("html", "text/html"):
-        return HTML
-    return negotiate(accept, DESCRIPTION_FORMATS, param or None)
+    return choose_format(accept, format_param, DESCRIPTION_FORMATS, json_is_jsonld=False)
 
 
 async def service_description(request: Request, format_param: str | None = None) -> Response:
