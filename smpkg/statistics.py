@@ -4,16 +4,24 @@ and objects, for the default graph (the union of the named graphs) and each name
 One definition, two ways to count: `sparql_statistics` asks an engine with SPARQL aggregates
 (the oxigraph engine and external stores, which scan their indexes themselves), and
 `dataset_statistics` counts rdflib's quads in Python for the rdflib engine. Both give the same
-numbers (tests/test_store.py checks it)."""
+numbers (tests/test_store.py checks it).
+
+The VoID description of a build counts more (`build_statistics`): instances per class,
+triples per property, links to other datasets, vocabularies and sources, over the build's
+graphs as rdflib holds them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rdflib import URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF
+
+from .namespaces import ID, PREFIXES, SMP
 
 KEYS = ("triples", "entities", "classes", "properties", "distinct_subjects", "distinct_objects")
 
@@ -129,3 +137,74 @@ def dataset_statistics(engine) -> dict:
         "unnamed_triples": len(unnamed),
         "engine": engine.name,
     }
+
+
+@dataclass
+class Counts:
+    triples: int = 0
+    entities: int = 0
+    classes: int = 0
+    properties: int = 0
+    distinct_subjects: int = 0
+    distinct_objects: int = 0
+
+
+@dataclass
+class Statistics:
+    union: Counts
+    graphs: dict[str, Counts]  # part name -> counts
+    class_instances: Counter = field(default_factory=Counter)
+    property_triples: Counter = field(default_factory=Counter)
+    links: Counter = field(default_factory=Counter)  # (authority key, predicate) -> triples
+    vocabularies: list[str] = field(default_factory=list)
+    sources: list[URIRef] = field(default_factory=list)
+
+
+def counts_of(triples: set) -> Counts:
+    subjects = {s for s, _, _ in triples}
+    return Counts(
+        triples=len(triples),
+        entities=sum(1 for s in subjects if isinstance(s, URIRef)),
+        classes=len({o for _, p, o in triples if p == RDF.type}),
+        properties=len({p for _, p, _ in triples}),
+        distinct_subjects=len(subjects),
+        distinct_objects=len({o for _, _, o in triples}),
+    )
+
+
+def build_statistics(kg, link_targets: Mapping[str, str]) -> Statistics:
+    """The counts VoID gives of a build: per part and for the union, instances per class,
+    triples per property, links per (`link_targets` key, predicate) to IRIs under that key's
+    URI space, the vocabularies used, the source documents."""
+    parts = {name: set(getattr(kg, name)) for name in ("ontology", "asserted", "inferred")}
+    union = set().union(*parts.values())
+    instances: dict = {}
+    for s, p, o in union:
+        if p == RDF.type:
+            instances.setdefault(o, set()).add(s)
+    links: Counter = Counter()
+    for _s, p, o in union:
+        if isinstance(o, URIRef):
+            for key, uri_space in link_targets.items():
+                if str(o).startswith(uri_space):
+                    links[(key, p)] += 1
+    used = {p for _, p, _ in union} | set(instances)
+    vocabularies = sorted(
+        {
+            str(ns)
+            for prefix, ns in PREFIXES.items()
+            if not str(ns).startswith(str(ID)) and any(str(t).startswith(str(ns)) for t in used)
+        }
+    )
+
+    sources = sorted(s for s in instances.get(SMP.SourceDocument, ()) if isinstance(s, URIRef))
+    stats = Statistics(
+        union=counts_of(union),
+        graphs={name: counts_of(triples) for name, triples in parts.items()},
+        class_instances=Counter({c: len(s) for c, s in instances.items()}),
+        property_triples=Counter(p for _, p, _ in union),
+        links=links,
+        vocabularies=vocabularies,
+        sources=sources,
+    )
+    return stats

@@ -16,15 +16,15 @@ void:entities is the number of distinct subjects typed with the class.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
-from .namespaces import GRAPH, ID, PREFIXES, SMP, bind_all
+from .cache import ResultCache
+from .namespaces import GRAPH, ID, bind_all
 from .parts import PARTS, ontology_version
+from .statistics import Counts, Statistics, build_statistics
 
 # DCAT 3 (rdflib's DCAT namespace object predates dcat:version and the versioning terms).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -93,83 +93,18 @@ AUTHORITIES = (
 )
 
 
-@dataclass
-class Counts:
-    triples: int = 0
-    entities: int = 0
-    classes: int = 0
-    properties: int = 0
-    distinct_subjects: int = 0
-    distinct_objects: int = 0
-
-
-@dataclass
-class Statistics:
-    union: Counts
-    graphs: dict[str, Counts]  # part name -> counts
-    class_instances: Counter = field(default_factory=Counter)
-    property_triples: Counter = field(default_factory=Counter)
-    links: Counter = field(default_factory=Counter)  # (authority key, predicate) -> triples
-    vocabularies: list[str] = field(default_factory=list)
-    sources: list[URIRef] = field(default_factory=list)
-
-
-def _counts(triples: set) -> Counts:
-    subjects = {s for s, _, _ in triples}
-    return Counts(
-        triples=len(triples),
-        entities=sum(1 for s in subjects if isinstance(s, URIRef)),
-        classes=len({o for _, p, o in triples if p == RDF.type}),
-        properties=len({p for _, p, _ in triples}),
-        distinct_subjects=len(subjects),
-        distinct_objects=len({o for _, _, o in triples}),
-    )
-
-
-_statistics: dict[str, Statistics] = {}
-_statistics_lock = threading.Lock()
+_statistics = ResultCache(max_entries=4, size=lambda _: 0)  # a few builds (reloads)
 
 
 def statistics(kg) -> Statistics:
-    """Counts of a build, computed once per build directory."""
+    """Counts of a build (`statistics.build_statistics`), computed once per build directory
+    and kept for the last few builds."""
     key = str(kg.directory)
-    with _statistics_lock:
-        if key in _statistics:
-            return _statistics[key]
-    parts = {name: set(getattr(kg, name)) for name in ("ontology", "asserted", "inferred")}
-    union = set().union(*parts.values())
-    instances: dict = {}
-    for s, p, o in union:
-        if p == RDF.type:
-            instances.setdefault(o, set()).add(s)
-    links: Counter = Counter()
-    for _s, p, o in union:
-        if isinstance(o, URIRef):
-            for authority in AUTHORITIES:
-                if str(o).startswith(authority.uri_space):
-                    links[(authority.key, p)] += 1
-    used = {p for _, p, _ in union} | set(instances)
-    vocabularies = sorted(
-        {
-            str(ns)
-            for prefix, ns in PREFIXES.items()
-            if not str(ns).startswith(str(ID)) and any(str(t).startswith(str(ns)) for t in used)
-        }
-    )
-
-    sources = sorted(s for s in instances.get(SMP.SourceDocument, ()) if isinstance(s, URIRef))
-    stats = Statistics(
-        union=_counts(union),
-        graphs={name: _counts(triples) for name, triples in parts.items()},
-        class_instances=Counter({c: len(s) for c, s in instances.items()}),
-        property_triples=Counter(p for _, p, _ in union),
-        links=links,
-        vocabularies=vocabularies,
-        sources=sources,
-    )
-    with _statistics_lock:
-        _statistics[key] = stats
-    return stats
+    found = _statistics.get(key)
+    if found is None:
+        found = build_statistics(kg, {a.key: a.uri_space for a in AUTHORITIES})
+        _statistics.put(key, found)
+    return found
 
 
 def _add_counts(g: Graph, node, counts: Counts) -> None:
