@@ -27,7 +27,6 @@ from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 
-from .. import routing
 from ..negotiation import HTML, JSON, choose
 from ..snapshot import current as snapshot_of
 from ..snapshot import localised, rendered_site, site_url
@@ -38,7 +37,14 @@ router = APIRouter()
 
 
 def get_and_head(path: str, **kwargs):
-    return routing.get_and_head(router, path, **kwargs)
+    """GET in the OpenAPI document, HEAD beside it (left out of the document)."""
+
+    def register(endpoint):
+        router.add_api_route(path, endpoint, methods=["GET"], **kwargs)
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
 VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]

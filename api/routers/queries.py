@@ -24,7 +24,6 @@ from smpkg.errors import ConfigurationError, NotFound
 from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from smpkg.queries import NamedQuery, load_named_queries
 
-from .. import routing
 from ..middleware import QUERY_FORM_KEY
 from ..negotiation import wants_html
 from ..snapshot import current as snapshot_of
@@ -124,8 +123,7 @@ async def list_queries(request: Request) -> Response:
     return JSONResponse({"queries": queries}, headers={"Vary": "Accept"})
 
 
-@routing.get(
-    router,
+@router.get(
     "/queries/{name}/sparql",
     summary="The SPARQL text of a named query",
     description="The `.rq` file as it is, `#+` header included (it is a SPARQL comment).",
@@ -141,8 +139,7 @@ async def query_text(request: Request, name: str) -> Response:
     )
 
 
-@routing.get(
-    router,
+@router.get(
     "/queries/{name}",
     summary="Run a named query",
     description="Runs the named query with its parameters taken from the query string "

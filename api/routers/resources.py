@@ -43,7 +43,6 @@ from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
 
-from .. import routing
 from ..errors import response_for
 from ..negotiation import HTML, choose
 from ..snapshot import Snapshot
@@ -54,7 +53,14 @@ router = APIRouter()
 
 
 def get_and_head(path: str, **kwargs):
-    return routing.get_and_head(router, path, **kwargs)
+    """GET in the OpenAPI document, HEAD beside it (left out of the document)."""
+
+    def register(endpoint):
+        router.add_api_route(path, endpoint, methods=["GET"], **kwargs)
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
 # Turtle first: what `Accept: */*` (curl, wget) gets; HTML when asked for by name.
