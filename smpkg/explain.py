@@ -61,10 +61,11 @@ def class_expression(
     parts: list[Part] = []
     members = graph.value(node, OWL.intersectionOf)
     union = graph.value(node, OWL.unionOf)
-    prop = graph.value(node, OWL.onProperty)
-    if members is not None or union is not None:
+    prop = _identifier(graph.value(node, OWL.onProperty))
+    listed = members if members is not None else union
+    if listed is not None:
         word = " and " if members is not None else " or "
-        for i, member in enumerate(Collection(graph, members if members is not None else union)):
+        for i, member in enumerate(Collection(graph, listed)):
             if i:
                 parts.append(Part(word))
             parts += class_expression(graph, member, name, nested=True)
@@ -75,7 +76,7 @@ def class_expression(
             (OWL.someValuesFrom, "some"),
             (OWL.allValuesFrom, "only"),
         ):
-            target = graph.value(node, predicate)
+            target = _identifier(graph.value(node, predicate))
             if target is not None:
                 parts.append(Part(f" {word} "))
                 parts += (
@@ -93,6 +94,11 @@ def class_expression(
     return [Part("(")] + parts + [Part(")")] if nested else parts
 
 
+def _identifier(node: object) -> Identifier | None:
+    """A graph's value as an RDF term (rdflib types `Graph.value` loosely)."""
+    return node if isinstance(node, Identifier) else None
+
+
 class Explainer:
     """Derivations of a build in words. One per build; thread-safe after construction."""
 
@@ -107,7 +113,7 @@ class Explainer:
             self.objects.setdefault((s, p), []).append(o)
         candidates: dict[Identifier, list[Literal]] = {}
         for s, p, o in self.facts:
-            if p in LABEL_PREDICATES and isinstance(o, Literal) and not isinstance(s, BNode):
+            if p in LABEL_PREDICATES and isinstance(o, Literal) and isinstance(s, URIRef):
                 candidates.setdefault(s, []).append(o)
         self.labels = {t: pick_label(c) for t, c in candidates.items() if pick_label(c)}
         self.acronyms = {s: str(o) for s, p, o in self.facts if p == SMP.acronym}

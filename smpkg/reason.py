@@ -334,7 +334,9 @@ def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None)
     closure.run(data, asserted)
     closed = terms.to_text(schema_closure)
     closure.run(
-        text for text, triple in zip(closed, schema_closure) if not is_schema_triple(triple)
+        text
+        for text, triple in zip(closed, schema_closure, strict=False)
+        if not is_schema_triple(triple)
     )
     candidates = closure.facts.union((enc(s), enc(p), enc(o)) for s, p, o in closed)
     candidates -= asserted

@@ -78,12 +78,6 @@ def test_reloads_under_load_never_mix_two_snapshots(tmp_path):
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def smp_client(smp_app):
-    with TestClient(smp_app) as client:
-        yield client
-
-
 @pytest.mark.parametrize("path", ["/sparql", "/.well-known/void"])
 def test_a_thousand_hosts_keep_the_document_cache_bounded(smp_client, path):
     snapshot = smp_client.app.state.snapshot

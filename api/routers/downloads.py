@@ -81,7 +81,7 @@ def download_view(request: Request, manifest: dict, site: str | None = None) -> 
     site = site or site_url(request)
     parts = []
     for part, description in PARTS.items():
-        rows = {}
+        rows: dict[str, dict] = {}
         for entry in manifest["files"]:
             if entry.get("part") != part:
                 continue

@@ -260,7 +260,7 @@ def install(app: FastAPI) -> None:
             schema = generate()
             for query in queries.values():
                 schema["paths"][f"/queries/{query.name}"] = {"get": operation(query)}
-        return app.openapi_schema
+        return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -106,7 +106,7 @@ def jsonld_bytes(graph) -> bytes:
 def rdf_bytes(graph, fmt: Format) -> bytes:
     if fmt.key == "jsonld":
         return jsonld_bytes(graph)
-    return bind_all(graph).serialize(format=fmt.rdflib_name, encoding="utf-8")
+    return bind_all(graph).serialize(format=fmt.rdflib_name or fmt.key, encoding="utf-8")
 
 
 def script_json(data: bytes) -> str:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -137,7 +138,7 @@ PARAMETERS = [
     ),
     _param("timeout", "Seconds; may shorten the server's deadline, never lengthen it."),
 ]
-RESPONSES = {
+RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Results in the negotiated format.",
         "content": {
