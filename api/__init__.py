@@ -80,7 +80,7 @@ def _app(settings: Settings, metrics, loaded):
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware.gzip import GZipMiddleware
 
-    from . import errors, lifecycle, middleware
+    from . import errors, lifecycle, middleware, snapshot
     from .routers import admin, downloads, ops, queries, resources, service, sparql
 
     @asynccontextmanager
@@ -126,7 +126,9 @@ def _app(settings: Settings, metrics, loaded):
     # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
     # metrics (outermost, so that it counts replayed responses too).
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    app.add_middleware(middleware.ETagMiddleware, seed=lambda: state.snapshot.etag_seed)
+    app.add_middleware(
+        middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed
+    )
     app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -139,7 +141,7 @@ def _app(settings: Settings, metrics, loaded):
     )
     app.add_middleware(
         middleware.ResponseCache,
-        seed=lambda: state.snapshot.etag_seed,
+        seed=lambda scope: snapshot.pinned(scope, app).etag_seed,
         metrics=metrics,
         max_entries=settings.response_cache_entries,
     )

@@ -193,6 +193,9 @@ def reload(app) -> dict:
         state.last_reload = outcome
         log.warning("reload failed, still serving %s: %s", state.snapshot.version, lines[0])
         return outcome
+    # Made here, off the request path, so that the first resource page after a reload does
+    # not wait for it (at start-up it is made at the first page: start-up time counts more).
+    _ = loaded.explainer
     old = state.snapshot.executor
     install(app, loaded)
     # Requests already waiting on the old workers may finish there (they have at most one

@@ -153,9 +153,9 @@ class ETagMiddleware:
     a response is a function of the dataset version and the request. A handler opts out by
     setting `Cache-Control: no-store` (queries calling RAND() or NOW() do)."""
 
-    def __init__(self, app: ASGIApp, seed: Callable[[], str], max_age: int = CACHE_MAX_AGE):
+    def __init__(self, app: ASGIApp, seed: Callable[[Scope], str], max_age: int = CACHE_MAX_AGE):
         self.app = app
-        # A callable, read per request: a reload changes the dataset version under us.
+        # A callable, read per request (from the snapshot the request is answered from).
         self.seed = seed
         self.max_age = max_age
 
@@ -167,7 +167,7 @@ class ETagMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        tag = etag_for(self.seed(), scope)
+        tag = etag_for(self.seed(scope), scope)
         cache_control = f"public, max-age={self.max_age}"
         if_none_match = Headers(scope=scope).get("if-none-match")
         if if_none_match and _matches(if_none_match, tag):
@@ -258,7 +258,7 @@ class ResponseCache:
     def __init__(
         self,
         app: ASGIApp,
-        seed: Callable[[], str],
+        seed: Callable[[Scope], str],
         metrics=None,
         max_entries: int = 4096,
         max_bytes: int = 64 << 20,
@@ -332,7 +332,7 @@ class ResponseCache:
                 return
             body = read
             receive = _replay_body(body, receive)
-        seed = self.seed()
+        seed = self.seed(scope)
         if seed != self._seed:
             self.stored.clear()
             self._seed = seed

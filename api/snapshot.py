@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from smpkg.cache import ResultCache
 from smpkg.config import Settings
@@ -69,11 +70,20 @@ class Snapshot:
         return body
 
 
+SCOPE_KEY = "smpkg.snapshot"
+
+
 def current(request: Request) -> Snapshot:
-    """The snapshot this request is answered from, read once and kept in its scope."""
-    snapshot = request.scope.get("smpkg.snapshot")
+    """The snapshot this request is answered from (`pinned` when the request arrived)."""
+    return pinned(request.scope, request.app)
+
+
+def pinned(scope: Scope, app: Any) -> Snapshot:
+    """The snapshot of the request `scope`: read once, at its first use, and kept in the
+    scope, so the middleware (ETag seed, response cache) and the handler agree."""
+    snapshot = scope.get(SCOPE_KEY)
     if snapshot is None:
-        snapshot = request.scope["smpkg.snapshot"] = request.app.state.snapshot
+        snapshot = scope[SCOPE_KEY] = app.state.snapshot
     return snapshot
 
 
