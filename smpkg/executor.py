@@ -1,10 +1,9 @@
 """Queries answered by worker processes with a deadline: the facade the service calls.
 
-Neither engine can be interrupted from the outside, so each query runs in a worker process
-(`smpkg.worker`) of a pool (`smpkg.pool`) that kills a worker past its deadline and starts a
-replacement. This module only prepares a query (scans it and refuses updates and SERVICE,
-negotiates its format, makes its cache key), keeps results in a cache (`smpkg.cache`), and
-tells an observer how each query went.
+No engine can be interrupted from outside, so each query runs in a worker process
+(`smpkg.worker`) of a pool (`smpkg.pool`) that kills a worker past its deadline. This module
+only prepares a query (scans it and refuses updates and SERVICE, negotiates its format, makes
+its cache key), keeps results in a cache (`smpkg.cache`), and tells an observer how it went.
 
 Read-only and no network: the text is scanned (`lexer.scan`) here and again by the engine;
 each worker also moves itself into an empty network namespace where the kernel allows it
@@ -16,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -117,8 +117,6 @@ class QueryExecutor:
         self._info = info  # counts known beforehand (the on-disk store's)
         self.busy = 0
 
-    # ------------------------------------------------------------------ life cycle
-
     def launch(self) -> QueryExecutor:
         self.pool.launch()
         return self
@@ -129,6 +127,7 @@ class QueryExecutor:
 
     def close(self) -> None:
         self.pool.close()
+        self._lookups.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> QueryExecutor:
         return self.start()
@@ -163,7 +162,10 @@ class QueryExecutor:
         if len(text) <= INLINE_SCAN_CHARS:
             hit, prepared = self._lookup(text, options)
         else:
-            future = self._lookups.submit(self._lookup, text, options)
+            try:
+                future = self._lookups.submit(self._lookup, text, options)
+            except RuntimeError as exc:  # shut down
+                raise QueryFailed("the query executor is shut down") from exc
             hit, prepared = await asyncio.wrap_future(future)
         if hit is not None:
             return hit
@@ -292,7 +294,6 @@ class QueryExecutor:
 
 
 def form_of_safe(text: str) -> str | None:
-    try:
+    with contextlib.suppress(Exception):  # an observer's label: any failure is "unknown"
         return form_of(text)
-    except Exception:  # noqa: BLE001
-        return None
+    return None
