@@ -5,11 +5,23 @@ unchanged) or takes the `--dataset` files, starts the query workers (smpkg.execu
 returns the FastAPI app with its routers, exception handlers and middleware. There is no
 module-level app: `smpkg serve` calls `create_app`, and so can
 `uvicorn --factory api:create_app` (settings from the SMPKG_ environment).
+
+Why FastAPI rather than plain Starlette: the service uses neither FastAPI's request
+validation nor its dependency injection (handlers read the request and the served snapshot
+themselves, so that a client mistake gets the service's own 400 with the parser's message),
+but it does use the OpenAPI document FastAPI writes from the routes: every operation, its
+path and query parameters, media types and error statuses, in one place with the handler
+that serves it. On plain Starlette that document would be a second, hand-kept description
+of the routes, free to drift from them. The price is start-up: FastAPI models each declared
+path parameter with pydantic (about 0.1 s for the first, measured), which the service pays
+once per process, well within its start-up target. Routes are plain `router.get` /
+`add_api_route` registrations; new routers are added in `_app` with `include_router`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -17,7 +29,7 @@ from contextlib import asynccontextmanager
 
 from smpkg.config import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_after_forkserver"]
 
 Progress = Callable[[str], None]
 
@@ -52,29 +64,38 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     return app
 
 
+def create_app_after_forkserver():
+    """`create_app`, the query workers' fork server started first: the factory `smpkg serve
+    --workers N` gives uvicorn for each server process, so that in each the fork server's
+    imports overlap the app's (settings from the SMPKG_ environment)."""
+    from smpkg.forkserver import start
+
+    start()
+    return create_app()
+
+
 def _app(settings: Settings, metrics, loaded):
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware.gzip import GZipMiddleware
 
-    from . import errors, lifecycle, middleware
+    from . import errors, lifecycle, middleware, snapshot
     from .routers import admin, downloads, ops, queries, resources, service, sparql
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if not app.state.executor.started:
-            await run_in_threadpool(app.state.executor.start)
+        if not app.state.snapshot.executor.started:
+            await run_in_threadpool(app.state.snapshot.executor.start)
         loop = asyncio.get_running_loop()
-        try:
+        # Not the main thread (TestClient) or no signals here: /admin/reload remains.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(
                 signal.SIGHUP,
                 lambda: asyncio.ensure_future(run_in_threadpool(lifecycle.reload, app)),
             )
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (TestClient) or no signals here: /admin/reload remains
         yield
-        await run_in_threadpool(app.state.executor.close)
+        await run_in_threadpool(app.state.snapshot.executor.close)
 
     app = FastAPI(
         title="smpkg",
@@ -101,12 +122,13 @@ def _app(settings: Settings, metrics, loaded):
     app.include_router(resources.router)
     app.include_router(downloads.router)
     queries.install(app)
-    state.has_named_queries = True
 
     # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
     # metrics (outermost, so that it counts replayed responses too).
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    app.add_middleware(middleware.ETagMiddleware, seed=lambda: state.etag_seed)
+    app.add_middleware(
+        middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed
+    )
     app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -119,7 +141,7 @@ def _app(settings: Settings, metrics, loaded):
     )
     app.add_middleware(
         middleware.ResponseCache,
-        seed=lambda: state.etag_seed,
+        seed=lambda scope: snapshot.pinned(scope, app).etag_seed,
         metrics=metrics,
         max_entries=settings.response_cache_entries,
     )

@@ -40,10 +40,10 @@ from smpkg.errors import (
     QueryTimeout,
     SmpkgError,
     UnsupportedFormat,
+    WorkersBusy,
 )
-from smpkg.executor import WorkersBusy
-from smpkg.formats import parse_accept
 
+from .negotiation import error_media
 from .templating import render_page
 
 log = logging.getLogger("smpkg.api")
@@ -79,20 +79,6 @@ def status_for(exc: BaseException) -> int:
         if isinstance(exc, cls):
             return status
     return 500
-
-
-def error_media(accept: str | None) -> str:
-    """json, html or text: the error format the client prefers."""
-    for media, q, _ in parse_accept(accept):
-        if q <= 0:
-            continue
-        if media in ("text/html", "application/xhtml+xml"):
-            return "html"
-        if media.endswith("/json") or media.endswith("+json"):
-            return "json"
-        if media in ("text/plain", "text/*", "*/*"):
-            return "text"
-    return "text"
 
 
 def render_error(

@@ -6,7 +6,7 @@ that violates a shape leaves the service answering from its last good data, and 
 (file and line, or the violations) is reported to the caller and on /health.
 
 What the query workers open: with the oxigraph engine, the build's on-disk store, written
-once per build version by the first process to start (`executor.prepare_store`) and opened
+once per build version by the first process to start (`serving.prepare_store`) and opened
 read-only by every worker of every server process; with SMPKG_STORE_URL, an external SPARQL
 store that must hold the build (`check_store`), while the build itself is still made here,
 for what does not come from SPARQL (dumps, ontology documentation). Builds and stores are made
@@ -20,28 +20,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
+from smpkg.build import GRAPH_FILES
 from smpkg.config import Settings
 from smpkg.errors import ConfigurationError, SmpkgError, ValidationFailed
+from smpkg.executor import QueryExecutor, Source
+from smpkg.load import fingerprint, load_dataset
+from smpkg.remote_store import redacted
+from smpkg.serving import build_once, prepare_store
+
+from .snapshot import Snapshot
 
 log = logging.getLogger("smpkg.reload")
 Progress = Callable[[str], None]
 _HERE = Path(__file__).resolve().parent
-
-
-@dataclass
-class Loaded:
-    """Everything that changes when the data changes."""
-
-    kg: object | None
-    version: str
-    executor: object
-    info: dict
-    mode: str
-    files: list[Path]
-    etag_seed: str
 
 
 def _code_digest(settings: Settings) -> str:
@@ -59,51 +53,55 @@ def _code_digest(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def open_data(settings: Settings, say: Progress, observer=None, wait: bool = True) -> Loaded:
+class Opened(NamedTuple):
+    """What the workers will serve, before they start."""
+
+    kg: Any  # the build, None for --dataset files
+    version: str
+    files: list[Path]
+    mode: str  # "smp" or "dataset"
+    source: Source
+    known: dict | None  # dataset statistics known without asking a worker
+
+
+def _open_files(settings: Settings, say: Progress) -> Opened:
+    """The --dataset files, parsed once here so that a broken file is reported before any
+    worker starts."""
+    if settings.store_url:
+        raise ConfigurationError(
+            "SMPKG_STORE_URL serves the published SMP graph; it cannot be combined with --dataset"
+        )
+    files = [Path(p).resolve() for p in settings.dataset]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise ConfigurationError(f"no such dataset file: {', '.join(missing)}")
+    version = fingerprint(files, Path("/"), "dataset")[:12]
+    load_dataset(files)
+    say(f"serving {len(files)} dataset file(s), version {version}")
+    return Opened(None, version, files, "dataset", Source.of_files(files, settings.engine), None)
+
+
+def _open_build(settings: Settings, say: Progress) -> Opened:
+    """The build (from the cache when its inputs are unchanged), served by its on-disk store,
+    its files, or the external store it was published to."""
+    kg = build_once(settings, say)
+    if settings.store_url:
+        graphs = [str(g) for g in GRAPH_FILES.values()]
+        source = Source.of_store(settings.store_url, graphs, timeout=settings.query_timeout)
+        say(f"answering from the external store {redacted(source.url or '')}")
+        return Opened(kg, kg.version, [], "smp", source, None)
+    known = prepare_store(kg, settings, say)
+    source = Source.of_graph(kg, settings.engine, settings.memory_store_up_to)
+    return Opened(kg, kg.version, [], "smp", source, known)
+
+
+def open_data(settings: Settings, say: Progress, observer=None, wait: bool = True) -> Snapshot:
     """Build (or load from the cache) the graph, start its query workers, and describe it.
     Raises the build's error and leaves nothing running when anything fails. With `wait`
     false, the workers are only launched when the dataset is described without them (the
     caller then calls `executor.start()` to wait for them)."""
-    from smpkg.executor import QueryExecutor, Source, build_once, prepare_store
-    from smpkg.load import fingerprint
-    from smpkg.store import redacted
-
-    known = None  # dataset statistics known without asking a worker
-    if settings.dataset:
-        if settings.store_url:
-            raise ConfigurationError(
-                "SMPKG_STORE_URL serves the published SMP graph; it "
-                "cannot be combined with --dataset"
-            )
-        files = [Path(p).resolve() for p in settings.dataset]
-        missing = [str(p) for p in files if not p.is_file()]
-        if missing:
-            raise ConfigurationError(f"no such dataset file: {', '.join(missing)}")
-        version = fingerprint(files, Path("/"), "dataset")[:12]
-        # Parse once here so that a broken file is reported before any worker starts.
-        from smpkg.load import load_dataset
-
-        load_dataset(files)
-        source = Source.of_files(files, settings.engine)
-        kg, mode = None, "dataset"
-        say(f"serving {len(files)} dataset file(s), version {version}")
-    else:
-        kg = build_once(settings, say)
-        version = kg.version
-        files, mode = [], "smp"
-        if settings.store_url:
-            from smpkg.build import GRAPH_FILES
-
-            source = Source.of_store(
-                settings.store_url,
-                [str(g) for g in GRAPH_FILES.values()],
-                timeout=settings.query_timeout,
-            )
-            say(f"answering from the external store {redacted(source.url)}")
-        else:
-            known = prepare_store(kg, settings, say)
-            source = Source.of_graph(kg, settings.engine, settings.memory_store_up_to)
-
+    opened = _open_files(settings, say) if settings.dataset else _open_build(settings, say)
+    kg, version, files, mode, source, known = opened
     public_endpoint = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
     executor = QueryExecutor(
         source,
@@ -139,13 +137,11 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
         f"{version}|{settings.engine}|{settings.max_rows}|{settings.base_iri}|"
         f"{settings.store_url}|{_code_digest(settings)}".encode()
     ).hexdigest()[:12]
-    return Loaded(kg, version, executor, info, mode, files, seed)
+    return Snapshot(settings, kg, executor, version, mode, tuple(files), info, seed)
 
 
 def local_graph_counts(kg) -> dict[str, int]:
     """Triples per named graph of a build, from its N-Triples files (one triple a line)."""
-    from smpkg.build import GRAPH_FILES
-
     counts = {}
     for name, iri in GRAPH_FILES.items():
         with open(kg.path(name), "rb") as f:
@@ -170,17 +166,10 @@ def check_store(kg, executor, url: str) -> None:
             )
 
 
-def install(app, loaded: Loaded) -> None:
-    """Put the loaded data on app.state, where every handler reads it per request."""
-    state = app.state
-    state.kg = loaded.kg
-    state.executor = loaded.executor
-    state.version = loaded.version
-    state.mode = loaded.mode
-    state.dataset_files = loaded.files
-    state.dataset_info = loaded.info
-    state.etag_seed = loaded.etag_seed
-    state.description_cache = {}
+def install(app, snapshot: Snapshot) -> None:
+    """Serve `snapshot` from now on: one assignment, which every request reads once
+    (`snapshot.current`)."""
+    app.state.snapshot = snapshot
 
 
 def reload(app) -> dict:
@@ -196,15 +185,18 @@ def reload(app) -> dict:
             lines += [f.line() for f in exc.report.violations]
         outcome = {
             "ok": False,
-            "version": state.version,
+            "version": state.snapshot.version,
             "error": lines[0],
             "details": lines[1:],
             "at": time.time(),
         }
         state.last_reload = outcome
-        log.warning("reload failed, still serving %s: %s", state.version, lines[0])
+        log.warning("reload failed, still serving %s: %s", state.snapshot.version, lines[0])
         return outcome
-    old = state.executor
+    # Made here, off the request path, so that the first resource page after a reload does
+    # not wait for it (at start-up it is made at the first page: start-up time counts more).
+    _ = loaded.explainer
+    old = state.snapshot.executor
     install(app, loaded)
     # Requests already waiting on the old workers may finish there (they have at most one
     # deadline left); new ones go to the new pool.

@@ -34,7 +34,7 @@ class Histogram:
     def lines(self, name: str, labels: dict[str, str]) -> list[str]:
         out = []
         cumulative = 0
-        for bound, count in zip(self.buckets, self.counts):
+        for bound, count in zip(self.buckets, self.counts, strict=False):
             cumulative += count
             out.append(f"{name}_bucket{_labels({**labels, 'le': _num(bound)})} {cumulative}")
         cumulative += self.counts[-1]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smpkg.cache import ResultCache
 from smpkg.errors import PayloadTooLarge
 
 from .errors import render_error
@@ -152,9 +153,9 @@ class ETagMiddleware:
     a response is a function of the dataset version and the request. A handler opts out by
     setting `Cache-Control: no-store` (queries calling RAND() or NOW() do)."""
 
-    def __init__(self, app: ASGIApp, seed: Callable[[], str], max_age: int = CACHE_MAX_AGE):
+    def __init__(self, app: ASGIApp, seed: Callable[[Scope], str], max_age: int = CACHE_MAX_AGE):
         self.app = app
-        # A callable, read per request: a reload changes the dataset version under us.
+        # A callable, read per request (from the snapshot the request is answered from).
         self.seed = seed
         self.max_age = max_age
 
@@ -166,7 +167,7 @@ class ETagMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        tag = etag_for(self.seed(), scope)
+        tag = etag_for(self.seed(scope), scope)
         cache_control = f"public, max-age={self.max_age}"
         if_none_match = Headers(scope=scope).get("if-none-match")
         if if_none_match and _matches(if_none_match, tag):
@@ -257,15 +258,13 @@ class ResponseCache:
     def __init__(
         self,
         app: ASGIApp,
-        seed: Callable[[], str],
+        seed: Callable[[Scope], str],
         metrics=None,
         max_entries: int = 4096,
         max_bytes: int = 64 << 20,
         max_item_bytes: int = 1 << 20,
         max_body_bytes: int = 64 << 10,
     ):
-        from smpkg.executor import ResultCache
-
         self.app = app
         self.seed = seed
         self.metrics = metrics
@@ -296,37 +295,44 @@ class ResponseCache:
             tuple(picked),
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    @staticmethod
+    def _cacheable(scope: Scope) -> bool:
         method, path = scope["method"], scope["path"]
-        if method == "POST":
-            cacheable = path in CACHED_POSTS
-        else:
-            cacheable = method in ("GET", "HEAD")
-        if not cacheable or path in NOT_CACHED or path.startswith("/admin"):
+        cacheable = path in CACHED_POSTS if method == "POST" else method in ("GET", "HEAD")
+        return cacheable and path not in NOT_CACHED and not path.startswith("/admin")
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """A POST's whole body when it is short enough to key the cache, else None; raises
+        _ClientGone when the client goes away mid-body."""
+        length = Headers(scope=scope).get("content-length")
+        if length is None or not length.isdigit() or int(length) > self.max_body_bytes:
+            return None
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise _ClientGone
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-
         body = b""
-        if method == "POST":
-            length = Headers(scope=scope).get("content-length")
-            if length is None or not length.isdigit() or int(length) > self.max_body_bytes:
+        if scope["method"] == "POST":
+            try:
+                read = await self._body(scope, receive)
+            except _ClientGone:
+                return
+            if read is None:
                 await self.app(scope, receive, send)
                 return
-            chunks = []
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client went away
-                chunks.append(message.get("body", b""))
-                more = message.get("more_body", False)
-            body = b"".join(chunks)
+            body = read
             receive = _replay_body(body, receive)
-
-        seed = self.seed()
+        seed = self.seed(scope)
         if seed != self._seed:
             self.stored.clear()
             self._seed = seed
@@ -335,15 +341,19 @@ class ResponseCache:
             await self.app(scope, receive, send)
             return
         stored = self.stored.get(key)
-        if stored is not None:
-            if stored.route is not None:
-                scope["route"] = stored.route  # for the metrics' route label
-            if stored.form and self.metrics is not None:
-                self.metrics.observe_query(stored.form, "cached", 0.0, None)
-            await send(stored.start)
-            await send({"type": "http.response.body", "body": stored.body})
+        if stored is None:
+            await self._answer_and_keep(scope, receive, send, key)
             return
+        if stored.route is not None:
+            scope["route"] = stored.route  # for the metrics' route label
+        if stored.form and self.metrics is not None:
+            self.metrics.observe_query(stored.form, "cached", 0.0, None)
+        await send(stored.start)
+        await send({"type": "http.response.body", "body": stored.body})
 
+    async def _answer_and_keep(self, scope: Scope, receive: Receive, send: Send, key) -> None:
+        """Run the app, passing its response on, and keep it when it may be replayed: a 200
+        without no-store, private or a cookie, within the size bound."""
         start: Message | None = None
         parts: list[bytes] = []
         keep = True
@@ -353,16 +363,11 @@ class ResponseCache:
             nonlocal start, keep, size
             if message["type"] == "http.response.start":
                 start = message
-                if message["status"] != 200:
-                    keep = False
-                else:
-                    for name, value in message.get("headers", []):
-                        lower = name.lower()
-                        if (
-                            lower == b"cache-control"
-                            and (b"no-store" in value or b"private" in value)
-                        ) or lower == b"set-cookie":
-                            keep = False
+                keep = message["status"] == 200 and not any(
+                    (name.lower() == b"cache-control" and (b"no-store" in v or b"private" in v))
+                    or name.lower() == b"set-cookie"
+                    for name, v in message.get("headers", [])
+                )
             elif message["type"] == "http.response.body" and keep:
                 chunk = message.get("body", b"")
                 size += len(chunk)
@@ -375,14 +380,11 @@ class ResponseCache:
 
         await self.app(scope, receive, capture)
         if keep and start is not None:
+            headers = list(start.get("headers", []))
             self.stored.put(
                 key,
                 _Stored(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": list(start.get("headers", [])),
-                    },
+                    {"type": "http.response.start", "status": 200, "headers": headers},
                     b"".join(parts),
                     scope.get("route"),
                     scope.get(QUERY_FORM_KEY),
@@ -391,6 +393,10 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self.stored)
+
+
+class _ClientGone(Exception):
+    """The client disconnected before its request body was read."""
 
 
 def _replay_body(body: bytes, receive: Receive) -> Receive:

@@ -102,7 +102,7 @@ def startup(project: Project, args) -> dict:
         env=project.env(),
     )
     worker_imports = run_measured(
-        [PYTHON, "-c", "import smpkg.executor, smpkg.build, smpkg.store, smpkg.formats"],
+        [PYTHON, "-c", "import smpkg.executor, smpkg.build, smpkg.oxigraph_engine, smpkg.formats"],
         60,
         env=project.env(),
     )

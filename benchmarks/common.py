@@ -21,7 +21,8 @@ from pathlib import Path
 from rdflib import Graph
 
 from smpkg.queries import load_named_queries
-from smpkg.synthetic import scale_for, write_turtle
+
+from .synthetic import scale_for, write_turtle
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

@@ -1,7 +1,7 @@
 """The queries every engine and server is measured with.
 
 - the named queries of `queries/*.rq`, with their example parameters (mapped to the synthetic
-  counterparts of the curated resources they name, see `smpkg.synthetic.Synthetic`);
+  counterparts of the curated resources they name, see `benchmarks.synthetic.Synthetic`);
 - a set of ad-hoc queries, written the way a researcher would type them, each with a
   `__NONCE__` placeholder in a filter that never removes a row: the HTTP test of "distinct
   ad-hoc queries" replaces it with a number unique to each request, so that no two requests

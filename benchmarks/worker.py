@@ -54,8 +54,9 @@ def cmd_build(args) -> None:
     try:
         # The index the service opens: the build's on-disk oxigraph store, with the dataset
         # statistics, written the first time a server starts on the build (or here).
-        from smpkg.executor import dataset_statistics, prepare_store
-        from smpkg.store import DISK_STORE_DIR, open_disk_store
+        from smpkg.disk_store import DISK_STORE_DIR, open_disk_store
+        from smpkg.serving import prepare_store
+        from smpkg.statistics import dataset_statistics
 
         prepare_store(kg, settings)
         steps["index"] = round(time.perf_counter() - t0, 3)
@@ -123,8 +124,8 @@ def _service_engine(kg, settings, kind: str):
 
     if kind == "oxigraph":
         try:
-            from smpkg.executor import prepare_store
-            from smpkg.store import DISK_STORE_DIR, open_disk_store
+            from smpkg.disk_store import DISK_STORE_DIR, open_disk_store
+            from smpkg.serving import prepare_store
 
             prepare_store(kg, settings)
             return open_disk_store(kg.directory / DISK_STORE_DIR), "on-disk store"

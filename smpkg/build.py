@@ -24,9 +24,10 @@ from .config import Settings
 from .errors import ValidationFailed
 from .load import Terms, bulk_work, fingerprint, load_dataset, load_turtle, turtle_files
 from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
+from .oxigraph_engine import OxigraphEngine
+from .rdflib_engine import RdflibEngine
 from .reason import RULE_VERSION, ReasoningReport, reason, reason_text
 from .rules import Derivation, Unsupported
-from .store import OxigraphEngine, RdflibEngine
 
 GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
 

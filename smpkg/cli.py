@@ -54,8 +54,8 @@ def _built(settings: Settings, force: bool = False) -> KnowledgeGraph:
 
 def cmd_build(args) -> int:
     from .build import open_engine
-    from .executor import prepare_store
     from .formats import table
+    from .serving import prepare_store
 
     settings = _settings(args)
     kg = _built(settings, force=args.force)
@@ -124,7 +124,7 @@ def cmd_query(args) -> int:
     from .formats import BY_KEY, RESULT_FORMATS, serialize_answer, table
     from .namespaces import sparql_prologue
     from .queries import load_query_file
-    from .store import RdflibEngine
+    from .rdflib_engine import RdflibEngine
 
     settings = _settings(args)
     kg = _built(settings)
@@ -158,7 +158,7 @@ def cmd_query(args) -> int:
 
 
 def _asserted_oxigraph(kg: KnowledgeGraph):
-    from .store import OxigraphEngine
+    from .oxigraph_engine import OxigraphEngine
 
     return OxigraphEngine.from_dataset(kg.dataset(include_inferred=False))
 
@@ -293,12 +293,12 @@ def _serve_workers(settings: Settings, args) -> int:
     """Several server processes on one port (uvicorn's workers): the build and its on-disk
     store are made here, once; each process then opens them from the cache, with the settings
     handed over as SMPKG_ variables (uvicorn calls `api.create_app` in each, through
-    `smpkg.forkserver.create_app`)."""
+    `api.create_app_after_forkserver`)."""
     import os
 
     import uvicorn
 
-    from .executor import build_once, prepare_store
+    from .serving import build_once, prepare_store
 
     settings.check()
     if not settings.dataset:
@@ -310,7 +310,7 @@ def _serve_workers(settings: Settings, args) -> int:
         f"starting {args.workers} server processes on http://{settings.host}:{settings.port}/sparql"
     )
     uvicorn.run(
-        "smpkg.forkserver:create_app",
+        "api:create_app_after_forkserver",
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -324,7 +324,7 @@ def _serve_workers(settings: Settings, args) -> int:
 
 def cmd_publish(args) -> int:
     from .publish import password_from_env, publish
-    from .store import redacted
+    from .remote_store import redacted
 
     settings = _settings(args)
     kg = _built(settings)

@@ -20,7 +20,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Identifier, Node
 
-from .describe import Part, class_expression, compact, local_name, pick_label, words
+from .describe import Part, compact, local_name, pick_label, words
+from .explain import class_expression
 from .namespaces import SMP, VANN
 
 PROPERTY_KINDS = {

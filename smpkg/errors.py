@@ -1,5 +1,8 @@
 """The error hierarchy. `api/errors.py` is the one place that maps these to HTTP statuses;
-the command line prints `str(error)` as one line and exits non-zero."""
+the command line prints `str(error)` as one line and exits non-zero.
+
+Every error pickles itself (`__reduce__` where its constructor takes more than the message):
+a query worker sends the error it raised to the server process as it is."""
 
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ class DataParseError(SmpkgError):
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self):
+        return (type(self), (self.path, self.line, self.reason))
+
 
 class ValidationFailed(SmpkgError):
     """The data violates a SHACL shape or a data-quality check."""
@@ -27,6 +33,9 @@ class ValidationFailed(SmpkgError):
     def __init__(self, report):
         self.report = report
         super().__init__(f"validation failed: {report.violation_count} violation(s)")
+
+    def __reduce__(self):
+        return (type(self), (self.report,))
 
 
 class QuerySyntaxError(SmpkgError):
@@ -41,6 +50,10 @@ class QueryTimeout(SmpkgError):
     """A query ran past its deadline and was stopped."""
 
 
+class WorkersBusy(QueryTimeout):
+    """Every query worker stayed busy until the deadline: the query never started."""
+
+
 class QueryFailed(SmpkgError):
     """The engine failed while evaluating a query that parsed."""
 
@@ -53,13 +66,20 @@ class UnsupportedFormat(SmpkgError):
         self.available = available
         super().__init__(f"cannot produce {requested!r}; available: {', '.join(available)}")
 
+    def __reduce__(self):
+        return (type(self), (self.requested, self.available))
+
 
 class ParameterError(SmpkgError):
     """A named-query parameter is missing or does not match its declared type."""
 
     def __init__(self, name: str, reason: str):
         self.name = name
+        self.reason = reason
         super().__init__(f"parameter {name!r}: {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.reason))
 
 
 class NotFound(SmpkgError):

@@ -20,9 +20,10 @@ import multiprocessing.context
 # grammar is a third of the fork server's start. The rdflib engine imports it when it opens,
 # an oxigraph worker at the first text it cannot parse (to tell an update from an error).
 PRELOAD = [
-    "smpkg.executor",
+    "smpkg.worker",
     "smpkg.formats",
-    "smpkg.store",
+    "smpkg.oxigraph_engine",
+    "smpkg.disk_store",
     "pyoxigraph",
     "rdflib.plugins.serializers.turtle",
     "rdflib.plugins.serializers.nt",
@@ -48,13 +49,3 @@ def start() -> multiprocessing.context.BaseContext:
     ctx = context()
     forkserver.ensure_running()
     return ctx
-
-
-def create_app():
-    """`api.create_app`, the fork server started first: the factory `smpkg serve --workers N`
-    gives uvicorn for each server process, so that in each the fork server's imports overlap
-    the app's (settings from the SMPKG_ environment)."""
-    start()
-    from api import create_app as factory
-
-    return factory()

@@ -10,15 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from .engine import Answer
 from .errors import UnsupportedFormat
 from .namespaces import bind_all
-from .store import Answer
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ GRAPH_FORMATS = [
     Format("jsonld", "application/ld+json", "json-ld", "jsonld"),
     Format("rdfxml", "application/rdf+xml", "xml", "rdf"),
 ]
+# An HTML page (of results, a resource, a document), offered to browsers that ask for
+# text/html by name (never for */*): the one HTML format of the service.
+HTML = Format("html", "text/html", extension="html")
 # Names clients use for the same media types; they negotiate to the entry above.
 ALIASES = {
     "application/json": "json",
@@ -181,7 +185,7 @@ def results_json(answer: Answer) -> bytes:
         head = {"link": links} if links else {}
         return json.dumps({"head": head, "boolean": answer.boolean}, separators=COMPACT).encode()
     bindings = [
-        {var: _term_json(term) for var, term in zip(answer.variables, row) if term is not None}
+        {var: _term_json(term) for var, term in zip(answer.variables, row, strict=False) if term is not None}
         for row in answer.rows
     ]
     head = {"vars": answer.variables}
@@ -207,7 +211,7 @@ def results_xml(answer: Answer) -> bytes:
     out.append("<results>\n")
     for row in answer.rows:
         out.append("<result>")
-        for var, term in zip(answer.variables, row):
+        for var, term in zip(answer.variables, row, strict=False):
             if term is None:
                 continue
             out.append(f"<binding name={quoteattr(var)}>")
@@ -286,6 +290,49 @@ def offered_for(answer_form: str) -> list[Format]:
     return GRAPH_FORMATS if answer_form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
 
 
+# Names clients put in format= for a graph result (SPARQLWrapper sends its returnFormat).
+GRAPH_FORMAT_PARAMS = {
+    "json": "jsonld",
+    "application/json": "jsonld",
+    "xml": "rdfxml",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+    "n3": "turtle",
+    "rdf+xml": "rdfxml",
+}
+
+
+def offered_formats(form: str) -> list[Format]:
+    """What a query form can be served as: the SPARQL result or RDF formats, then HTML."""
+    return offered_for(form) + [HTML]
+
+
+def choose_format(
+    form: str, accept: str | None, format_param: str | Sequence[str] | None = None
+) -> Format:
+    """The result format for a query form: format= wins over Accept; several format= values
+    (SPARQLWrapper sends its short name and the media type) are tried in order."""
+    offered = offered_formats(form)
+    params = [format_param] if isinstance(format_param, str) else list(format_param or [])
+    params = [p.strip() for p in params if p and p.strip()]
+    if params:
+        for param in params:
+            key = param.lower()
+            if form in ("CONSTRUCT", "DESCRIBE"):
+                key = GRAPH_FORMAT_PARAMS.get(key, key)
+            try:
+                return negotiate(None, offered, key)
+            except UnsupportedFormat:
+                continue
+        raise UnsupportedFormat(", ".join(params), [f.media_type for f in offered])
+    return negotiate(accept, offered)
+
+
+def by_key(key: str) -> Format:
+    """The format named `key`, HTML included."""
+    return HTML if key == HTML.key else BY_KEY[key]
+
+
 def table(answer: Answer, limit: int | None = None) -> str:
     """A plain-text table for a terminal."""
     if answer.form == "ASK":
@@ -294,7 +341,7 @@ def table(answer: Answer, limit: int | None = None) -> str:
         return serialize_graph(answer.graph(), BY_KEY["turtle"]).decode()
     rows = [["" if t is None else _short(t) for t in row] for row in answer.rows[:limit]]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(answer.variables)]
-    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    line = lambda cells: " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False))  # noqa: E731
     out = [line(answer.variables), "-+-".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     out.append(

@@ -5,7 +5,7 @@ Graph Store HTTP Protocol: `PUT <URL>?graph=<graph IRI>` with the graph's N-Trip
 the body, which replaces whatever the store held in that graph (graphs of the store other
 than these three are left alone). Then, when the store's query endpoint is known (given with
 `query_url`, or derived from the URL for the stores the README documents, see
-`store.query_endpoint`), each graph's triple count in the store is checked against the
+`remote_store.query_endpoint`), each graph's triple count in the store is checked against the
 build's.
 
 The documented stores (README, "Scaling out"), Graph Store Protocol URL -> query endpoint:
@@ -33,7 +33,7 @@ import httpx
 
 from .build import GRAPH_FILES
 from .errors import ConfigurationError, SmpkgError
-from .store import RemoteEngine, query_endpoint, redacted
+from .remote_store import RemoteEngine, query_endpoint, redacted
 
 Progress = Callable[[str], None]
 

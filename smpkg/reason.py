@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import owlrl
 from rdflib import BNode, Graph, Literal, URIRef
@@ -75,43 +77,108 @@ def class_expressions(asserted) -> set[BNode]:
     return {s for s, p, _ in asserted if isinstance(s, BNode) and p in CLASS_EXPRESSION_PREDICATES}
 
 
+class NoiseRule:
+    """The noise rule, stated once: which inferred triples the build drops (the first clause
+    a triple matches names why) and how it groups the kept ones. It reads terms in whatever
+    encoding a reasoner uses: rdflib terms (`for_terms`, owlrl's closure) or the compiled
+    closure's integer codes (`for_closure`); `code` maps an rdflib term into that encoding,
+    `literal` and `vocabulary` test an encoded term."""
+
+    def __init__(
+        self,
+        code: Callable[[Any], Any],
+        literal: Callable[[Any], bool],
+        vocabulary: Callable[[Any], bool],
+        expressions: Iterable,
+    ):
+        def codes(terms: Iterable) -> frozenset:
+            return frozenset(code(t) for t in terms) - {-1}  # -1: a term the closure lacks
+
+        self.literal = literal
+        self.vocabulary = vocabulary
+        self.reflexive = codes(REFLEXIVE_PREDICATES)
+        self.rdf_type, self.subclass, self.subproperty = (
+            code(TYPE),
+            code(SUBCLASS),
+            code(SUBPROPERTY),
+        )
+        self.top_classes, self.top_properties = codes(TOP_CLASSES), codes(TOP_PROPERTIES)
+        self.class_predicates = codes(CLASS_PREDICATES)
+        self.anonymous = codes(expressions)
+        self.schema = codes(
+            (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty)
+        )
+        self.same_as = code(OWL.sameAs)
+
+    @classmethod
+    def for_terms(cls, expressions: Iterable) -> NoiseRule:
+        return cls(
+            lambda term: term,
+            lambda term: isinstance(term, Literal),
+            lambda term: isinstance(term, URIRef) and str(term).startswith(VOCABULARY_NAMESPACES),
+            expressions,
+        )
+
+    @classmethod
+    def for_closure(cls, closure, expressions: Iterable) -> NoiseRule:
+        in_vocabulary = tuple(f"<{ns}" for ns in VOCABULARY_NAMESPACES)
+        vocabulary = {i for i, term in enumerate(closure.terms) if term.startswith(in_vocabulary)}
+        literal = closure.literal
+        return cls(closure.code_of, literal.__contains__, vocabulary.__contains__, expressions)
+
+    def clause(self, s, p, o) -> str | None:
+        """The name of the first noise clause the triple matches, or None when it is kept."""
+        if self.literal(s):
+            return "literal-subject"
+        if s == o and p in self.reflexive:
+            return "reflexive"
+        if self.vocabulary(s):
+            return "vocabulary"
+        if (
+            (p == self.rdf_type and o in self.top_classes)
+            or (p == self.subclass and o in self.top_classes)
+            or (p == self.subproperty and o in self.top_properties)
+        ):
+            return "top"
+        if p in self.class_predicates and (s in self.anonymous or o in self.anonymous):
+            return "anonymous-class"
+        return None
+
+    def kind(self, s, p, o) -> str:
+        """How the build report groups a kept triple."""
+        if p == self.rdf_type:
+            return "rdf:type"
+        if p in self.schema:
+            return "schema"
+        if p == self.same_as:
+            return "owl:sameAs"
+        if self.literal(o):
+            return "literal value"
+        return "relation"
+
+    def split(self, triples: Iterable[tuple]) -> tuple[list, Counter, Counter]:
+        """The kept triples, the kept ones counted by kind, the dropped ones by clause."""
+        kept: list = []
+        counts: Counter = Counter()
+        dropped: Counter = Counter()
+        for triple in triples:
+            clause = self.clause(*triple)
+            if clause is None:
+                kept.append(triple)
+                counts[self.kind(*triple)] += 1
+            else:
+                dropped[clause] += 1
+        return kept, counts, dropped
+
+
 def noise_clause(triple, asserted, expressions: set[BNode] | None = None) -> str | None:
-    """The name of the first noise clause the triple matches, or None when it is kept.
-    `expressions` is `class_expressions(asserted)`, passed in when many triples are tested."""
-    if expressions is None:
-        expressions = class_expressions(asserted)
-    s, p, o = triple
+    """The name of the first noise clause the triple matches ("asserted" when it is), or None
+    when it is kept. `expressions` is `class_expressions(asserted)`."""
     if triple in asserted:
         return "asserted"
-    if isinstance(s, Literal):
-        return "literal-subject"
-    if s == o and p in REFLEXIVE_PREDICATES:
-        return "reflexive"
-    if isinstance(s, URIRef) and str(s).startswith(VOCABULARY_NAMESPACES):
-        return "vocabulary"
-    if (
-        (p == TYPE and o in TOP_CLASSES)
-        or (p == SUBCLASS and o in TOP_CLASSES)
-        or (p == SUBPROPERTY and o in TOP_PROPERTIES)
-    ):
-        return "top"
-    if p in CLASS_PREDICATES and (s in expressions or o in expressions):
-        return "anonymous-class"
-    return None
-
-
-def kind_of(triple) -> str:
-    """How the build report groups kept triples."""
-    s, p, o = triple
-    if p == RDF.type:
-        return "rdf:type"
-    if p in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty):
-        return "schema"
-    if p == OWL.sameAs:
-        return "owl:sameAs"
-    if isinstance(o, Literal):
-        return "literal value"
-    return "relation"
+    if expressions is None:
+        expressions = class_expressions(asserted)
+    return NoiseRule.for_terms(expressions).clause(*triple)
 
 
 @dataclass
@@ -172,19 +239,21 @@ def owlrl_closure(asserted: Graph) -> Graph:
 def filter_closure(closure, asserted, expressions=None) -> tuple[Graph, Counter, Counter]:
     """Apply the noise rule to a closure (any iterable of triples): the inferred graph and the
     kept/dropped counts."""
-    inferred = Graph()
-    kept: Counter = Counter()
-    dropped: Counter = Counter()
     if expressions is None:
         expressions = class_expressions(asserted)
+    fresh, already = [], 0
     for triple in closure:
-        clause = noise_clause(triple, asserted, expressions)
-        if clause is None:
-            inferred.add(triple)
-            kept[kind_of(triple)] += 1
+        if triple in asserted:
+            already += 1
         else:
-            dropped[clause] += 1
-    return inferred, kept, dropped
+            fresh.append(triple)
+    kept, counts, dropped = NoiseRule.for_terms(expressions).split(fresh)
+    if already:
+        dropped["asserted"] = already
+    inferred = Graph()
+    for triple in kept:
+        inferred.add(triple)
+    return inferred, counts, dropped
 
 
 def _filtered(reasoner: str, start: float, closure, asserted) -> tuple[Graph, ReasoningReport]:
@@ -265,12 +334,14 @@ def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None)
     closure.run(data, asserted)
     closed = terms.to_text(schema_closure)
     closure.run(
-        text for text, triple in zip(closed, schema_closure) if not is_schema_triple(triple)
+        text
+        for text, triple in zip(closed, schema_closure, strict=False)
+        if not is_schema_triple(triple)
     )
     candidates = closure.facts.union((enc(s), enc(p), enc(o)) for s, p, o in closed)
     candidates -= asserted
 
-    kept, counts, dropped = _noise_filter(closure, candidates, expressions)
+    kept, counts, dropped = NoiseRule.for_closure(closure, expressions).split(candidates)
     dropped["asserted"] = len(asserted)  # the closure contains every asserted triple
     report = ReasoningReport(
         reasoner=f"compiled rules + owlrl {owlrl_version()} for the schema",
@@ -285,58 +356,6 @@ def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None)
     inferred = [decode(t) for t in kept]
     report.seconds = time.perf_counter() - start
     return Reasoned(inferred, report, derivations)
-
-
-def _noise_filter(closure, candidates, expressions) -> tuple[list, Counter, Counter]:
-    """`noise_clause` and `kind_of` on encoded triples: the kept ones and the counts. The two
-    must say the same: owlrl's result goes through `noise_clause`, and the tests compare it
-    with the compiled reasoner's, which goes through this."""
-    code = closure.code_of
-    codes = lambda terms: {code(t) for t in terms} - {-1}  # noqa: E731
-    literal = closure.literal
-    in_vocabulary = tuple(f"<{ns}" for ns in VOCABULARY_NAMESPACES)
-    vocabulary = {i for i, term in enumerate(closure.terms) if term.startswith(in_vocabulary)}
-    reflexive = codes(REFLEXIVE_PREDICATES)
-    rdf_type, subclass, subproperty = code(TYPE), code(SUBCLASS), code(SUBPROPERTY)
-    top_classes, top_properties = codes(TOP_CLASSES), codes(TOP_PROPERTIES)
-    class_predicates = codes(CLASS_PREDICATES)
-    anonymous = codes(expressions)
-    schema_kind = codes(
-        (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty)
-    )
-    same_as = code(OWL.sameAs)
-    kept: list = []
-    counts: Counter = Counter()
-    dropped: Counter = Counter()
-    for triple in candidates:
-        s, p, o = triple
-        if s in literal:
-            dropped["literal-subject"] += 1
-        elif s == o and p in reflexive:
-            dropped["reflexive"] += 1
-        elif s in vocabulary:
-            dropped["vocabulary"] += 1
-        elif (
-            (p == rdf_type and o in top_classes)
-            or (p == subclass and o in top_classes)
-            or (p == subproperty and o in top_properties)
-        ):
-            dropped["top"] += 1
-        elif p in class_predicates and (s in anonymous or o in anonymous):
-            dropped["anonymous-class"] += 1
-        else:
-            kept.append(triple)
-            if p == rdf_type:
-                counts["rdf:type"] += 1
-            elif p in schema_kind:
-                counts["schema"] += 1
-            elif p == same_as:
-                counts["owl:sameAs"] += 1
-            elif o in literal:
-                counts["literal value"] += 1
-            else:
-                counts["relation"] += 1
-    return kept, counts, dropped
 
 
 def _derivations(closure, kept: list, asserted: set) -> dict:

@@ -32,19 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import RDFS
 
 from .atomic import staged_directory
 from .formats import BY_KEY, Format
-from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, bind_all
+from .namespaces import PREFIXES, bind_all
+from .parts import PART_GRAPHS, PARTS, ontology_version
+from .void import void_graph
 
-PARTS = {
-    "ontology": "The ontology (OWL 2 RL).",
-    "asserted": "The curated statements, each traceable to a source document.",
-    "inferred": "The statements inferred by OWL 2 RL reasoning, kept apart from the asserted ones.",
-    "full": "The whole dataset: the ontology, the asserted and the inferred statements.",
-}
-PART_GRAPHS = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
 FORMAT_KEYS = ("turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml")
 FORMATS: list[Format] = [BY_KEY[k] for k in FORMAT_KEYS]
 NAMED_GRAPH_FORMATS = {"nquads", "trig", "jsonld"}  # keep graph names in the dumps
@@ -65,15 +60,6 @@ def _quiet(_: str) -> None:
 
 def dump_name(part: str, fmt: Format, compressed: bool = False) -> str:
     return f"{PREFIX}-{part}.{fmt.extension}" + (".gz" if compressed else "")
-
-
-def ontology_version(kg) -> str:
-    ontology = kg.ontology
-    for subject in ontology.subjects(RDF.type, OWL.Ontology):
-        value = ontology.value(subject, OWL.versionInfo)
-        if value is not None:
-            return str(value)
-    return ""
 
 
 def release_version(kg) -> str:
@@ -442,7 +428,6 @@ def write_release(
     """`smpkg export --release ROOT`: ROOT/<version>/ with every dump, the manifest and
     SHA256SUMS, the release's VoID description, and the changelog against the newest earlier
     release in ROOT. Writing the same version again replaces it."""
-    from .void import void_graph
 
     version = release_version(kg)
     source, manifest = ensure_dumps(kg, progress)

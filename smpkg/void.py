@@ -16,14 +16,15 @@ void:entities is the number of distinct subjects typed with the class.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
-from .namespaces import GRAPH, ID, PREFIXES, bind_all
+from .cache import ResultCache
+from .namespaces import GRAPH, ID, bind_all
+from .parts import PARTS, ontology_version
+from .statistics import Counts, Statistics, build_statistics
 
 # DCAT 3 (rdflib's DCAT namespace object predates dcat:version and the versioning terms).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -92,84 +93,18 @@ AUTHORITIES = (
 )
 
 
-@dataclass
-class Counts:
-    triples: int = 0
-    entities: int = 0
-    classes: int = 0
-    properties: int = 0
-    distinct_subjects: int = 0
-    distinct_objects: int = 0
-
-
-@dataclass
-class Statistics:
-    union: Counts
-    graphs: dict[str, Counts]  # part name -> counts
-    class_instances: Counter = field(default_factory=Counter)
-    property_triples: Counter = field(default_factory=Counter)
-    links: Counter = field(default_factory=Counter)  # (authority key, predicate) -> triples
-    vocabularies: list[str] = field(default_factory=list)
-    sources: list[URIRef] = field(default_factory=list)
-
-
-def _counts(triples: set) -> Counts:
-    subjects = {s for s, _, _ in triples}
-    return Counts(
-        triples=len(triples),
-        entities=sum(1 for s in subjects if isinstance(s, URIRef)),
-        classes=len({o for _, p, o in triples if p == RDF.type}),
-        properties=len({p for _, p, _ in triples}),
-        distinct_subjects=len(subjects),
-        distinct_objects=len({o for _, _, o in triples}),
-    )
-
-
-_statistics: dict[str, Statistics] = {}
-_statistics_lock = threading.Lock()
+_statistics = ResultCache(max_entries=4, size=lambda _: 0)  # a few builds (reloads)
 
 
 def statistics(kg) -> Statistics:
-    """Counts of a build, computed once per build directory."""
+    """Counts of a build (`statistics.build_statistics`), computed once per build directory
+    and kept for the last few builds."""
     key = str(kg.directory)
-    with _statistics_lock:
-        if key in _statistics:
-            return _statistics[key]
-    parts = {name: set(getattr(kg, name)) for name in ("ontology", "asserted", "inferred")}
-    union = set().union(*parts.values())
-    instances: dict = {}
-    for s, p, o in union:
-        if p == RDF.type:
-            instances.setdefault(o, set()).add(s)
-    links = Counter()
-    for s, p, o in union:
-        if isinstance(o, URIRef):
-            for authority in AUTHORITIES:
-                if str(o).startswith(authority.uri_space):
-                    links[(authority.key, p)] += 1
-    used = {p for _, p, _ in union} | set(instances)
-    vocabularies = sorted(
-        {
-            str(ns)
-            for prefix, ns in PREFIXES.items()
-            if not str(ns).startswith(str(ID)) and any(str(t).startswith(str(ns)) for t in used)
-        }
-    )
-    from .namespaces import SMP
-
-    sources = sorted(s for s in instances.get(SMP.SourceDocument, ()) if isinstance(s, URIRef))
-    stats = Statistics(
-        union=_counts(union),
-        graphs={name: _counts(triples) for name, triples in parts.items()},
-        class_instances=Counter({c: len(s) for c, s in instances.items()}),
-        property_triples=Counter(p for _, p, _ in union),
-        links=links,
-        vocabularies=vocabularies,
-        sources=sources,
-    )
-    with _statistics_lock:
-        _statistics[key] = stats
-    return stats
+    found = _statistics.get(key)
+    if found is None:
+        found = build_statistics(kg, {a.key: a.uri_space for a in AUTHORITIES})
+        _statistics.put(key, found)
+    return found
 
 
 def _add_counts(g: Graph, node, counts: Counts) -> None:
@@ -227,7 +162,6 @@ def void_graph(
     """The VoID + DCAT description of a build. `download_base` is the URL the manifest's
     files are under; `versioned` describes the release `{base}dataset/{version}` rather than
     the dataset as served now."""
-    from .release import ontology_version
 
     stats = statistics(kg)
     version = manifest["version"]
@@ -240,6 +174,21 @@ def void_graph(
 
     for kind in (VOID.Dataset, DCAT.Dataset):
         g.add((node, RDF.type, kind))
+    _about(g, node, kg, manifest, versioned)
+    _versions(g, node, dataset, release, version, versioned, previous, base_iri)
+    _identity(g, node, kg, stats, landing_page)
+    if endpoint:
+        _service(g, node, endpoint)
+    _add_counts(g, node, stats.union)
+    _dumps(g, node, manifest, download_base)
+    _subsets_and_partitions(g, node, stats)
+    _linksets(g, node, stats)
+    return g
+
+
+def _about(g: Graph, node: URIRef, kg, manifest: dict, versioned: bool) -> None:
+    """Title, description, licence, publisher, dates and version of the dataset."""
+    version = manifest["version"]
     g.add(
         (
             node,
@@ -277,6 +226,19 @@ def void_graph(
                 ),
             )
         )
+
+
+def _versions(
+    g: Graph,
+    node: URIRef,
+    dataset: URIRef,
+    release: URIRef,
+    version: str,
+    versioned: bool,
+    previous: str | None,
+    base_iri: str,
+) -> None:
+    """How the dataset and its releases point at each other."""
     if versioned:
         g.add((node, DCAT.isVersionOf, dataset))
         g.add((dataset, DCAT.hasVersion, node))
@@ -287,6 +249,10 @@ def void_graph(
         g.add((node, DCAT.hasVersion, release))
         g.add((release, DCAT.isVersionOf, node))
         g.add((release, DCAT.version, Literal(version)))
+
+
+def _identity(g: Graph, node: URIRef, kg, stats: Statistics, landing_page: str | None) -> None:
+    """Keywords, landing page, sources, URI space, example resources, vocabularies."""
     for word in KEYWORDS:
         g.add((node, DCAT.keyword, Literal(word, lang="en")))
     if landing_page:
@@ -301,17 +267,21 @@ def void_graph(
     for vocabulary in stats.vocabularies:
         g.add((node, VOID.vocabulary, URIRef(vocabulary)))
 
-    if endpoint:
-        g.add((node, VOID.sparqlEndpoint, URIRef(endpoint)))
-        service = URIRef(endpoint)
-        g.add((node, DCAT.accessService, service))
-        g.add((service, RDF.type, DCAT.DataService))
-        g.add((service, RDF.type, SD.Service))
-        g.add((service, DCAT.endpointURL, service))
-        g.add((service, DCAT.servesDataset, node))
-        g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
-    _add_counts(g, node, stats.union)
 
+def _service(g: Graph, node: URIRef, endpoint: str) -> None:
+    """The SPARQL endpoint, as a VoID endpoint and a DCAT data service."""
+    g.add((node, VOID.sparqlEndpoint, URIRef(endpoint)))
+    service = URIRef(endpoint)
+    g.add((node, DCAT.accessService, service))
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, DCAT.endpointURL, service))
+    g.add((service, DCAT.servesDataset, node))
+    g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+
+
+def _dumps(g: Graph, node: URIRef, manifest: dict, download_base: str) -> None:
+    """A data dump and a DCAT distribution per file of the manifest."""
     files = manifest["files"]
     for entry in files:
         if entry.get("part") is None:
@@ -323,8 +293,9 @@ def void_graph(
         if entry["compression"] is None:
             g.add((target, VOID.feature, FORMATS_NS[FORMAT_IRIS[entry["format"]]]))
 
-    from .release import PARTS
 
+def _subsets_and_partitions(g: Graph, node: URIRef, stats: Statistics) -> None:
+    """A subset per named graph, a partition per class and per property."""
     for name, counts in stats.graphs.items():
         subset = GRAPH[name]
         g.add((node, VOID.subset, subset))
@@ -349,6 +320,9 @@ def void_graph(
         g.add((partition, VOID.property, prop))
         g.add((partition, VOID.triples, Literal(count)))
 
+
+def _linksets(g: Graph, node: URIRef, stats: Statistics) -> None:
+    """A linkset per authority and link predicate, with its target dataset."""
     targets = {}
     for authority in AUTHORITIES:
         if not any(key == authority.key for key, _ in stats.links):
@@ -376,7 +350,6 @@ def void_graph(
                 Literal(f"Links to the {_title(key)} by {_local(predicate)}", lang="en"),
             )
         )
-    return g
 
 
 def _title(key: str) -> str:

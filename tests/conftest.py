@@ -217,7 +217,7 @@ def sample_app(sample_trig):
         make_settings(dataset=(sample_trig,), max_rows=25, max_request_bytes=16 * 1024)
     )
     yield app
-    app.state.executor.close()
+    app.state.snapshot.executor.close()
 
 
 @pytest.fixture(scope="session")
@@ -399,7 +399,7 @@ def smp_app():
     """The service over the repository's graph, in-process (for TestClient)."""
     app = create_app(smp_settings())
     yield app
-    app.state.executor.close()
+    app.state.snapshot.executor.close()
 
 
 @pytest.fixture(scope="session")

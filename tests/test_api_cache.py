@@ -3,6 +3,8 @@ app's own earlier response, byte for byte, and only when that is what the app wo
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import EX, ITEM_COUNT, make_settings
 from fastapi.testclient import TestClient
@@ -18,7 +20,7 @@ def app(sample_trig):
 
     app = create_app(make_settings(dataset=(sample_trig,)))
     yield app
-    app.state.executor.close()
+    app.state.snapshot.executor.close()
 
 
 @pytest.fixture()
@@ -131,14 +133,14 @@ def test_a_new_dataset_version_starts_afresh(app, client):
     hits = cache.hits
     client.get("/sparql", params={"query": COUNT})
     assert len(cache) == 1
-    seed = app.state.etag_seed
+    served = app.state.snapshot
     try:
-        app.state.etag_seed = "another-version"
+        app.state.snapshot = dataclasses.replace(served, etag_seed="another-version")
         replay = client.get("/sparql", params={"query": COUNT})
         assert replay.headers["etag"].startswith('W/"another-version-')
         assert len(cache) == 1 and cache.hits == hits
     finally:
-        app.state.etag_seed = seed
+        app.state.snapshot = served
 
 
 def test_large_post_bodies_are_not_read_for_a_key(app, client):
@@ -158,4 +160,4 @@ def test_it_can_be_turned_off(sample_trig):
                 assert client.get("/sparql", params={"query": COUNT}).status_code == 200
             assert len(edge(app)) == 0
     finally:
-        app.state.executor.close()
+        app.state.snapshot.executor.close()

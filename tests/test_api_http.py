@@ -56,7 +56,7 @@ def test_unexpected_errors_are_500_without_a_traceback(sample_app, monkeypatch):
     async def broken(*args, **kwargs):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr(sample_app.state.executor, "execute", broken)
+    monkeypatch.setattr(sample_app.state.snapshot.executor, "execute", broken)
     raw = TestClient(sample_app, raise_server_exceptions=False)
     for accept in ("application/json", "text/html", None):
         # A text no other test sends: a replay from the response cache would not fail.

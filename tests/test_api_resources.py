@@ -295,7 +295,7 @@ def other_base(tmp_path_factory):
     app = create_app(make_settings(dataset=(path,), base_iri=OTHER, query_workers=1))
     with TestClient(app) as client:
         yield client
-    app.state.executor.close()
+    app.state.snapshot.executor.close()
 
 
 def test_requests_map_to_the_configured_base(other_base):

@@ -1,4 +1,5 @@
-"""api/routing.py: endpoints whose path parameters FastAPI does not model."""
+"""How the service registers its routes (FastAPI, see api/__init__.py): every templated path
+documents its parameters, HEAD rides along with GET, and start-up leaves Jinja2 out."""
 
 from __future__ import annotations
 
@@ -8,49 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import PlainTextResponse
-from fastapi.testclient import TestClient
 
-from api import routing
-
-
-def test_path_parameters_reach_the_handler_and_the_document():
-    router = APIRouter()
-
-    @routing.get_and_head(router, "/files/{version}/{name}", summary="A file")
-    async def file(request: Request, version: str, name: str):
-        return PlainTextResponse(f"{version}:{name}")
-
-    app = FastAPI()
-    app.include_router(router)
-    with TestClient(app) as client:
-        assert client.get("/files/1.0/data.ttl").text == "1.0:data.ttl"
-        assert client.head("/files/1.0/data.ttl").status_code == 200
-        operation = client.get("/openapi.json").json()["paths"]["/files/{version}/{name}"]
-    assert set(operation) == {"get"}  # HEAD stays out of the document
-    params = operation["get"]["parameters"]
-    assert [(p["name"], p["in"], p["required"]) for p in params] == [
-        ("version", "path", True),
-        ("name", "path", True),
+def test_get_routes_answer_head_and_document_only_get(smp_client):
+    """A resource route answers HEAD too, and the OpenAPI document lists its GET alone, with
+    its path parameter."""
+    spec = smp_client.get("/openapi.json").json()
+    operations = spec["paths"]["/download/{name}"]
+    assert set(operations) == {"get"}
+    params = operations["get"]["parameters"]
+    assert [(p["name"], p["in"], p["required"]) for p in params if p["in"] == "path"] == [
+        ("name", "path", True)
     ]
-    assert operation["get"]["summary"] == "A file"
-
-
-def test_openapi_extra_parameters_are_kept_after_the_path_ones():
-    router = APIRouter()
-    extra = {"name": "format", "in": "query", "required": False, "schema": {"type": "string"}}
-
-    @routing.get(router, "/things/{name}", openapi_extra={"parameters": [extra]})
-    async def thing(request: Request, name: str):
-        return PlainTextResponse(name)
-
-    app = FastAPI()
-    app.include_router(router)
-    with TestClient(app) as client:
-        assert client.get("/things/x").text == "x"
-        params = client.get("/openapi.json").json()["paths"]["/things/{name}"]["get"]["parameters"]
-    assert [p["name"] for p in params] == ["name", "format"]
+    assert smp_client.head("/ontology").status_code == 200
 
 
 def test_every_templated_path_of_the_service_documents_its_parameters(smp_client):
@@ -66,17 +36,16 @@ def test_every_templated_path_of_the_service_documents_its_parameters(smp_client
     assert templated >= 8
 
 
-def test_the_service_starts_without_pydantic_v1_or_jinja2():
-    """What start-up leaves out stays out: no route declares a parameter FastAPI would model
-    (its check imports pydantic.v1), and Jinja2 waits for the first HTML page."""
+def test_the_service_starts_without_jinja2():
+    """What start-up leaves out stays out: Jinja2 waits for the first HTML page."""
     code = (
         "import json, sys\n"
         "from conftest import smp_settings\n"
         "from api import create_app\n"
         "app = create_app(smp_settings().with_(query_workers=1))\n"
         "app.openapi()\n"
-        "app.state.executor.close()\n"
-        "print(json.dumps({m: m in sys.modules for m in ('pydantic.v1', 'jinja2')}))\n"
+        "app.state.snapshot.executor.close()\n"
+        "print(json.dumps({'jinja2': 'jinja2' in sys.modules}))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -86,4 +55,4 @@ def test_the_service_starts_without_pydantic_v1_or_jinja2():
         timeout=120,
         check=True,
     )
-    assert json.loads(out.stdout.splitlines()[-1]) == {"pydantic.v1": False, "jinja2": False}
+    assert json.loads(out.stdout.splitlines()[-1]) == {"jinja2": False}

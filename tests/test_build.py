@@ -9,9 +9,9 @@ from rdflib.namespace import RDF
 
 import smpkg.build as build_module
 from smpkg.build import GRAPH_FILES, build, open_engine
+from smpkg.disk_store import ensure_disk_store, open_disk_store
 from smpkg.errors import DataParseError, ValidationFailed
-from smpkg.executor import dataset_statistics
-from smpkg.store import ensure_disk_store, open_disk_store
+from smpkg.statistics import dataset_statistics
 
 EX = Namespace("http://example.org/")
 

@@ -9,21 +9,37 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
 from smpkg.build import open_engine
-from smpkg.describe import (
-    Links,
-    Part,
-    compact,
-    describe_with_engine,
-    literal_note,
-    rule_title,
-    words,
-)
+from smpkg.describe import QUERIES, Links, Part, compact, describe, literal_note, rule_title, words
+from smpkg.explain import Explainer
 from smpkg.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, SMP
 
 ID = "https://w3id.org/smpkg/id/"
 MENTOR = URIRef(ID + "programme/mentor-ii")
 MPF = URIRef(ID + "instrument/mpf")
 EU = URIRef(ID + "organisation/european-union")
+
+
+_explainers: dict[str, Explainer] = {}
+
+
+def describe_with_engine(engine, iri, kg=None):
+    """Describe a resource by running the description queries on an engine directly (the
+    service runs the same queries through its executor)."""
+    iri = URIRef(str(iri))
+    rows, truncated = {}, False
+    for name, query in QUERIES.items():
+        answer = engine.execute(query, bindings={"this": iri})
+        rows[name] = [
+            {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
+            for row in answer.rows
+        ]
+        truncated = truncated or answer.truncated
+    explainer = None
+    if kg is not None:
+        explainer = _explainers.get(str(kg.directory))
+        if explainer is None:
+            explainer = _explainers[str(kg.directory)] = Explainer(kg)
+    return describe(iri, rows, explainer, truncated)
 
 
 @pytest.fixture(scope="module")

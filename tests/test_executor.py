@@ -13,8 +13,10 @@ import pytest
 from conftest import EX, ITEM_COUNT, PEOPLE
 from rdflib import Literal
 
-import smpkg.store as store
+import smpkg.oxigraph_engine as store
 from smpkg.build import open_dataset_engine
+from smpkg.cache import ResultCache
+from smpkg.engine import DatasetSpec
 from smpkg.errors import (
     DataParseError,
     ParameterError,
@@ -23,19 +25,9 @@ from smpkg.errors import (
     QueryTimeout,
     UnsupportedFormat,
 )
-from smpkg.executor import (
-    HTML,
-    QueryExecutor,
-    QueryResult,
-    ResultCache,
-    Source,
-    WorkersBusy,
-    _answer_query,
-    choose_format,
-    form_of,
-)
-from smpkg.formats import BY_KEY
-from smpkg.store import DatasetSpec
+from smpkg.executor import QueryExecutor, QueryResult, Source, WorkersBusy, form_of
+from smpkg.formats import BY_KEY, HTML, choose_format
+from smpkg.worker import QueryRequest, answer_query
 
 CROSS_PRODUCT = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?q }"
@@ -276,9 +268,9 @@ def test_a_cancelled_request_does_not_leave_a_worker_owing_a_reply(executor):
 
 
 def test_a_dead_worker_is_replaced(executor):
-    victim = next(iter(executor._all))
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.process.join(5)
+    victim = executor.pool.pids[0]
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.2)
     for i in range(6):
         assert executor.execute_blocking(f"ASK {{ <{EX}item{i + 1}> ?p ?o }}").body
     deadline = time.monotonic() + 30
@@ -333,10 +325,19 @@ def test_requests_wait_for_a_worker_on_the_event_loop(sample_trig):
 
 def test_close_leaves_no_process(sample_trig):
     ex = QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=2).start()
-    processes = [w.process for w in ex._all]
-    assert all(p.is_alive() for p in processes)
+    pids = ex.pool.pids
+    assert len(pids) == 2 and all(_alive(pid) for pid in pids)
     ex.close()
-    assert not any(p.is_alive() for p in processes)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie does not: it has exited, unreaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 def test_a_bad_dataset_fails_at_start_with_file_and_line(tmp_path):
@@ -362,22 +363,16 @@ def test_a_worker_answers_json_natively_or_past_the_budget_alike(sample_trig, mo
         monkeypatch.setattr(store, "json_budget", lambda max_rows: budget)
     engine = open_dataset_engine([sample_trig], "oxigraph")
     text = f"SELECT ?i WHERE {{ ?i a <{EX}Item> }} ORDER BY ?i"
-    request = (
-        "query",
+    request = QueryRequest(
         text,
-        (),
-        (),
-        {},
-        "application/sparql-results+json",
-        None,
-        None,
-        7,
-        "json",
-        "/sparql#truncated",
+        accept="application/sparql-results+json",
+        max_rows=7,
+        format_key="json",
+        link="/sparql#truncated",
     )
-    status, body, fmt_key, form, truncated, _ = _answer_query(engine, request)
-    doc = json.loads(body)
-    assert (status, fmt_key, form, truncated) == ("ok", "json", "SELECT", True)
+    reply = answer_query(engine, request)
+    doc = json.loads(reply.body)
+    assert (reply.format_key, reply.form, reply.truncated) == ("json", "SELECT", True)
     assert doc["head"] == {"vars": ["i"], "link": ["/sparql#truncated"]}
     assert [b["i"]["value"] for b in doc["results"]["bindings"]] == [
         f"{EX}item{n}" for n in sorted(range(1, ITEM_COUNT + 1), key=str)

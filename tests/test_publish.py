@@ -12,7 +12,7 @@ from rdflib.compare import isomorphic
 from smpkg.build import GRAPH_FILES
 from smpkg.cli import main
 from smpkg.publish import PublishError, publish
-from smpkg.store import query_endpoint
+from smpkg.remote_store import query_endpoint
 
 FOREIGN = "http://example.org/graph/not-smpkg"
 

@@ -27,6 +27,7 @@ from rdflib.plugins.sparql import prepareQuery
 
 from api import create_app
 from api.routers.queries import install, router
+from api.snapshot import Snapshot
 from smpkg.build import build, open_engine
 from smpkg.config import Settings
 from smpkg.errors import NotFound, ParameterError, UnsupportedFormat
@@ -552,7 +553,9 @@ def base_app(engine) -> FastAPI:
     """An app with what the real app factory provides: settings, executor, error mapping."""
     app = FastAPI()
     app.state.settings = Settings.from_env()
-    app.state.executor = FakeExecutor(engine)
+    app.state.snapshot = Snapshot(
+        app.state.settings, None, FakeExecutor(engine), "test", "dataset", (), {}, "seed"
+    )
 
     @app.exception_handler(ParameterError)
     async def bad_parameter(request: Request, exc: ParameterError):
@@ -631,7 +634,7 @@ def test_run_with_param_json(client):
 
 
 def test_parameters_are_bound_as_terms(client):
-    executor = client.app.state.executor
+    executor = client.app.state.snapshot.executor
     client.get("/queries/initiatives-in-year", params={"year": "2020"})
     call = executor.calls[-1]
     assert call["bindings"] == {
@@ -783,4 +786,4 @@ def test_the_real_app_serves_named_queries(engines):
             paths = real.get("/openapi.json").json()["paths"]
             assert all(f"/queries/{name}" in paths for name in QUERIES)
     finally:
-        app.state.executor.close()
+        app.state.snapshot.executor.close()

@@ -15,12 +15,12 @@ import pytest
 from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from rdflib import Literal, URIRef
 
-import smpkg.store as store
+import smpkg.oxigraph_engine as store
 from smpkg.build import open_dataset_engine
+from smpkg.engine import DatasetSpec
 from smpkg.errors import QueryRefused, QuerySyntaxError
-from smpkg.executor import dataset_statistics
 from smpkg.formats import results_json
-from smpkg.store import DatasetSpec
+from smpkg.statistics import dataset_statistics
 
 ENGINES = ["oxigraph", "rdflib"]
 

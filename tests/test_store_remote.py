@@ -19,6 +19,7 @@ from test_api_safety import Listener, attacks
 
 from api.lifecycle import open_data
 from smpkg.build import GRAPH_FILES, open_engine
+from smpkg.engine import DatasetSpec
 from smpkg.errors import (
     ConfigurationError,
     QueryFailed,
@@ -29,7 +30,8 @@ from smpkg.errors import (
 from smpkg.executor import QueryExecutor, Source
 from smpkg.publish import publish
 from smpkg.queries import load_named_queries
-from smpkg.store import DatasetSpec, RemoteEngine, bind_values
+from smpkg.query_text import bind_values
+from smpkg.remote_store import RemoteEngine
 
 GRAPHS = [str(g) for g in GRAPH_FILES.values()]
 QUERIES = load_named_queries(ROOT / "queries")

@@ -1,4 +1,4 @@
-"""The synthetic data generator (smpkg/synthetic.py): shaped like the curated graph,
+"""The synthetic data generator (benchmarks/synthetic.py): shaped like the curated graph,
 deterministic, valid for a build, and reasoned alike by owlrl and the compiled reasoner."""
 
 from __future__ import annotations
@@ -7,9 +7,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from smpkg.load import Sources
-from smpkg.reason import reason, reason_fast
-from smpkg.synthetic import (
+from benchmarks.synthetic import (
     _profile_for,
     generate,
     scale_for,
@@ -17,6 +15,8 @@ from smpkg.synthetic import (
     synthesize,
     write_turtle,
 )
+from smpkg.load import Sources
+from smpkg.reason import reason, reason_fast
 from smpkg.validate import load_checks, load_shapes, validate
 
 

@@ -15,14 +15,15 @@ import pytest
 
 from smpkg.build import GRAPH_FILES, build
 from smpkg.config import Settings
-from smpkg.executor import QueryExecutor, Source, dataset_statistics
-from smpkg.store import (
+from smpkg.disk_store import (
     DISK_STORE_DIR,
     DISK_STORE_MARKER,
     disk_store_info,
     ensure_disk_store,
     open_disk_store,
 )
+from smpkg.executor import QueryExecutor, Source
+from smpkg.statistics import dataset_statistics
 
 GRAPHS = {name: str(iri) for name, iri in GRAPH_FILES.items()}
 COUNT = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"

@@ -24,22 +24,29 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from smpkg.errors import NotFound, UnsupportedFormat
-from smpkg.formats import BY_KEY, Format, negotiate
+from smpkg.formats import BY_KEY, Format
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 
-from .. import routing
+from ..negotiation import HTML, JSON, choose
+from ..snapshot import current as snapshot_of
+from ..snapshot import localised, rendered_site, site_url
 from ..templating import render_page
-from .resources import HTML, choose, negotiated_error, rdf_bytes
-from .service import endpoint_url
+from .resources import negotiated_error, rdf_bytes
 
 router = APIRouter()
 
 
 def get_and_head(path: str, **kwargs):
-    return routing.get_and_head(router, path, **kwargs)
+    """GET in the OpenAPI document, HEAD beside it (left out of the document)."""
+
+    def register(endpoint):
+        router.add_api_route(path, endpoint, methods=["GET"], **kwargs)
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
-JSON = Format("json", "application/json", extension="json")
 VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]
 GRAPH_DUMP_FORMATS = [
     BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")
@@ -47,7 +54,7 @@ GRAPH_DUMP_FORMATS = [
 
 
 def _kg(request: Request):
-    kg = request.app.state.kg
+    kg = snapshot_of(request).kg
     if kg is None:
         raise NotFound(
             "this service serves --dataset files: dumps and the dataset description "
@@ -60,11 +67,6 @@ async def _dumps(request: Request) -> tuple:
     return await run_in_threadpool(ensure_dumps, _kg(request))
 
 
-def site_url(request: Request) -> str:
-    """The service's own base URL (SMPKG_PUBLIC_URL when set)."""
-    return endpoint_url(request).removesuffix("/sparql")
-
-
 def _size(n: int) -> str:
     for unit, scale in (("MB", 1 << 20), ("kB", 1 << 10)):
         if n >= scale:
@@ -72,13 +74,14 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def download_view(request: Request, manifest: dict) -> dict:
+def download_view(request: Request, manifest: dict, site: str | None = None) -> dict:
+    """What the download page shows; `site` is the service's URL (this request's by default)."""
     from smpkg.void import statistics
 
-    site = site_url(request)
+    site = site or site_url(request)
     parts = []
     for part, description in PARTS.items():
-        rows = {}
+        rows: dict[str, dict] = {}
         for entry in manifest["files"]:
             if entry.get("part") != part:
                 continue
@@ -110,7 +113,7 @@ def download_view(request: Request, manifest: dict) -> dict:
         "manifest": manifest,
         "parts": parts,
         "site": site,
-        "endpoint": endpoint_url(request),
+        "endpoint": f"{site}/sparql",
         "dataset": f"{base}dataset",
         "version_iri": f"{base}dataset/{manifest['version']}",
         "stats": statistics(_kg(request)),
@@ -135,17 +138,12 @@ async def downloads(request: Request) -> Response:
     return Response(body, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
 
-def _page(request: Request, manifest: dict) -> str:
-    return render_page("download.html", **download_view(request, manifest))
+def _page(request: Request, manifest: dict, site: str | None = None) -> str:
+    return render_page("download.html", **download_view(request, manifest, site))
 
 
 def choose_page(request: Request) -> Format:
-    param = (request.query_params.get("format") or "").strip().lower()
-    if param in ("json", "application/json"):
-        return JSON
-    if param in ("html", "text/html"):
-        return HTML
-    return negotiate(request.headers.get("accept"), [HTML, JSON])
+    return choose(request, [HTML, JSON])
 
 
 def _file(directory, manifest: dict, name: str) -> Response:
@@ -192,24 +190,23 @@ async def download_release_file(request: Request, version: str, name: str) -> Re
 def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
     from smpkg.void import void_graph
 
-    state = request.app.state
-    site = site_url(request)
-    key = ("void", site, fmt.key)
-    cache = state.description_cache
-    if key not in cache:
+    state = snapshot_of(request)
+    site = rendered_site(request)
+
+    def render() -> bytes:
         if fmt is HTML:
-            cache[key] = _page(request, manifest).encode("utf-8")
-        else:
-            graph = void_graph(
-                state.kg,
-                manifest,
-                base_iri=state.settings.base_iri,
-                endpoint=endpoint_url(request),
-                download_base=f"{site}/download/",
-                landing_page=f"{site}/",
-            )
-            cache[key] = rdf_bytes(graph, fmt)
-    return cache[key]
+            return _page(request, manifest, site).encode("utf-8")
+        graph = void_graph(
+            state.kg,
+            manifest,
+            base_iri=state.settings.base_iri,
+            endpoint=f"{site}/sparql",
+            download_base=f"{site}/download/",
+            landing_page=f"{site}/",
+        )
+        return rdf_bytes(graph, fmt)
+
+    return localised(request, state.document(("void", fmt.key), render))
 
 
 async def _void(request: Request) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..metrics import CONTENT_TYPE
+from ..snapshot import current as snapshot_of
 
 router = APIRouter()
 
@@ -16,17 +17,18 @@ router = APIRouter()
 @router.get("/health", tags=["operations"], summary="Liveness and readiness")
 async def health(request: Request) -> Response:
     state = request.app.state
-    executor = state.executor
+    snap = snapshot_of(request)
+    executor = snap.executor
     ready = executor.ready_workers
     status = "ok" if ready == executor.workers else ("degraded" if ready else "unavailable")
     doc = {
         "status": status,
-        "version": state.version,
+        "version": snap.version,
         "engine": "remote" if state.settings.store_url else state.settings.engine,
         "store": executor.source.kind,  # memory, disk, graph, files or remote
         "pid": os.getpid(),
-        "dataset": "smp" if state.mode == "smp" else [p.name for p in state.dataset_files],
-        "triples": state.dataset_info["default"]["triples"],
+        "dataset": "smp" if snap.mode == "smp" else [p.name for p in snap.dataset_files],
+        "triples": snap.dataset_info["default"]["triples"],
         "workers": {"configured": executor.workers, "ready": ready, "restarts": executor.restarts},
         "network_isolation": executor.isolation,
         "query_timeout_seconds": state.settings.query_timeout,
@@ -48,10 +50,11 @@ router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=Fals
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
     state = request.app.state
+    snap = snapshot_of(request)
     text = state.metrics.render(
-        executor=state.executor,
-        info=state.dataset_info,
-        version=state.version,
+        executor=snap.executor,
+        info=snap.dataset_info,
+        version=snap.version,
         engine=state.settings.engine,
     )
     return Response(text, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

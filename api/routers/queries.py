@@ -21,11 +21,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from smpkg.errors import ConfigurationError, NotFound
-from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS, parse_accept
+from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from smpkg.queries import NamedQuery, load_named_queries
 
-from .. import routing
 from ..middleware import QUERY_FORM_KEY
+from ..negotiation import wants_html
+from ..snapshot import current as snapshot_of
 
 router = APIRouter()
 
@@ -86,7 +87,7 @@ async def run(request: Request, query: NamedQuery) -> Response:
     """Check the query-string values, bind them and hand the query to the app's executor."""
     values = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     bindings = query.bindings(values)
-    result = await request.app.state.executor.execute(
+    result = await snapshot_of(request).executor.execute(
         query.text,
         bindings=bindings,
         accept=request.headers.get("accept"),
@@ -99,17 +100,6 @@ async def run(request: Request, query: NamedQuery) -> Response:
     if getattr(result, "truncated", False):
         headers["SMPKG-Truncated"] = "true"
     return Response(content=result.body, media_type=result.format.content_type, headers=headers)
-
-
-def _wants_html(accept: str | None) -> bool:
-    for media, q, _ in parse_accept(accept):
-        if q <= 0:
-            continue
-        if media in ("text/html", "application/xhtml+xml"):
-            return True
-        if media in ("application/json", "*/*", "application/*"):
-            return False
-    return False
 
 
 # --------------------------------------------------------------------------- generic routes
@@ -126,15 +116,14 @@ def _wants_html(accept: str | None) -> bool:
 )
 async def list_queries(request: Request) -> Response:
     queries = [describe(q) for q in _queries(request).values()]
-    if _wants_html(request.headers.get("accept")):
+    if wants_html(request.headers.get("accept")):
         return HTMLResponse(
             _html_list(list(_queries(request).values())), headers={"Vary": "Accept"}
         )
     return JSONResponse({"queries": queries}, headers={"Vary": "Accept"})
 
 
-@routing.get(
-    router,
+@router.get(
     "/queries/{name}/sparql",
     summary="The SPARQL text of a named query",
     description="The `.rq` file as it is, `#+` header included (it is a SPARQL comment).",
@@ -150,8 +139,7 @@ async def query_text(request: Request, name: str) -> Response:
     )
 
 
-@routing.get(
-    router,
+@router.get(
     "/queries/{name}",
     summary="Run a named query",
     description="Runs the named query with its parameters taken from the query string "
@@ -272,7 +260,7 @@ def install(app: FastAPI) -> None:
             schema = generate()
             for query in queries.values():
                 schema["paths"][f"/queries/{query.name}"] = {"get": operation(query)}
-        return app.openapi_schema
+        return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
 

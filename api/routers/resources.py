@@ -37,25 +37,32 @@ from smpkg.describe import (
     Links,
     compact,
     describe,
-    explainer_for,
     rows_from_json,
 )
 from smpkg.errors import NotFound, UnsupportedFormat
-from smpkg.formats import BY_KEY, Format, negotiate
+from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
 
-from .. import routing
 from ..errors import response_for
+from ..negotiation import HTML, choose
+from ..snapshot import Snapshot
+from ..snapshot import current as snapshot_of
 from ..templating import render_page
 
 router = APIRouter()
 
 
 def get_and_head(path: str, **kwargs):
-    return routing.get_and_head(router, path, **kwargs)
+    """GET in the OpenAPI document, HEAD beside it (left out of the document)."""
+
+    def register(endpoint):
+        router.add_api_route(path, endpoint, methods=["GET"], **kwargs)
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
-HTML = Format("html", "text/html", extension="html")
 # Turtle first: what `Accept: */*` (curl, wget) gets; HTML when asked for by name.
 RDF_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")]
 OFFERED = RDF_FORMATS + [HTML]
@@ -73,29 +80,6 @@ def split_extension(path: str, offered: list[Format]) -> tuple[str, Format | Non
         if fmt is not None and fmt in offered:
             return stem, fmt
     return path, None
-
-
-def choose(request: Request, offered: list[Format]) -> Format:
-    """format= (a key, a media type or `html`), else the Accept header."""
-    param = (request.query_params.get("format") or "").strip().lower()
-    if param in ("html", "text/html"):
-        return HTML
-    if param in ("json", "application/json"):
-        param = "jsonld"
-    return negotiate(json_as_jsonld(request.headers.get("accept")), offered, param or None)
-
-
-def json_as_jsonld(accept: str | None) -> str | None:
-    """Plain JSON asked of an RDF resource is JSON-LD (the registry maps application/json
-    to SPARQL JSON results, which a resource is not)."""
-    if not accept:
-        return accept
-    return ",".join(
-        "application/ld+json" + part.strip()[len("application/json") :]
-        if part.strip().lower().startswith("application/json")
-        else part
-        for part in accept.split(",")
-    )
 
 
 def links_for(request: Request) -> Links:
@@ -122,7 +106,7 @@ def jsonld_bytes(graph) -> bytes:
 def rdf_bytes(graph, fmt: Format) -> bytes:
     if fmt.key == "jsonld":
         return jsonld_bytes(graph)
-    return bind_all(graph).serialize(format=fmt.rdflib_name, encoding="utf-8")
+    return bind_all(graph).serialize(format=fmt.rdflib_name or fmt.key, encoding="utf-8")
 
 
 def script_json(data: bytes) -> str:
@@ -140,18 +124,18 @@ def negotiated_error(request: Request, exc: UnsupportedFormat | NotFound) -> Res
 # --------------------------------------------------------------------------- /id/...
 
 
-async def _rows(state, iri: URIRef) -> tuple[dict, bool]:
+async def _rows(state: Snapshot, iri: URIRef) -> tuple[dict, bool]:
     async def run(text: str):
         return await state.executor.execute(text, bindings={"this": iri}, format_param="json")
 
     results = await asyncio.gather(*(run(text) for text in QUERIES.values()))
     truncated = any(r.truncated for r in results)
-    return {name: r.body for name, r in zip(QUERIES, results)}, truncated
+    return {name: r.body for name, r in zip(QUERIES, results, strict=True)}, truncated
 
 
-def _describe(state, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
+def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
     rows = {name: rows_from_json(body) for name, body in bodies.items()}
-    return describe(iri, rows, explainer_for(state.kg), truncated)
+    return describe(iri, rows, state.explainer, truncated)
 
 
 def _render(
@@ -181,7 +165,7 @@ def _render(
     },
 )
 async def resource(request: Request, path: str) -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     stem, fixed = split_extension(path, OFFERED)
     try:
         fmt = fixed or choose(request, OFFERED)
@@ -213,16 +197,16 @@ def _media(fmt: Format) -> str:
 
 
 def _ontology_body(request: Request, fmt: Format) -> bytes:
-    state = request.app.state
+    state = snapshot_of(request)
     kg = state.kg
     key = ("ontology", fmt.key, request.scope.get("root_path", ""))
-    cache = state.description_cache
-    if key not in cache:
+
+    def render() -> bytes:
         if fmt is HTML:
             from smpkg.documentation import document
 
             doc = document(kg.ontology, kg.asserted, kg.inferred)
-            cache[key] = render_page(
+            return render_page(
                 "ontology.html",
                 doc=doc,
                 links=links_for(request),
@@ -231,13 +215,13 @@ def _ontology_body(request: Request, fmt: Format) -> bytes:
                     f"{request.scope.get('root_path', '')}/ontology", ONTOLOGY_FORMATS[:-1]
                 ),
             ).encode("utf-8")
-        else:
-            cache[key] = rdf_bytes(kg.ontology, fmt)
-    return cache[key]
+        return rdf_bytes(kg.ontology, fmt)
+
+    return state.document(key, render)
 
 
 async def _ontology(request: Request, suffix: str = "") -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     if state.kg is None:
         raise NotFound("this service serves --dataset files: it has no ontology of its own")
     _, fixed = split_extension("ontology" + suffix, ONTOLOGY_FORMATS)
@@ -275,7 +259,7 @@ async def ontology_document(request: Request, ext: str) -> Response:
     summary="The ontology's version IRI (the current version only)",
 )
 async def ontology_version(request: Request, version: str) -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     if state.kg is None:
         raise NotFound("this service serves --dataset files: it has no ontology of its own")
     from smpkg.release import ontology_version as current

@@ -14,9 +14,12 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 from starlette.concurrency import run_in_threadpool
 
-from smpkg.formats import BY_KEY, GRAPH_FORMATS, RESULT_FORMATS, Format, negotiate, serialize_graph
+from smpkg.formats import BY_KEY, GRAPH_FORMATS, RESULT_FORMATS, Format, serialize_graph
 from smpkg.namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
+from ..negotiation import HTML, choose_format
+from ..snapshot import Snapshot, localised, rendered_site, site_url
+from ..snapshot import current as snapshot_of
 from ..templating import render_page
 
 router = APIRouter()
@@ -38,7 +41,6 @@ FORMAT_IRIS = {
     "jsonld": FORMATS["JSON-LD"],
     "rdfxml": FORMATS["RDF_XML"],
 }
-HTML = Format("html", "text/html")
 # Turtle first: what `Accept: */*` (curl) gets; HTML only when asked for by name.
 DESCRIPTION_FORMATS = [
     BY_KEY["turtle"],
@@ -64,11 +66,8 @@ STAT_PROPERTIES = (
 
 
 def endpoint_url(request: Request) -> str:
-    """The endpoint's own URL: SMPKG_PUBLIC_URL when set, else the URL the request came to."""
-    public = request.app.state.settings.public_url
-    if public:
-        return public.rstrip("/") + "/sparql"
-    return str(request.base_url).rstrip("/") + "/sparql"
+    """The endpoint's own URL (`snapshot.site_url`)."""
+    return site_url(request) + "/sparql"
 
 
 def dataset_view(state) -> dict:
@@ -185,12 +184,10 @@ def _stats(g: Graph, node, stats: dict) -> None:
         g.add((node, VOID[prop], Literal(int(stats.get(key, 0)))))
 
 
-def _render(state, endpoint: str, fmt: Format) -> bytes:
-    key = (endpoint, fmt.key)
-    cache = state.description_cache
-    if key not in cache:
+def _render(state: Snapshot, endpoint: str, fmt: Format) -> bytes:
+    def render() -> bytes:
         if fmt is HTML:
-            body = render_page(
+            return render_page(
                 "service.html",
                 endpoint=endpoint,
                 view=dataset_view(state),
@@ -198,23 +195,21 @@ def _render(state, endpoint: str, fmt: Format) -> bytes:
                 graph_formats=GRAPH_FORMATS,
                 has_queries=state.has_named_queries,
             ).encode("utf-8")
-        else:
-            body = serialize_graph(description_graph(state, endpoint), fmt)
-        cache[key] = body
-    return cache[key]
+        return serialize_graph(description_graph(state, endpoint), fmt)
+
+    return state.document(("service", endpoint, fmt.key), render)
 
 
 def description_format(accept: str | None, format_param: str | None) -> Format:
     """The negotiated format of the description (format= wins; `format=html` too)."""
-    param = (format_param or "").strip().lower()
-    if param in ("html", "text/html"):
-        return HTML
-    return negotiate(accept, DESCRIPTION_FORMATS, param or None)
+    return choose_format(accept, format_param, DESCRIPTION_FORMATS, json_is_jsonld=False)
 
 
 async def service_description(request: Request, format_param: str | None = None) -> Response:
     fmt = description_format(request.headers.get("accept"), format_param)
-    body = await run_in_threadpool(_render, request.app.state, endpoint_url(request), fmt)
+    endpoint = rendered_site(request) + "/sparql"
+    body = await run_in_threadpool(_render, snapshot_of(request), endpoint, fmt)
+    body = localised(request, body)
     media = "text/html; charset=utf-8" if fmt is HTML else fmt.content_type
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 
@@ -223,7 +218,7 @@ async def service_description(request: Request, format_param: str | None = None)
     "/", methods=["GET", "HEAD"], include_in_schema=False, response_class=HTMLResponse
 )
 def home(request: Request) -> Response:  # sync: FastAPI renders it in its thread pool
-    state = request.app.state
+    state = snapshot_of(request)
     body = render_page(
         "home.html",
         view=dataset_view(state),

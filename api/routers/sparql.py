@@ -14,16 +14,18 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from smpkg.engine import READ_ONLY, DatasetSpec
 from smpkg.errors import ParameterError, QueryRefused
-from smpkg.store import READ_ONLY, DatasetSpec
 
 from ..errors import ProtocolError
 from ..middleware import QUERY_FORM_KEY
+from ..snapshot import current as snapshot_of
 from .service import endpoint_url, service_description
 
 router = APIRouter()
@@ -88,7 +90,7 @@ def _one_query(queries: list[str]) -> str:
 
 
 async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Response:
-    state = request.app.state
+    state = snapshot_of(request)
     formats = [v for v in _values(pairs, "format") if v.strip()]
     result = await state.executor.execute(
         text,
@@ -99,7 +101,8 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
         timeout=_timeout(pairs),
     )
     request.scope[QUERY_FORM_KEY] = result.form
-    headers = {"Vary": "Accept"}
+    # Which data answered: a reload swaps the snapshot whole, so this always matches the body.
+    headers = {"Vary": "Accept", "SMPKG-Dataset-Version": state.version}
     if result.truncated:
         headers["SMPKG-Truncated"] = "true"
         headers["SMPKG-Max-Rows"] = str(state.settings.max_rows)
@@ -135,7 +138,7 @@ PARAMETERS = [
     ),
     _param("timeout", "Seconds; may shorten the server's deadline, never lengthen it."),
 ]
-RESPONSES = {
+RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Results in the negotiated format.",
         "content": {

@@ -58,8 +58,8 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
 
-from .config import Settings
-from .namespaces import ID, SMP, bind_all
+from smpkg.config import Settings
+from smpkg.namespaces import ID, SMP, bind_all
 
 # The folders whose resources are drawn anew at each scale; every other folder of id/ is a
 # shared vocabulary (countries, regions, controlled lists, concept schemes).
@@ -133,8 +133,8 @@ def _inline(graph: Graph, node, seen=None) -> object:
 
 @lru_cache(maxsize=4)
 def _profile_for(root: Path) -> Profile:
-    from .build import input_files
-    from .load import load_turtle
+    from smpkg.build import input_files
+    from smpkg.load import load_turtle
 
     settings = Settings(root=root)
     files = input_files(settings)

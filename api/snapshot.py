@@ -1,0 +1,116 @@
+"""The served snapshot: everything a request reads about the data, in one frozen object.
+
+A reload builds a new `Snapshot` off the request path (a worker thread) and swaps it in with
+one assignment (`app.state.snapshot = ...`); a request reads it once (`current`), so it never
+sees the new engine with the old version, statistics or documents. The documents a snapshot
+renders (service description, VoID, ontology pages) are kept in its own bounded cache, keyed
+by format and the server's root path: nothing a client can vary at will. A document names
+the service's own URL: `SMPKG_PUBLIC_URL` when set; otherwise it is rendered once with a
+placeholder, and each response puts in the URL the request came to, when that URL is a plain
+http(s) origin (anything else gets the configured listen address)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import Scope
+
+from smpkg.cache import ResultCache
+from smpkg.config import Settings
+from smpkg.explain import Explainer
+
+# The stand-in for the service's own URL in a cached document (an .invalid name never
+# resolves, RFC 2606).
+PLACEHOLDER = "http://smpkg-service.invalid"
+# An origin fit to put into a document as it is: no character that needs escaping in
+# Turtle, JSON, XML or HTML.
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+DOCUMENT_ENTRIES = 64
+
+
+def _documents() -> ResultCache:
+    return ResultCache(DOCUMENT_ENTRIES, 32 << 20, 16 << 20, size=len)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The data a request is answered from, and what is derived from it."""
+
+    settings: Settings
+    kg: Any  # the build (None for --dataset files)
+    executor: Any  # smpkg.executor.QueryExecutor
+    version: str
+    mode: str  # "smp" or "dataset"
+    dataset_files: tuple[Path, ...]
+    dataset_info: dict
+    etag_seed: str
+    has_named_queries: bool = True
+    documents: ResultCache = field(default_factory=_documents, compare=False)
+
+    @cached_property
+    def explainer(self) -> Explainer | None:
+        """Why each inferred statement holds, for the resource pages (None without a
+        build); made at its first use, once per snapshot."""
+        return Explainer(self.kg) if self.kg is not None else None
+
+    def document(self, key: tuple, render: Callable[[], bytes]) -> bytes:
+        """The document under `key`, rendered once per snapshot (bounded cache)."""
+        body = self.documents.get(key)
+        if body is None:
+            body = render()
+            self.documents.put(key, body)
+        return body
+
+
+SCOPE_KEY = "smpkg.snapshot"
+
+
+def current(request: Request) -> Snapshot:
+    """The snapshot this request is answered from (`pinned` when the request arrived)."""
+    return pinned(request.scope, request.app)
+
+
+def pinned(scope: Scope, app: Any) -> Snapshot:
+    """The snapshot of the request `scope`: read once, at its first use, and kept in the
+    scope, so the middleware (ETag seed, response cache) and the handler agree."""
+    snapshot = scope.get(SCOPE_KEY)
+    if snapshot is None:
+        snapshot = scope[SCOPE_KEY] = app.state.snapshot
+    return snapshot
+
+
+def site_url(request: Request) -> str:
+    """The service's own base URL: SMPKG_PUBLIC_URL when set, else the origin the request
+    came to when it is a plain http(s) origin, else the configured listen address."""
+    settings: Settings = request.app.state.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    if _ORIGIN.fullmatch(origin):
+        return origin + request.scope.get("root_path", "")
+    return f"http://{settings.host}:{settings.port}" + request.scope.get("root_path", "")
+
+
+def rendered_site(request: Request) -> str:
+    """The base URL a cached document is rendered with: the public URL, or the placeholder
+    that `localised` replaces."""
+    settings: Settings = request.app.state.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return PLACEHOLDER + request.scope.get("root_path", "")
+
+
+def localised(request: Request, body: bytes) -> bytes:
+    """A cached document with the placeholder replaced by this request's `site_url`."""
+    if request.app.state.settings.public_url:
+        return body
+    root = request.scope.get("root_path", "")
+    return body.replace((PLACEHOLDER + root).encode(), site_url(request).encode())

@@ -1,0 +1,49 @@
+"""What a server process opens at start-up: the build, made once however many processes start
+together, and its on-disk store (oxigraph engine), written once per build version."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Callable
+from typing import Any
+
+from .build import GRAPH_FILES, KnowledgeGraph, build
+from .config import Settings
+from .disk_store import ensure_disk_store
+from .statistics import dataset_statistics
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def build_once(settings: Settings, progress: Progress | None = None) -> KnowledgeGraph:
+    """`build.build`, one process at a time: server processes that start (or reload)
+    together wait for the first one's build, then find it in the cache."""
+    settings.cache_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.cache_path / ".build.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build(settings, progress=progress or _quiet)
+
+
+def prepare_store(
+    kg: KnowledgeGraph, settings: Settings, progress: Progress | None = None
+) -> dict[str, Any] | None:
+    """Write the build's on-disk store if it is not there yet (oxigraph engine only), with
+    the dataset statistics, which it returns (None for the rdflib engine)."""
+    if settings.engine != "oxigraph":
+        return None
+    try:
+        _, meta = ensure_disk_store(
+            kg.directory,
+            {k: str(v) for k, v in GRAPH_FILES.items()},
+            statistics=dataset_statistics,
+            progress=progress,
+        )
+    except OSError as exc:  # e.g. a read-only cache: the workers load the N-Triples instead
+        if progress:
+            progress(f"no on-disk store ({exc}); the query workers load the N-Triples files")
+        return None
+    return meta.get("statistics")

@@ -1,0 +1,268 @@
+"""The query worker: a process that opens its `Source` and answers typed requests.
+
+A worker is forked from the fork server (`smpkg.forkserver`), opens its engine, warms it up,
+moves itself into an empty network namespace where the kernel allows it, sends `pool.Ready`,
+and then answers each `QueryRequest` with a `QueryReply` (the serialised, negotiated result)
+and each `InfoRequest` with the dataset statistics, until the pool stops it. A failure is
+answered with the exception itself: smpkg errors pickle themselves, anything else becomes a
+`QueryFailed` that names it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.term import Identifier
+
+from .disk_store import DISK_STORE_DIR, disk_store_info, open_disk_store
+from .engine import NO_DATASET, Answer, DatasetSpec
+from .errors import QueryFailed, SmpkgError
+from .formats import (
+    GRAPH_FORMATS,
+    HTML,
+    RESULT_FORMATS,
+    by_key,
+    choose_format,
+    offered_formats,
+    serialize_answer,
+)
+from .pool import STOP, Ready
+from .remote_store import RemoteEngine, query_endpoint
+from .results_page import html_results
+from .statistics import dataset_statistics
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a worker serves: a built graph's directory (its on-disk store when there is one),
+    arbitrary RDF files, or an external SPARQL store."""
+
+    engine: str
+    graph_dir: str | None = None
+    files: tuple[str, ...] = ()
+    store: str | None = None  # an on-disk pyoxigraph store, opened read-only
+    in_memory: bool = False  # a small build, loaded into each worker's memory
+    url: str | None = None  # an external store's query endpoint (engine "remote")
+    graphs: tuple[str, ...] = ()  # the external store's graphs: the default graph's union
+    timeout: float = 10.0  # the HTTP timeout for an external store
+
+    @property
+    def kind(self) -> str:
+        if self.url:
+            return "remote"
+        if self.in_memory:
+            return "memory"
+        if self.store:
+            return "disk"
+        return "graph" if self.graph_dir else "files"
+
+    @classmethod
+    def of_graph(cls, kg: Any, engine: str, memory_up_to: int = 0) -> Source:
+        """A built graph; the oxigraph engine opens its on-disk store if it has been written
+        (`disk_store.ensure_disk_store`), and loads the N-Triples files otherwise. A build of at
+        most `memory_up_to` triples is loaded into each worker's memory even when its store
+        is written: a query runs about twice as fast in memory, and loading a small build
+        takes less time than opening the store."""
+        # Absolute paths: a worker is forked from the fork server, in the fork server's
+        # working directory, not ours.
+        directory = Path(kg.directory).resolve()
+        info = disk_store_info(directory) if engine == "oxigraph" else None
+        if info is None:
+            return cls(engine, graph_dir=str(directory))
+        if sum(info.get("graphs", {}).values()) <= memory_up_to:
+            return cls(engine, graph_dir=str(directory), in_memory=True)
+        return cls(engine, graph_dir=str(directory), store=str(directory / DISK_STORE_DIR))
+
+    @classmethod
+    def of_files(cls, files: Sequence[Path | str], engine: str) -> Source:
+        return cls(engine, files=tuple(str(Path(f).resolve()) for f in files))
+
+    @classmethod
+    def of_store(cls, url: str, graphs: Sequence[str], timeout: float = 10.0) -> Source:
+        """An external SPARQL 1.1 store (its query endpoint, or a Graph Store Protocol URL
+        that `remote_store.query_endpoint` knows) whose default graph is the union of `graphs`."""
+        return cls(
+            "remote", url=query_endpoint(url), graphs=tuple(str(g) for g in graphs), timeout=timeout
+        )
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query for a worker. `format_key` is the format the parent negotiated (None when
+    the text names no form, or the format fits no form: the worker negotiates on the
+    answer's form then); `link` is where a truncated result points."""
+
+    text: str
+    dataset: DatasetSpec = NO_DATASET
+    bindings: Mapping[str, Identifier] = field(default_factory=dict)
+    accept: str | None = None
+    format_param: str | Sequence[str] | None = None
+    base_iri: str | None = None
+    max_rows: int | None = None
+    format_key: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class InfoRequest:
+    """Ask a worker for the dataset statistics (`statistics.dataset_statistics`)."""
+
+
+@dataclass(frozen=True)
+class QueryReply:
+    body: bytes
+    format_key: str
+    form: str
+    truncated: bool
+    seconds: float  # time in the worker: execution and serialisation
+
+
+def open_engine(source: Source) -> Any:
+    if source.url:
+        return RemoteEngine(source.url, source.graphs, timeout=source.timeout)
+    if source.store:
+        return open_disk_store(source.store)
+    # Deferred: smpkg.build imports the reasoner and the validator, which a worker that opens
+    # an on-disk store or an external store never needs (a fork server preloads this module).
+    from .build import KnowledgeGraph, open_dataset_engine
+    from .build import open_engine as open_build
+
+    if source.graph_dir:
+        kg = KnowledgeGraph(Path(source.graph_dir), "", None)  # type: ignore[arg-type]
+        return open_build(kg, source.engine)
+    return open_dataset_engine([Path(f) for f in source.files], source.engine)
+
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def isolate_network() -> str:
+    """Move this process into a new, empty network namespace (no interface but a loopback
+    that is down), so nothing it runs can open a connection. Best effort: returns what it
+    did."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        unshare = libc.unshare
+    except (OSError, AttributeError):
+        return "unavailable (no unshare on this platform)"
+    if unshare(_CLONE_NEWNET) == 0:
+        return "network namespace"
+    if unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0:
+        return "user and network namespace"
+    return f"unavailable ({os.strerror(ctypes.get_errno())})"
+
+
+def as_reply(exc: BaseException) -> SmpkgError:
+    """The exception a worker sends for a failure: smpkg errors as they are (they pickle),
+    anything else as a QueryFailed naming it (the engine's own may not pickle)."""
+    if isinstance(exc, SmpkgError):
+        return exc
+    if isinstance(exc, MemoryError):
+        return QueryFailed("the query ran out of memory")
+    text = str(exc).strip().splitlines()
+    return QueryFailed(text[0] if text else type(exc).__name__)
+
+
+def answer_query(engine: Any, request: QueryRequest) -> QueryReply:
+    """Run the query, negotiate the format on the answer's form, serialise."""
+    started = time.perf_counter()
+    bindings = dict(request.bindings) or None
+    if request.format_key == "json" and engine.name == "oxigraph":
+        # pyoxigraph writes SPARQL JSON itself; None is a graph result after all, or a body
+        # past its byte budget, which the capped path below writes instead.
+        written = engine.results_json(
+            request.text,
+            request.dataset,
+            bindings,
+            request.max_rows,
+            request.base_iri,
+            request.link,
+        )
+        if written is not None:
+            answer, body = written
+            seconds = time.perf_counter() - started
+            return QueryReply(body, "json", answer.form, answer.truncated, seconds)
+    answer = engine.execute(
+        request.text, request.dataset, bindings, request.max_rows, request.base_iri
+    )
+    fmt = by_key(request.format_key) if request.format_key else None
+    if fmt is None or fmt not in offered_formats(answer.form):
+        fmt = choose_format(answer.form, request.accept, request.format_param)
+    if answer.truncated and request.link:
+        answer.links = [request.link]
+    if fmt is HTML:
+        body = html_results(answer, request.text, request.link)
+    else:
+        body = serialize_answer(answer, fmt)
+    seconds = time.perf_counter() - started
+    return QueryReply(body, fmt.key, answer.form, answer.truncated, seconds)
+
+
+def warm_up(engine: Any) -> None:
+    """Load the parser and the serialiser plugins now: before network isolation (a user
+    namespace may restrict files too) and so that the first request does not pay for it."""
+    triple = (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal("o"))
+    for fmt in GRAPH_FORMATS:
+        serialize_answer(Answer("CONSTRUCT", triples=[triple]), fmt)
+    for fmt in RESULT_FORMATS:
+        serialize_answer(Answer("SELECT", ["x"], [(triple[0],)]), fmt)
+    html_results(Answer("ASK", boolean=True), "ASK {}")
+    if engine.name == "remote":
+        return  # nothing to load: the store answers
+    # On constants and LIMIT 1: a FILTER over the data would scan all of it when nothing
+    # matches, which at a million triples is seconds of start-up.
+    engine.execute("SELECT * WHERE { BIND ('x' AS ?o) FILTER (regex(str(?o), 'x')) }")
+    engine.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1")
+
+
+def answer(engine: Any, request: object) -> object:
+    """The reply to one request (an exception is a reply too)."""
+    try:
+        if isinstance(request, QueryRequest):
+            return answer_query(engine, request)
+        if isinstance(request, InfoRequest):
+            return dataset_statistics(engine)
+        return QueryFailed(f"unknown request {type(request).__name__}")
+    except BaseException as exc:  # noqa: BLE001 - every failure is an answer
+        return as_reply(exc)
+
+
+def worker_main(conn: Connection, source: Source, isolate: bool = True) -> None:
+    """The body of a worker process: open the engine, then answer requests until told to
+    stop or the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        engine = open_engine(source)
+        warm_up(engine)
+        if source.url:
+            isolation = "not applied: the workers query the external store"
+        else:
+            isolation = isolate_network() if isolate else "disabled"
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            conn.send(as_reply(exc))
+        finally:
+            conn.close()
+        return
+    conn.send(Ready(os.getpid(), isolation))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if request is STOP:
+            return
+        try:
+            conn.send(answer(engine, request))
+        except (BrokenPipeError, OSError):
+            return

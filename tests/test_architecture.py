@@ -1,0 +1,161 @@
+"""The shape of the code, checked with `ast`: layers point one way (`smpkg` never imports
+`api`), no import cycles in `smpkg/` or `api/`, and every module and function small enough to
+read in one sitting (600 and 80 lines)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("smpkg", "api")
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
+# Modules owned by other work in progress, over a limit when this test was written: each is
+# reported to its owner, and shown here as an expected failure rather than hidden.
+OVERSIZE_ELSEWHERE = {
+    "smpkg.build": "build() is 103 lines",
+    "smpkg.cli": "parser() is 113 lines",
+    "smpkg.documentation": "document() is 161 lines",
+    "smpkg.publish": "publish() is 101 lines",
+    "smpkg.rules": "a method __init__ is 108 lines",
+    "smpkg.shacl": "729 lines",
+}
+# `smpkg serve` builds the app: the command line imports `api` (smpkg/cli.py, owned by
+# other work in progress; reported).
+API_IMPORTS_ELSEWHERE = {"smpkg.cli": ["api"]}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def _type_checking_only(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imported(name: str, path: Path, known: set[str]) -> set[str]:
+    """The modules of `known` that `name` imports, anywhere in its body (deferred imports
+    too), except under `if TYPE_CHECKING:`."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
+    skipped = {
+        id(n) for node in ast.walk(tree) if _type_checking_only(node) for n in ast.walk(node)
+    }
+    targets: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            subs = {f"{base}.{alias.name}" for alias in node.names} & known
+            # `from package import module` loads the package first, as any import of a
+            # module does: an edge to the module, not to the package's __init__.
+            targets.update(subs)
+            if len(subs) < len(node.names):
+                targets.add(base)
+    found = set()
+    for target in targets:
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        if target and target != name:
+            found.add(target)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    return {name: imported(name, path, set(mods)) for name, path in mods.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_checks_see_a_cycle_and_a_layer_breach():
+    """The checks themselves: a made-up graph with a cycle is caught."""
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    assert cycles(import_graph()) == []
+
+
+def test_smpkg_never_imports_api():
+    breaches = {
+        name: sorted(t for t in targets if t == "api" or t.startswith("api."))
+        for name, targets in import_graph().items()
+        if name.startswith("smpkg")
+    }
+    assert {name: t for name, t in breaches.items() if t} == API_IMPORTS_ELSEWHERE
+
+
+@pytest.mark.parametrize(
+    "name,path",
+    [
+        pytest.param(
+            name,
+            path,
+            marks=[pytest.mark.xfail(reason=OVERSIZE_ELSEWHERE[name], strict=False)]
+            if name in OVERSIZE_ELSEWHERE
+            else [],
+        )
+        for name, path in sorted(modules().items())
+    ],
+)
+def test_module_and_function_sizes(name, path):
+    source = path.read_text()
+    assert len(source.splitlines()) <= MAX_MODULE_LINES, f"{name} is over {MAX_MODULE_LINES} lines"
+    long = [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert long == [], f"{name}: functions over {MAX_FUNCTION_LINES} lines"

@@ -1,0 +1,197 @@
+"""The worker pool on its own, with a dummy worker and no SPARQL: readiness, deadlines that
+kill, kill-and-respawn, hand-over to a waiting call, the blocking wrapper."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from smpkg.pool import (
+    STOP,
+    DeadlinePassed,
+    PoolBusy,
+    PoolClosed,
+    Ready,
+    Unsendable,
+    WorkerLost,
+    WorkerPool,
+)
+
+
+def dummy_worker(conn, note: str) -> None:
+    """Answers ("pid",) with its pid, ("sleep", s) after s seconds, ("die",) by exiting."""
+    conn.send(Ready(os.getpid(), note))
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        if request is STOP:
+            return
+        if request[0] == "sleep":
+            time.sleep(request[1])
+            conn.send(("slept", os.getpid()))
+        elif request[0] == "die":
+            os._exit(3)
+        elif request[0] == "raise":
+            conn.send(ValueError(request[1]))
+        else:
+            conn.send(os.getpid())
+
+
+def failing_worker(conn, message: str) -> None:
+    conn.send(RuntimeError(message))
+
+
+@pytest.fixture
+def pool():
+    p = WorkerPool(
+        dummy_worker,
+        ("dummy",),
+        size=1,
+        context=multiprocessing.get_context("spawn"),
+        startup_timeout=60,
+    ).start()
+    yield p
+    p.close()
+
+
+def soon(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def wait_ready(pool: WorkerPool, count: int = 1) -> None:
+    until = soon(60)
+    while pool.ready_workers < count and time.monotonic() < until:
+        time.sleep(0.05)
+    assert pool.ready_workers == count
+
+
+def test_ready_note_and_reply(pool):
+    assert pool.started and pool.note == "dummy"
+    assert pool.call_blocking(("pid",), soon(10)) == pool.pids[0]
+
+
+def test_a_worker_that_fails_to_start_raises_its_own_error():
+    p = WorkerPool(
+        failing_worker, ("no data",), size=1, context=multiprocessing.get_context("spawn")
+    )
+    with pytest.raises(RuntimeError, match="no data"):
+        p.start()
+    assert not p.started
+    p.close()
+
+
+def test_an_exception_reply_is_returned_not_raised(pool):
+    reply = pool.call_blocking(("raise", "bad input"), soon(10))
+    assert isinstance(reply, ValueError) and str(reply) == "bad input"
+
+
+def test_deadline_kills_and_replaces_the_worker(pool):
+    first = pool.pids[0]
+    started = time.monotonic()
+    with pytest.raises(DeadlinePassed) as caught:
+        pool.call_blocking(("sleep", 30), soon(0.3))
+    assert time.monotonic() - started < 5
+    assert caught.value.ran >= 0.25
+    assert pool.timeouts == 1 and pool.restarts == 1
+    # The next call waits for the replacement, a new process.
+    second = pool.call_blocking(("pid",), soon(60))
+    assert second != first
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)
+
+
+def test_a_killed_idle_worker_is_respawned(pool):
+    first = pool.pids[0]
+    os.kill(first, signal.SIGKILL)
+    time.sleep(0.2)
+    assert pool.call_blocking(("pid",), soon(60)) != first
+    assert pool.restarts == 1
+    wait_ready(pool)
+
+
+def test_a_worker_dying_mid_call_is_lost_and_replaced(pool):
+    with pytest.raises(WorkerLost):
+        pool.call_blocking(("die",), soon(10))
+    assert pool.restarts == 1
+    assert isinstance(pool.call_blocking(("pid",), soon(60)), int)
+
+
+def test_hand_over_to_the_waiting_call(pool):
+    async def both():
+        slow = asyncio.ensure_future(pool.call(("sleep", 0.4), soon(10)))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.ensure_future(pool.call(("pid",), soon(10)))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # no free worker yet
+        return await slow, await waiting
+
+    (slept, first_pid), second_pid = pool.run(both())
+    assert slept == "slept" and first_pid == second_pid  # the same worker, handed over
+    assert pool.restarts == 0
+
+
+def test_hand_over_across_threads(pool):
+    """A worker released by a blocking call on a thread goes to a call waiting on another
+    thread's event loop."""
+    results = {}
+
+    def blocking():
+        results["slow"] = pool.call_blocking(("sleep", 0.4), soon(10))
+
+    thread = threading.Thread(target=blocking)
+    thread.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    results["waiting"] = asyncio.run(pool.call(("pid",), soon(10)))
+    thread.join()
+    assert results["slow"][0] == "slept"
+    assert results["waiting"] == results["slow"][1]
+    assert time.monotonic() - started >= 0.2
+
+
+def test_busy_when_no_worker_frees_up(pool):
+    async def both():
+        slow = asyncio.ensure_future(pool.call(("sleep", 0.6), soon(10)))
+        await asyncio.sleep(0.05)
+        with pytest.raises(PoolBusy):
+            await pool.call(("pid",), soon(0.2))
+        return await slow
+
+    assert pool.run(both())[0] == "slept"
+    assert pool.restarts == 0  # the busy call killed nothing
+
+
+def test_a_cancelled_call_gives_its_worker_back(pool):
+    async def cancel_then_call():
+        slow = asyncio.ensure_future(pool.call(("sleep", 0.3), soon(10)))
+        await asyncio.sleep(0.05)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        return await pool.call(("pid",), soon(10))
+
+    assert pool.run(cancel_then_call()) == pool.pids[0]
+    assert pool.restarts == 0
+
+
+def test_unsendable_request_holds_no_worker(pool):
+    with pytest.raises(Unsendable):
+        pool.call_blocking(("pid", lambda: None), soon(10))
+    assert pool.call_blocking(("pid",), soon(1)) == pool.pids[0]
+
+
+def test_closed_pool_refuses_and_leaves_no_process(pool):
+    pid = pool.pids[0]
+    pool.close()
+    with pytest.raises(PoolClosed):
+        pool.call_blocking(("pid",), soon(1))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
