@@ -96,8 +96,9 @@ class _Refusal:
 
 _memo: OrderedDict[tuple, Checked | _Refusal] = OrderedDict()
 _memo_lock = threading.Lock()
-# rdflib's parser (pyparsing) is not thread-safe: one text at a time.
-_parse_lock = threading.Lock()
+# rdflib's SPARQL grammar (pyparsing) is not thread-safe: whatever parses with it in this
+# process (the guard, rdflib's engine) takes this lock, one text at a time.
+PARSER_LOCK = threading.Lock()
 # An empty store: pyoxigraph parses a text given to it, and has nothing to evaluate it on.
 _empty = ox.Store()
 
@@ -172,7 +173,7 @@ def _by_parse_tree(text: str, decoded: str, held: frozenset[str], base_iri: str 
     grammar = _rdflib_grammar()
     readable = decoded.replace("\r", "\n")
     failure = None
-    with _parse_lock:
+    with PARSER_LOCK:
         try:
             tree = grammar.Query.parse_string(readable, parse_all=True)
         except RecursionError:
@@ -203,7 +204,7 @@ def _not_a_query(
         return QuerySyntaxError(message)
     grammar = _rdflib_grammar()
     readable = tree_of if tree_of is not None else decode_codepoints(text).replace("\r", "\n")
-    with _parse_lock:
+    with PARSER_LOCK:
         try:
             update = grammar.UpdateUnit.parse_string(readable, parse_all=True)[0]
         except RecursionError:

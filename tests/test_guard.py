@@ -546,3 +546,14 @@ def test_threads_share_the_guard():
     for thread in threads:
         thread.join()
     assert outcomes == {t: "SERVICE" in t for t in texts}
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_the_parse_tree_walk_finds_service_in_every_nesting(wrapper):
+    # The lexer refuses these first; the walk of rdflib's tree must reach them on its own.
+    clause = "SERVICE SILENT ?e { ?x ?y ?z }"
+    text = "SELECT * WHERE { " + wrapper.format(clause) + " }"
+    tree = guard._rdflib_grammar().Query.parse_string(text, parse_all=True)
+    assert guard._has_service(tree)
+    plain = "SELECT * WHERE { " + wrapper.format("?x ?y ?z") + " }"
+    assert not guard._has_service(guard._rdflib_grammar().Query.parse_string(plain))
