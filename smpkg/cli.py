@@ -1,17 +1,21 @@
-"""The `smpkg` command line. Errors are one line on stderr and a non-zero exit, never a
-traceback; long steps report progress on stderr so stdout stays clean for data."""
+"""The `smpkg` command line. Errors are one line on stderr and a non-zero exit (2 when nothing
+was done: a setting or the cache directory cannot work; 1 otherwise), never a traceback; long
+steps report progress on stderr so stdout stays clean for data."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Settings
-from .errors import SmpkgError, ValidationFailed
+from .errors import ConfigurationError, SmpkgError, ValidationFailed
 
 if TYPE_CHECKING:
     from .build import KnowledgeGraph
@@ -49,7 +53,57 @@ def _settings(args) -> Settings:
 def _built(settings: Settings, force: bool = False) -> KnowledgeGraph:
     from .build import build
 
+    _check_cache(settings, force)
     return build(settings, progress=_progress, force=force)
+
+
+# What the cache directory is probed with: a page, so that a full filesystem refuses it.
+_PROBE_BYTES = 4096
+
+
+def _cache_problem(path: Path) -> str | None:
+    """Why a build cannot be written under `path` (read-only, forbidden, not a directory,
+    full), or None: a file is made there and removed, as the build would."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".probe-", dir=path)
+        try:
+            os.write(handle, b"\0" * _PROBE_BYTES)
+        finally:
+            os.close(handle)
+            os.unlink(probe)
+    except OSError as exc:
+        return _os_error(exc)
+    return None
+
+
+def _check_cache(settings: Settings, force: bool = False) -> None:
+    """Before any work: the cache directory must take a new build, unless the build of these
+    inputs is already there to be read (a read-only cache of a finished build is fine)."""
+    problem = _cache_problem(settings.cache_path)
+    if problem is None:
+        return
+    if not force:
+        from .build import cache_key, input_files
+
+        key = cache_key(settings, input_files(settings))
+        try:
+            if (settings.cache_path / key[:16] / "build.json").is_file():
+                return
+        except OSError:  # a forbidden directory: nothing there can be read either
+            pass
+    raise ConfigurationError(
+        f"the cache directory {settings.cache_path} cannot take a build: {problem} "
+        "(set SMPKG_CACHE_DIR to a writable directory)"
+    )
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError as one line: what could not be done to which file, and why."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOTDIR and exc.filename:
+        reason = f"{reason} (a file stands where a directory is needed)"
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 def cmd_build(args) -> int:
@@ -263,6 +317,8 @@ def cmd_serve(args) -> int:
         port=args.port or Settings.from_env().port,
         **overrides,
     )
+    if not settings.dataset:
+        _check_cache(settings)
     if args.workers > 1:
         return _serve_workers(settings, args)
     # Start-up allocates some hundred thousand objects that live as long as the process (the
@@ -476,8 +532,16 @@ def main(argv: list[str] | None = None) -> int:
             print(finding.line(), file=sys.stderr)
         print(f"smpkg: error: {exc}", file=sys.stderr)
         return 1
+    except ConfigurationError as exc:
+        # Nothing was done: a setting, an argument or the cache directory cannot work.
+        print(f"smpkg: error: {exc}", file=sys.stderr)
+        return 2
     except SmpkgError as exc:
         print(f"smpkg: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # A disk that fills, a directory that turns read-only or forbidden mid-way.
+        print(f"smpkg: error: cannot go on: {_os_error(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

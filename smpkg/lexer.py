@@ -77,23 +77,32 @@ class QueryText:
         return False
 
 
+# The rest of a prefixed name (ex:SERVICE, SERVICE:x) once a word turns out to start one,
+# with the escapes of SPARQL's PN_LOCAL_ESC: "ex:a\\#" is a name, and no comment starts there.
+_NAME_TAIL = r"(?:[\w:\-.%]|\\[_~.\-!$&'()*+,;=/?#@%])*"
+
 # One pass with a single compiled pattern: its alternatives are tried in order at each
 # position, and whatever lies between two matches (spaces, other punctuation, digits) is
 # skipped. A string runs to its closing quote or, for a short string, to the end of its line;
-# a backslash escapes the next character, a line break included.
+# a comment ends at CR or LF (SPARQL 1.1 section 19.6), a short string also ends at either,
+# escaped or not. In a long string a backslash escapes the next character, a line break too.
 _SKIP = (
-    r"#[^\n]*"
+    r"#[^\r\n]*"
     r'|"""(?:\\[\s\S]?|(?!""")[\s\S])*(?:""")?'
     r"|'''(?:\\[\s\S]?|(?!''')[\s\S])*(?:''')?"
-    r'|"(?:[^"\\\n]|\\[\s\S]?)*"?'
-    r"|'(?:[^'\\\n]|\\[\s\S]?)*'?"
+    r'|"(?:[^"\\\r\n]|\\[^\r\n]?)*"?'
+    r"|'(?:[^'\\\r\n]|\\[^\r\n]?)*'?"
     r'|<[^<>"{}|^`\\\s]*>'
     r"|[?$](?:[A-Za-z_][A-Za-z0-9_\-]*)?"
+    # A language tag, and a name that starts with its colon (an empty prefix, ":a\\#b").
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+    rf"|:{_NAME_TAIL}"
+    # A backslash outside a string or a name is an error to a parser; taken with the next
+    # character, so that "\\#" never starts a comment here.
+    r"|\\[\s\S]?"
 )
 _WORD = r"[A-Za-z_][A-Za-z0-9_\-]*"
 _TOKEN = re.compile(rf"(?P<skip>{_SKIP})|(?P<word>{_WORD})|(?P<group>[{{}}()])")
-# The rest of a prefixed name (ex:SERVICE, SERVICE:x) once a word turns out to start one.
-_NAME_TAIL = r"[\w:\-.%]*"
 _NAME_TAIL_AT = re.compile(_NAME_TAIL).match
 # The same reading as `tokens`, for `re.findall`, so that the scan runs in the regex engine
 # rather than in a Python loop. A word right after ":" or "_", or right before ":", is part of
@@ -101,7 +110,7 @@ _NAME_TAIL_AT = re.compile(_NAME_TAIL).match
 # captured. The first alternative takes a run of characters that start no token at once,
 # instead of trying every alternative at each of them.
 _KEYWORDS = re.compile(
-    rf"[^#\"'<?$A-Za-z_]+|{_SKIP}|(?:(?<=[:_]){_WORD}|{_WORD}(?=:)){_NAME_TAIL}|({_WORD})"
+    rf"[^#\"'<?$@:\\A-Za-z_]+|{_SKIP}|(?:(?<=[:_]){_WORD}|{_WORD}(?=:)){_NAME_TAIL}|({_WORD})"
 )
 
 
@@ -134,3 +143,19 @@ def scan(text: str) -> QueryText:
     if "\\" in text:
         text = decode_codepoints(text)
     return QueryText(tuple(word.upper() for word in _KEYWORDS.findall(text) if word))
+
+
+_BRACKETS = re.compile(rf"{_SKIP}|([{{(\[])|([}})\]])")
+
+
+def nesting(text: str) -> int:
+    """How deep braces, parentheses and brackets nest in `text` as given, outside strings,
+    IRIs and comments."""
+    depth = deepest = 0
+    for opening, closing in _BRACKETS.findall(text):
+        if opening:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif closing:
+            depth -= 1
+    return deepest

@@ -1,10 +1,14 @@
 """The command line on a tiny project: every subcommand, its formats and its errors."""
 
 import csv
+import errno
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import DATA
@@ -157,3 +161,168 @@ def test_format_check_and_rewrite(run, project):
     code, _, _ = run("format", str(path))
     assert code == 0
     assert run("format", "--check", str(path))[0] == 0
+
+
+# --------------------------------------------------------------------------- the cache directory
+# Hole 8 of issue 13: a cache directory that is read-only, forbidden or full made the command
+# line print a traceback, and only after the whole build. Each case runs the real command in a
+# subprocess; read-only and full filesystems are tmpfs mounts in a private mount namespace
+# (`unshare -rm`: nothing is mounted outside the subprocess), so they work as root, where a
+# chmod alone forbids nothing.
+
+REPO = Path(__file__).resolve().parents[1]
+SETPRIV = shutil.which("setpriv")
+
+
+def _namespaces_work() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+needs_mounts = pytest.mark.skipif(
+    not _namespaces_work(),
+    reason="needs `unshare -rm` (user and mount namespaces) to mount a tmpfs for the test",
+)
+
+
+def _smpkg(root: Path, cache: Path, *args: str, mount: str | None = None, wrap=()):
+    """Run `smpkg --root root <args>` with its cache in `cache`; `mount` is shell run first
+    in a private mount namespace (with $M the cache's parent)."""
+    command = [*wrap, sys.executable, "-m", "smpkg.cli", "--root", str(root), *args]
+    if mount is not None:
+        command = ["unshare", "-rm", "sh", "-c", f'M="$0"; {mount} && exec "$@"']
+        command += [str(cache.parent), *wrap, sys.executable, "-m", "smpkg.cli"]
+        command += ["--root", str(root), *args]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"SMPKG_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+
+
+def _refused_before_building(result, *reasons: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # no progress: nothing was parsed or reasoned
+    line = lines[0]
+    assert line.startswith("smpkg: error: the cache directory ")
+    assert "SMPKG_CACHE_DIR" in line
+    assert any(reason in line for reason in reasons), line
+    return line
+
+
+@needs_mounts
+def test_read_only_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    result = _smpkg(
+        project.root, mount_point / "cache", "build", mount='mount -t tmpfs -o ro tmpfs "$M"'
+    )
+    _refused_before_building(result, "Read-only file system")
+
+
+@needs_mounts
+def test_read_only_cache_holding_the_build_is_read(project, tmp_path):  # noqa: F811
+    cache = tmp_path / "cache" / "smpkg"
+    assert _smpkg(project.root, cache, "build").returncode == 0
+    # The same cache, now read-only: the finished build is read, nothing is written.
+    result = _smpkg(
+        project.root,
+        cache,
+        "query",
+        "ASK { ?s ?p ?o }",
+        mount='mount --bind "$M" "$M" && mount -o remount,bind,ro "$M"',
+    )
+    assert result.returncode == 0, result.stderr
+    assert "true" in result.stdout.lower()
+
+
+def test_cache_under_a_file_is_refused_before_building(project, tmp_path):  # noqa: F811
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    line = _refused_before_building(
+        _smpkg(project.root, blocker / "cache", "build"), "Not a directory", "File exists"
+    )
+    assert str(blocker) in line
+
+
+def test_forbidden_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
+    forbidden = tmp_path / "forbidden"
+    forbidden.mkdir()
+    forbidden.chmod(0)
+    wrap: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        # Root reads and writes through any mode bits (CAP_DAC_OVERRIDE): the command runs
+        # without those capabilities, as anyone else would.
+        if SETPRIV is None:
+            pytest.skip("running as root without setpriv: cannot drop CAP_DAC_OVERRIDE")
+        caps = "-dac_override,-dac_read_search"
+        wrap = (SETPRIV, f"--inh-caps={caps}", f"--bounding-set={caps}")
+    try:
+        result = _smpkg(project.root, forbidden / "cache", "build", wrap=wrap)
+    finally:
+        forbidden.chmod(0o755)
+    _refused_before_building(result, "Permission denied")
+    assert not (forbidden / "cache").exists()
+
+
+@needs_mounts
+def test_full_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
+    mount_point = tmp_path / "full"
+    mount_point.mkdir()
+    # A 16 KiB tmpfs, filled to the last byte.
+    fill = 'mount -t tmpfs -o size=16k tmpfs "$M" && (head -c 16384 /dev/zero > "$M/fill"; true)'
+    result = _smpkg(project.root, mount_point / "cache", "build", mount=fill)
+    _refused_before_building(result, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        (errno.ENOSPC, "No space left on device"),
+        (errno.EROFS, "Read-only file system"),
+        (errno.EACCES, "Permission denied"),
+    ],
+)
+def test_disk_failing_during_the_build_is_one_line(run, project, monkeypatch, code, reason):  # noqa: F811
+    # The disk fills (or turns read-only, or forbidden) after the check, while the build
+    # writes: simulated at the write call, since a disk cannot be made to fill on cue.
+    from smpkg import build
+
+    def failing_write(path, triples):
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(build, "write_ntriples", failing_write)
+    status, _, err = run("build")
+    assert status == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("smpkg: error: cannot go on: ") and reason in last
+    assert ".nt" in last  # names the file it could not write
+    assert "Traceback" not in err
+    # The half-written build was removed: a cache entry is whole or absent.
+    assert not [p for p in project.cache_path.rglob("*") if p.name.startswith(".build-")]
+
+
+def test_bad_setting_exits_2_before_any_work(project, tmp_path):  # noqa: F811
+    result = subprocess.run(
+        [sys.executable, "-m", "smpkg.cli", "--root", str(project.root), "build"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={
+            "SMPKG_CACHE_DIR": str(tmp_path / "c"),
+            "SMPKG_QUERY_TIMEOUT": "-1",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+        },
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "smpkg: error: SMPKG_QUERY_TIMEOUT must be positive"
+    ]

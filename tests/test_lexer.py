@@ -8,7 +8,7 @@ import random
 import pytest
 
 from smpkg.config import Settings
-from smpkg.lexer import decode_codepoints, scan, tokens
+from smpkg.lexer import decode_codepoints, nesting, scan, tokens
 from smpkg.queries import load_named_queries
 
 SERVICE_SPELLINGS = [
@@ -26,6 +26,20 @@ SERVICE_SPELLINGS = [
     "SELECT * { { SELECT * { SERVICE <http://x/> {} } } }",
     "SELECT * { FILTER EXISTS { SERVICE <http://x/> {} } }",
     "SELECT * { FILTER(?a<1) SERVICE<http://x/>{} }",
+    # A comment ends at CR as well as LF (SPARQL 1.1 section 19.6).
+    "SELECT * WHERE { # c\rSERVICE <http://127.0.0.1:1/sparql> { ?x ?y ?z } }",
+    "SELECT * WHERE { # c\r\nSERVICE <http://x/> { } }",
+    # Escapes in prefixed names (PN_LOCAL_ESC) do not start comments or strings.
+    "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\# ?o . SERVICE <http://x/> {} }",
+    "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\#b ?o . SERVICE <http://x/> {} }",
+    "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\' ?o . SERVICE <http://x/> {} }",
+    "PREFIX : <http://e/> SELECT * { ?s :\\# ?o . SERVICE <http://x/> {} }",
+    # A backslash where no escape may stand is not an escape of what follows it.
+    "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\ SERVICE <http://x/> {} }",
+    "SELECT * { ?s ?p ?o } \\# SERVICE <http://x/> {}",
+    # A short string ends at CR too, escaped or not.
+    "SELECT * { ?s ?p 'a\rSERVICE <http://x/> {} }",
+    "SELECT * { ?s ?p 'a\\\nSERVICE <http://x/> {} }",
 ]
 
 
@@ -45,6 +59,10 @@ def test_service_is_found(text):
         "PREFIX SERVICE: <http://example.org/> SELECT * { ?s SERVICE:p ?o }",
         "SELECT ?SERVICE { ?SERVICE ?p ?o }",
         "SELECT * { _:SERVICE ?p ?o }",
+        'SELECT * { ?s ?p "x"@service }',
+        "PREFIX : <http://e/> SELECT * { ?s :SERVICE ?o }",
+        "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\#SERVICE ?o }",
+        "SELECT * {\n# c\u2028SERVICE <http://x/> { }\n?s ?p ?o }",
     ],
 )
 def test_service_in_strings_iris_comments_names_is_not_a_keyword(text):
@@ -146,6 +164,13 @@ _PIECES = list(
     "a:b-c.d%",
     "12",
     "\\n",
+    "\r",
+    "\\#",
+    "\\'",
+    ":\\#",
+    "@en",
+    "[",
+    "]",
 ]
 
 
@@ -158,3 +183,10 @@ def test_scan_reads_as_the_token_stream_does():
     texts += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
     different = [t for t in texts if scan.__wrapped__(t).keywords != _keywords_by_tokens(t)]
     assert different == []
+
+
+def test_nesting_counts_brackets_outside_strings_and_comments():
+    assert nesting("SELECT * { { ?s ?p ?o } FILTER((1)) }") == 3
+    assert nesting('SELECT * { ?s ?p "{{{{" } # ((((') == 1
+    assert nesting("SELECT * { ?s <p> [ <q> [ <r> 1 ] ] }") == 3
+    assert nesting("{" * 500) == 500
