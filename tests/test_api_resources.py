@@ -269,7 +269,7 @@ def test_ontology_for_rdf_clients(smp_client, smp_graph):
 
 def test_links_between_pages_resolve(smp_client):
     html = smp_client.get("/id/programme/mentor-ii", headers={"Accept": "text/html"}).text
-    main = html.split("<main id=\"main\">")[1]
+    main = html.split('<main id="main">')[1]
     targets = sorted({h.split("#")[0] for h in re.findall(r'href="(/[^"]*)"', main)})
     assert len(targets) > 15
     for target in targets:
