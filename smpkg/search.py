@@ -148,6 +148,10 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def name_texts(self) -> list[str]:
+        """Every name the index holds (one per resource and name), in no order."""
+        return [n.text for n in self._names]
+
     @classmethod
     def from_rows(cls, rows: Mapping[str, list[dict[str, str]]]) -> SearchIndex:
         """The index from the rows of the search queries (`search_queries()`), each row a dict
