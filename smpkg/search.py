@@ -15,6 +15,7 @@ key; each candidate is then checked with a bounded edit distance.
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from bisect import bisect_left
@@ -37,6 +38,9 @@ FUZZY_MIN = 3
 # A one-letter prefix of every name is no search: such queries only match whole names/words.
 PREFIX_MIN = 2
 MAX_LIMIT = 100
+# Keys read per prefix: a short prefix of a large graph starts thousands of names, and the
+# ranking only needs enough of them to fill a page (bounds the time of a query).
+PREFIX_CAP = 2000
 SUMMARY_CHARS = 160
 _NOT_WORD = re.compile(r"[\W_]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s")
@@ -201,7 +205,8 @@ class SearchIndex:
             for k in _near(self._near_keys, whole):
                 offer(self._by_key[k], 3)
         offer(self._all_words(tokens, fuzzy=True), 3)
-        ranked = sorted(
+        ranked = heapq.nsmallest(
+            limit,
             best.items(),
             key=lambda item: (
                 item[1][0],
@@ -211,7 +216,7 @@ class SearchIndex:
             ),
         )
         hits = []
-        for entry_id, (tier, _, matched) in ranked[:limit]:
+        for entry_id, (tier, _, matched) in ranked:
             e = self.entries[entry_id]
             hits.append(Hit(e.iri, e.label, e.kind, e.summary, matched, TIERS[tier]))
         return hits
@@ -255,8 +260,10 @@ def _near(near: Mapping[str, list[str]], text: str) -> set[str]:
 
 
 def _with_prefix(ordered: list[str], prefix: str) -> Iterable[str]:
+    """The keys starting with `prefix`, in order, at most PREFIX_CAP of them."""
     i = bisect_left(ordered, prefix)
-    while i < len(ordered) and ordered[i].startswith(prefix):
+    end = min(len(ordered), i + PREFIX_CAP)
+    while i < end and ordered[i].startswith(prefix):
         yield ordered[i]
         i += 1
 
