@@ -90,13 +90,27 @@ def _limit(raw: str | None, default: int) -> int:
     description="Case-, accent- and punctuation-insensitive, tolerant of one typo; ranked: "
     "exact name (acronyms and labels first), then prefix, then word, then one edit away. "
     "Each hit has its IRI, its page on this service, its label, kind and a one-line summary.",
+    # Declared here rather than as typed arguments: FastAPI would build pydantic fields for
+    # them at start-up (see api/routing.py).
+    openapi_extra={
+        "parameters": [
+            {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "The text."},
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                "description": f"How many hits at most (default {SUGGEST_LIMIT}).",
+            },
+        ]
+    },
 )
-async def api_search(request: Request, q: str = "", limit: str | None = None) -> Response:
+async def api_search(request: Request) -> Response:
     state = request.app.state
-    count = _limit(limit, SUGGEST_LIMIT)
+    text = request.query_params.get("q", "")
+    count = _limit(request.query_params.get("limit"), SUGGEST_LIMIT)
     index = await search_index(state)
-    hits = [dict(h.as_json(), href=local_href(state, h.iri)) for h in index.search(q, count)]
-    return JSONResponse({"query": q, "hits": hits})
+    hits = [dict(h.as_json(), href=local_href(state, h.iri)) for h in index.search(text, count)]
+    return JSONResponse({"query": text, "hits": hits})
 
 
 @routing.get_and_head(router, "/search", include_in_schema=False)
