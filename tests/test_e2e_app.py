@@ -209,6 +209,9 @@ def test_browse_programmes_by_destination_and_sector_and_download_the_csv(visit)
     [
         ("browse-countries", "/browse/countries"),
         ("browse-organisations", "/browse/organisations"),
+        ("browse-frameworks", "/browse/frameworks"),
+        ("browse-sectors", "/browse/sectors?sort=-programmes"),
+        ("named-queries", "/queries"),
         ("ontology", "/ontology"),
         ("downloads", "/download"),
         ("service", "/sparql?format=html"),
