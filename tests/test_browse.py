@@ -120,6 +120,7 @@ def test_browse_programmes_filtered_page_and_downloads_agree(smp_client):
     page = smp_client.get("/browse/programmes", params=FILTER, headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "checked" in page.text and "Germany" in page.text
+    assert 'name="q" value=""' in page.text  # the site's search box is not filled with filters
     rows = list(
         csv.DictReader(io.StringIO(smp_client.get("/browse/programmes.csv", params=FILTER).text))
     )

@@ -219,7 +219,7 @@ async def browse_page(request: Request, name: str) -> Response:
         cell=browse.cell_text,
         href=lambda iri: local_href(request.app.state, iri),
         link=lambda params: "?" + urlencode(params, doseq=True),
-        query=query,
+        download_query=query,
     )
     return html(body)
 
