@@ -33,8 +33,12 @@ ACRONYM = "https://w3id.org/smpkg/ontology#acronym"
 # Which name a hit matched on, best first: an acronym or the label beats another name.
 NAME_RANK = {ACRONYM: 0, RDFS_LABEL: 0, SKOS + "prefLabel": 1, SKOS + "altLabel": 2}
 TIERS = ("exact", "prefix", "word", "fuzzy")
-# Shorter words give too many one-typo neighbours to be useful.
+# Shorter words give too many one-typo neighbours to be useful; longer texts are not typed
+# by hand, and their deletions would cost time and memory for nothing.
 FUZZY_MIN = 3
+FUZZY_MAX = 64
+# The part of a query that is read: no name is longer.
+MAX_QUERY_CHARS = 300
 # A one-letter prefix of every name is no search: such queries only match whole names/words.
 PREFIX_MIN = 2
 MAX_LIMIT = 100
@@ -182,7 +186,7 @@ class SearchIndex:
     def search(self, text: str, limit: int = 20) -> list[Hit]:
         """The best `limit` hits for `text`, best first; [] for a text without letters."""
         limit = max(1, min(limit, MAX_LIMIT))
-        tokens = words(text)
+        tokens = words(text[:MAX_QUERY_CHARS])
         whole = "".join(tokens)
         if not whole:
             return []
@@ -201,7 +205,7 @@ class SearchIndex:
             for k in _with_prefix(self._keys, whole):
                 offer(self._by_key[k], 1)
         offer(self._all_words(tokens, fuzzy=False), 2)
-        if len(whole) >= FUZZY_MIN:
+        if FUZZY_MIN <= len(whole) <= FUZZY_MAX:
             for k in _near(self._near_keys, whole):
                 offer(self._by_key[k], 3)
         offer(self._all_words(tokens, fuzzy=True), 3)
@@ -230,7 +234,7 @@ class SearchIndex:
             if i == len(tokens) - 1 and len(token) >= PREFIX_MIN:
                 for w in _with_prefix(self._words, token):
                     matches.update(self._by_word[w])
-            if fuzzy and len(token) >= FUZZY_MIN:
+            if fuzzy and FUZZY_MIN <= len(token) <= FUZZY_MAX:
                 for w in _near(self._near_words, token):
                     matches.update(self._by_word[w])
             found = matches if found is None else found & matches

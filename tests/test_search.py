@@ -136,6 +136,11 @@ def test_several_words_must_all_match(index):
     assert index.search("nurses palestine") == []
 
 
+def test_a_very_long_query_is_cheap(index):
+    assert index.search("palim " + "x" * 100_000) == []
+    assert iris(index.search("palim " * 10_000))[0] == "palim"
+
+
 def test_nothing_for_no_letters_and_limit(index):
     assert index.search("!!!") == []
     assert len(index.search("p", limit=1)) <= 1
