@@ -24,7 +24,7 @@ from smpkg.search import MAX_LIMIT, SearchIndex, search_queries
 
 from .. import routing
 from ..templating import render_page
-from . import cache, data
+from . import cache, data, vendor
 
 router = APIRouter()
 SEARCH_LIMIT = 50
@@ -59,6 +59,9 @@ def page_context(request: Request, section: str) -> dict:
         "section": section,
         "linked_data": state.mode == "smp",
         "has_queries": getattr(state, "has_named_queries", False),
+        # `{% set src = vendor("d3") %}{% if src %}<script src="{{ src }}">...`: a library's
+        # URL, or None when node_modules lacks it (the page then works without it).
+        "vendor": vendor.url,
     }
 
 
