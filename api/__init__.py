@@ -80,7 +80,8 @@ def _app(settings: Settings, metrics, loaded):
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware.gzip import GZipMiddleware
 
-    from . import errors, lifecycle, middleware, snapshot
+    from . import app as webapp
+    from . import errors, lifecycle, middleware, security, snapshot
     from .routers import admin, downloads, ops, queries, resources, service, sparql
 
     @asynccontextmanager
@@ -115,6 +116,7 @@ def _app(settings: Settings, metrics, loaded):
     lifecycle.install(app, loaded)
 
     errors.install(app)
+    webapp.install(app)
     app.include_router(sparql.router)
     app.include_router(service.router)
     app.include_router(ops.router)
@@ -150,4 +152,5 @@ def _app(settings: Settings, metrics, loaded):
         metrics=metrics,
         known_paths=frozenset({"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}),
     )
+    app.add_middleware(security.SecurityHeaders)
     return app

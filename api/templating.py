@@ -1,4 +1,5 @@
-"""Jinja2 templates for the HTML pages (api/templates; inline CSS, no CDN, works offline).
+"""Jinja2 templates for the HTML pages (api/templates; their stylesheet and scripts are files
+under api/static, as the Content-Security-Policy requires; no CDN, works offline).
 
 Jinja2 is imported when the first page is rendered, not when the service starts: most
 requests to an endpoint ask for data, and the import is a noticeable part of start-up."""

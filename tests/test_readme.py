@@ -53,10 +53,11 @@ def test_quick_start_has_exactly_two_commands():
     quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", quick, re.S)
     assert [b.strip() for b in blocks] == [
-        "pip install -e '.[test]' && smpkg serve",
+        "pip install -e '.[test]' && npm ci && smpkg serve",
         "python -m pytest",
     ]
-    assert "python -m pytest" in (README.parent / ".ci" / "run").read_text()
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "python -m pytest" in ci and "npm ci" in ci
 
 
 def test_curl_example(smp_server):

@@ -294,12 +294,11 @@ def _html_list(queries: list[NamedQuery]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>Named queries · smpkg</title>"
-        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-        "section{border-top:1px solid #ccc;padding:.5rem 0}h2{font-size:1.1rem;margin:.3rem 0}"
-        "input{min-width:16rem}</style></head><body>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/static/site.css"></head><body><main>'
         f"<h1>Named queries</h1><p>{len(queries)} queries. Each runs on the graph with "
         "inferences; results download as JSON, XML, CSV or TSV. The same list is JSON for "
         "clients that ask for <code>application/json</code>.</p>"
         + "".join(items)
-        + "</body></html>\n"
+        + "</main></body></html>\n"
     )

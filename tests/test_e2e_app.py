@@ -1,0 +1,227 @@
+"""The web app end to end in real headless Chromium (Debian's /usr/bin/chromium, driven by
+Playwright for Python through `executable_path`; never `playwright install`), against the
+real service (`smpkg serve` on 127.0.0.1 over the repository's graph).
+
+On every page: no request leaves 127.0.0.1 (any other host fails the test), the console has
+no error, no Content-Security-Policy violation is reported, and axe-core finds no serious or
+critical accessibility violation. axe-core comes from node_modules (a devDependency) and is
+served to the page by the test itself under this origin, so the page's CSP applies to it as
+to the app's own scripts; the app never serves it. Screenshots of each view at 1280 and
+375 px wide go to SMPKG_TEST_ARTIFACTS (default tests/artifacts/).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import IN_CI, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(os.environ.get("SMPKG_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_PATH = "/__e2e__/axe.min.js"  # answered by the test's route handler, never by the app
+WIDTHS = (1280, 375)
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  (window.__cspViolations = window.__cspViolations || []).push(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
+
+pytestmark = pytest.mark.network_peer
+
+
+def unavailable(message: str) -> None:
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def server(serve):
+    return serve()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        unavailable("Chromium is absent: install Debian's chromium (apt-get install chromium)")
+    if not AXE.exists():
+        unavailable("node_modules/axe-core is absent: run `npm ci` in the repository")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is absent: pip install -e '.[test]'")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """One browser tab on the service, recording what every page must not do."""
+
+    def __init__(self, browser, server, tmp_path: Path):
+        self.server = server
+        self.origin = urlsplit(server.url)
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.tmp_path = tmp_path
+        self.outside: list[str] = []
+        self.console: list[str] = []
+        self.page.add_init_script(CSP_LISTENER)
+        self.page.route("**/*", self._route)
+        self.page.on(
+            "console",
+            lambda msg: self.console.append(msg.text) if msg.type == "error" else None,
+        )
+        self.page.on("pageerror", lambda exc: self.console.append(f"uncaught: {exc}"))
+
+    def _route(self, route) -> None:
+        url = urlsplit(route.request.url)
+        if (url.hostname, url.port) != (self.origin.hostname, self.origin.port):
+            self.outside.append(route.request.url)
+            route.abort()
+        elif url.path == AXE_PATH:
+            route.fulfill(path=str(AXE), content_type="text/javascript; charset=utf-8")
+        else:
+            route.continue_()
+
+    def goto(self, path: str) -> None:
+        response = self.page.goto(self.server.url + path)
+        assert response is not None and response.ok, (path, response and response.status)
+
+    def check(self, name: str) -> None:
+        """The rules of every page, then screenshots at both widths."""
+        page = self.page
+        page.wait_for_load_state("networkidle")
+        assert self.outside == [], f"{name}: requests left 127.0.0.1: {self.outside}"
+        violations = page.evaluate("window.__cspViolations || []")
+        assert violations == [], f"{name}: CSP violations: {violations}"
+        assert self.console == [], f"{name}: console errors: {self.console}"
+        page.add_script_tag(url=self.server.url + AXE_PATH)
+        found = page.evaluate(
+            """async () => {
+                const result = await axe.run(document, {
+                  runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
+                });
+                return result.violations
+                  .filter((v) => v.impact === "serious" || v.impact === "critical")
+                  .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`);
+            }"""
+        )
+        assert found == [], f"{name}: accessibility violations: {found}"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{name}: the page is {overflow}px wider than {width}px"
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server, tmp_path):
+    tab = Visit(browser, server, tmp_path)
+    yield tab
+    tab.close()
+
+
+def test_search_an_acronym_with_a_typo_and_open_the_programme(visit):
+    page = visit.page
+    visit.goto("/")
+    visit.check("home")
+    box = page.get_by_role("combobox", name=re.compile("Search programmes"))
+    box.fill("PALIN")
+    option = page.get_by_role("option").first
+    option.wait_for()
+    assert "PALIM" in option.inner_text()
+    box.press("ArrowDown")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert page.url.endswith("/id/programme/palim")
+    assert "PALIM" in page.locator("h1").inner_text()
+    visit.check("resource")
+
+    # The results page works on its own (no script needed): the typo finds IOM-MATCH.
+    visit.goto("/search?q=IOM-MACH")
+    visit.check("search")
+    page.get_by_role("link", name="IOM-MATCH", exact=True).click()
+    page.wait_for_url("**/id/programme/iom-match")
+
+
+def test_browse_programmes_by_destination_and_sector_and_download_the_csv(visit):
+    page = visit.page
+    visit.goto("/browse/programmes")
+    visit.check("browse")
+    total = page.locator("table.results tbody tr").count()
+    destinations = page.get_by_role("group", name="Destination country")
+    with page.expect_navigation():
+        # click, not check(): the box submits the form, so it is gone before it reads checked.
+        destinations.get_by_role("checkbox", name=re.compile(r"^Germany\b")).click()
+    sectors = page.get_by_role("group", name="Sector")
+    with page.expect_navigation():
+        sectors.get_by_role("checkbox", name=re.compile(r"^healthcare\b")).click()
+    assert sectors.get_by_role("checkbox", name=re.compile(r"^healthcare\b")).is_checked()
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"destination": ["country:DEU"], "sector": ["sector:healthcare"]}
+    visit.check("browse-filtered")
+    rows = page.locator("table.results tbody tr")
+    shown = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    assert 0 < len(shown) < total
+
+    with page.expect_download() as waited:
+        page.get_by_role("link", name="CSV").click()
+    target = visit.tmp_path / "programmes.csv"
+    waited.value.save_as(target)
+    with target.open(encoding="utf-8", newline="") as f:
+        downloaded = list(csv.DictReader(f))
+    assert [r["name"] for r in downloaded] == [s.split(" (")[0] for s in shown]
+    for r in downloaded:
+        assert "Germany" in r["destination"].split(" | ")
+        assert "healthcare" in r["sector"].split(" | ")
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("browse-countries", "/browse/countries"),
+        ("browse-organisations", "/browse/organisations"),
+        ("browse-frameworks", "/browse/frameworks"),
+        ("browse-sectors", "/browse/sectors?sort=-programmes"),
+        ("named-queries", "/queries"),
+        ("ontology", "/ontology"),
+        ("downloads", "/download"),
+        ("service", "/sparql?format=html"),
+        ("not-found", "/id/programme/no-such-thing"),
+    ],
+)
+def test_other_pages_obey_the_same_rules(visit, name, path):
+    if name == "not-found":
+        visit.page.goto(visit.server.url + path)
+        visit.console.clear()  # the 404 of the page itself is reported as a console error
+    else:
+        visit.goto(path)
+    visit.check(name)

@@ -1,0 +1,48 @@
+"""Security headers (api/security.py) on the service's responses, and pages that obey them
+(no inline script, style or event handler)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+PAGES = [
+    "/",
+    "/search?q=palim",
+    "/browse/programmes",
+    "/id/programme/palim",
+    "/ontology",
+    "/download",
+    "/sparql?format=html",
+    "/no/such/page",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_html_page_has_a_strict_policy(smp_client, path):
+    r = smp_client.get(path, headers={"Accept": "text/html"})
+    assert r.headers["content-type"].startswith("text/html")
+    policy = r.headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in policy
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "same-origin"
+    # What the policy would block: inline scripts (JSON-LD data blocks are not scripts),
+    # inline styles and event-handler attributes.
+    scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", r.text)
+    assert all('type="application/ld+json"' in attrs for attrs in scripts), scripts
+    assert "<style" not in r.text
+    assert not re.search(r"\sstyle=\"", r.text)
+    assert not re.search(r"\son[a-z]+=", r.text)
+
+
+def test_data_responses_get_nosniff_but_no_page_policy(smp_client):
+    r = smp_client.get(
+        "/sparql", params={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in r.headers
