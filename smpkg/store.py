@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import rdflib.graph
@@ -684,6 +684,30 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
     return text[: start + 1] + block + text[start + 1 :]
 
 
+_BASE_IRI = re.compile(r"\s*<([^<>\"{}|^`\\\x00-\x20]*)>")
+
+
+def with_base(text: str, base_iri: str) -> str:
+    """The query with its relative IRIs resolved against `base_iri`: its own BASE
+    declarations made absolute (each resolved against the one before, as a parser does),
+    and a BASE before its prologue unless the prologue starts with one of its own. So a
+    query that declares its base is sent with one BASE, not two, which SPARQL allows but not
+    every store takes (Virtuoso refuses the second)."""
+    parts: list[str] = []
+    last, base, first = 0, base_iri, None
+    for kind, token, at in tokens(text):
+        if kind != "word" or token not in ("BASE", "PREFIX"):
+            break  # the prologue ends
+        first = first or token
+        iri = _BASE_IRI.match(text, at + len(token)) if token == "BASE" else None
+        if iri is not None:
+            base = urljoin(base, iri.group(1))
+            parts += [text[last : iri.start(1)], base]
+            last = iri.end(1)
+    resolved = "".join(parts) + text[last:]
+    return resolved if first == "BASE" and parts else f"BASE <{base_iri}>\n{resolved}"
+
+
 class _Chunks(io.RawIOBase):
     """A readable stream over an iterator of byte chunks (an HTTP response body), so that
     pyoxigraph parses results as they arrive and the rest is never read past the row cap."""
@@ -808,9 +832,7 @@ class RemoteEngine(Engine):
         form = self._parse(text, base_iri)
         sent = bind_values(text, bindings) if bindings else text
         if base_iri:
-            # The protocol has no base parameter: a BASE before the prologue (a BASE of the
-            # query's own, later in the prologue, still wins).
-            sent = f"BASE <{base_iri}>\n{sent}"
+            sent = with_base(sent, base_iri)  # the protocol has no base parameter
         if sent is not text:
             # What is sent is checked as what was received.
             check_text(sent)
