@@ -367,7 +367,7 @@ def smp_client(smp_app):
 STORES = ["oxigraph", "virtuoso"]
 
 
-def _absent(message: str):
+def missing(message: str):
     """Skip saying what is missing and how to get it (fail in CI, which installs it)."""
     if IN_CI:
         pytest.fail(message)
@@ -449,7 +449,7 @@ class OxigraphServer(ExternalStore):
 
         exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
         if not Path(exe).exists():
-            _absent("the oxigraph server is not installed (pip install -e '.[test]')")
+            missing("the oxigraph server is not installed (pip install -e '.[test]')")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.store = self.gsp = self.url + "/store"
@@ -520,7 +520,7 @@ class VirtuosoServer(ExternalStore):
 
         exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
         if not exe or not isql:
-            _absent(
+            missing(
                 "OpenLink Virtuoso is not installed "
                 "(apt-get install virtuoso-opensource-7, as .ci/run does)"
             )
