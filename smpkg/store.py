@@ -708,6 +708,51 @@ def with_base(text: str, base_iri: str) -> str:
     return resolved if first == "BASE" and parts else f"BASE <{base_iri}>\n{resolved}"
 
 
+# A blank node in SPARQL JSON and XML results, to give it a label every parser takes.
+_STRING = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+_BNODE_RESULT = {
+    "application/sparql-results+json": (
+        re.compile(
+            rf'\{{\s*"type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*{_STRING}\s*\}}'
+            rf'|\{{\s*"value"\s*:\s*{_STRING}\s*,\s*"type"\s*:\s*"bnode"\s*\}}'.encode()
+        ),
+        b"{",
+        b'{"type":"bnode","value":"%s"}',
+    ),
+    "application/sparql-results+xml": (
+        re.compile(rb"<bnode>([^<]*)</bnode>"),
+        b"<bnode",
+        b"<bnode>%s</bnode>",
+    ),
+}
+
+
+def relabelled(chunks: Iterable[bytes], media: str) -> Iterator[bytes]:
+    """SPARQL JSON or XML results with every blank node label replaced by `b` and the hex of
+    its bytes. A label is opaque and scoped to the results (SPARQL 1.1 Query Results JSON,
+    3.2.2), so a store may write any string (Virtuoso: `nodeID://b10000`), while a parser
+    may take only Turtle's labels (pyoxigraph does); the same label stays the same node."""
+    if media not in _BNODE_RESULT:
+        yield from chunks
+        return
+    pattern, opening, template = _BNODE_RESULT[media]
+
+    def label(match: re.Match) -> bytes:
+        found = next(g for g in match.groups() if g is not None)
+        return template % (b"b" + found.hex().encode())
+
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        # A match starts at an opening: keep the last one (or what may be its start) back.
+        cut = pending.rfind(opening)
+        if cut < 0:
+            cut = max(0, len(pending) - len(opening) + 1)
+        yield pattern.sub(label, pending[:cut])
+        pending = pending[cut:]
+    yield pattern.sub(label, pending)
+
+
 class _Chunks(io.RawIOBase):
     """A readable stream over an iterator of byte chunks (an HTTP response body), so that
     pyoxigraph parses results as they arrive and the rest is never read past the row cap."""
@@ -868,7 +913,8 @@ class RemoteEngine(Engine):
                 if response.status_code != 200:
                     raise self._refusal(response)
                 media = response.headers.get("content-type", "").split(";")[0].strip()
-                body = io.BufferedReader(_Chunks(response.iter_bytes()))
+                chunks = relabelled(response.iter_bytes(), media.lower())
+                body = io.BufferedReader(_Chunks(chunks))
                 try:
                     if form in ("CONSTRUCT", "DESCRIBE"):
                         fmt = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
