@@ -834,9 +834,13 @@ class RemoteEngine(Engine):
     name = "remote"
 
     def __init__(self, url: str, graphs: Iterable[str] = (), timeout: float = 10.0, client=None):
+        # httpx (50-200 ms to import) only where a store is used: not in every query worker.
         import httpx
 
-        self.url = query_endpoint(url)
+        from .credentials import account
+
+        # The account of the URL's user part, answered as the store's challenge asks.
+        self.url, auth = account(query_endpoint(url))
         self.graphs = tuple(str(g) for g in graphs)
         self.timeout = timeout
         self._httpx = httpx
@@ -844,6 +848,7 @@ class RemoteEngine(Engine):
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
             headers={"User-Agent": "smpkg"},
+            auth=auth,
         )
         self._parser = ox.Store()  # empty: parses queries, never holds data
 

@@ -392,6 +392,27 @@ def test_and_the_worker_is_still_killed_at_the_deadline(slow_store):
         assert executor.restarts == 1
 
 
+def test_an_account_in_the_url_answers_the_stores_challenge(virtuoso_server, smp_graph):
+    """Virtuoso's /sparql-auth takes Digest only: the account in SMPKG_STORE_URL's user part
+    is answered as the challenge asks, and is never part of the URL requests go to."""
+    publish(smp_graph, virtuoso_server.store)
+    user, password = virtuoso_server.USER, virtuoso_server.password
+    host = virtuoso_server.url.split("://", 1)[1]
+    engine = RemoteEngine(f"http://{user}:{password}@{host}/sparql-auth", GRAPHS, timeout=30)
+    try:
+        assert engine.url == virtuoso_server.url + "/sparql-auth"
+        counts = virtuoso_server.graph_counts()
+        assert engine.graph_counts() == {g: counts[g] for g in GRAPHS} and all(counts.values())
+    finally:
+        engine.close()
+    wrong = RemoteEngine(f"http://{user}:wrong@{host}/sparql-auth", GRAPHS, timeout=30)
+    try:
+        with pytest.raises(QueryFailed, match="the store answered 401"):
+            wrong.execute("ASK {}")
+    finally:
+        wrong.close()
+
+
 def test_a_store_without_the_build_is_refused(smp_graph):
     from conftest import smp_settings
 
