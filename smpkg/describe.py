@@ -362,11 +362,14 @@ class Description:
         return g
 
     def dataset(self) -> Dataset:
-        """The statements in their named graphs (for TriG and N-Quads)."""
+        """The statements for TriG and N-Quads: every one in the default graph, which is all
+        a client that reads the default graph sees (Comunica dereferencing an IRI, most RDF
+        libraries), and again in the named graph it comes from (asserted, inferred)."""
         ds = bind_all(Dataset())
         for s, p, o, g in self.quads:
-            target = ds.default_graph if g is None else ds.graph(g)
-            target.add((s, p, o))
+            ds.default_graph.add((s, p, o))
+            if g is not None:
+                ds.graph(g).add((s, p, o))
         return ds
 
 

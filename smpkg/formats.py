@@ -185,7 +185,11 @@ def results_json(answer: Answer) -> bytes:
         head = {"link": links} if links else {}
         return json.dumps({"head": head, "boolean": answer.boolean}, separators=COMPACT).encode()
     bindings = [
-        {var: _term_json(term) for var, term in zip(answer.variables, row, strict=False) if term is not None}
+        {
+            var: _term_json(term)
+            for var, term in zip(answer.variables, row, strict=False)
+            if term is not None
+        }
         for row in answer.rows
     ]
     head = {"vars": answer.variables}

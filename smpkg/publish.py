@@ -16,13 +16,17 @@ The documented stores (README, "Scaling out"), Graph Store Protocol URL -> query
 - GraphDB: `http://host:7200/repositories/<id>/rdf-graphs/service` ->
   `http://host:7200/repositories/<id>`
 
+An account on the store comes from the URL's user part (`http://user:password@host/...`) or
+`user`, with the password from the URL, `password` or SMPKG_STORE_PASSWORD; it is answered
+with whichever scheme the store's challenge names, Basic or Digest (`credentials`), and the
+URL is printed and used without it.
+
 Blank nodes are scoped to one upload, so a blank node shared by two graphs would become two;
 the build's graphs share none, and `publish` refuses to upload graphs that do.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable
@@ -32,6 +36,8 @@ from pathlib import Path
 import httpx
 
 from .build import GRAPH_FILES
+from .credentials import account
+from .credentials import password_from_env as password_from_env
 from .errors import ConfigurationError, SmpkgError
 from .remote_store import RemoteEngine, query_endpoint, redacted
 
@@ -99,6 +105,9 @@ def publish(
     say = progress or (lambda _: None)
     if media not in MEDIA_TYPES:
         raise ConfigurationError(f"--format must be one of {', '.join(MEDIA_TYPES)}")
+    if auth_scheme not in ("basic", "digest"):
+        raise ConfigurationError("--auth must be basic or digest")
+    gsp_url, auth = account(gsp_url, user, password, basic_first=auth_scheme == "basic")
     try:
         derived = query_endpoint(gsp_url)
     except ConfigurationError:
@@ -120,13 +129,6 @@ def publish(
             )
         seen.update((label, name) for label in labels)
 
-    if auth_scheme not in ("basic", "digest"):
-        raise ConfigurationError("--auth must be basic or digest")
-    auth = None
-    if user:
-        auth = (httpx.DigestAuth if auth_scheme == "digest" else httpx.BasicAuth)(
-            user, password or ""
-        )
     with httpx.Client(
         timeout=httpx.Timeout(timeout, connect=10.0),
         auth=auth,
@@ -140,13 +142,12 @@ def publish(
             url, params = graph_url(gsp_url, str(iri))
             try:
                 with open(path, "rb") as body:
-                    # Digest authentication sends the request twice (after the challenge):
-                    # the body must be bytes, not a stream read once.
-                    content = body.read() if auth_scheme == "digest" and user else body
+                    # Streamed; read whole first only with an account (StoreAuth), whose
+                    # challenge may ask for the upload again.
                     response = client.put(
                         url,
                         params=params,
-                        content=content,
+                        content=body,
                         headers={"Content-Type": f"{MEDIA_TYPES[media]}; charset=utf-8"},
                     )
             except httpx.HTTPError as exc:
@@ -175,9 +176,3 @@ def publish(
             raise PublishError(f"the store does not hold what was uploaded: {differ}")
     result.seconds = time.perf_counter() - started
     return result
-
-
-def password_from_env() -> str | None:
-    """The store password, from SMPKG_STORE_PASSWORD (never from the command line, where
-    other users of the machine could read it)."""
-    return os.environ.get("SMPKG_STORE_PASSWORD") or None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import urljoin
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -104,3 +105,27 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
     if subselect:
         return text[: start + 1] + block + "{ " + text[start + 1 : end] + " } " + text[end:]
     return text[: start + 1] + block + text[start + 1 :]
+
+
+_BASE_IRI = re.compile(r"\s*<([^<>\"{}|^`\\\x00-\x20]*)>")
+
+
+def with_base(text: str, base_iri: str) -> str:
+    """The query with its relative IRIs resolved against `base_iri`: its own BASE
+    declarations made absolute (each resolved against the one before, as a parser does),
+    and a BASE before its prologue unless the prologue starts with one of its own. So a
+    query that declares its base is sent with one BASE, not two, which SPARQL allows but not
+    every store takes (Virtuoso refuses the second)."""
+    parts: list[str] = []
+    last, base, first = 0, base_iri, None
+    for kind, token, at in tokens(text):
+        if kind != "word" or token not in ("BASE", "PREFIX"):
+            break  # the prologue ends
+        first = first or token
+        iri = _BASE_IRI.match(text, at + len(token)) if token == "BASE" else None
+        if iri is not None:
+            base = urljoin(base, iri.group(1))
+            parts += [text[last : iri.start(1)], base]
+            last = iri.end(1)
+    resolved = "".join(parts) + text[last:]
+    return resolved if first == "BASE" and parts else f"BASE <{base_iri}>\n{resolved}"

@@ -24,7 +24,7 @@ from .engine import (
 from .errors import ConfigurationError, QueryFailed, QuerySyntaxError, QueryTimeout
 from .lexer import scan
 from .oxigraph_engine import OxigraphEngine, syntax_error
-from .query_text import bind_values
+from .query_text import bind_values, with_base
 from .statistics import sparql_statistics
 
 # The Graph Store Protocol URL of the stores the README documents -> their query endpoint.
@@ -59,6 +59,51 @@ def redacted(url: str) -> str:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+# A blank node in SPARQL JSON and XML results, to give it a label every parser takes.
+_STRING = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+_BNODE_RESULT = {
+    "application/sparql-results+json": (
+        re.compile(
+            rf'\{{\s*"type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*{_STRING}\s*\}}'
+            rf'|\{{\s*"value"\s*:\s*{_STRING}\s*,\s*"type"\s*:\s*"bnode"\s*\}}'.encode()
+        ),
+        b"{",
+        b'{"type":"bnode","value":"%s"}',
+    ),
+    "application/sparql-results+xml": (
+        re.compile(rb"<bnode>([^<]*)</bnode>"),
+        b"<bnode",
+        b"<bnode>%s</bnode>",
+    ),
+}
+
+
+def relabelled(chunks: Iterable[bytes], media: str) -> Iterator[bytes]:
+    """SPARQL JSON or XML results with every blank node label replaced by `b` and the hex of
+    its bytes. A label is opaque and scoped to the results (SPARQL 1.1 Query Results JSON,
+    3.2.2), so a store may write any string (Virtuoso: `nodeID://b10000`), while a parser
+    may take only Turtle's labels (pyoxigraph does); the same label stays the same node."""
+    if media not in _BNODE_RESULT:
+        yield from chunks
+        return
+    pattern, opening, template = _BNODE_RESULT[media]
+
+    def label(match: re.Match) -> bytes:
+        found = next(g for g in match.groups() if g is not None)
+        return template % (b"b" + found.hex().encode())
+
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        # A match starts at an opening: keep the last one (or what may be its start) back.
+        cut = pending.rfind(opening)
+        if cut < 0:
+            cut = max(0, len(pending) - len(opening) + 1)
+        yield pattern.sub(label, pending[:cut])
+        pending = pending[cut:]
+    yield pattern.sub(label, pending)
 
 
 class _Chunks(io.RawIOBase):
@@ -107,7 +152,10 @@ class RemoteEngine(Engine):
         # import is a noticeable share of a query worker's start otherwise.
         import httpx
 
-        self.url = query_endpoint(url)
+        from .credentials import account
+
+        # The account of the URL's user part, answered as the store's challenge asks.
+        self.url, auth = account(query_endpoint(url))
         self.graphs = tuple(str(g) for g in graphs)
         self.timeout = timeout
         self._httpx = httpx
@@ -115,6 +163,7 @@ class RemoteEngine(Engine):
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
             headers={"User-Agent": "smpkg"},
+            auth=auth,
         )
         self._parser = ox.Store()  # empty: parses queries, never holds data
 
@@ -148,9 +197,7 @@ class RemoteEngine(Engine):
         form = self._parse(text, base_iri)
         sent = bind_values(text, bindings) if bindings else text
         if base_iri:
-            # The protocol has no base parameter: a BASE before the prologue (a BASE of the
-            # query's own, later in the prologue, still wins).
-            sent = f"BASE <{base_iri}>\n{sent}"
+            sent = with_base(sent, base_iri)  # the protocol has no base parameter
         if sent is not text:
             # What is sent is checked as what was received.
             check_text(sent)
@@ -186,7 +233,8 @@ class RemoteEngine(Engine):
                 if response.status_code != 200:
                     raise self._refusal(response)
                 media = response.headers.get("content-type", "").split(";")[0].strip()
-                body = io.BufferedReader(_Chunks(response.iter_bytes()))
+                chunks = relabelled(response.iter_bytes(), media.lower())
+                body = io.BufferedReader(_Chunks(chunks))
                 try:
                     parsed: object
                     if form in ("CONSTRUCT", "DESCRIBE"):

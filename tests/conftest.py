@@ -411,39 +411,42 @@ def smp_client(smp_app):
 
 # --------------------------------------------------------------------------- external stores
 
+STORES = ["oxigraph", "virtuoso"]
 
-class OxigraphServer:
-    """`oxigraph serve` (the `oxigraph` package of the test dependencies) on 127.0.0.1 and a
-    free port, with its data in `location` (in memory without one)."""
 
-    def __init__(self, location: Path | None = None):
-        exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
-        if not Path(exe).exists():
-            message = "the Oxigraph server is not installed (pip install -e '.[test]')"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.store = self.url + "/store"  # the Graph Store Protocol endpoint
-        self.query = self.url + "/query"
-        args = [exe, "serve", "--bind", f"127.0.0.1:{self.port}"]
-        if location is not None:
-            args += ["--location", str(location)]
-        self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        deadline = time.monotonic() + 30
+def missing(message: str):
+    """Skip saying what is missing and how to get it (fail in CI, which installs it)."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class ExternalStore:
+    """A SPARQL 1.1 store the tests start on 127.0.0.1: `store` is its Graph Store Protocol
+    URL as `smpkg publish --to` takes it (with the publishing account as userinfo when the
+    store needs one), `gsp` the same URL without credentials (what `SMPKG_STORE_URL` is given,
+    the query endpoint derived from it), `query` its query endpoint and `auth` what a test
+    sends to write through the Graph Store Protocol itself."""
+
+    name = ""
+    url = store = gsp = query = ""
+    auth: httpx.Auth | None = None
+    process: subprocess.Popen
+
+    def _wait(self, limit: float) -> None:
+        deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"oxigraph serve exited: {self.process.stderr.read()}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
             try:
-                httpx.get(self.query, params={"query": "ASK {}"}, timeout=1)
-                return
+                r = httpx.get(self.query, params={"query": "ASK {}"}, timeout=2)
+                if r.status_code == 200:
+                    return
             except httpx.HTTPError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.1)
         self.stop()
-        raise RuntimeError("oxigraph serve did not answer within 30 s")
+        raise RuntimeError(f"{self.name} did not answer within {limit:.0f} s")
 
     def select(self, text: str, **params) -> list[dict]:
         """Bindings, straight from the server (not through smpkg)."""
@@ -460,14 +463,161 @@ class OxigraphServer:
         rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
+    def put(self, graph: str, ntriples: bytes) -> None:
+        """Replace one graph of the store (Graph Store Protocol), not through smpkg."""
+        r = httpx.put(
+            self.gsp,
+            params={"graph": graph},
+            content=ntriples,
+            headers={"Content-Type": "application/n-triples"},
+            auth=self.auth,
+            timeout=60,
+        )
+        assert r.status_code in (200, 201, 204), r.text
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+class OxigraphServer(ExternalStore):
+    """`oxigraph serve` (the `oxigraph` package of the test dependencies) on 127.0.0.1 and a
+    free port, with its data in `location` (in memory without one)."""
+
+    name = "oxigraph"
+
+    def __init__(self, location: Path | None = None):
+
+        exe = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+        if not Path(exe).exists():
+            missing("the oxigraph server is not installed (pip install -e '.[test]')")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.store = self.gsp = self.url + "/store"
+        self.query = self.url + "/query"
+        args = [exe, "serve", "--bind", f"127.0.0.1:{self.port}"]
+        if location is not None:
+            args += ["--location", str(location)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait(30)
+
+
+# Virtuoso's configuration for the tests: everything in one directory, both listeners on
+# loopback, no plugins, replication or zero-config announcements, and result sets large
+# enough for a whole graph (the packaged default cuts them at 10,000 rows).
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+MaxClientConnections = 20
+CheckpointInterval = 0
+CaseMode = 2
+DirsAllowed = {dir}
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}/www
+MaxClientConnections = 20
+ServerThreads = 20
+EnabledDavVSP = 0
+HTTPProxyEnabled = 0
+Charset = UTF-8
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 120
+"""
+
+
+class VirtuosoServer(ExternalStore):
+    """OpenLink Virtuoso (Debian's virtuoso-opensource-7) in a fresh database under
+    `directory`, on two free loopback ports. Publishing goes to its authenticated Graph Store
+    Protocol endpoint (`/sparql-graph-crud-auth`, HTTP digest) as an account made for the
+    run with the SPARQL_UPDATE role and nothing else; queries go to `/sparql` as its
+    anonymous, read-only user. The dba password is changed to a random one at start."""
+
+    name = "virtuoso"
+    USER = "smpkg"
+
+    def __init__(self, directory: Path):
+        import secrets
+
+        exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+        if not exe or not isql:
+            missing(
+                "OpenLink Virtuoso is not installed "
+                "(apt-get install virtuoso-opensource-7, as .ci/run does)"
+            )
+        self.dir = directory
+        (directory / "www").mkdir(parents=True, exist_ok=True)
+        sql_port, http_port = free_port(), free_port()
+        ini = directory / "virtuoso.ini"
+        ini.write_text(
+            VIRTUOSO_INI.format(dir=directory, sql_port=sql_port, http_port=http_port),
+            encoding="utf-8",
+        )
+        self.url = f"http://127.0.0.1:{http_port}"
+        self.query = self.url + "/sparql"
+        self.gsp = self.url + "/sparql-graph-crud-auth"
+        self.password = secrets.token_hex(12)
+        self.store = (
+            f"http://{self.USER}:{self.password}@127.0.0.1:{http_port}/sparql-graph-crud-auth"
+        )
+        self.auth = httpx.DigestAuth(self.USER, self.password)
+        self.process = subprocess.Popen(
+            [exe, "+foreground", "+configfile", str(ini)],
+            cwd=directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait(120)
+        statements = (
+            f"DB.DBA.USER_CREATE('{self.USER}', '{self.password}'); "
+            f'GRANT SPARQL_UPDATE TO "{self.USER}"; '
+            f"USER_CHANGE_PASSWORD('dba', 'dba', '{secrets.token_hex(12)}');"
+        )
+        done = subprocess.run(
+            [isql, f"127.0.0.1:{sql_port}", "dba", "dba", f"exec={statements}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0 or "Error" in done.stdout + done.stderr:
+            self.stop()
+            raise RuntimeError(f"isql could not create the account: {done.stdout}{done.stderr}")
+
+
+def start_store(name: str, directory: Path) -> ExternalStore:
+    return OxigraphServer(directory) if name == "oxigraph" else VirtuosoServer(directory)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    """One Virtuoso for the whole run (it takes seconds to start), stopped after it."""
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -476,3 +626,9 @@ def oxigraph_server(tmp_path_factory):
     server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module", params=STORES)
+def external_store(request) -> ExternalStore:
+    """Each external store in turn (the tests of a module run once per store)."""
+    return request.getfixturevalue(f"{request.param}_server")

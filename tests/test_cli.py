@@ -218,7 +218,7 @@ def _refused_before_building(result, *reasons: str) -> str:
 
 
 @needs_mounts
-def test_read_only_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
+def test_read_only_cache_is_refused_before_building(project, tmp_path):
     mount_point = tmp_path / "ro"
     mount_point.mkdir()
     result = _smpkg(
@@ -228,7 +228,7 @@ def test_read_only_cache_is_refused_before_building(project, tmp_path):  # noqa:
 
 
 @needs_mounts
-def test_read_only_cache_holding_the_build_is_read(project, tmp_path):  # noqa: F811
+def test_read_only_cache_holding_the_build_is_read(project, tmp_path):
     cache = tmp_path / "cache" / "smpkg"
     assert _smpkg(project.root, cache, "build").returncode == 0
     # The same cache, now read-only: the finished build is read, nothing is written.
@@ -243,7 +243,7 @@ def test_read_only_cache_holding_the_build_is_read(project, tmp_path):  # noqa: 
     assert "true" in result.stdout.lower()
 
 
-def test_cache_under_a_file_is_refused_before_building(project, tmp_path):  # noqa: F811
+def test_cache_under_a_file_is_refused_before_building(project, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     line = _refused_before_building(
@@ -252,7 +252,7 @@ def test_cache_under_a_file_is_refused_before_building(project, tmp_path):  # no
     assert str(blocker) in line
 
 
-def test_forbidden_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
+def test_forbidden_cache_is_refused_before_building(project, tmp_path):
     forbidden = tmp_path / "forbidden"
     forbidden.mkdir()
     forbidden.chmod(0)
@@ -273,7 +273,7 @@ def test_forbidden_cache_is_refused_before_building(project, tmp_path):  # noqa:
 
 
 @needs_mounts
-def test_full_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
+def test_full_cache_is_refused_before_building(project, tmp_path):
     mount_point = tmp_path / "full"
     mount_point.mkdir()
     # A 16 KiB tmpfs, filled to the last byte.
@@ -290,7 +290,7 @@ def test_full_cache_is_refused_before_building(project, tmp_path):  # noqa: F811
         (errno.EACCES, "Permission denied"),
     ],
 )
-def test_disk_failing_during_the_build_is_one_line(run, project, monkeypatch, code, reason):  # noqa: F811
+def test_disk_failing_during_the_build_is_one_line(run, project, monkeypatch, code, reason):
     # The disk fills (or turns read-only, or forbidden) after the check, while the build
     # writes: simulated at the write call, since a disk cannot be made to fill on cue.
     from smpkg import build
@@ -309,7 +309,7 @@ def test_disk_failing_during_the_build_is_one_line(run, project, monkeypatch, co
     assert not [p for p in project.cache_path.rglob("*") if p.name.startswith(".build-")]
 
 
-def test_bad_setting_exits_2_before_any_work(project, tmp_path):  # noqa: F811
+def test_bad_setting_exits_2_before_any_work(project, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "smpkg.cli", "--root", str(project.root), "build"],
         capture_output=True,

@@ -1,5 +1,6 @@
-"""An external SPARQL store behind the service: the curated build published to a real Oxigraph
-server, and smpkg started with SMPKG_STORE_URL pointing at it. Everything must answer as it
+"""An external SPARQL store behind the service: the curated build published to each real store
+the tests start (the Oxigraph server, OpenLink Virtuoso), and smpkg started with
+SMPKG_STORE_URL pointing at it. Everything must answer as it
 does from the local build (named queries, /sparql, refusals), the store must never receive an
 update or SERVICE, and nothing may connect anywhere else."""
 
@@ -30,13 +31,30 @@ from smpkg.errors import (
 from smpkg.executor import QueryExecutor, Source
 from smpkg.publish import publish
 from smpkg.queries import load_named_queries
-from smpkg.query_text import bind_values
-from smpkg.remote_store import RemoteEngine
+from smpkg.query_text import bind_values, with_base
+from smpkg.remote_store import RemoteEngine, relabelled
 
 GRAPHS = [str(g) for g in GRAPH_FILES.values()]
 QUERIES = load_named_queries(ROOT / "queries")
 ASSERTED = str(GRAPH_FILES["asserted"])
 ONTOLOGY = str(GRAPH_FILES["ontology"])
+
+
+# Where OpenLink Virtuoso 7.2 departs from SPARQL 1.1 on a named query: the store computes
+# another answer (or none), which no client can mend. The tests check that these still
+# differ, so that the list stays true.
+_EXISTS_AS_VALUE = "the value of EXISTS is 1 or 0 (xsd:integer), not an xsd:boolean"
+DEVIATIONS = {
+    "oxigraph": {},
+    "virtuoso": {
+        "component-matrix": _EXISTS_AS_VALUE,
+        "entity-card": _EXISTS_AS_VALUE,
+        "initiatives-by-implementer": "a zero-or-more path (org:subOrganizationOf*) to a "
+        "bound object misses its zero-length match",
+        "initiatives-overview": "an internal compiler error (SQ156, Bad dfe in sqlo_place_exp)",
+        "lacking-reintegration-support": "a syntax error (SQ074) on EXISTS in an expression",
+    },
+}
 
 
 def examples(query) -> dict[str, str]:
@@ -81,14 +99,14 @@ def bindings_of(document: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def store(oxigraph_server, smp_graph):
-    publish(smp_graph, oxigraph_server.store)
-    return oxigraph_server
+def store(external_store, smp_graph):
+    publish(smp_graph, external_store.store)
+    return external_store
 
 
 @pytest.fixture(scope="module")
 def remote(store):
-    engine = RemoteEngine(store.store, GRAPHS, timeout=30)  # the GSP URL: /query derived
+    engine = RemoteEngine(store.gsp, GRAPHS, timeout=30)  # the GSP URL: the query URL derived
     yield engine
     engine.close()
 
@@ -101,7 +119,7 @@ def local(smp_graph):
 @pytest.fixture(scope="module")
 def servers(serve, store):
     """A service answering from the store, and one answering from the local build."""
-    remote_server, local_server = serve.many({"env": {"SMPKG_STORE_URL": store.store}}, {})
+    remote_server, local_server = serve.many({"env": {"SMPKG_STORE_URL": store.gsp}}, {})
     return {"remote": remote_server, "local": local_server}
 
 
@@ -123,10 +141,17 @@ def test_the_store_holds_the_build(store, smp_graph):
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_named_query_rows_equal_the_local_engine(name, remote, local):
+def test_named_query_rows_equal_the_local_engine(name, store, remote, local):
     query = QUERIES[name]
     bindings = query.bindings(examples(query))
     here = local.execute(query.text, bindings=bindings)
+    if name in DEVIATIONS[store.name]:
+        try:
+            there = remote.execute(query.text, bindings=bindings)
+        except QueryFailed:
+            return
+        assert rows_of(there) != rows_of(here), f"{store.name} now answers {name}: list it no more"
+        return
     there = remote.execute(query.text, bindings=bindings)
     assert there.form == here.form and there.variables == here.variables
     assert rows_of(there) == rows_of(here)
@@ -146,7 +171,7 @@ def test_parameters_bound_as_values_equal_substitutions(local):
 
 
 def test_awkward_parameter_values_travel_intact(remote, local):
-    text = "SELECT ?t ?n WHERE { BIND (STRLEN(?t) AS ?n) }"
+    text = "SELECT ?t ?n WHERE { BIND (STRLEN(STR(?t)) AS ?n) }"
     for value in (
         Literal('quote " backslash \\ newline \n tab \t } # ?x'),
         Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }"),
@@ -171,6 +196,60 @@ def test_bind_values_in_each_query_shape():
         bind_values("CONSTRUCT WHERE { ?x ?p ?o }", b)
 
 
+def test_one_base_however_the_query_declares_its_own():
+    """The service's base travels as a BASE; a query's own BASE is resolved against it in
+    place rather than sent after a second BASE, which Virtuoso refuses."""
+    assert with_base("ASK {}", "http://h/s") == "BASE <http://h/s>\nASK {}"
+    assert (
+        with_base("base <x/> SELECT * FROM <d> {}", "http://h/s")
+        == "base <http://h/x/> SELECT * FROM <d> {}"
+    )
+    assert with_base("BASE <http://o/> BASE <y> ASK { <z> ?p ?o }", "http://h/s") == (
+        "BASE <http://o/> BASE <http://o/y> ASK { <z> ?p ?o }"
+    )
+    assert with_base("PREFIX a: <b> BASE <c> ASK {}", "http://h/s") == (
+        "BASE <http://h/s>\nPREFIX a: <b> BASE <http://h/c> ASK {}"
+    )
+
+
+def test_blank_node_labels_any_store_writes_are_read():
+    """Virtuoso labels blank nodes `nodeID://b10000`, which pyoxigraph refuses: every label
+    is rewritten as the results stream in, whatever the chunks, one label one node."""
+    import pyoxigraph as ox
+
+    json_results = (
+        b'{"head":{"vars":["a","b","c"]},"results":{"bindings":[{"a":{"type":"bnode",'
+        b'"value":"nodeID://b1"},"b":{ "value" : "nodeID://b1", "type" : "bnode" },'
+        b'"c":{"type":"literal","value":"{\\"type\\":\\"bnode\\"} {"}},'
+        b'{"a":{"type":"bnode","value":"x y\\"z"},"b":{"type":"uri","value":"http://e/"}}]}}'
+    )
+    xml_results = (
+        b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+        b'<variable name="a"/><variable name="b"/></head><results><result><binding name="a">'
+        b'<bnode>nodeID://b1</bnode></binding><binding name="b"><bnode>nodeID://b1</bnode>'
+        b"</binding></result></results></sparql>"
+    )
+    for data, media, fmt in (
+        (json_results, "application/sparql-results+json", ox.QueryResultsFormat.JSON),
+        (xml_results, "application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    ):
+        seen = set()
+        for size in range(1, len(data) + 1):
+            chunks = [data[i : i + size] for i in range(0, len(data), size)]
+            seen.add(b"".join(relabelled(chunks, media)))
+        assert len(seen) == 1, media
+        rows = [[sol[i] for i in range(2)] for sol in ox.parse_query_results(seen.pop(), fmt)]
+        assert isinstance(rows[0][0], ox.BlankNode) and rows[0][0] == rows[0][1]
+    assert list(relabelled([b"?a\t_:x"], "text/tab-separated-values")) == [b"?a\t_:x"]
+
+
+def test_blank_nodes_from_the_store(remote, local):
+    text = "SELECT ?s ?p ?o ?same WHERE { ?s ?p ?o FILTER isBlank(?s) BIND (?s AS ?same) }"
+    there = remote.execute(text)
+    assert rows_of(there) == rows_of(local.execute(text)) and len(there.rows) > 10
+    assert all(isinstance(s, BNode) and s == same for s, _, _, same in there.rows)
+
+
 def test_select_ask_construct_describe(remote, local):
     for text in (
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
@@ -183,14 +262,19 @@ def test_select_ask_construct_describe(remote, local):
         "ASK { ?s a <http://example.org/Nothing> }",
     ):
         assert remote.execute(text).boolean is local.execute(text).boolean
-    for text in (
-        "CONSTRUCT { ?s ?p ?o } WHERE { ?s a <https://w3id.org/smpkg/ontology#Initiative>"
-        " ; ?p ?o }",
-        "DESCRIBE <https://w3id.org/smpkg/id/programme/thamm>",
-    ):
-        there, here = remote.execute(text), local.execute(text)
-        assert there.form == here.form
-        assert isomorphic(there.graph(), here.graph()), text
+    text = (
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s a <https://w3id.org/smpkg/ontology#Initiative> ; ?p ?o }"
+    )
+    there, here = remote.execute(text), local.execute(text)
+    assert there.form == here.form
+    assert isomorphic(there.graph(), here.graph()), text
+    # What DESCRIBE says is the store's to choose (SPARQL 1.1, 16.4): Oxigraph gives the
+    # statements about the resource, Virtuoso those that name it as object too.
+    thamm = URIRef("https://w3id.org/smpkg/id/programme/thamm")
+    there, here = remote.execute(f"DESCRIBE <{thamm}>"), local.execute(f"DESCRIBE <{thamm}>")
+    assert there.form == here.form == "DESCRIBE"
+    assert len(here.triples) > 10 and set(here.triples) <= set(there.triples)
+    assert all(thamm in (s, o) for s, _, o in there.triples)
 
 
 def test_the_dataset_of_a_request_is_passed_through(remote, local):
@@ -311,6 +395,27 @@ def test_and_the_worker_is_still_killed_at_the_deadline(slow_store):
         assert executor.restarts == 1
 
 
+def test_an_account_in_the_url_answers_the_stores_challenge(virtuoso_server, smp_graph):
+    """Virtuoso's /sparql-auth takes Digest only: the account in SMPKG_STORE_URL's user part
+    is answered as the challenge asks, and is never part of the URL requests go to."""
+    publish(smp_graph, virtuoso_server.store)
+    user, password = virtuoso_server.USER, virtuoso_server.password
+    host = virtuoso_server.url.split("://", 1)[1]
+    engine = RemoteEngine(f"http://{user}:{password}@{host}/sparql-auth", GRAPHS, timeout=30)
+    try:
+        assert engine.url == virtuoso_server.url + "/sparql-auth"
+        counts = virtuoso_server.graph_counts()
+        assert engine.graph_counts() == {g: counts[g] for g in GRAPHS} and all(counts.values())
+    finally:
+        engine.close()
+    wrong = RemoteEngine(f"http://{user}:wrong@{host}/sparql-auth", GRAPHS, timeout=30)
+    try:
+        with pytest.raises(QueryFailed, match="the store answered 401"):
+            wrong.execute("ASK {}")
+    finally:
+        wrong.close()
+
+
 def test_a_store_without_the_build_is_refused(smp_graph):
 
     empty = OxigraphServer()
@@ -333,14 +438,20 @@ def test_health_says_where_answers_come_from(servers):
     assert doc["version"] == servers["local"].health()["version"]
 
 
-def test_every_named_query_over_http(servers):
+def test_every_named_query_over_http(servers, store):
     with httpx.Client(timeout=30) as client:
         for name, query in sorted(QUERIES.items()):
             answers = [
                 client.get(f"{s.url}/queries/{name}", params={**examples(query), "format": "json"})
                 for s in (servers["remote"], servers["local"])
             ]
-            assert [a.status_code for a in answers] == [200, 200], (name, answers[0].text)
+            assert answers[1].status_code == 200, (name, answers[1].text)
+            if name in DEVIATIONS[store.name]:
+                assert answers[0].status_code != 200 or bindings_of(
+                    answers[0].json()
+                ) != bindings_of(answers[1].json()), name
+                continue
+            assert answers[0].status_code == 200, (name, answers[0].text)
             assert bindings_of(answers[0].json()) == bindings_of(answers[1].json()), name
 
 
