@@ -54,6 +54,9 @@ class Snapshot:
     etag_seed: str
     has_named_queries: bool = True
     documents: ResultCache = field(default_factory=_documents, compare=False)
+    # What the web app derives once per snapshot (api.app.cache: the search index, the
+    # browse tables); a dict so that the frozen snapshot can hold it.
+    memo: dict = field(default_factory=dict, compare=False)
 
     @cached_property
     def explainer(self) -> Explainer | None:

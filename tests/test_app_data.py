@@ -20,10 +20,10 @@ ITEMS = NamedQuery(
 
 
 def test_select_reads_past_the_row_cap(sample_app):
-    cap = sample_app.state.settings.max_rows
+    cap = sample_app.state.snapshot.settings.max_rows
     assert cap < ITEM_COUNT  # the sample app cuts results at 25 rows
     bindings = ITEMS.bindings({"type": EX + "Item"})
-    rows = asyncio.run(data.select(sample_app.state, ITEMS, bindings))
+    rows = asyncio.run(data.select(sample_app.state.snapshot, ITEMS, bindings))
     assert len(rows) == ITEM_COUNT
     assert {r["s"] for r in rows} == {f"{EX}item{i}" for i in range(1, ITEM_COUNT + 1)}
     assert all(r["type"] == EX + "Item" for r in rows)
@@ -39,7 +39,7 @@ LABELLED = NamedQuery(
 
 
 def test_parameters_are_bound_as_terms_not_text(sample_app):
-    state = sample_app.state
+    state = sample_app.state.snapshot
     found = asyncio.run(data.select(state, LABELLED, LABELLED.bindings({"text": "item 7"})))
     assert [r["s"] for r in found] == [EX + "item7"]
     hostile = LABELLED.bindings({"text": 'item 7" } UNION { ?s ?p ?o } #'})

@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse, Response
 
 from smpkg.errors import NotFound
 
-from .. import routing
 from . import vendor
 
 router = APIRouter()
@@ -40,7 +39,7 @@ def own_files() -> dict[str, Path]:
 OWN = own_files()
 
 
-@routing.get_and_head(router, "/static/{name}", include_in_schema=False)
+@router.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 async def static_file(request: Request, name: str) -> Response:
     path = OWN.get(name)
     if path is None:
@@ -52,7 +51,7 @@ async def static_file(request: Request, name: str) -> Response:
     )
 
 
-@routing.get_and_head(router, "/vendor/{spec:path}", include_in_schema=False)
+@router.api_route("/vendor/{spec:path}", methods=["GET", "HEAD"], include_in_schema=False)
 async def vendor_file(request: Request, spec: str) -> Response:
     package_at_version, _, file = spec.rpartition("/")
     found = vendor.resolve(package_at_version, file)

@@ -1,5 +1,6 @@
-"""What the app builds once per dataset version (the search index, the browse tables),
-kept on the app's state and rebuilt after a reload changes the version."""
+"""What the app builds once per served snapshot (the search index, the browse tables): kept
+in the snapshot's memo, so a reload's new snapshot starts empty and the old one's values go
+with it."""
 
 from __future__ import annotations
 
@@ -31,8 +32,7 @@ class VersionCache:
             return self.values[name]
 
 
-def of(state) -> VersionCache:
-    cache = getattr(state, "app_cache", None)
-    if cache is None:
-        cache = state.app_cache = VersionCache()
+def of(snapshot) -> VersionCache:
+    """The app's values of `snapshot` (an api.snapshot.Snapshot)."""
+    cache: VersionCache = snapshot.memo.setdefault("app", VersionCache())
     return cache

@@ -22,7 +22,7 @@ from smpkg.queries import load_query_file
 from smpkg.release import built_at
 from smpkg.search import MAX_LIMIT, SearchIndex, search_queries
 
-from .. import routing
+from ..snapshot import current
 from ..templating import render_page
 from . import cache, data, vendor
 
@@ -54,7 +54,7 @@ def local_href(state, iri: str) -> str | None:
 
 
 def page_context(request: Request, section: str) -> dict:
-    state = request.app.state
+    state = current(request)
     return {
         "section": section,
         "linked_data": state.mode == "smp",
@@ -93,8 +93,8 @@ def _limit(raw: str | None, default: int) -> int:
     description="Case-, accent- and punctuation-insensitive, tolerant of one typo; ranked: "
     "exact name (acronyms and labels first), then prefix, then word, then one edit away. "
     "Each hit has its IRI, its page on this service, its label, kind and a one-line summary.",
-    # Declared here rather than as typed arguments: FastAPI would build pydantic fields for
-    # them at start-up (see api/routing.py).
+    # Read from the request and declared here: a typed argument would make FastAPI build a
+    # pydantic field for it at start-up.
     openapi_extra={
         "parameters": [
             {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "The text."},
@@ -108,7 +108,7 @@ def _limit(raw: str | None, default: int) -> int:
     },
 )
 async def api_search(request: Request) -> Response:
-    state = request.app.state
+    state = current(request)
     text = request.query_params.get("q", "")
     count = _limit(request.query_params.get("limit"), SUGGEST_LIMIT)
     index = await search_index(state)
@@ -116,9 +116,9 @@ async def api_search(request: Request) -> Response:
     return JSONResponse({"query": text, "hits": hits})
 
 
-@routing.get_and_head(router, "/search", include_in_schema=False)
+@router.api_route("/search", methods=["GET", "HEAD"], include_in_schema=False)
 async def search_page(request: Request) -> Response:
-    state = request.app.state
+    state = current(request)
     text = request.query_params.get("q", "")
     index = await search_index(state)
     hits = index.search(text, SEARCH_LIMIT) if text.strip() else []
@@ -151,9 +151,9 @@ async def home_facts(state) -> dict:
     return await cache.of(state).get(state.version, "home", build)
 
 
-@routing.get_and_head(router, "/", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 async def home(request: Request) -> Response:
-    state = request.app.state
+    state = current(request)
     smp = state.mode == "smp"
     facts = await home_facts(state) if smp else {"kinds": [], "sources": []}
     body = render_page(
@@ -181,7 +181,7 @@ async def browse_records(state, kind: browse.Kind) -> list[browse.Record]:
 
 
 def _kind(request: Request, name: str) -> browse.Kind:
-    if request.app.state.mode != "smp":
+    if current(request).mode != "smp":
         raise NotFound("browsing needs the skills mobility partnerships graph (smpkg serve)")
     kind = browse.KINDS.get(name)
     if kind is None:
@@ -189,14 +189,14 @@ def _kind(request: Request, name: str) -> browse.Kind:
     return kind
 
 
-@routing.get_and_head(router, "/browse", include_in_schema=False)
+@router.api_route("/browse", methods=["GET", "HEAD"], include_in_schema=False)
 async def browse_index(request: Request) -> Response:
     _kind(request, "programmes")
-    facts = await home_facts(request.app.state)
+    facts = await home_facts(current(request))
     return html(render_page("browse-index.html", **page_context(request, "browse"), facts=facts))
 
 
-@routing.get_and_head(router, "/browse/{name}", include_in_schema=False)
+@router.api_route("/browse/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 async def browse_page(request: Request, name: str) -> Response:
     stem, dot, ext = name.partition(".")
     if dot and ext not in ("csv", "json"):
@@ -204,7 +204,7 @@ async def browse_page(request: Request, name: str) -> Response:
     kind = _kind(request, stem)
     params = {k: request.query_params.getlist(k) for k in request.query_params}
     selection = browse.parse_selection(params, kind)
-    records = await browse_records(request.app.state, kind)
+    records = await browse_records(current(request), kind)
     shown = browse.apply(records, selection)
     query = urlencode([(k, v) for k, vs in params.items() for v in vs])
     if ext:
@@ -220,7 +220,7 @@ async def browse_page(request: Request, name: str) -> Response:
         facets=browse.facet_values(records, selection, kind.facets),
         titles=browse.COLUMN_TITLES,
         cell=browse.cell_text,
-        href=lambda iri: local_href(request.app.state, iri),
+        href=lambda iri: local_href(current(request), iri),
         link=lambda params: "?" + urlencode(params, doseq=True),
         download_query=query,
     )
