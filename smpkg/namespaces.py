@@ -53,6 +53,9 @@ ID_KINDS = (
     "status",
     "unit",
     "model",
+    "passage",
+    "group",
+    "measure",
 )
 
 _ID_PREFIXES = {
@@ -77,6 +80,9 @@ _ID_PREFIXES = {
     "status": "status",
     "unit": "unit",
     "model": "model",
+    "passage": "passage",
+    "group": "group",
+    "measure": "measure",
 }
 
 PREFIXES: dict[str, Namespace] = {

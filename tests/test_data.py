@@ -309,9 +309,10 @@ EU_MOBILITY_PARTNERSHIPS = [
 )
 def test_eu_mobility_partnership(g, slug, a3, year):
     mp = PROG[f"eu-mobility-partnership-{slug}"]
-    assert set(g.objects(mp, RDF.type)) == {SMP.EUMobilityPartnership}, (
-        "typed EUMobilityPartnership only"
-    )
+    assert set(g.objects(mp, RDF.type)) == {
+        SMP.EUMobilityPartnership,
+        SMP.MobilityPartnershipDeclaration,
+    }, "typed as an EU mobility partnership and as the declaration that set it up"
     assert list(g.objects(mp, SMP.signedDate)) == [Literal(year, datatype=XSD.gYear)]
     assert (mp, SMP.signatory, AGENT["european-commission"]) in g
     assert (mp, SMP.partnerCountry, COUNTRY[a3]) in g
@@ -416,7 +417,7 @@ BALMR = [
 def test_bulgarian_balmr_agreement(g, slug, a3, status):
     s = PROG[f"balmr-{slug}"]
     assert (s, RDF.type, SMP.BilateralLabourAgreement) in g
-    assert (s, SMP.partOf, PROG["balmr"]) in g
+    assert (s, SMP.directlyPartOf, PROG["balmr"]) in g
     assert (s, SMP.partnerCountry, COUNTRY[a3]) in g
     assert (s, SMP.destinationCountry, COUNTRY["BGR"]) in g
     assert list(g.objects(s, SMP.status)) == [STATUS[status]]
@@ -436,10 +437,10 @@ FRANCE_YOUNG_PROFESSIONALS = [
 def test_french_young_professional_agreement(g, slug, a3):
     s = PROG[f"france-young-professionals-agreement-{slug}"]
     assert (s, RDF.type, SMP.BilateralLabourAgreement) in g
-    assert (s, SMP.partOf, PROG["france-economic-migration-agreements"]) in g
+    assert (s, SMP.directlyPartOf, PROG["france-economic-migration-agreements"]) in g
     assert (
         PROG["france-economic-migration-agreements"],
-        SMP.partOf,
+        SMP.directlyPartOf,
         PROG["france-migration-flow-agreements"],
     ) in g
     assert (s, SMP.originCountry, COUNTRY[a3]) in g
@@ -485,12 +486,12 @@ FACTS = [
     (P["thamm"], SMP.fundedBy, AGENT["european-union"]),
     (P["thamm"], SMP.followsModel, MODEL["global-skill-partnership"]),
     (P["thamm"], SMP.involvesPlace, PLACE["north-africa"]),
-    (P["thamm-belgium"], SMP.partOf, P["thamm"]),
+    (P["thamm-belgium"], SMP.directlyPartOf, P["thamm"]),
     (P["thamm-belgium"], SMP.implementedBy, AGENT["enabel"]),
     (P["thamm-belgium"], SMP.partnerCountry, COUNTRY["MAR"]),
     (P["thamm-belgium"], SMP.partnerCountry, COUNTRY["TUN"]),
     (P["thamm-belgium"], SMP.destinationCountry, COUNTRY["BEL"]),
-    (P["thamm-germany"], SMP.partOf, P["thamm"]),
+    (P["thamm-germany"], SMP.directlyPartOf, P["thamm"]),
     (P["thamm-germany"], SMP.implementedBy, AGENT["giz"]),
     (P["thamm-germany"], SMP.cooperatesWith, AGENT["federal-employment-agency"]),
     (P["thamm-germany"], SMP.partnerCountry, COUNTRY["EGY"]),
@@ -622,7 +623,7 @@ FACTS = [
     # non-EU
     (P["aptc"], SMP.destinationCountry, COUNTRY["AUS"]),
     (P["aptc"], SMP.involvesPlace, PLACE["pacific-nations"]),
-    (P["aptc-third-stage"], SMP.partOf, P["aptc"]),
+    (P["aptc-third-stage"], SMP.directlyPartOf, P["aptc"]),
     (P["eps"], SMP.destinationCountry, COUNTRY["KOR"]),
     (P["eps"], SMP.managedBy, AGENT["hrd-korea"]),
     (P["japan-nurse-care-worker-programmes"], SMP.originCountry, COUNTRY["PHL"]),
@@ -1044,7 +1045,7 @@ def test_organisation(g, slug, cls, acronym, qid):
     s = AGENT[slug]
     assert (s, RDF.type, cls) in g, f"{slug} is not a {_short(cls)}"
     if acronym:
-        assert (s, SMP.acronym, Literal(acronym)) in g
+        assert (s, SMP.acronym, Literal(acronym, lang="en")) in g
     wikidata = {str(o) for o in g.objects(s, SKOS.exactMatch) if str(o).startswith(WD)}
     assert wikidata == ({WD + qid} if qid else set()), f"{slug} Wikidata links {wikidata}"
 
@@ -1581,9 +1582,9 @@ def test_names_and_prose_are_english_literals(g, prop):
     assert not bad, bad[:5]
 
 
-def test_acronyms_are_plain_strings(g):
+def test_acronyms_are_tagged_like_labels(g):
     for s, o in g.subject_objects(SMP.acronym):
-        assert isinstance(o, Literal) and o.language is None and str(o).strip(), s
+        assert isinstance(o, Literal) and o.language == "en" and str(o).strip(), s
 
 
 def test_one_english_label_per_resource(g):
