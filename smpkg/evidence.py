@@ -112,7 +112,7 @@ def passages(store: ox.Store) -> list[Passage | str]:
                 match["document"],
                 start,
                 int(match["end"] or start),
-            )  # fmt: skip
+            )
         )
     return found
 
@@ -169,8 +169,9 @@ def main() -> int:
     print(f"{'file':<50} {'covered':>8} {'evidenced':>10}  listed")
     for row in report:
         print(f"{row.path:<50} {row.covered:>8} {row.evidenced:>10}  {row.path in listed}")
-    print(f"{'total':<50} {sum(r.covered for r in report):>8} "
-          f"{sum(r.evidenced for r in report):>10}")  # fmt: skip
+    print(
+        f"{'total':<50} {sum(r.covered for r in report):>8} {sum(r.evidenced for r in report):>10}"
+    )
     failing = [r for r in report if r.path in listed and r.missing]
     for row in failing:
         print(f"\n{row.path}: {len(row.missing)} statements without evidence")
