@@ -344,9 +344,9 @@ INITIATIVES = [
     ("eurasia-pacific-uninet", "Eurasia-Pacific UniNet", SMP.SkillsMobilityPartnership),
     ("taiwan-austria-funding-programme", "Taiwan-Austria", SMP.SkillsMobilityPartnership),
     ("ceepus", "CEEPUS", SMP.SkillsMobilityPartnership),
-    ("palim", "PALIM", SMP.PilotProject),
+    ("palim", "PALIM", SMP.Project),
     ("palim", "PALIM", SMP.SkillsMobilityPartnership),
-    ("pem", "business mobility", SMP.PilotProject),
+    ("pem", "PEM", SMP.Project),
     ("tunisian-youth-employability", "Tunisian youth employability", SMP.Project),
     ("belgian-tunisian-smp", "Belgian-Tunisian", SMP.SkillsMobilityPartnership),
     ("belgium-amif-healthcare-project", "healthcare", SMP.Project),
@@ -524,7 +524,7 @@ FACTS = [
     (P["palim"], SMP.involvesPlace, PLACE["flanders"]),
     (P["palim"], SMP.coversSector, SECTOR["ict"]),
     (P["palim"], SMP.followsModel, MODEL["global-skill-partnership"]),
-    (P["pem"], SMP.originCountry, COUNTRY["SEN"]),
+    (P["pem"], SMP.partnerCountry, COUNTRY["SEN"]),
     (P["pem"], SMP.destinationCountry, COUNTRY["BEL"]),
     (P["pem"], SMP.mobilityType, MOBILITY["entrepreneurial"]),
     (P["pem"], SMP.targetGroup, TARGET["entrepreneurs"]),
@@ -769,7 +769,6 @@ NUMBERS = [
     ("thamm-germany", SMP.reportedParticipants, 127),
     ("iom-match", SMP.durationInMonths, 36),
     ("tunisian-youth-employability", SMP.plannedParticipants, 30),
-    ("tunisian-youth-employability", SMP.maximumStayMonths, 6),
     ("france-young-professionals-scheme", SMP.numberOfPartnerCountries, 17),
     ("france-young-professionals-scheme", SMP.maximumStayMonths, 18),
     ("exchange-agreement-employment-permit", SMP.maximumStayMonths, 24),
@@ -1608,10 +1607,14 @@ def test_minted_iris_follow_the_scheme(g):
             assert len(parts) == 2 and slug.fullmatch(parts[1]), term
 
 
-def test_blank_nodes_only_for_periods_of_time(g):
+def test_blank_nodes_only_for_periods_of_time_and_reified_statements(g):
     for node in g.all_nodes():
         if isinstance(node, BNode):
-            assert (node, RDF.type, DCTERMS.PeriodOfTime) in g
+            assert (node, RDF.type, DCTERMS.PeriodOfTime) in g or (
+                node,
+                RDF.type,
+                RDF.Statement,
+            ) in g
 
 
 # ------------------------------------------------------------------------------------------

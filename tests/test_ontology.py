@@ -59,6 +59,7 @@ PREFIXES = f"""
 @prefix unit: <{ID}unit/> .
 @prefix eucountry: <http://publications.europa.eu/resource/authority/country/> .
 @prefix rdfs: <{RDFS}> .
+@prefix rdf: <{RDF}> .
 @prefix xsd: <{XSD}> .
 @prefix skos: <{SKOS}> .
 @prefix prov: <{PROV}> .
@@ -511,6 +512,12 @@ component:migration-mobility a smp:Component ; rdfs:label "migration/mobility"@e
 
 agent:european-union a smp:SupranationalBody ; rdfs:label "European Union"@en ;
     prov:wasDerivedFrom src:doc .
+<https://w3id.org/smpkg/id/passage/doc-l1-2> a smp:Passage ;
+    smp:quote "Alpha programme trains nurses"@en ;
+    smp:inSection <https://w3id.org/smpkg/id/source/doc/box-1> ;
+    prov:wasQuotedFrom src:doc ;
+    smp:supports [ a rdf:Statement ; rdf:subject prog:alpha ; rdf:predicate smp:coversSector ;
+                   rdf:object sector:healthcare ] .
 scheme:model a skos:ConceptScheme ; rdfs:label "Partnership models"@en .
 <https://w3id.org/smpkg/id/model/global-skill-partnership> a smp:PartnershipModel ; rdfs:label "global skill partnership"@en ;
     skos:inScheme scheme:model ; skos:definition "A model."@en ; prov:wasDerivedFrom src:doc .
@@ -560,7 +567,7 @@ prog:alpha-strand a smp:Project ;
     dcterms:description "The ICT strand of the synthetic programme."@en ;
     smp:coversSector sector:ict ;
     smp:partnerCountry country:MAR ;
-    smp:partOf prog:alpha ;
+    smp:directlyPartOf prog:alpha ;
     smp:startDate "2019-05"^^xsd:gYearMonth ;
     smp:endDate "2019"^^xsd:gYear ;
     prov:wasDerivedFrom src:doc .
@@ -716,6 +723,24 @@ def test_check_has_header_and_parses(path: Path) -> None:
 
 # For each check, additions to the good data that it must catch, and the focus it reports.
 CHECK_CASES = {
+    "evidence-for-unasserted-statement": (
+        "<https://w3id.org/smpkg/id/passage/doc-l3> a smp:Passage ; smp:supports [ a rdf:Statement ; rdf:subject prog:alpha ; "
+        "rdf:predicate smp:coversSector ; rdf:object sector:agriculture ] .",
+        URIRef("https://w3id.org/smpkg/id/passage/doc-l3"),
+    ),
+    "passage-section-of-other-document": (
+        "src:other a smp:SourceDocument . <https://w3id.org/smpkg/id/passage/doc-l4> a smp:Passage ; "
+        "smp:inSection <https://w3id.org/smpkg/id/source/doc/box-1> ; prov:wasQuotedFrom src:other .",
+        URIRef("https://w3id.org/smpkg/id/passage/doc-l4"),
+    ),
+    "follows-model-redundant": (
+        "prog:alpha smp:followsModel <https://w3id.org/smpkg/id/model/skills-mobility-partnership> .",
+        PROG.alpha,
+    ),
+    "transitive-part-of-asserted": (
+        "prog:alpha-pilot smp:partOf prog:alpha .",
+        PROG["alpha-pilot"],
+    ),
     "undescribed-id-iri": ("prog:alpha smp:relatedTo prog:ghost .", PROG.ghost),
     "duplicate-label-language": (
         'agent:iom rdfs:label "IOM, the UN migration agency"@en .',
