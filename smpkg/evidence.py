@@ -6,7 +6,8 @@ The mechanism (docs/modelling.md, "Evidence"): a `smp:Passage` quotes a seed and
 statements need evidence is one SPARQL query, `ontology/evidence/coverage.rq`; which data files
 must already be fully evidenced is the committed list `data/evidenced-files.txt`.
 
-`python -m smpkg.evidence` prints the coverage of every data file and every quote problem.
+`python -m smpkg.evidence [data files]` prints the coverage of every data file, the statements
+without evidence of listed and named files, and every quote problem.
 """
 
 from __future__ import annotations
@@ -87,6 +88,13 @@ def quote_problem(passage: Passage, lines: list[str]) -> str | None:
     return f"{passage.iri}: quote not found in lines {passage.start}-{passage.end}: {quote!r}"
 
 
+def solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """The rows of a SELECT query (the queries of this module are all SELECT)."""
+    rows = store.query(query)
+    assert isinstance(rows, ox.QuerySolutions)
+    return rows
+
+
 def store_of(files: list[Path]) -> ox.Store:
     store = ox.Store()
     for path in files:
@@ -98,7 +106,7 @@ def passages(store: ox.Store) -> list[Passage | str]:
     """Every passage, or a message for a passage IRI that does not name document and lines."""
     found: list[Passage | str] = []
     query = f"SELECT ?p ?q WHERE {{ ?p a <{SMP.Passage}> OPTIONAL {{ ?p <{SMP.quote}> ?q }} }}"
-    for row in store.query(query):
+    for row in solutions(store, query):
         iri, quote = row["p"].value, row["q"]
         match = PASSAGE_IRI.match(iri)
         if not match or match["document"] not in SEED_OF_DOCUMENT:
@@ -135,7 +143,7 @@ def quote_problems(store: ox.Store, directory: Path) -> list[str]:
 def covered_statements(store: ox.Store) -> dict[str, bool]:
     """Each statement that needs evidence (as an N-Triples line) and whether it has some."""
     result = {}
-    for row in store.query(COVERAGE_QUERY.read_text(encoding="utf-8")):
+    for row in solutions(store, COVERAGE_QUERY.read_text(encoding="utf-8")):
         key = f"{row['s']} {row['p']} {row['o']} ."
         result[key] = row["evidenced"].value == "true"
     return result
@@ -162,9 +170,12 @@ def evidenced_files(listing: Path = EVIDENCED_LIST) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """The coverage table; the statements without evidence of every listed file and of every
+    file named on the command line; every quote problem."""
     data_files = sorted((ROOT / "data").rglob("*.ttl"))
     report = coverage(data_files, ROOT / "ontology" / "smp.ttl")
+    named = {str((Path.cwd() / name).resolve().relative_to(ROOT)) for name in argv}
     listed = set(evidenced_files())
     print(f"{'file':<50} {'covered':>8} {'evidenced':>10}  listed")
     for row in report:
@@ -173,7 +184,7 @@ def main() -> int:
         f"{'total':<50} {sum(r.covered for r in report):>8} {sum(r.evidenced for r in report):>10}"
     )
     failing = [r for r in report if r.path in listed and r.missing]
-    for row in failing:
+    for row in (r for r in report if (r.path in listed or r.path in named) and r.missing):
         print(f"\n{row.path}: {len(row.missing)} statements without evidence")
         print("\n".join(f"  {t}" for t in row.missing))
     problems = []
@@ -186,4 +197,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
