@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.namespace import RDF
 
 from .namespaces import ID, SMP
 
@@ -57,6 +59,22 @@ class FileCoverage:
     covered: int
     evidenced: int
     missing: tuple[str, ...]
+
+
+def evidence_nodes(graph: Graph) -> set:
+    """The passages of a graph and the reified statements they support."""
+    found = set(graph.subjects(RDF.type, SMP.Passage))
+    return found | {o for p in found for o in graph.objects(p, SMP.supports)}
+
+
+def without_evidence(graph: Graph) -> Graph:
+    """The graph without its passages and reified statements: the statements about the world."""
+    nodes = evidence_nodes(graph)
+    kept = Graph()
+    for triple in graph:
+        if triple[0] not in nodes:
+            kept.add(triple)
+    return kept
 
 
 def seeds_dir() -> Path:

@@ -137,22 +137,12 @@ def test_a_statement_without_its_passage_counts_as_missing(tmp_path):
 # --- reasoning and queries ----------------------------------------------------------------------
 
 
-def evidence_nodes(graph: Graph) -> set:
-    passages = set(graph.subjects(RDF.type, SMP.Passage))
-    statements = {o for p in passages for o in graph.objects(p, SMP.supports)}
-    return passages | statements
-
-
 def test_reasoning_is_the_same_with_and_without_evidence(data):
     ontology = Graph().parse(ONTOLOGY, format="turtle")
-    nodes = evidence_nodes(data)
+    nodes = evidence.evidence_nodes(data)
     assert nodes, "no evidence in the data to compare with"
-    without = Graph()
-    for triple in data:
-        if triple[0] not in nodes:
-            without.add(triple)
     with_evidence, _, _ = reason_fast(ontology, data)
-    without_evidence, _, _ = reason_fast(ontology, without)
+    without_evidence, _, _ = reason_fast(ontology, evidence.without_evidence(data))
     about_the_world = {t for t in with_evidence if t[0] not in nodes}
     assert about_the_world == without_evidence
 

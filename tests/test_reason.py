@@ -147,6 +147,16 @@ def test_real_transitive_part_of(real):
 def test_real_sub_property(real):
     assert (PROG["mentor-ii"], SMP.originCountry, COUNTRY.MAR) in real.asserted
     assert inferred_only(real, (PROG["mentor-ii"], SMP.involvesPlace, COUNTRY.MAR))
+    # smp:involves finds a country as place or actor in one pattern.
+    assert inferred_only(real, (PROG["mentor-ii"], SMP.involves, COUNTRY.MAR))
+
+
+def test_real_model_from_kind(real):
+    """The kind is said once, by the class; smp:followsModel is inferred from it."""
+    declaration = PROG["eu-mobility-partnership-armenia"]
+    model = URIRef(f"{ID}model/mobility-partnership")
+    assert (declaration, RDF.type, SMP.EUMobilityPartnership) in real.asserted
+    assert inferred_only(real, (declaration, SMP.followsModel, model))
     assert inferred_only(real, (PROG["thamm-germany"], SMP.involvesActor, AGENT.giz))
 
 
