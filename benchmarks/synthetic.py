@@ -59,6 +59,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
 
 from smpkg.config import Settings
+from smpkg.evidence import without_evidence
 from smpkg.namespaces import ID, SMP, bind_all
 
 # The folders whose resources are drawn anew at each scale; every other folder of id/ is a
@@ -138,7 +139,8 @@ def _profile_for(root: Path) -> Profile:
 
     settings = Settings(root=root)
     files = input_files(settings)
-    curated = load_turtle(files["data"], root).graph
+    # Evidence (passages and reified statements) is not a kind of resource the generator copies.
+    curated = without_evidence(load_turtle(files["data"], root).graph)
     ontology = load_turtle(files["ontology"], root).graph
     return profile(curated, ontology)
 

@@ -58,6 +58,9 @@ ID_KINDS = (
     "status",
     "unit",
     "model",
+    "passage",
+    "group",
+    "measure",
 )
 
 _ID_PREFIXES = {
@@ -82,6 +85,9 @@ _ID_PREFIXES = {
     "status": "status",
     "unit": "unit",
     "model": "model",
+    "passage": "passage",
+    "group": "group",
+    "measure": "measure",
 }
 
 PREFIXES: dict[str, Namespace] = {

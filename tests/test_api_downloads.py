@@ -88,7 +88,7 @@ def entry_for(manifest, part, fmt, compression=None) -> dict:
 def test_every_part_in_every_format_plain_and_gzip(manifest, smp_graph):
     listed = {(f["part"], f["format"], f["compression"]) for f in manifest["files"]}
     assert listed == {(p, f, c) for p in PARTS for f in FORMATS for c in (None, "gzip")}
-    assert manifest["version"] == f"0.1.0+{smp_graph.version}"
+    assert manifest["version"] == f"0.2.0+{smp_graph.version}"
     assert manifest["triples"] == {
         "ontology": len(smp_graph.ontology),
         "asserted": len(smp_graph.asserted),

@@ -265,7 +265,7 @@ def test_ontology_for_rdf_clients(smp_client, smp_graph):
         assert isomorphic(Graph().parse(data=r.content, format=parser), smp_graph.ontology)
     r = smp_client.get("/ontology.nt")
     assert r.headers["content-type"].startswith("application/n-triples")
-    version = smp_client.get("/ontology/0.1.0", headers={"Accept": "text/turtle"})
+    version = smp_client.get("/ontology/0.2.0", headers={"Accept": "text/turtle"})
     assert version.status_code == 200
     assert smp_client.get("/ontology/9.9.9").status_code == 404
 

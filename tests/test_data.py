@@ -310,9 +310,10 @@ EU_MOBILITY_PARTNERSHIPS = [
 )
 def test_eu_mobility_partnership(g, slug, a3, year):
     mp = PROG[f"eu-mobility-partnership-{slug}"]
-    assert set(g.objects(mp, RDF.type)) == {SMP.EUMobilityPartnership}, (
-        "typed EUMobilityPartnership only"
-    )
+    assert set(g.objects(mp, RDF.type)) == {
+        SMP.EUMobilityPartnership,
+        SMP.MobilityPartnershipDeclaration,
+    }, "typed as an EU mobility partnership and as the declaration that set it up"
     assert list(g.objects(mp, SMP.signedDate)) == [Literal(year, datatype=XSD.gYear)]
     assert (mp, SMP.signatory, AGENT["european-commission"]) in g
     assert (mp, SMP.partnerCountry, COUNTRY[a3]) in g
@@ -344,9 +345,9 @@ INITIATIVES = [
     ("eurasia-pacific-uninet", "Eurasia-Pacific UniNet", SMP.SkillsMobilityPartnership),
     ("taiwan-austria-funding-programme", "Taiwan-Austria", SMP.SkillsMobilityPartnership),
     ("ceepus", "CEEPUS", SMP.SkillsMobilityPartnership),
-    ("palim", "PALIM", SMP.PilotProject),
+    ("palim", "PALIM", SMP.Project),
     ("palim", "PALIM", SMP.SkillsMobilityPartnership),
-    ("pem", "business mobility", SMP.PilotProject),
+    ("pem", "PEM", SMP.Project),
     ("tunisian-youth-employability", "Tunisian youth employability", SMP.Project),
     ("belgian-tunisian-smp", "Belgian-Tunisian", SMP.SkillsMobilityPartnership),
     ("belgium-amif-healthcare-project", "healthcare", SMP.Project),
@@ -417,7 +418,7 @@ BALMR = [
 def test_bulgarian_balmr_agreement(g, slug, a3, status):
     s = PROG[f"balmr-{slug}"]
     assert (s, RDF.type, SMP.BilateralLabourAgreement) in g
-    assert (s, SMP.partOf, PROG["balmr"]) in g
+    assert (s, SMP.directlyPartOf, PROG["balmr"]) in g
     assert (s, SMP.partnerCountry, COUNTRY[a3]) in g
     assert (s, SMP.destinationCountry, COUNTRY["BGR"]) in g
     assert list(g.objects(s, SMP.status)) == [STATUS[status]]
@@ -437,10 +438,10 @@ FRANCE_YOUNG_PROFESSIONALS = [
 def test_french_young_professional_agreement(g, slug, a3):
     s = PROG[f"france-young-professionals-agreement-{slug}"]
     assert (s, RDF.type, SMP.BilateralLabourAgreement) in g
-    assert (s, SMP.partOf, PROG["france-economic-migration-agreements"]) in g
+    assert (s, SMP.directlyPartOf, PROG["france-economic-migration-agreements"]) in g
     assert (
         PROG["france-economic-migration-agreements"],
-        SMP.partOf,
+        SMP.directlyPartOf,
         PROG["france-migration-flow-agreements"],
     ) in g
     assert (s, SMP.originCountry, COUNTRY[a3]) in g
@@ -486,12 +487,12 @@ FACTS = [
     (P["thamm"], SMP.fundedBy, AGENT["european-union"]),
     (P["thamm"], SMP.followsModel, MODEL["global-skill-partnership"]),
     (P["thamm"], SMP.involvesPlace, PLACE["north-africa"]),
-    (P["thamm-belgium"], SMP.partOf, P["thamm"]),
+    (P["thamm-belgium"], SMP.directlyPartOf, P["thamm"]),
     (P["thamm-belgium"], SMP.implementedBy, AGENT["enabel"]),
     (P["thamm-belgium"], SMP.partnerCountry, COUNTRY["MAR"]),
     (P["thamm-belgium"], SMP.partnerCountry, COUNTRY["TUN"]),
     (P["thamm-belgium"], SMP.destinationCountry, COUNTRY["BEL"]),
-    (P["thamm-germany"], SMP.partOf, P["thamm"]),
+    (P["thamm-germany"], SMP.directlyPartOf, P["thamm"]),
     (P["thamm-germany"], SMP.implementedBy, AGENT["giz"]),
     (P["thamm-germany"], SMP.cooperatesWith, AGENT["federal-employment-agency"]),
     (P["thamm-germany"], SMP.partnerCountry, COUNTRY["EGY"]),
@@ -524,7 +525,7 @@ FACTS = [
     (P["palim"], SMP.involvesPlace, PLACE["flanders"]),
     (P["palim"], SMP.coversSector, SECTOR["ict"]),
     (P["palim"], SMP.followsModel, MODEL["global-skill-partnership"]),
-    (P["pem"], SMP.originCountry, COUNTRY["SEN"]),
+    (P["pem"], SMP.partnerCountry, COUNTRY["SEN"]),
     (P["pem"], SMP.destinationCountry, COUNTRY["BEL"]),
     (P["pem"], SMP.mobilityType, MOBILITY["entrepreneurial"]),
     (P["pem"], SMP.targetGroup, TARGET["entrepreneurs"]),
@@ -623,7 +624,7 @@ FACTS = [
     # non-EU
     (P["aptc"], SMP.destinationCountry, COUNTRY["AUS"]),
     (P["aptc"], SMP.involvesPlace, PLACE["pacific-nations"]),
-    (P["aptc-third-stage"], SMP.partOf, P["aptc"]),
+    (P["aptc-third-stage"], SMP.directlyPartOf, P["aptc"]),
     (P["eps"], SMP.destinationCountry, COUNTRY["KOR"]),
     (P["eps"], SMP.managedBy, AGENT["hrd-korea"]),
     (P["japan-nurse-care-worker-programmes"], SMP.originCountry, COUNTRY["PHL"]),
@@ -769,7 +770,6 @@ NUMBERS = [
     ("thamm-germany", SMP.reportedParticipants, 127),
     ("iom-match", SMP.durationInMonths, 36),
     ("tunisian-youth-employability", SMP.plannedParticipants, 30),
-    ("tunisian-youth-employability", SMP.maximumStayMonths, 6),
     ("france-young-professionals-scheme", SMP.numberOfPartnerCountries, 17),
     ("france-young-professionals-scheme", SMP.maximumStayMonths, 18),
     ("exchange-agreement-employment-permit", SMP.maximumStayMonths, 24),
@@ -1045,7 +1045,7 @@ def test_organisation(g, slug, cls, acronym, qid):
     s = AGENT[slug]
     assert (s, RDF.type, cls) in g, f"{slug} is not a {_short(cls)}"
     if acronym:
-        assert (s, SMP.acronym, Literal(acronym)) in g
+        assert (s, SMP.acronym, Literal(acronym, lang="en")) in g
     wikidata = {str(o) for o in g.objects(s, SKOS.exactMatch) if str(o).startswith(WD)}
     assert wikidata == ({WD + qid} if qid else set()), f"{slug} Wikidata links {wikidata}"
 
@@ -1582,9 +1582,9 @@ def test_names_and_prose_are_english_literals(g, prop):
     assert not bad, bad[:5]
 
 
-def test_acronyms_are_plain_strings(g):
+def test_acronyms_are_tagged_like_labels(g):
     for s, o in g.subject_objects(SMP.acronym):
-        assert isinstance(o, Literal) and o.language is None and str(o).strip(), s
+        assert isinstance(o, Literal) and o.language == "en" and str(o).strip(), s
 
 
 def test_one_english_label_per_resource(g):
@@ -1608,10 +1608,14 @@ def test_minted_iris_follow_the_scheme(g):
             assert len(parts) == 2 and slug.fullmatch(parts[1]), term
 
 
-def test_blank_nodes_only_for_periods_of_time(g):
+def test_blank_nodes_only_for_periods_of_time_and_reified_statements(g):
     for node in g.all_nodes():
         if isinstance(node, BNode):
-            assert (node, RDF.type, DCTERMS.PeriodOfTime) in g
+            assert (node, RDF.type, DCTERMS.PeriodOfTime) in g or (
+                node,
+                RDF.type,
+                RDF.Statement,
+            ) in g
 
 
 # ------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ PREFIXES = f"""
 @prefix unit: <{ID}unit/> .
 @prefix eucountry: <http://publications.europa.eu/resource/authority/country/> .
 @prefix rdfs: <{RDFS}> .
+@prefix rdf: <{RDF}> .
 @prefix xsd: <{XSD}> .
 @prefix skos: <{SKOS}> .
 @prefix prov: <{PROV}> .
@@ -117,8 +118,8 @@ def _header(path: Path) -> tuple[dict, str]:
 def test_header(ontology: Graph) -> None:
     assert (ONTOLOGY_IRI, RDF.type, OWL.Ontology) in ontology
     expected = {
-        OWL.versionIRI: URIRef("https://w3id.org/smpkg/ontology/0.1.0"),
-        OWL.versionInfo: Literal("0.1.0"),
+        OWL.versionIRI: URIRef("https://w3id.org/smpkg/ontology/0.2.0"),
+        OWL.versionInfo: Literal("0.2.0"),
         DCTERMS.license: URIRef("https://creativecommons.org/licenses/by/4.0/"),
         DCTERMS.creator: Literal("smpkg project"),
         DCTERMS.publisher: Literal("smpkg project"),
@@ -511,12 +512,27 @@ component:migration-mobility a smp:Component ; rdfs:label "migration/mobility"@e
 
 agent:european-union a smp:SupranationalBody ; rdfs:label "European Union"@en ;
     prov:wasDerivedFrom src:doc .
+<https://w3id.org/smpkg/id/passage/doc-l1-2> a smp:Passage ;
+    smp:quote "Alpha programme trains nurses"@en ;
+    smp:inSection <https://w3id.org/smpkg/id/source/doc/box-1> ;
+    prov:wasQuotedFrom src:doc ;
+    smp:supports [ a rdf:Statement ; rdf:subject prog:alpha ; rdf:predicate smp:coversSector ;
+                   rdf:object sector:healthcare ] .
+scheme:model a skos:ConceptScheme ; rdfs:label "Partnership models"@en .
+<https://w3id.org/smpkg/id/model/global-skill-partnership> a smp:PartnershipModel ; rdfs:label "global skill partnership"@en ;
+    skos:inScheme scheme:model ; skos:definition "A model."@en ; prov:wasDerivedFrom src:doc .
+<https://w3id.org/smpkg/id/model/talent-partnership> a smp:PartnershipModel ; rdfs:label "talent partnership"@en ;
+    skos:inScheme scheme:model ; skos:definition "A model."@en ; prov:wasDerivedFrom src:doc .
+<https://w3id.org/smpkg/id/model/skills-mobility-partnership> a smp:PartnershipModel ; rdfs:label "skills mobility partnership"@en ;
+    skos:inScheme scheme:model ; skos:definition "A model."@en ; prov:wasDerivedFrom src:doc .
+<https://w3id.org/smpkg/id/model/mobility-partnership> a smp:PartnershipModel ; rdfs:label "mobility partnership"@en ;
+    skos:inScheme scheme:model ; skos:definition "A model."@en ; prov:wasDerivedFrom src:doc .
 agent:iom a smp:InternationalOrganisation ; rdfs:label "International Organization for Migration"@en ;
-    smp:acronym "IOM" ; prov:wasDerivedFrom src:doc .
+    smp:acronym "IOM"@en ; prov:wasDerivedFrom src:doc .
 instr:fund a smp:FundingInstrument ; rdfs:label "Synthetic Fund"@en ;
     smp:fundedBy agent:european-union ; prov:wasDerivedFrom src:doc .
 fw:gcm a smp:PolicyFramework ; rdfs:label "Global Compact for Migration"@en ;
-    smp:acronym "GCM" ; prov:wasDerivedFrom src:doc .
+    smp:acronym "GCM"@en ; prov:wasDerivedFrom src:doc .
 
 country:MAR a smp:Country ; rdfs:label "Morocco"@en ; smp:iso3166Alpha3 "MAR" ;
     smp:iso3166Alpha2 "MA" ; skos:exactMatch eucountry:MAR .
@@ -527,7 +543,7 @@ country:XKX a smp:Country ; rdfs:label "Kosovo"@en ;
 
 prog:alpha a smp:Programme, smp:SkillsMobilityPartnership ;
     rdfs:label "Alpha programme"@en ;
-    smp:acronym "ALPHA" ;
+    smp:acronym "ALPHA"@en ;
     dcterms:description "A synthetic programme that trains nurses in Morocco for work in Germany."@en ;
     smp:coversSector sector:healthcare ;
     smp:originCountry country:MAR ;
@@ -551,7 +567,7 @@ prog:alpha-strand a smp:Project ;
     dcterms:description "The ICT strand of the synthetic programme."@en ;
     smp:coversSector sector:ict ;
     smp:partnerCountry country:MAR ;
-    smp:partOf prog:alpha ;
+    smp:directlyPartOf prog:alpha ;
     smp:startDate "2019-05"^^xsd:gYearMonth ;
     smp:endDate "2019"^^xsd:gYear ;
     prov:wasDerivedFrom src:doc .
@@ -603,7 +619,7 @@ prog:bad-values a smp:Project ; rdfs:label "Bad values"@en ; prov:wasDerivedFrom
     smp:originCountry agent:iom ;
     smp:fundedBy instr:fund ;
     smp:coversSector component:training ;
-    smp:acronym "BV"@en .
+    smp:acronym "BV" .
 prog:bad-warnings a smp:Project ; rdfs:label "Only required"@en ; prov:wasDerivedFrom src:doc .
 country:XYZ a smp:Country ; rdfs:label "Nowhere"@en ; smp:iso3166Alpha3 "xyz" ;
     smp:iso3166Alpha2 "XYZ" ; skos:exactMatch eucountry:XYZ .
@@ -707,6 +723,24 @@ def test_check_has_header_and_parses(path: Path) -> None:
 
 # For each check, additions to the good data that it must catch, and the focus it reports.
 CHECK_CASES = {
+    "evidence-for-unasserted-statement": (
+        "<https://w3id.org/smpkg/id/passage/doc-l3> a smp:Passage ; smp:supports [ a rdf:Statement ; rdf:subject prog:alpha ; "
+        "rdf:predicate smp:coversSector ; rdf:object sector:agriculture ] .",
+        URIRef("https://w3id.org/smpkg/id/passage/doc-l3"),
+    ),
+    "passage-section-of-other-document": (
+        "src:other a smp:SourceDocument . <https://w3id.org/smpkg/id/passage/doc-l4> a smp:Passage ; "
+        "smp:inSection <https://w3id.org/smpkg/id/source/doc/box-1> ; prov:wasQuotedFrom src:other .",
+        URIRef("https://w3id.org/smpkg/id/passage/doc-l4"),
+    ),
+    "follows-model-redundant": (
+        "prog:alpha smp:followsModel <https://w3id.org/smpkg/id/model/skills-mobility-partnership> .",
+        PROG.alpha,
+    ),
+    "transitive-part-of-asserted": (
+        "prog:alpha-pilot smp:partOf prog:alpha .",
+        PROG["alpha-pilot"],
+    ),
     "undescribed-id-iri": ("prog:alpha smp:relatedTo prog:ghost .", PROG.ghost),
     "duplicate-label-language": (
         'agent:iom rdfs:label "IOM, the UN migration agency"@en .',
@@ -747,7 +781,7 @@ CHECK_CASES = {
         PROG["alpha-strand"],
     ),
     "duplicate-acronym": (
-        'prog:alpha-copy a smp:Programme ; smp:acronym "Alpha" ; prov:wasDerivedFrom src:doc .',
+        'prog:alpha-copy a smp:Programme ; smp:acronym "Alpha"@en ; prov:wasDerivedFrom src:doc .',
         PROG["alpha-copy"],
     ),
     "defined-class-asserted": (

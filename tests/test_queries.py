@@ -278,7 +278,9 @@ def test_implementer_partner_role(engine):
 
 def test_implementer_enabel(engine):
     rows = run(engine, "initiatives-by-implementer", implementer="agent:enabel")
-    assert prog("thamm-belgium", "pem") <= _iris(rows, "initiative")
+    assert prog("thamm-belgium") <= _iris(rows, "initiative")
+    # Box 6: PEM's internships "are facilitated by Enabel and implemented by private partners".
+    assert not prog("pem") & _iris(rows, "initiative")
 
 
 def test_model_gsp(engine):

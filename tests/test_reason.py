@@ -141,13 +141,30 @@ def test_real_inverse(real):
 
 def test_real_transitive_part_of(real):
     agreement = PROG["france-young-professionals-agreement-india"]
-    assert (agreement, SMP.partOf, PROG["france-economic-migration-agreements"]) in real.asserted
+    assert (
+        agreement,
+        SMP.directlyPartOf,
+        PROG["france-economic-migration-agreements"],
+    ) in real.asserted
+    assert inferred_only(
+        real, (agreement, SMP.partOf, PROG["france-economic-migration-agreements"])
+    )
     assert inferred_only(real, (agreement, SMP.partOf, PROG["france-migration-flow-agreements"]))
 
 
 def test_real_sub_property(real):
     assert (PROG["mentor-ii"], SMP.originCountry, COUNTRY.MAR) in real.asserted
     assert inferred_only(real, (PROG["mentor-ii"], SMP.involvesPlace, COUNTRY.MAR))
+    # smp:involves finds a country as place or actor in one pattern.
+    assert inferred_only(real, (PROG["mentor-ii"], SMP.involves, COUNTRY.MAR))
+
+
+def test_real_model_from_kind(real):
+    """The kind is said once, by the class; smp:followsModel is inferred from it."""
+    declaration = PROG["eu-mobility-partnership-armenia"]
+    model = URIRef(f"{ID}model/mobility-partnership")
+    assert (declaration, RDF.type, SMP.EUMobilityPartnership) in real.asserted
+    assert inferred_only(real, (declaration, SMP.followsModel, model))
     assert inferred_only(real, (PROG["thamm-germany"], SMP.involvesActor, AGENT.giz))
 
 

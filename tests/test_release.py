@@ -170,6 +170,6 @@ def test_command_line(tmp_path, monkeypatch, capsys):
 
 def test_release_of_the_curated_graph(smp_graph, tmp_path):
     release = write_release(smp_graph, tmp_path, BASE)
-    assert release.version == f"0.1.0+{smp_graph.version}"
+    assert release.version == f"0.2.0+{smp_graph.version}"
     assert verify(release.directory) == []
     assert release.changelog["summary"]["added"] > 500

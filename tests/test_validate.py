@@ -4,7 +4,7 @@ checks on rdflib), the setting that chooses between them, and the fallback to py
 from __future__ import annotations
 
 import pytest
-from rdflib import Graph, Literal, Namespace
+from rdflib import BNode, Graph, Literal, Namespace
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from smpkg import validate as validation
@@ -85,6 +85,19 @@ def check_faults(graph: Graph) -> Graph:
         (ID["figure/open-range"], RDF.type, SMP.Figure),
         (ID["figure/open-range"], SMP.figureValue, Literal(1)),
         (ID["figure/open-range"], SMP.comparator, Literal("between")),
+        (progs[11], SMP.partOf, progs[0]),
+    ]
+    smp_kind = sorted(g.subjects(RDF.type, SMP.SkillsMobilityPartnership))[0]
+    additions.append((smp_kind, SMP.followsModel, ID["model/skills-mobility-partnership"]))
+    passage, statement = ID["passage/loose-l1"], BNode()
+    additions += [
+        (passage, RDF.type, SMP.Passage),
+        (passage, SMP.inSection, sections[0]),
+        (passage, PROV.wasQuotedFrom, ID["source/another-document"]),
+        (passage, SMP.supports, statement),
+        (statement, RDF.subject, progs[0]),
+        (statement, RDF.predicate, SMP.originCountry),
+        (statement, RDF.object, ID["country/ZZZ"]),
     ]
     for triple in additions:
         g.add(triple)

@@ -54,7 +54,7 @@ def test_metadata(void, smp_graph):
     )
     publisher = void.value(DATASET, DCTERMS.publisher)
     assert void.value(publisher, FOAF.name) == Literal("smpkg project")
-    version = f"0.1.0+{smp_graph.version}"
+    version = f"0.2.0+{smp_graph.version}"
     assert void.value(DATASET, DCAT.version) == Literal(version)
     assert void.value(DATASET, DCAT.hasCurrentVersion) == URIRef(f"{BASE}dataset/{version}")
     assert void.value(DATASET, DCTERMS.modified).datatype == XSD.dateTime
@@ -203,7 +203,7 @@ def test_other_formats_say_the_same(smp_client, void, accept, parser):
 def test_dataset_iri_and_links_to_it(smp_client, smp_graph):
     r = smp_client.get("/dataset", headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["content-location"] == "/.well-known/void"
-    version = f"0.1.0+{smp_graph.version}"
+    version = f"0.2.0+{smp_graph.version}"
     assert (
         smp_client.get(f"/dataset/{version}", headers={"Accept": "text/turtle"}).status_code == 200
     )
