@@ -517,7 +517,6 @@ FACTS = [
     (P["ceepus"], SMP.involvesPlace, PLACE["eastern-europe"]),
     (P["ceepus"], SMP.relatesToFramework, FW["austria-international-higher-education-cooperation"]),
     (P["africa-uninet"], SMP.destinationCountry, COUNTRY["AUT"]),
-    (P["africa-uninet"], SMP.coversSector, SECTOR["higher-education"]),
     # Belgium
     (P["palim"], SMP.originCountry, COUNTRY["MAR"]),
     (P["palim"], SMP.destinationCountry, COUNTRY["BEL"]),
