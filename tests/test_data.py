@@ -401,9 +401,13 @@ def test_initiative_present(g, slug, label, cls):
 
 
 BALMR = [
-    ("armenia", "ARM", "concluded"),
-    ("moldova", "MDA", "concluded"),
-    ("georgia", "GEO", "concluded"),
+    ("armenia", "ARM"),
+    ("moldova", "MDA"),
+    ("georgia", "GEO"),
+]
+
+# Seed 001 l.512-514: only negotiations or a mandate to negotiate, no agreement (audit I7).
+BALMR_PROPOSED = [
     ("ukraine", "UKR", "under-negotiation"),
     ("belarus", "BLR", "under-negotiation"),
     ("albania", "ALB", "negotiation-mandate"),
@@ -414,13 +418,24 @@ BALMR = [
 ]
 
 
-@pytest.mark.parametrize("slug,a3,status", BALMR, ids=[r[0] for r in BALMR])
-def test_bulgarian_balmr_agreement(g, slug, a3, status):
+@pytest.mark.parametrize("slug,a3", BALMR, ids=[r[0] for r in BALMR])
+def test_bulgarian_balmr_agreement(g, slug, a3):
     s = PROG[f"balmr-{slug}"]
     assert (s, RDF.type, SMP.BilateralLabourAgreement) in g
     assert (s, SMP.directlyPartOf, PROG["balmr"]) in g
     assert (s, SMP.partnerCountry, COUNTRY[a3]) in g
     assert (s, SMP.destinationCountry, COUNTRY["BGR"]) in g
+    assert list(g.objects(s, SMP.status)) == [STATUS["concluded"]]
+
+
+@pytest.mark.parametrize("slug,a3,status", BALMR_PROPOSED, ids=[r[0] for r in BALMR_PROPOSED])
+def test_bulgarian_balmr_negotiation_is_no_agreement(g, slug, a3, status):
+    s = PROG[f"balmr-{slug}"]
+    assert (s, RDF.type, SMP.ProposedInitiative) in g
+    assert (s, RDF.type, SMP.Agreement) not in g
+    assert (s, SMP.relatedTo, PROG["balmr"]) in g
+    assert (s, SMP.partnerCountry, COUNTRY[a3]) in g
+    assert (s, SMP.destinationCountry, COUNTRY["BGR"]) not in g
     assert list(g.objects(s, SMP.status)) == [STATUS[status]]
 
 
@@ -518,7 +533,6 @@ FACTS = [
     (P["ceepus"], SMP.involvesPlace, PLACE["eastern-europe"]),
     (P["ceepus"], SMP.relatesToFramework, FW["austria-international-higher-education-cooperation"]),
     (P["africa-uninet"], SMP.destinationCountry, COUNTRY["AUT"]),
-    (P["africa-uninet"], SMP.coversSector, SECTOR["higher-education"]),
     # Belgium
     (P["palim"], SMP.originCountry, COUNTRY["MAR"]),
     (P["palim"], SMP.destinationCountry, COUNTRY["BEL"]),
