@@ -568,7 +568,7 @@ FACTS = [
     (P["pam"], SMP.partnerCountry, COUNTRY["NGA"]),
     (P["pam"], SMP.partnerCountry, COUNTRY["XKX"]),
     (P["pam"], SMP.partnerCountry, COUNTRY["VNM"]),
-    (P["pam"], SMP.implementedBy, AGENT["giz"]),
+    (P["pam"], SMP.involvesActor, AGENT["giz"]),
     (P["triple-win"], SMP.targetsOccupation, OCC["nurses"]),
     (P["triple-win"], SMP.coversSector, SECTOR["healthcare"]),
     (
