@@ -5,7 +5,8 @@ be the one the header says the seeds give.
 A question's header (lines starting `#+`, YAML once the markers are stripped) holds:
 
 - `question`: the question in English;
-- `evidence`: the seed passages the expected answer was read from (`seed`, `lines`);
+- `evidence`: the seed passages the expected answer was read from (`seed`, `lines` as
+  `cat -n` numbers them, `says`: the words, fragments joined by ' ... ', checked verbatim);
 - `expect`: the answer as read off the seeds, never as the data happens to give it:
   `ask: true|false`, or `rows:` a list of mappings variable -> value (an IRI as a CURIE
   with a project prefix or in full, a literal as its lexical form), compared as a set with
@@ -21,6 +22,7 @@ so a question declares none of its own.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -90,17 +92,32 @@ def test_header_is_complete(question):
     assert header.get("question", "").endswith("?"), f"{question.name}: no question"
     assert header.get("evidence"), f"{question.name}: no seed passage"
     for passage in header["evidence"]:
-        assert {"seed", "lines"} <= set(passage), passage
+        assert {"seed", "lines", "says"} <= set(passage), passage
     expect = header.get("expect") or {}
     assert ("ask" in expect) != ("rows" in expect), f"{question.name}: ask or rows"
 
 
+def _normalised(text: str) -> str:
+    """Whitespace collapsed, line-end hyphenation joined, typographic quotes made plain."""
+    text = re.sub(r"\[([^\]]*)\]\(#\)", r"\1", text).replace("**", "")
+    text = re.sub(r"(?<=[A-Za-z])\d{1,2}\b", "", text)  # footnote markers: "project41"
+    text = re.sub(r"(\w)-\s*\n\s*(\w)", r"\1\2", text)
+    text = text.translate(str.maketrans("\u2018\u2019\u201c\u201d\u2013", "''\"\"-"))
+    return " ".join(text.split()).lower()
+
+
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q.name for q in QUESTIONS])
-def test_evidence_lines_exist_in_the_seeds(question, seeds_dir):
+def test_evidence_is_in_the_seed_lines(question, seeds_dir):
+    """Each fragment of `says` (fragments separated by ' ... ') is in the lines named."""
     for passage in question.header["evidence"]:
         lines = (seeds_dir / passage["seed"]).read_text(encoding="utf-8").splitlines()
         first, _, last = str(passage["lines"]).partition("-")
         assert 1 <= int(first) <= int(last or first) <= len(lines), passage
+        text = _normalised("\n".join(lines[int(first) - 1 : int(last or first)]))
+        for fragment in passage["says"].split("..."):
+            fragment = _normalised(fragment).strip(" .,")
+            if fragment:
+                assert fragment in text, f"{question.name}: {fragment!r} not in {passage}"
 
 
 @pytest.fixture(scope="session")
