@@ -470,7 +470,7 @@ def test_network(engine):
     edges = {(str(r["source"]), str(r["relation"]), str(r["target"])) for r in rows}
     assert (f"{PROG}mentor-ii", f"{SMP}financedThrough", f"{INSTR}mpf") in edges
     assert (f"{PROG}thamm", f"{SMP}cooperatesWith", f"{AGENT}iom") in edges
-    assert (f"{PROG}thamm-germany", f"{SMP}partOf", f"{PROG}thamm") in edges
+    assert (f"{PROG}thamm-germany", f"{SMP}directlyPartOf", f"{PROG}thamm") in edges
     assert {str(r["targetKind"]) for r in rows} >= {"country", "actor", "initiative"}
 
 
