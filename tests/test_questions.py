@@ -148,6 +148,7 @@ def endpoints():
         app = create_app(dataclasses.replace(settings, engine=engine))
         apps.append(app)
         clients[engine] = TestClient(app).__enter__()
+        assert clients[engine].get("/health").json()["engine"] == engine
     yield clients
     for client, app in zip(clients.values(), apps, strict=True):
         client.__exit__(None, None, None)
