@@ -112,8 +112,8 @@ class QueryExecutor:
             startup_timeout=startup_timeout,
             name="smpkg-query-worker",
         )
-        # Scans long texts and looks them up in the cache off the event loop.
-        self._lookups = concurrent.futures.ThreadPoolExecutor(4, "smpkg-lookup")
+        # Scans long texts and looks them up in the cache off the event loop (while started).
+        self._lookups: concurrent.futures.ThreadPoolExecutor | None = None
         self._info = info  # counts known beforehand (the on-disk store's)
         self.busy = 0
 
@@ -123,11 +123,14 @@ class QueryExecutor:
 
     def start(self) -> QueryExecutor:
         self.pool.start()
+        self._lookups = self._lookups or concurrent.futures.ThreadPoolExecutor(4, "smpkg-lookup")
         return self
 
     def close(self) -> None:
         self.pool.close()
-        self._lookups.shutdown(wait=False, cancel_futures=True)
+        lookups, self._lookups = self._lookups, None
+        if lookups is not None:
+            lookups.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> QueryExecutor:
         return self.start()
@@ -159,17 +162,13 @@ class QueryExecutor:
         loop; cache hits never queue behind queries waiting for a worker."""
         arrived = time.monotonic()
         options = (dataset, bindings, accept, format_param, base_iri, timeout)
-        if len(text) <= INLINE_SCAN_CHARS:
+        lookups = self._lookups
+        if len(text) <= INLINE_SCAN_CHARS or lookups is None:  # None: closed, the pool says so
             hit, prepared = self._lookup(text, options)
         else:
-            try:
-                future = self._lookups.submit(self._lookup, text, options)
-            except RuntimeError as exc:  # shut down
-                raise QueryFailed("the query executor is shut down") from exc
-            hit, prepared = await asyncio.wrap_future(future)
-        if hit is not None:
-            return hit
-        assert prepared is not None
+            hit, prepared = await asyncio.wrap_future(lookups.submit(self._lookup, text, options))
+        if prepared is None:
+            return hit  # type: ignore[return-value]
         try:
             reply = await self.pool.call(prepared.request, arrived + prepared.limit)
         except Exception as exc:
