@@ -1024,7 +1024,7 @@ ORGANISATIONS = [
     ("european-commission", SMP.SupranationalBody, None, "Q8880"),
     ("etf", SMP.SupranationalBody, "ETF", "Q372042"),
     ("emn", SMP.OrganisationalCollaboration, "EMN", None),
-    ("oecd", SMP.InternationalOrganisation, "OECD", "Q41550"),
+    ("oecd", SMP.Organisation, "OECD", "Q41550"),
     ("icmpd", SMP.InternationalOrganisation, "ICMPD", "Q498496"),
     ("iom", SMP.InternationalOrganisation, "IOM", "Q472311"),
     ("ilo", SMP.InternationalOrganisation, "ILO", "Q54129"),
@@ -1032,7 +1032,7 @@ ORGANISATIONS = [
     ("ioe", SMP.EmployerOrganisation, "IOE", None),
     ("ituc", SMP.TradeUnion, "ITUC", None),
     ("gspm", SMP.OrganisationalCollaboration, "GSPM", None),
-    ("cgd", SMP.ResearchOrganisation, "CGD", None),
+    ("cgd", SMP.Organisation, "CGD", None),
     ("sme-united", SMP.EmployerOrganisation, None, None),
     ("enabel", SMP.DevelopmentAgency, None, None),
     ("giz", SMP.DevelopmentAgency, "GIZ", None),
@@ -1045,12 +1045,12 @@ ORGANISATIONS = [
     ("ofii", SMP.PublicAgency, "OFII", None),
     ("spain-directorate-general-migration", SMP.PublicAgency, None, None),
     ("irish-aid", SMP.PublicAgency, None, None),
-    ("hrd-korea", SMP.PublicAgency, "HRD Korea", None),
+    ("hrd-korea", SMP.PublicAgency, None, None),
     ("vilnius-city-mental-health-centre", SMP.Organisation, None, None),
     ("heimerer-college", SMP.TrainingProvider, None, None),
     ("dekra-academy", SMP.TrainingProvider, None, None),
-    ("who", SMP.InternationalOrganisation, "WHO", None),
-    ("un-general-assembly", SMP.InternationalOrganisation, None, None),
+    ("who", SMP.Organisation, "WHO", None),
+    ("un-general-assembly", SMP.Organisation, None, None),
 ]
 
 
@@ -1072,7 +1072,7 @@ def test_gspm_members(g):
 
 
 BASED_IN = [
-    ("icmpd", "AUT"),
+    ("icmpd-policy-unit", "AUT"),
     ("enabel", "BEL"),
     ("giz", "DEU"),
     ("federal-employment-agency", "DEU"),

@@ -5,7 +5,7 @@ inferred statement, the same from both engines."""
 from __future__ import annotations
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
 from smpkg.build import open_engine
@@ -157,8 +157,11 @@ def test_rdf_is_every_statement_about_it(smp_graph, mentor):
         graph = getattr(smp_graph, name)
         for triple in graph.triples((MENTOR, None, None)):
             expected.add(triple)
+        # Statements pointing at it from a blank node (the reified statements of its
+        # evidence) are described with their passage, not with the resource.
         for triple in graph.triples((None, None, MENTOR)):
-            expected.add(triple)
+            if not isinstance(triple[0], BNode):
+                expected.add(triple)
     assert set(mentor.graph()) == set(expected)
     ds = mentor.dataset()
     assert (MENTOR, SMP.financedThrough, MPF) in ds.graph(ASSERTED_GRAPH)
