@@ -1222,7 +1222,7 @@ def test_kosovo_has_no_codes_and_no_authority_links(g):
     assert (k, RDF.type, SMP.Country) in g
     assert g.value(k, SMP.iso3166Alpha2) is None and g.value(k, SMP.iso3166Alpha3) is None
     assert not list(g.objects(k, SKOS.exactMatch))
-    assert "ISO" in str(g.value(k, SKOS.note))
+    assert "ISO" in str(g.value(k, SKOS.editorialNote))
 
 
 REGIONS = [
