@@ -32,7 +32,7 @@ ACTOR_ROLES = [
     "cooperatesWith",
 ]
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Kind", (RDF_TYPE,)),
+    ("Kind", (RDF_TYPE, SMP + "acronym")),
     (
         "Countries",
         tuple(SMP + p for p in ("originCountry", "destinationCountry", "partnerCountry")),

@@ -69,7 +69,7 @@ class Scale:
         self.span = max(1, shown.last_year + 1 - shown.first_year)
 
     def __call__(self, year: float) -> float:
-        return round(LABEL_WIDTH + (year - self.first) / self.span * (WIDTH - LABEL_WIDTH - 10), 1)
+        return round(LABEL_WIDTH + (year - self.first) / self.span * (WIDTH - LABEL_WIDTH - 24), 1)
 
     @property
     def ticks(self) -> list[int]:

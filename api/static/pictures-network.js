@@ -18,7 +18,7 @@ function styles() {
   return [
     { selector: "node", style: {
       "background-color": (n) => COLOURS[n.data("kind")] || COLOURS.other,
-      label: "data(label)", "font-size": 10, "text-wrap": "ellipsis", "text-max-width": 120,
+      label: "data(label)", "font-size": 12, "text-wrap": "ellipsis", "text-max-width": 140,
       width: 18, height: 18, color: "#1d1d1f" } },
     { selector: "node.expanded", style: { "border-width": 3, "border-color": "#1d1d1f" } },
     { selector: "node.focus", style: { width: 28, height: 28 } },
