@@ -107,17 +107,49 @@ CSV_COLUMNS = (
 )
 
 
-def csv_rows(hood: Neighbourhood) -> list[dict[str, str]]:
-    by_iri = {n.id: n for n in (hood.focus, *hood.nodes)}
+def csv_rows(shown: View) -> list[dict[str, str]]:
     return [
         {
             "source": e.source,
-            "sourceName": by_iri[e.source].label,
+            "sourceName": shown.nodes[e.source].label,
             "relation": e.relation,
             "relationName": e.label,
             "target": e.target,
-            "targetName": by_iri[e.target].label,
-            "targetKind": by_iri[e.target].kind,
+            "targetName": shown.nodes[e.target].label,
+            "targetKind": shown.nodes[e.target].kind,
         }
-        for e in hood.edges
+        for e in shown.edges
     ]
+
+
+@dataclass(frozen=True)
+class View:
+    """What the picture shows: the centre, the nodes expanded, and the edges of all of them
+    whose relation is not hidden (each edge once)."""
+
+    focus: Node
+    nodes: dict[str, Node]  # by IRI, every node drawn
+    edges: tuple[Edge, ...]
+    relations: tuple[tuple[str, str], ...]  # every relation present, hidden or not
+    expanded: tuple[str, ...]  # CURIEs
+
+
+def view(hoods: list[Neighbourhood], hidden: set[str]) -> View:
+    """The picture of the first neighbourhood (the centre) expanded by the others."""
+    nodes: dict[str, Node] = {}
+    edges: dict[tuple[str, str, str], Edge] = {}
+    relations: set[tuple[str, str]] = set()
+    for hood in hoods:
+        for node in (hood.focus, *hood.nodes):
+            nodes.setdefault(node.id, node)
+        for edge in hood.edges:
+            relations.add((edge.relation, edge.label))
+            if edge.relation not in hidden:
+                edges.setdefault((edge.source, edge.target, edge.relation), edge)
+    return View(
+        hoods[0].focus,
+        nodes,
+        tuple(edges.values()),
+        tuple(sorted(relations, key=lambda r: r[1].casefold())),
+        tuple(h.focus.key for h in hoods[1:]),
+    )

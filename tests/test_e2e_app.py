@@ -235,7 +235,6 @@ def test_network_view_expands_a_node_on_click(visit):
     visit.goto("/pictures/network?focus=prog:palim")
     page.wait_for_function("() => Number(document.getElementById('network').dataset.nodes) > 0")
     before = page.evaluate("document.getElementById('network').cy.nodes().length")
-    visit.check("network")
     table_rows = page.locator("#network-table tbody tr").count()
     x, y = page.evaluate(
         """() => {
@@ -251,6 +250,18 @@ def test_network_view_expands_a_node_on_click(visit):
     assert parse_qs(urlsplit(page.url).query)["expand"] == ["country:MAR"]
     assert page.locator("#network-table tbody tr").count() > table_rows  # the table grows
     visit.check("network-expanded")
+    # The keyboard way: the table's "add its neighbours" link expands in place.
+    more = page.locator("#network-table a[data-expand]").first
+    key = more.get_attribute("data-expand")
+    more.press("Enter")
+    page.wait_for_function(
+        "(key) => new URLSearchParams(location.search).get('expand').split(',').includes(key)",
+        arg=key,
+    )
+    assert page.locator(f'#network-table a[data-expand="{key}"]').count() == 0
+    visit.goto("/pictures/network?focus=country:MAR")
+    page.wait_for_function("() => Number(document.getElementById('network').dataset.nodes) > 0")
+    visit.check("network")
 
 
 def test_timeline_shows_bars_and_the_undated_apart(visit):

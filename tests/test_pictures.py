@@ -254,3 +254,20 @@ def test_compare_refuses_too_many_and_non_programmes(smp_client):
     assert smp_client.get("/compare", params={"items": five}, headers=HTML).status_code == 400
     not_one = smp_client.get("/compare", params={"items": "prog:palim,country:MAR"}, headers=HTML)
     assert not_one.status_code == 400 and "not a programme" in not_one.text
+
+
+def test_network_page_shows_the_expanded_nodes_links_without_script(smp_client):
+    centre = smp_client.get("/pictures/network", params={"focus": "prog:palim"}, headers=HTML)
+    assert centre.status_code == 200
+    assert 'data-expand="country:MAR"' in centre.text  # a link adds Morocco's neighbours
+    grown = smp_client.get(
+        "/pictures/network", params={"focus": "prog:palim", "expand": "country:MAR"}, headers=HTML
+    )
+    assert grown.text.count("<tr data-relation") > centre.text.count("<tr data-relation")
+    assert 'data-expand="country:MAR"' not in grown.text
+    csv_rows = csv_of(
+        smp_client.get(
+            "/pictures/network.csv", params={"focus": "prog:palim", "expand": "country:MAR"}
+        ).text
+    )
+    assert len(csv_rows) == grown.text.count("<tr data-relation")

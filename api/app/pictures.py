@@ -282,33 +282,50 @@ async def network_json(request: Request) -> Response:
     return JSONResponse(doc)
 
 
+async def network_view(request: Request) -> network.View:
+    """The centre (`focus`), the nodes expanded (`expand`, comma-separated) and the relations
+    hidden (`hide`, CURIEs), as the URL says."""
+    raw = request.query_params.get("focus", "")
+    if not raw.strip():
+        raise ParameterError("focus", "is required (an IRI or a prefixed name, e.g. prog:palim)")
+    names = [raw, *filter(None, request.query_params.get("expand", "").split(","))]
+    hoods = [
+        await neighbourhood(request, await resolve(request, n, "expand" if i else "focus"))
+        for i, n in enumerate(names)
+    ]
+    hidden = set(filter(None, request.query_params.get("hide", "").split(",")))
+    return network.view(hoods, hidden)
+
+
 @router.api_route("/pictures/network", methods=["GET", "HEAD"], include_in_schema=False)
 async def network_page(request: Request) -> Response:
     raw = request.query_params.get("focus", "")
-    hood = await neighbourhood(request, await resolve(request, raw, "focus")) if raw else None
+    shown = await network_view(request) if raw.strip() else None
     body = render_page(
         "pictures-network.html",
         **page_context(request, "pictures"),
-        hood=hood,
+        shown=shown,
         focus=raw,
         kinds=network.KIND_NAMES,
         href=lambda iri: local_href(current(request), iri),
+        expand_link=lambda key: (
+            "?"
+            + urlencode(
+                {
+                    "focus": shown.focus.key if shown else raw,
+                    "expand": ",".join([*(shown.expanded if shown else ()), key]),
+                }
+            )
+        ),
+        csv_query=request.url.query,
+        hidden=set(request.query_params.get("hide", "").split(",")),
     )
     return html(body)
 
 
 @router.api_route("/pictures/network.csv", methods=["GET", "HEAD"], include_in_schema=False)
 async def network_csv(request: Request) -> Response:
-    """The edges of the focus and of every expanded node (`expand`, comma-separated), less
-    the relations hidden (`hide`): what the picture shows."""
-    raw = request.query_params.get("focus", "")
-    if not raw.strip():
-        raise ParameterError("focus", "is required (an IRI or a prefixed name, e.g. prog:palim)")
-    names = [raw, *filter(None, request.query_params.get("expand", "").split(","))]
-    hidden = set(filter(None, request.query_params.get("hide", "").split(",")))
-    rows: list[dict[str, str]] = []
-    for name in names:
-        hood = await neighbourhood(request, await resolve(request, name, "expand"))
-        rows += [r for r in network.csv_rows(hood) if r["relation"] not in hidden]
-    unique = list({tuple(r.values()): r for r in rows}.values())
-    return attachment(pictures.to_csv(network.CSV_COLUMNS, unique), CSV, "smpkg-network.csv")
+    """The edges the picture shows: of the focus and of every expanded node, less the hidden
+    relations."""
+    rows = network.csv_rows(await network_view(request))
+    return attachment(pictures.to_csv(network.CSV_COLUMNS, rows), CSV, "smpkg-network.csv")

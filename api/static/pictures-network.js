@@ -28,21 +28,31 @@ function styles() {
   ];
 }
 
-function tableRow(edge, names) {
+function link(node) {
+  const a = document.createElement("a");
+  a.href = node.href;
+  a.textContent = node.label;
+  return a;
+}
+
+function tableRow(edge, names, done) {
   const tr = document.createElement("tr");
   tr.dataset.relation = edge.relation;
-  const cell = (node) => {
+  const [source, target] = [names[edge.source], names[edge.target]];
+  const other = done.has(source.key) ? target : source;
+  const cells = [link(source), edge.label, link(target), other.kind, ""].map((content) => {
     const td = document.createElement("td");
-    const a = document.createElement("a");
-    a.href = node.href; a.textContent = node.label;
-    td.append(a);
+    td.append(content);
     return td;
-  };
-  const relation = document.createElement("td");
-  relation.textContent = edge.label;
-  const kind = document.createElement("td");
-  kind.textContent = names[edge.target].kind;
-  tr.append(cell(names[edge.source]), relation, cell(names[edge.target]), kind);
+  });
+  if (!done.has(other.key)) {
+    const more = document.createElement("a");
+    more.href = `?focus=${encodeURIComponent(done.values().next().value)}&expand=${encodeURIComponent(other.key)}`;
+    more.dataset.expand = other.key;
+    more.textContent = "add its neighbours";
+    cells[4].replaceChildren(more);
+  }
+  tr.append(...cells);
   return tr;
 }
 
@@ -64,12 +74,14 @@ async function main() {
   const loaded = new Set();
   const tbody = document.querySelector("#network-table tbody");
   const seenEdges = new Set();
+  let interactive = false; // the rows of the URL's state are on the page already
 
   async function load(key) {
     const response = await fetch(`/api/pictures/network?focus=${encodeURIComponent(key)}`);
     if (!response.ok) return false;
     const doc = await response.json();
     const names = Object.fromEntries(doc.nodes.map((n) => [n.id, n]));
+    loaded.add(key).add(doc.focus.key);
     for (const n of doc.nodes) {
       if (cy.getElementById(n.id).empty()) cy.add({ group: "nodes", data: n });
     }
@@ -78,10 +90,9 @@ async function main() {
       if (seenEdges.has(id)) continue;
       seenEdges.add(id);
       cy.add({ group: "edges", data: { id, ...e } });
-      if (loaded.size > 0) tbody.append(tableRow(e, names));
+      if (interactive) tbody.append(tableRow(e, names, loaded));
     }
     cy.getElementById(doc.focus.id).addClass("expanded");
-    loaded.add(key);
     return true;
   }
 
@@ -115,18 +126,25 @@ async function main() {
   }
   applyFilters(); layout(); sync();
 
-  cy.on("tap", "node", async (event) => {
-    const key = event.target.data("key");
+  interactive = true;
+  async function expand(key) {
     if (loaded.has(key)) return;
     if (await load(key)) {
       expanded.push(key);
+      for (const a of tbody.querySelectorAll("a[data-expand]")) {
+        if (loaded.has(a.dataset.expand)) a.remove();
+      }
       applyFilters(); layout(); sync();
     }
+  }
+  cy.on("tap", "node", (event) => expand(event.target.data("key")));
+  tbody.addEventListener("click", (event) => {
+    const a = event.target.closest("a[data-expand]");
+    if (!a) return;
+    event.preventDefault();
+    expand(a.dataset.expand);
   });
   cy.on("dbltap", "node", (event) => { window.location.href = event.target.data("href"); });
-  document.getElementById("network-reset").addEventListener("click", () => {
-    window.location.search = `?focus=${encodeURIComponent(focus)}`;
-  });
   document.getElementById("network-png").addEventListener("click", () => {
     const a = document.createElement("a");
     a.href = cy.png({ full: true, bg: "#ffffff", scale: 2 });
