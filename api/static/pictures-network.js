@@ -68,8 +68,9 @@ async function main() {
   for (const el of document.querySelectorAll(".needs-js")) el.hidden = false;
   const cy = cytoscape({ container: box, style: styles(), minZoom: 0.2, maxZoom: 3 });
   box.cy = cy; // the instance, for the end-to-end test and for whoever opens the console
-  // Cytoscape follows window resizes late (debounced); follow the box itself at once.
-  new ResizeObserver(() => cy.resize()).observe(box);
+  // Cytoscape follows window resizes late (debounced) and keeps its viewport: follow the box
+  // itself at once, and fit the picture to it.
+  new ResizeObserver(() => { cy.resize(); cy.fit(undefined, 24); }).observe(box);
   const focus = box.dataset.focus;
   const expanded = list("expand");
   const hidden = new Set(list("hide"));
