@@ -225,3 +225,91 @@ def test_other_pages_obey_the_same_rules(visit, name, path):
     else:
         visit.goto(path)
     visit.check(name)
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def test_network_view_expands_a_node_on_click(visit):
+    page = visit.page
+    visit.goto("/pictures/network?focus=prog:palim")
+    page.wait_for_function("() => Number(document.getElementById('network').dataset.nodes) > 0")
+    before = page.evaluate("document.getElementById('network').cy.nodes().length")
+    table_rows = page.locator("#network-table tbody tr").count()
+    x, y = page.evaluate(
+        """() => {
+            const cy = document.getElementById('network').cy;
+            const p = cy.nodes().filter((n) => n.data('key') === 'country:MAR')[0].renderedPosition();
+            return [p.x, p.y];
+        }"""
+    )
+    page.locator("#network").click(position={"x": x, "y": y})
+    page.wait_for_function(
+        "(n) => document.getElementById('network').cy.nodes().length > n", arg=before
+    )
+    assert parse_qs(urlsplit(page.url).query)["expand"] == ["country:MAR"]
+    assert page.locator("#network-table tbody tr").count() > table_rows  # the table grows
+    visit.check("network-expanded")
+    # The keyboard way: the table's "add its neighbours" link expands in place.
+    more = page.locator("#network-table a[data-expand]").first
+    key = more.get_attribute("data-expand")
+    more.press("Enter")
+    page.wait_for_function(
+        "(key) => new URLSearchParams(location.search).get('expand').split(',').includes(key)",
+        arg=key,
+    )
+    assert page.locator(f'#network-table a[data-expand="{key}"]').count() == 0
+    visit.goto("/pictures/network?focus=country:MAR")
+    page.wait_for_function("() => Number(document.getElementById('network').dataset.nodes) > 0")
+    visit.check("network")
+
+
+def test_timeline_shows_bars_and_the_undated_apart(visit):
+    page = visit.page
+    visit.goto("/pictures/timeline")
+    bars = page.locator("svg.timeline g.bar rect")
+    assert bars.count() > 0
+    assert page.locator("#undated").is_visible()
+    visit.check("timeline")
+
+
+def test_clicking_a_corridor_lists_its_programmes(visit):
+    page = visit.page
+    visit.goto("/pictures/corridors")
+    page.locator("#corridor-map path.corridor").first.wait_for()
+    flow = page.locator("#corridor-flows path.corridor").first
+    flow.press("Enter")  # a corridor is a button: the keyboard reaches it too
+    listed = page.locator("#corridor-programmes li")
+    assert listed.count() > 0
+    assert "corridor" in parse_qs(urlsplit(page.url).query)
+    visit.check("corridors")
+    line = page.locator("#corridor-map path.corridor").last
+    line.dispatch_event("click")
+    heading = page.locator("#corridor-programmes h2").inner_text()
+    assert line.get_attribute("aria-label").split(":")[0].replace(" to ", " → ") in heading
+
+
+def test_component_matrix_reads_as_a_table(visit):
+    visit.goto("/pictures/components")
+    assert visit.page.locator("table.matrix td.on").count() > 0
+    visit.check("components")
+
+
+def test_compare_two_programmes_picked_by_name(visit):
+    page = visit.page
+    visit.goto("/compare")
+    search = page.get_by_role("combobox", name="Add a programme by name")
+    for name in ("PALIM", "IOM-MATCH"):
+        search.fill(name)
+        option = page.locator("#compare-suggestions [role=option]").first
+        option.wait_for()
+        if name == "IOM-MATCH":
+            with page.expect_navigation():
+                option.click()
+        else:
+            option.click()
+    assert parse_qs(urlsplit(page.url).query)["items"] == ["prog:palim, prog:iom-match"]
+    differing = page.locator("table.compare tr.differs")
+    assert differing.count() > 0
+    assert "differs" in differing.first.inner_text()
+    visit.check("compare")

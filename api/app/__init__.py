@@ -8,7 +8,7 @@ import logging
 
 from fastapi import FastAPI
 
-from . import assets, pages, vendor
+from . import assets, compare, pages, pictures, vendor
 
 log = logging.getLogger("smpkg.api")
 
@@ -16,6 +16,8 @@ log = logging.getLogger("smpkg.api")
 def install(app: FastAPI) -> None:
     """Register the app's routes (before the service's own `/`, which the home page replaces)."""
     app.include_router(pages.router)
+    app.include_router(pictures.router)
+    app.include_router(compare.router)
     app.include_router(assets.router)
     missing = vendor.missing()
     if missing:
