@@ -58,7 +58,9 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
 
+from smpkg.build import input_files
 from smpkg.config import Settings
+from smpkg.load import load_turtle
 from smpkg.namespaces import ID, SMP, bind_all
 
 # The folders whose resources are drawn anew at each scale; every other folder of id/ is a
@@ -133,9 +135,6 @@ def _inline(graph: Graph, node, seen=None) -> object:
 
 @lru_cache(maxsize=4)
 def _profile_for(root: Path) -> Profile:
-    from smpkg.build import input_files
-    from smpkg.load import load_turtle
-
     settings = Settings(root=root)
     files = input_files(settings)
     curated = load_turtle(files["data"], root).graph

@@ -19,7 +19,7 @@ from rdflib.namespace import XSD
 
 from .engine import Answer
 from .errors import UnsupportedFormat
-from .namespaces import bind_all
+from .namespaces import PREFIXES, bind_all
 
 
 @dataclass(frozen=True)
@@ -358,8 +358,6 @@ def table(answer: Answer, limit: int | None = None) -> str:
 def _short(term) -> str:
     if isinstance(term, Literal):
         return str(term)
-    from .namespaces import PREFIXES
-
     text = str(term)
     for prefix, ns in PREFIXES.items():
         if text.startswith(str(ns)) and len(text) > len(str(ns)):

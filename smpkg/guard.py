@@ -234,7 +234,8 @@ def _has_service(tree) -> bool:
 
 def _dataset(tree, base_iri: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The IRIs of the query's FROM and FROM NAMED clauses, resolved against its prologue."""
-    from rdflib.plugins.sparql.algebra import translatePrologue
+    # Deferred: importing any of rdflib.plugins.sparql builds its grammar (see below).
+    from rdflib.plugins.sparql.algebra import translatePrologue  # noqa: PLC0415
 
     query = tree[-1]
     if "datasetClause" not in query:
@@ -261,14 +262,14 @@ def _first_line(exc: BaseException) -> str:
 # only by a process that meets a text mentioning SERVICE or FROM, or an update.
 @functools.cache
 def _rdflib_grammar():
-    from rdflib.plugins.sparql import parser
+    from rdflib.plugins.sparql import parser  # noqa: PLC0415 - half a second (above)
 
     return parser
 
 
 @functools.cache
 def _rdflib_parserutils():
-    from rdflib.plugins.sparql import parserutils
+    from rdflib.plugins.sparql import parserutils  # noqa: PLC0415 - builds the grammar too
 
     return parserutils
 

@@ -31,8 +31,8 @@ def _rdflib_sparql():
     workers does not pay for pyparsing's grammar. Whoever imports it through here gets it
     with SPARQL_LOAD_GRAPHS off: rdflib would otherwise fetch the IRI of any FROM graph it
     does not hold."""
-    import rdflib.plugins.sparql
-    from rdflib.plugins.sparql import algebra, evaluate, parser, parserutils
+    import rdflib.plugins.sparql  # noqa: PLC0415 - pyparsing's grammar (above)
+    from rdflib.plugins.sparql import algebra, evaluate, parser, parserutils  # noqa: PLC0415
 
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
     return parser, parserutils, algebra, evaluate

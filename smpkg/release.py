@@ -35,6 +35,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from .atomic import staged_directory
+from .describe import compact
 from .formats import BY_KEY, Format
 from .namespaces import PREFIXES, bind_all
 from .parts import PART_GRAPHS, PARTS, ontology_version
@@ -357,8 +358,6 @@ def changelog(
 
 
 def _short(text: str) -> str:
-    from .describe import compact
-
     if text.startswith("<") and text.endswith(">"):
         return compact(text[1:-1])
     return compact(text) if "://" in text and " " not in text else text

@@ -150,9 +150,9 @@ class RemoteEngine(Engine):
     def __init__(self, url: str, graphs: Iterable[str] = (), timeout: float = 10.0, client=None):
         # Deferred: only a process that talks to an external store needs httpx, and its
         # import is a noticeable share of a query worker's start otherwise.
-        import httpx
+        import httpx  # noqa: PLC0415 - a worker's start-up (above)
 
-        from .credentials import account
+        from .credentials import account  # noqa: PLC0415 - imports httpx
 
         # The account of the URL's user part, answered as the store's challenge asks.
         self.url, auth = account(query_endpoint(url))

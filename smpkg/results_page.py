@@ -28,7 +28,7 @@ def _template() -> Template:
     # Deferred: the server process imports this module with the worker's records, and
     # Jinja2 is a noticeable part of its start-up (tests/test_api_routing.py checks that a
     # service starts without it); the workers load it when they warm up.
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: PLC0415
 
     environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),

@@ -12,6 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import ROOT, OxigraphServer, smp_settings
 from rdflib import BNode, Graph, Literal, URIRef
@@ -215,8 +216,6 @@ def test_one_base_however_the_query_declares_its_own():
 def test_blank_node_labels_any_store_writes_are_read():
     """Virtuoso labels blank nodes `nodeID://b10000`, which pyoxigraph refuses: every label
     is rewritten as the results stream in, whatever the chunks, one label one node."""
-    import pyoxigraph as ox
-
     json_results = (
         b'{"head":{"vars":["a","b","c"]},"results":{"bindings":[{"a":{"type":"bnode",'
         b'"value":"nodeID://b1"},"b":{ "value" : "nodeID://b1", "type" : "bnode" },'
