@@ -77,8 +77,7 @@ def create_app_after_forkserver():
 
 
 def _app(settings: Settings, metrics, loaded):
-    # Deferred: the web stack, imported after the fork server started (see `create_app`).
-    from fastapi import FastAPI  # noqa: PLC0415
+    from fastapi import FastAPI  # noqa: PLC0415 - after the fork server (see create_app)
     from fastapi.middleware.cors import CORSMiddleware  # noqa: PLC0415
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
     from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
