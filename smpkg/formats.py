@@ -280,8 +280,9 @@ def serialize_graph(graph: Graph | Dataset, fmt: Format) -> bytes:
         for triple in graph:
             target.add(triple)
         graph = ds
-    data = graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
-    return data
+    if fmt.rdflib_name is None:
+        raise ValueError(f"{fmt.key} is not a graph format")
+    return graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
 
 
 def serialize_answer(answer: Answer, fmt: Format) -> bytes:

@@ -387,7 +387,7 @@ def _derivations(closure, kept: list, asserted: set) -> dict:
         )
 
     terms = closure.terms
-    out = {}
+    out: dict[tuple, tuple[str, tuple, tuple]] = {}
     for triple in kept:
         found = why.get(triple)
         if found is None:

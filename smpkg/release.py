@@ -101,6 +101,9 @@ def _union(ds: Dataset) -> Graph:
 
 def serialize_part(ds: Dataset, fmt: Format) -> tuple[bytes, int]:
     """The bytes of one dump and how many statements it holds."""
+    if fmt.rdflib_name is None:
+        raise ValueError(f"{fmt.key} is not a graph format")
+    target: Graph
     if fmt.key in NAMED_GRAPH_FORMATS:
         target, count = ds, sum(1 for _ in ds.quads((None, None, None, None)))
     else:
