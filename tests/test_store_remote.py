@@ -175,7 +175,6 @@ def test_awkward_parameter_values_travel_intact(remote, local):
     text = "SELECT ?t ?n WHERE { BIND (STRLEN(STR(?t)) AS ?n) }"
     for value in (
         Literal('quote " backslash \\ newline \n tab \t } # ?x'),
-        Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }"),
         Literal("chat", lang="fr"),
         Literal(42),
         URIRef("http://example.org/a?b=c#d"),
@@ -183,6 +182,16 @@ def test_awkward_parameter_values_travel_intact(remote, local):
         here = local.execute(text, bindings={"t": value})
         there = remote.execute(text, bindings={"t": value})
         assert there.rows == here.rows, value
+
+
+def test_a_value_that_reads_as_a_hidden_service_is_refused_as_sent(remote):
+    """What is sent is guarded as what was received: a value whose escaped backslash sits
+    before `u0022`, in a text that then spells SERVICE, reads differently to different SPARQL
+    parsers, and the guard refuses it (fails closed) rather than send it."""
+    text = "SELECT ?t ?n WHERE { BIND (STRLEN(STR(?t)) AS ?n) }"
+    hostile = Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }")
+    with pytest.raises(QueryRefused, match="codepoint escape"):
+        remote.execute(text, bindings={"t": hostile})
 
 
 def test_bind_values_in_each_query_shape():
