@@ -1,5 +1,6 @@
-"""Query results as a self-contained HTML page (no scripts, no external resources), rendered
-from the Jinja2 template `smpkg/templates/results.html`, escaping on."""
+"""Query results as an HTML page in the outline of the site's frame, with its stylesheet (no
+script, no inline style), rendered from the Jinja2 template `smpkg/templates/results.html`,
+escaping on."""
 
 from __future__ import annotations
 
