@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
+from smpkg import forkserver
 from smpkg.config import Settings
 
 __all__ = ["create_app", "create_app_after_forkserver"]
@@ -40,8 +41,11 @@ def _quiet(_: str) -> None:
 
 def create_app(settings: Settings | None = None, progress: Progress | None = None):
     """The service for `settings` (default: from the environment), ready to serve."""
-    from . import lifecycle
-    from .metrics import Metrics
+    # Deferred, here and in `_app`: `smpkg serve --workers N` hands uvicorn
+    # `create_app_after_forkserver`, which must start the fork server before the web stack
+    # (FastAPI, the routers) is imported, so that the two sets of imports overlap.
+    from . import lifecycle  # noqa: PLC0415 - after the fork server (see above)
+    from .metrics import Metrics  # noqa: PLC0415 - after the fork server (see above)
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -68,21 +72,19 @@ def create_app_after_forkserver():
     """`create_app`, the query workers' fork server started first: the factory `smpkg serve
     --workers N` gives uvicorn for each server process, so that in each the fork server's
     imports overlap the app's (settings from the SMPKG_ environment)."""
-    from smpkg.forkserver import start
-
-    start()
+    forkserver.start()
     return create_app()
 
 
 def _app(settings: Settings, metrics, loaded):
-    from fastapi import FastAPI
-    from fastapi.middleware.cors import CORSMiddleware
-    from starlette.concurrency import run_in_threadpool
-    from starlette.middleware.gzip import GZipMiddleware
+    from fastapi import FastAPI  # noqa: PLC0415 - after the fork server (see create_app)
+    from fastapi.middleware.cors import CORSMiddleware  # noqa: PLC0415
+    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
+    from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
 
-    from . import app as webapp
-    from . import errors, lifecycle, middleware, security, snapshot
-    from .routers import admin, downloads, ops, queries, resources, service, sparql
+    from . import app as webapp  # noqa: PLC0415
+    from . import errors, lifecycle, middleware, security, snapshot  # noqa: PLC0415
+    from .routers import admin, downloads, ops, queries, resources, service, sparql  # noqa: PLC0415
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

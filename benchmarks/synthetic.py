@@ -58,8 +58,10 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, XSD
 
+from smpkg.build import input_files
 from smpkg.config import Settings
 from smpkg.evidence import without_evidence
+from smpkg.load import load_turtle
 from smpkg.namespaces import ID, SMP, bind_all
 
 # The folders whose resources are drawn anew at each scale; every other folder of id/ is a
@@ -134,9 +136,6 @@ def _inline(graph: Graph, node, seen=None) -> object:
 
 @lru_cache(maxsize=4)
 def _profile_for(root: Path) -> Profile:
-    from smpkg.build import input_files
-    from smpkg.load import load_turtle
-
     settings = Settings(root=root)
     files = input_files(settings)
     # Evidence (passages and reified statements) is not a kind of resource the generator copies.

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from .config import Settings
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
@@ -204,7 +204,7 @@ def cmd_query(args) -> int:
     if args.format == "table":
         print(table(answer))
         return 0
-    fmt = BY_KEY.get(args.format)
+    fmt = BY_KEY[args.format]  # one of the parser's choices
     if answer.is_graph and fmt in RESULT_FORMATS:
         fmt = BY_KEY["turtle"]
     sys.stdout.buffer.write(serialize_answer(answer, fmt))
@@ -234,7 +234,7 @@ def cmd_stats(args) -> int:
     for cls in sorted(
         set(asserted) | set(inferred), key=lambda c: (-(asserted[c] + inferred[c]), str(c))
     ):
-        name = kg.asserted.namespace_manager.normalizeUri(cls)
+        name = kg.asserted.namespace_manager.normalizeUri(str(cls))
         print(
             f"{name:<56} {asserted[cls]:>9} {inferred[cls]:>9} {asserted[cls] + inferred[cls]:>7}"
         )
@@ -298,7 +298,13 @@ def cmd_format(args) -> int:
 
 
 # The service speaks plain HTTP only: no WebSocket protocol to import at start-up.
-UVICORN_OPTIONS = {"ws": "none", "interface": "asgi3", "lifespan": "on"}
+class _ServerOptions(TypedDict):
+    ws: Literal["none"]
+    interface: Literal["asgi3"]
+    lifespan: Literal["on"]
+
+
+UVICORN_OPTIONS: _ServerOptions = {"ws": "none", "interface": "asgi3", "lifespan": "on"}
 
 
 def cmd_serve(args) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigurationError
 
@@ -75,7 +76,8 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        # Each value coerced to its field's type by `_coerce`, by name: typed at run time.
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"SMPKG_{f.name.upper()}")
             if raw is None or raw == "":

@@ -77,7 +77,11 @@ SECTIONS = (
 )
 QUERIES = {"outgoing": OUTGOING, "incoming": INCOMING, "sections": SECTIONS}
 
-GRAPH_KINDS = {ASSERTED_GRAPH: "asserted", ONTOLOGY_GRAPH: "ontology", INFERRED_GRAPH: "inferred"}
+GRAPH_KINDS: dict[Identifier, str] = {
+    ASSERTED_GRAPH: "asserted",
+    ONTOLOGY_GRAPH: "ontology",
+    INFERRED_GRAPH: "inferred",
+}
 
 # OWL 2 RL rule ids (as in the specification's tables) in words.
 RULES = {
@@ -278,7 +282,9 @@ class Value:
 
     @property
     def kind(self) -> str:
-        return GRAPH_KINDS.get(self.graph, "asserted" if self.graph is None else "named graph")
+        if self.graph is None:
+            return "asserted"
+        return GRAPH_KINDS.get(self.graph, "named graph")
 
     @property
     def inferred(self) -> bool:

@@ -1,17 +1,16 @@
 """The engine interface every query engine answers: `Engine.execute()` returns an `Answer`
-(in rdflib terms) for a text and a `DatasetSpec`, refusing what could write or reach the
-network (`check_text`) before the engine sees the text."""
+(in rdflib terms) for a text and a `DatasetSpec`. Each engine asks the query guard
+(smpkg.guard) first, in the query worker, so that what could write or reach the network never
+reaches the engine."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rdflib import Graph
 from rdflib.term import Identifier
-
-from .errors import QueryRefused
-from .lexer import scan
 
 READ_ONLY = (
     "SPARQL Update is not accepted: this endpoint is read-only "
@@ -62,15 +61,6 @@ class DatasetSpec:
 NO_DATASET = DatasetSpec()
 
 
-def check_text(text: str) -> None:
-    """Refuse updates and SERVICE before any engine parses the text."""
-    shape = scan(text)
-    if shape.looks_like_update:
-        raise QueryRefused(READ_ONLY)
-    if shape.uses_service:
-        raise QueryRefused(NO_SERVICE)
-
-
 class Engine:
     name = "engine"
 
@@ -88,6 +78,12 @@ class Engine:
 
     def graph_names(self) -> list[str]:
         raise NotImplementedError
+
+    @functools.cached_property
+    def held_graphs(self) -> frozenset[str]:
+        """The named graphs a query's FROM / FROM NAMED may name (the guard's `graphs`):
+        asked of the engine once, since its data never changes."""
+        return frozenset(self.graph_names())
 
     def __len__(self) -> int:
         raise NotImplementedError

@@ -122,6 +122,8 @@ class QueryExecutor:
         return self
 
     def start(self) -> QueryExecutor:
+        if self.pool.closed:  # again after a close: a new lookup pool (lifespans can repeat)
+            self._lookups = concurrent.futures.ThreadPoolExecutor(4, "smpkg-lookup")
         self.pool.start()
         self._lookups = self._lookups or concurrent.futures.ThreadPoolExecutor(4, "smpkg-lookup")
         return self

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+from multiprocessing import forkserver
 
 # rdflib's SPARQL parser is not preloaded: the default engine never runs it, and building its
 # grammar is a third of the fork server's start. The rdflib engine imports it when it opens,
@@ -44,8 +45,6 @@ def context() -> multiprocessing.context.BaseContext:
 
 def start() -> multiprocessing.context.BaseContext:
     """Start the fork server now, in the background (it preloads while the caller goes on)."""
-    from multiprocessing import forkserver
-
     ctx = context()
     forkserver.ensure_running()
     return ctx

@@ -19,7 +19,7 @@ from rdflib.namespace import XSD
 
 from .engine import Answer
 from .errors import UnsupportedFormat
-from .namespaces import bind_all
+from .namespaces import PREFIXES, bind_all
 
 
 @dataclass(frozen=True)
@@ -280,8 +280,9 @@ def serialize_graph(graph: Graph | Dataset, fmt: Format) -> bytes:
         for triple in graph:
             target.add(triple)
         graph = ds
-    data = graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
-    return data
+    if fmt.rdflib_name is None:
+        raise ValueError(f"{fmt.key} is not a graph format")
+    return graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
 
 
 def serialize_answer(answer: Answer, fmt: Format) -> bytes:
@@ -358,8 +359,6 @@ def table(answer: Answer, limit: int | None = None) -> str:
 def _short(term) -> str:
     if isinstance(term, Literal):
         return str(term)
-    from .namespaces import PREFIXES
-
     text = str(term)
     for prefix, ns in PREFIXES.items():
         if text.startswith(str(ns)) and len(text) > len(str(ns)):

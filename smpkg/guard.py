@@ -35,17 +35,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from .engine import NO_SERVICE, READ_ONLY
 from .errors import QueryRefused, QuerySyntaxError
 from .lexer import decode_codepoints, nesting, scan
 
-READ_ONLY = (
-    "SPARQL Update is not accepted: this endpoint is read-only "
-    "(the graph is built from curated files; see the README)"
-)
-NO_SERVICE = (
-    "SERVICE is disabled: this endpoint never makes outbound requests "
-    "(federate from your own client instead)"
-)
 NO_LOAD = (
     "LOAD is not accepted: this endpoint is read-only and never fetches data "
     "(load the data into your own store instead)"
@@ -103,10 +96,14 @@ PARSER_LOCK = threading.Lock()
 _empty = ox.Store()
 
 
-def check_query(text: str, graphs: Collection[str] = (), base_iri: str | None = None) -> Checked:
+def check_query(
+    text: str, graphs: Collection[str] | None = (), base_iri: str | None = None
+) -> Checked:
     """The form and dataset of `text` if it may run on a dataset holding `graphs` (the IRIs
-    of its named graphs); QueryRefused (403) or QuerySyntaxError (400) otherwise."""
-    held = frozenset(graphs)
+    of its named graphs); QueryRefused (403) or QuerySyntaxError (400) otherwise. `graphs`
+    None: the request gives its own dataset (the protocol's default-graph-uri and
+    named-graph-uri), which overrides the text's FROM clauses, so those name nothing fetched."""
+    held = None if graphs is None else frozenset(graphs)
     key = (
         hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
         base_iri,
@@ -127,14 +124,14 @@ def check_query(text: str, graphs: Collection[str] = (), base_iri: str | None = 
     return verdict
 
 
-def _decide(text: str, held: frozenset[str], base_iri: str | None) -> Checked | _Refusal:
+def _decide(text: str, held: frozenset[str] | None, base_iri: str | None) -> Checked | _Refusal:
     try:
         return _check(text, held, base_iri)
     except (QueryRefused, QuerySyntaxError) as exc:
         return _Refusal(type(exc), str(exc))
 
 
-def _check(text: str, held: frozenset[str], base_iri: str | None) -> Checked:
+def _check(text: str, held: frozenset[str] | None, base_iri: str | None) -> Checked:
     if text.count("{") + text.count("(") + text.count("[") > MAX_NESTING and (
         nesting(text) > MAX_NESTING or nesting(decode_codepoints(text)) > MAX_NESTING
     ):
@@ -161,7 +158,9 @@ def _by_engine(text: str, base_iri: str | None) -> Checked:
     return Checked("DESCRIBE" if scan(text).form == "DESCRIBE" else "CONSTRUCT")
 
 
-def _by_parse_tree(text: str, decoded: str, held: frozenset[str], base_iri: str | None) -> Checked:
+def _by_parse_tree(
+    text: str, decoded: str, held: frozenset[str] | None, base_iri: str | None
+) -> Checked:
     for match in _ESCAPE.finditer(text):
         code = int(match.group(1) or match.group(2), 16)
         if code < 0x80 and _STRUCTURAL.match(chr(code)):
@@ -186,8 +185,8 @@ def _by_parse_tree(text: str, decoded: str, held: frozenset[str], base_iri: str 
     if _has_service(tree):
         raise QueryRefused(NO_SERVICE)
     default, named = _dataset(tree, base_iri)
-    foreign = [iri for iri in (*default, *named) if iri not in held]
-    if foreign:
+    foreign = [iri for iri in (*default, *named) if held is not None and iri not in held]
+    if foreign and held is not None:
         holds = ", ".join(f"<{g}>" for g in sorted(held)) or "no named graphs"
         raise QueryRefused(
             f"FROM <{foreign[0]}>: this endpoint never fetches graphs; it holds {holds}"
@@ -234,7 +233,8 @@ def _has_service(tree) -> bool:
 
 def _dataset(tree, base_iri: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The IRIs of the query's FROM and FROM NAMED clauses, resolved against its prologue."""
-    from rdflib.plugins.sparql.algebra import translatePrologue
+    # Deferred: importing any of rdflib.plugins.sparql builds its grammar (see below).
+    from rdflib.plugins.sparql.algebra import translatePrologue  # noqa: PLC0415
 
     query = tree[-1]
     if "datasetClause" not in query:
@@ -261,14 +261,14 @@ def _first_line(exc: BaseException) -> str:
 # only by a process that meets a text mentioning SERVICE or FROM, or an update.
 @functools.cache
 def _rdflib_grammar():
-    from rdflib.plugins.sparql import parser
+    from rdflib.plugins.sparql import parser  # noqa: PLC0415 - half a second (above)
 
     return parser
 
 
 @functools.cache
 def _rdflib_parserutils():
-    from rdflib.plugins.sparql import parserutils
+    from rdflib.plugins.sparql import parserutils  # noqa: PLC0415 - builds the grammar too
 
     return parserutils
 

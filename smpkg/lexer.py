@@ -131,7 +131,8 @@ def tokens(text: str) -> Iterator[tuple[str, str, int]]:
             if prev not in ":_" and following != ":":
                 yield "word", match.group("word").upper(), start
             else:
-                pos = _NAME_TAIL_AT(text, pos).end()
+                tail = _NAME_TAIL_AT(text, pos)  # a `*` pattern: it always matches
+                pos = tail.end() if tail else pos
         elif kind == "group":
             yield "group", match.group("group"), match.start()
 

@@ -12,18 +12,10 @@ import rdflib.graph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
-from .engine import (
-    NO_DATASET,
-    READ_ONLY,
-    Answer,
-    Engine,
-    cap,
-    check_text,
-    first_line,
-)
+from .engine import NO_DATASET, READ_ONLY, Answer, Engine, cap, first_line
 from .errors import QueryFailed, QueryRefused, QuerySyntaxError
 from .formats import COMPACT
-from .lexer import scan
+from .guard import check_query
 from .rdflib_engine import parseUpdate
 from .statistics import sparql_statistics
 
@@ -142,22 +134,22 @@ class OxigraphEngine(Engine):
         return sparql_statistics(self, self.graph_names(), unnamed_triples=count_of(unnamed))
 
     def _query(self, text, dataset, bindings, base_iri, read: Callable):
-        """`read(result)` for the result of the query, with pyoxigraph's errors (raised by
-        the query or, lazily, while reading it) as ours."""
-        check_text(text)
+        """`read(result, form)` for the result of the query, with pyoxigraph's errors (raised
+        by the query or, lazily, while reading it) as ours. The guard decides first."""
+        checked = check_query(text, None if dataset.given else self.held_graphs, base_iri)
         options: dict = {}
         if base_iri:
             options["base_iri"] = base_iri
         if dataset.given:
             options["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
             options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
-        elif not scan(text).has_dataset_clause:
+        elif not checked.has_dataset_clause:
             # Otherwise the union flag would override the query's own FROM clauses.
             options["use_default_graph_as_union"] = True
         if bindings:
             options["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
         try:
-            return read(self.store.query(text, **options))
+            return read(self.store.query(text, **options), checked.form)
         except SyntaxError as exc:
             raise syntax_error(text, exc) from None
         except (QueryRefused, QuerySyntaxError):
@@ -169,7 +161,11 @@ class OxigraphEngine(Engine):
         self, text, dataset=NO_DATASET, bindings=None, max_rows=None, base_iri=None
     ) -> Answer:
         return self._query(
-            text, dataset, bindings, base_iri, lambda result: self._answer(text, result, max_rows)
+            text,
+            dataset,
+            bindings,
+            base_iri,
+            lambda result, form: self._answer(form, result, max_rows),
         )
 
     def results_json(
@@ -188,7 +184,7 @@ class OxigraphEngine(Engine):
         row, so a huge result is left to `execute`, which stops reading at the cap."""
         budget = json_budget(max_rows)
 
-        def read(result):
+        def read(result, _form: str):
             if not isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
                 return None
             out = _Budget(budget)
@@ -219,7 +215,7 @@ class OxigraphEngine(Engine):
         return self._query(text, dataset, bindings, base_iri, read)
 
     @staticmethod
-    def _answer(text: str, result, max_rows) -> Answer:
+    def _answer(form: str, result, max_rows) -> Answer:
         if isinstance(result, ox.QueryBoolean):
             return Answer("ASK", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
@@ -233,5 +229,4 @@ class OxigraphEngine(Engine):
             ((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)) for t in result),
             max_rows,
         )
-        form = "DESCRIBE" if "DESCRIBE" in scan(text).keywords else "CONSTRUCT"
         return Answer(form, triples=triples, truncated=truncated)

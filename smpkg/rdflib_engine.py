@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import copy
 import functools
-import threading
 from collections import OrderedDict
 
 import rdflib.graph
 from rdflib import Dataset, URIRef, Variable
 
-from .engine import (
-    NO_DATASET,
-    NO_SERVICE,
-    READ_ONLY,
-    Answer,
-    Engine,
-    cap,
-    check_text,
-    first_line,
-)
+from .engine import NO_DATASET, READ_ONLY, Answer, Engine, cap, first_line
 from .errors import QueryFailed, QueryRefused, QuerySyntaxError
+from .guard import PARSER_LOCK, check_query
 
 
 @functools.cache
@@ -31,8 +22,8 @@ def _rdflib_sparql():
     workers does not pay for pyparsing's grammar. Whoever imports it through here gets it
     with SPARQL_LOAD_GRAPHS off: rdflib would otherwise fetch the IRI of any FROM graph it
     does not hold."""
-    import rdflib.plugins.sparql
-    from rdflib.plugins.sparql import algebra, evaluate, parser, parserutils
+    import rdflib.plugins.sparql  # noqa: PLC0415 - pyparsing's grammar (above)
+    from rdflib.plugins.sparql import algebra, evaluate, parser, parserutils  # noqa: PLC0415
 
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
     return parser, parserutils, algebra, evaluate
@@ -57,9 +48,8 @@ class RdflibEngine(Engine):
         # from the Dataset itself; load_dataset() returns one that is not a union).
         dataset.default_union = True
         self.dataset = dataset
-        # rdflib's parser (pyparsing) is not thread-safe: parsing is serialised, evaluation is
-        # not, since evaluation only reads the graph.
-        self._parse_lock = threading.Lock()
+        # rdflib's parser (pyparsing) is not thread-safe: parsing is serialised with every
+        # other use of it in the process (the guard's), evaluation is not, since it only reads.
         self._prepared: OrderedDict[str, object] = OrderedDict()
         self._cache_size = cache_size
 
@@ -77,7 +67,7 @@ class RdflibEngine(Engine):
 
     def prepare(self, text: str, base_iri: str | None = None):
         key = f"{base_iri or ''}\n{text}"  # a base IRI holds no newline
-        with self._parse_lock:
+        with PARSER_LOCK:
             hit = self._prepared.get(key)
             if hit is not None:
                 self._prepared.move_to_end(key)
@@ -90,8 +80,6 @@ class RdflibEngine(Engine):
                 except Exception:  # noqa: BLE001 - nor an update: a syntax error
                     raise QuerySyntaxError(first_line(exc)) from None
                 raise QueryRefused(READ_ONLY) from None
-            if _has_service(query.algebra):
-                raise QueryRefused(NO_SERVICE)
             self._prepared[key] = query
             if len(self._prepared) > self._cache_size:
                 self._prepared.popitem(last=False)
@@ -100,7 +88,7 @@ class RdflibEngine(Engine):
     def execute(
         self, text, dataset=NO_DATASET, bindings=None, max_rows=None, base_iri=None
     ) -> Answer:
-        check_text(text)
+        check_query(text, None if dataset.given else self.held_graphs, base_iri)
         query = self.prepare(text, base_iri)
         _, parserutils, _, evaluate = _rdflib_sparql()
         CompValue = parserutils.CompValue  # noqa: N806 - rdflib's name
@@ -135,14 +123,3 @@ class RdflibEngine(Engine):
         form = "CONSTRUCT" if name == "ConstructQuery" else "DESCRIBE"
         triples, truncated = cap(result["graph"], max_rows)
         return Answer(form, triples=triples, truncated=truncated)
-
-
-def _has_service(node) -> bool:
-    CompValue = _rdflib_sparql()[1].CompValue  # noqa: N806 - rdflib's name
-    if isinstance(node, CompValue):
-        if node.name == "ServiceGraphPattern":
-            return True
-        return any(_has_service(v) for v in node.values())
-    if isinstance(node, (list, tuple)):
-        return any(_has_service(v) for v in node)
-    return False

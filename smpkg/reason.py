@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import owlrl
@@ -34,7 +35,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import _toPythonMapping
 
-from .load import bulk_work
+from .load import Terms, bulk_work, graph_of
+from .rules import Closure, CompiledSchema, Derivation, is_schema_triple, schema_text_triples
 
 VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 # rdflib resolves `RDF.type` through a slow __getattr__; the rule runs per closed triple.
@@ -293,9 +295,6 @@ def reason_fast(ontology: Graph, data: Graph) -> tuple[set, ReasoningReport, dic
     `rules.py`: owlrl closes the schema alone, compiled rules close the instances. Returns the
     derivation of every inferred triple the rules produced too. Raises `rules.Unsupported`
     when the schema needs a rule that is not compiled."""
-    from .load import Terms
-    from .rules import Derivation
-
     terms = Terms()
     done = reason_text(terms.to_text(ontology), terms.to_text(data), ontology)
     to_triple = terms.to_triple
@@ -313,9 +312,6 @@ def reason_fast(ontology: Graph, data: Graph) -> tuple[set, ReasoningReport, dic
 def reason_text(ontology: list, data: list, ontology_graph: Graph | None = None) -> Reasoned:
     """`reason_fast` on text triples (`load.nt`), the form the build keeps them in.
     `ontology_graph` is the ontology as an rdflib Graph, when the caller has one already."""
-    from .load import Terms, graph_of
-    from .rules import Closure, CompiledSchema, is_schema_triple, schema_text_triples
-
     start = time.perf_counter()
     terms = Terms()
     schema = Graph()
@@ -391,7 +387,7 @@ def _derivations(closure, kept: list, asserted: set) -> dict:
         )
 
     terms = closure.terms
-    out = {}
+    out: dict[tuple, tuple[str, tuple, tuple]] = {}
     for triple in kept:
         found = why.get(triple)
         if found is None:
@@ -417,6 +413,4 @@ def _derivations(closure, kept: list, asserted: set) -> dict:
 
 
 def owlrl_version() -> str:
-    from importlib.metadata import version
-
     return version("owlrl")

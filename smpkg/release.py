@@ -35,6 +35,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from .atomic import staged_directory
+from .describe import compact
 from .formats import BY_KEY, Format
 from .namespaces import PREFIXES, bind_all
 from .parts import PART_GRAPHS, PARTS, ontology_version
@@ -100,6 +101,9 @@ def _union(ds: Dataset) -> Graph:
 
 def serialize_part(ds: Dataset, fmt: Format) -> tuple[bytes, int]:
     """The bytes of one dump and how many statements it holds."""
+    if fmt.rdflib_name is None:
+        raise ValueError(f"{fmt.key} is not a graph format")
+    target: Graph
     if fmt.key in NAMED_GRAPH_FORMATS:
         target, count = ds, sum(1 for _ in ds.quads((None, None, None, None)))
     else:
@@ -357,8 +361,6 @@ def changelog(
 
 
 def _short(text: str) -> str:
-    from .describe import compact
-
     if text.startswith("<") and text.endswith(">"):
         return compact(text[1:-1])
     return compact(text) if "://" in text and " " not in text else text

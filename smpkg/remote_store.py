@@ -18,12 +18,11 @@ from .engine import (
     Answer,
     DatasetSpec,
     Engine,
-    check_text,
     first_line,
 )
 from .errors import ConfigurationError, QueryFailed, QuerySyntaxError, QueryTimeout
-from .lexer import scan
-from .oxigraph_engine import OxigraphEngine, syntax_error
+from .guard import check_query
+from .oxigraph_engine import OxigraphEngine
 from .query_text import bind_values, with_base
 from .statistics import sparql_statistics
 
@@ -150,9 +149,9 @@ class RemoteEngine(Engine):
     def __init__(self, url: str, graphs: Iterable[str] = (), timeout: float = 10.0, client=None):
         # Deferred: only a process that talks to an external store needs httpx, and its
         # import is a noticeable share of a query worker's start otherwise.
-        import httpx
+        import httpx  # noqa: PLC0415 - a worker's start-up (above)
 
-        from .credentials import account
+        from .credentials import account  # noqa: PLC0415 - imports httpx
 
         # The account of the URL's user part, answered as the store's challenge asks.
         self.url, auth = account(query_endpoint(url))
@@ -165,25 +164,13 @@ class RemoteEngine(Engine):
             headers={"User-Agent": "smpkg"},
             auth=auth,
         )
-        self._parser = ox.Store()  # empty: parses queries, never holds data
 
     # ------------------------------------------------------------------ checks
 
-    def _parse(self, text: str, base_iri: str | None) -> str:
-        """The form of a query that parses (SyntaxError / QueryRefused otherwise)."""
-        options = {"base_iri": base_iri} if base_iri else {}
-        try:
-            # Evaluation is lazy (SELECT, CONSTRUCT) or on an empty store (ASK): a parse.
-            parsed = self._parser.query(text, **options)  # type: ignore[arg-type]
-        except SyntaxError as exc:
-            raise syntax_error(text, exc) from None
-        except Exception as exc:
-            raise QueryFailed(first_line(exc)) from exc
-        if isinstance(parsed, ox.QueryBoolean):
-            return "ASK"
-        if isinstance(parsed, ox.QuerySolutions):
-            return "SELECT"
-        return "DESCRIBE" if "DESCRIBE" in scan(text).keywords else "CONSTRUCT"
+    @property
+    def held_graphs(self) -> frozenset[str]:
+        """The graphs served from the store: the only ones FROM / FROM NAMED may name."""
+        return frozenset(self.graphs)
 
     def prepare(
         self,
@@ -193,23 +180,22 @@ class RemoteEngine(Engine):
         base_iri: str | None = None,
     ) -> tuple[str, str, list[tuple[str, str]]]:
         """(form, the text to send, the protocol parameters), after every check."""
-        check_text(text)
-        form = self._parse(text, base_iri)
+        held = None if dataset.given else self.held_graphs
+        checked = check_query(text, held, base_iri)
         sent = bind_values(text, bindings) if bindings else text
         if base_iri:
             sent = with_base(sent, base_iri)  # the protocol has no base parameter
         if sent is not text:
             # What is sent is checked as what was received.
-            check_text(sent)
-            self._parse(sent, None)
+            check_query(sent, held)
         params: list[tuple[str, str]] = [("query", sent)]
         if dataset.given:
             params += [("default-graph-uri", g) for g in dataset.default_graphs]
             params += [("named-graph-uri", g) for g in dataset.named_graphs]
-        elif self.graphs and not scan(text).has_dataset_clause:
+        elif self.graphs and not checked.has_dataset_clause:
             params += [("default-graph-uri", g) for g in self.graphs]
             params += [("named-graph-uri", g) for g in self.graphs]
-        return form, sent, params
+        return checked.form, sent, params
 
     # ------------------------------------------------------------------ queries
 

@@ -1,5 +1,6 @@
-"""Query results as a self-contained HTML page (no scripts, no external resources), rendered
-from the Jinja2 template `smpkg/templates/results.html`, escaping on."""
+"""Query results as an HTML page in the outline of the site's frame, with its stylesheet (no
+script, no inline style), rendered from the Jinja2 template `smpkg/templates/results.html`,
+escaping on."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _template() -> Template:
     # Deferred: the server process imports this module with the worker's records, and
     # Jinja2 is a noticeable part of its start-up (tests/test_api_routing.py checks that a
     # service starts without it); the workers load it when they warm up.
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: PLC0415
 
     environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),

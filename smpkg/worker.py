@@ -133,8 +133,8 @@ def open_engine(source: Source) -> Any:
         return open_disk_store(source.store)
     # Deferred: smpkg.build imports the reasoner and the validator, which a worker that opens
     # an on-disk store or an external store never needs (a fork server preloads this module).
-    from .build import KnowledgeGraph, open_dataset_engine
-    from .build import open_engine as open_build
+    from .build import KnowledgeGraph, open_dataset_engine  # noqa: PLC0415 - (above)
+    from .build import open_engine as open_build  # noqa: PLC0415 - (above)
 
     if source.graph_dir:
         kg = KnowledgeGraph(Path(source.graph_dir), "", None)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ where they fail instead: there the suite must run whole.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -561,8 +562,6 @@ class VirtuosoServer(ExternalStore):
     USER = "smpkg"
 
     def __init__(self, directory: Path):
-        import secrets
-
         exe, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
         if not exe or not isql:
             missing(

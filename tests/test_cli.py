@@ -14,6 +14,7 @@ import pytest
 from conftest import DATA
 from rdflib import Dataset, Graph
 
+from smpkg import build
 from smpkg.cli import main
 
 
@@ -293,8 +294,6 @@ def test_full_cache_is_refused_before_building(project, tmp_path):
 def test_disk_failing_during_the_build_is_one_line(run, project, monkeypatch, code, reason):
     # The disk fills (or turns read-only, or forbidden) after the check, while the build
     # writes: simulated at the write call, since a disk cannot be made to fill on cue.
-    from smpkg import build
-
     def failing_write(path, triples):
         raise OSError(code, os.strerror(code), str(path))
 

@@ -63,7 +63,8 @@ def browser():
     if not AXE.exists():
         unavailable("node_modules/axe-core is absent: run `npm ci` in the repository")
     try:
-        from playwright.sync_api import sync_playwright
+        # Inside the fixture: without Playwright, the browser tests say how to get it.
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
     except ImportError:
         unavailable("Playwright for Python is absent: pip install -e '.[test]'")
     with sync_playwright() as p:

@@ -14,8 +14,9 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import Graph, Namespace, URIRef
+from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.sparql import prepareQuery  # noqa: F401 - registers the processor
 
 from smpkg import guard
 from smpkg.config import Settings
@@ -490,9 +491,6 @@ def test_fuzzing_reached_the_listener_at_all(listener, store):
 
 def test_accepted_texts_stay_off_the_network_on_rdflib_too(listener):
     """rdflib's engine fetches SERVICE too; what the guard accepts never reaches it."""
-    from rdflib import Dataset
-    from rdflib.plugins.sparql import prepareQuery  # noqa: F401 - registers the processor
-
     data = Dataset()
     data.add((URIRef("http://e/s"), URIRef("http://e/p"), URIRef("http://e/o")))
     texts = [

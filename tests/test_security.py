@@ -15,6 +15,7 @@ PAGES = [
     "/ontology",
     "/download",
     "/sparql?format=html",
+    "/sparql?format=html&query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%202",
     "/no/such/page",
 ]
 

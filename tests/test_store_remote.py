@@ -12,6 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import ROOT, OxigraphServer, smp_settings
 from rdflib import BNode, Graph, Literal, URIRef
@@ -174,7 +175,6 @@ def test_awkward_parameter_values_travel_intact(remote, local):
     text = "SELECT ?t ?n WHERE { BIND (STRLEN(STR(?t)) AS ?n) }"
     for value in (
         Literal('quote " backslash \\ newline \n tab \t } # ?x'),
-        Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }"),
         Literal("chat", lang="fr"),
         Literal(42),
         URIRef("http://example.org/a?b=c#d"),
@@ -182,6 +182,16 @@ def test_awkward_parameter_values_travel_intact(remote, local):
         here = local.execute(text, bindings={"t": value})
         there = remote.execute(text, bindings={"t": value})
         assert there.rows == here.rows, value
+
+
+def test_a_value_that_reads_as_a_hidden_service_is_refused_as_sent(remote):
+    """What is sent is guarded as what was received: a value whose escaped backslash sits
+    before `u0022`, in a text that then spells SERVICE, reads differently to different SPARQL
+    parsers, and the guard refuses it (fails closed) rather than send it."""
+    text = "SELECT ?t ?n WHERE { BIND (STRLEN(STR(?t)) AS ?n) }"
+    hostile = Literal("\\u0022 SERVICE <http://127.0.0.1:9/> { }")
+    with pytest.raises(QueryRefused, match="codepoint escape"):
+        remote.execute(text, bindings={"t": hostile})
 
 
 def test_bind_values_in_each_query_shape():
@@ -215,8 +225,6 @@ def test_one_base_however_the_query_declares_its_own():
 def test_blank_node_labels_any_store_writes_are_read():
     """Virtuoso labels blank nodes `nodeID://b10000`, which pyoxigraph refuses: every label
     is rewritten as the results stream in, whatever the chunks, one label one node."""
-    import pyoxigraph as ox
-
     json_results = (
         b'{"head":{"vars":["a","b","c"]},"results":{"bindings":[{"a":{"type":"bnode",'
         b'"value":"nodeID://b1"},"b":{ "value" : "nodeID://b1", "type" : "bnode" },'

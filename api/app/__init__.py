@@ -14,7 +14,7 @@ log = logging.getLogger("smpkg.api")
 
 
 def install(app: FastAPI) -> None:
-    """Register the app's routes (before the service's own `/`, which the home page replaces)."""
+    """Register the app's routes: its pages (the home page at `/` among them) and assets."""
     app.include_router(pages.router)
     app.include_router(pictures.router)
     app.include_router(compare.router)

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
+from smpkg.void import statistics, void_graph
 
 from ..negotiation import HTML, JSON, choose
 from ..snapshot import current as snapshot_of
@@ -76,8 +77,6 @@ def _size(n: int) -> str:
 
 def download_view(request: Request, manifest: dict, site: str | None = None) -> dict:
     """What the download page shows; `site` is the service's URL (this request's by default)."""
-    from smpkg.void import statistics
-
     site = site or site_url(request)
     parts = []
     for part, description in PARTS.items():
@@ -188,8 +187,6 @@ async def download_release_file(request: Request, version: str, name: str) -> Re
 
 
 def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
-    from smpkg.void import void_graph
-
     state = snapshot_of(request)
     site = rendered_site(request)
 

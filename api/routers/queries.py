@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from smpkg.errors import ConfigurationError, NotFound
 from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
+from smpkg.lexer import scan
 from smpkg.queries import NamedQuery, load_named_queries
 
 from ..middleware import QUERY_FORM_KEY
@@ -234,8 +235,6 @@ def operation(query: NamedQuery) -> dict[str, Any]:
 
 
 def _form(text: str) -> str:
-    from smpkg.lexer import scan
-
     return scan(text).form or "SELECT"
 
 

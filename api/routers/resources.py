@@ -39,9 +39,11 @@ from smpkg.describe import (
     describe,
     rows_from_json,
 )
+from smpkg.documentation import document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
+from smpkg.release import ontology_version as current
 
 from ..errors import response_for
 from ..negotiation import HTML, choose
@@ -203,8 +205,6 @@ def _ontology_body(request: Request, fmt: Format) -> bytes:
 
     def render() -> bytes:
         if fmt is HTML:
-            from smpkg.documentation import document
-
             doc = document(kg.ontology, kg.asserted, kg.inferred)
             return render_page(
                 "ontology.html",
@@ -262,8 +262,6 @@ async def ontology_version(request: Request, version: str) -> Response:
     state = snapshot_of(request)
     if state.kg is None:
         raise NotFound("this service serves --dataset files: it has no ontology of its own")
-    from smpkg.release import ontology_version as current
-
     stem, fixed = split_extension(version, ONTOLOGY_FORMATS)
     now = await run_in_threadpool(current, state.kg)
     if stem != now:

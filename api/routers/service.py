@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Service Description (GET /sparql without a query) and the home page.
+"""The SPARQL 1.1 Service Description (GET /sparql without a query).
 
 The description is negotiated (Turtle, JSON-LD, RDF/XML, N-Triples; an HTML page with a query
 form for browsers) and lists the result formats, the features, the default dataset and the
@@ -9,7 +9,7 @@ and objects), computed once per dataset version by a query worker.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 from starlette.concurrency import run_in_threadpool
@@ -212,17 +212,3 @@ async def service_description(request: Request, format_param: str | None = None)
     body = localised(request, body)
     media = "text/html; charset=utf-8" if fmt is HTML else fmt.content_type
     return Response(body, media_type=media, headers={"Vary": "Accept"})
-
-
-@router.api_route(
-    "/", methods=["GET", "HEAD"], include_in_schema=False, response_class=HTMLResponse
-)
-def home(request: Request) -> Response:  # sync: FastAPI renders it in its thread pool
-    state = snapshot_of(request)
-    body = render_page(
-        "home.html",
-        view=dataset_view(state),
-        endpoint=endpoint_url(request),
-        has_queries=state.has_named_queries,
-    )
-    return HTMLResponse(body, media_type="text/html; charset=utf-8")
