@@ -18,7 +18,9 @@ and list the alternates in a `Link` header; an Accept nothing matches gets 406 w
 an IRI the data says nothing about gets 404 (a page for browsers), never an empty graph.
 
 The description itself comes from SPARQL through the query executor (`smpkg.describe`), so it
-is what the endpoint answers; the explanations of inferred statements come from the build.
+is what the endpoint answers; the explanations of inferred statements come from the build. The
+HTML page also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's
+statements) through the same executor; the RDF documents hold the description only.
 """
 
 from __future__ import annotations
