@@ -58,7 +58,6 @@ ACTOR_ROLES = (
     ("Participant", SMP.participant),
     ("Other actor involved", SMP.involvesActor),
     ("Cooperates with", SMP.cooperatesWith),
-    ("Based in", SMP.basedIn),
 )
 SUMMARY = (
     Heading(
@@ -68,6 +67,7 @@ SUMMARY = (
             Role("Destination", SMP.destinationCountry),
             Role("Partner", SMP.partnerCountry),
             Role("Also involved", SMP.involvesPlace),
+            Role("Based in", SMP.basedIn),
         ),
     ),
     Heading(
@@ -82,7 +82,8 @@ SUMMARY = (
             Role("Duration (months)", SMP.durationInMonths),
         ),
     ),
-    Heading("Actors (states acting as actors included)", tuple(Role(t, p) for t, p in ACTOR_ROLES)),
+    # States acting in an initiative are actors: they appear here with their role.
+    Heading("Actors by role", tuple(Role(t, p) for t, p in ACTOR_ROLES)),
     Heading(
         "Sectors, occupations and target groups",
         (
@@ -132,18 +133,45 @@ SUMMARY = (
         ),
     ),
     Heading("Web pages", (Role("See also", RDFS.seeAlso),)),
+    # What a country, organisation, sector or framework page shows: its part in initiatives.
+    Heading(
+        "Its part in initiatives",
+        tuple(
+            Role(title, predicate, incoming=True)
+            for title, predicate in (
+                ("Destination of", SMP.destinationCountry),
+                ("Origin of", SMP.originCountry),
+                ("Partner country of", SMP.partnerCountry),
+                ("Place of", SMP.involvesPlace),
+                ("Implements", SMP.implementedBy),
+                ("Implementing partner in", SMP.implementingPartner),
+                ("Funds", SMP.fundedBy),
+                ("Manages", SMP.managedBy),
+                ("Trains in", SMP.trainingProvider),
+                ("Signatory of", SMP.signatory),
+                ("Participant in", SMP.participant),
+                ("Involved in", SMP.involvesActor),
+                ("Sector of", SMP.coversSector),
+                ("Occupation targeted by", SMP.targetsOccupation),
+                ("Framework of", SMP.relatesToFramework),
+                ("Legal basis of", SMP.legalBasis),
+                ("Finances", SMP.financedThrough),
+                ("Model of", SMP.followsModel),
+            )
+        ),
+    ),
 )
 # Where a resource is the object of one of these, /browse/programmes has a facet for it.
 BROWSE_FACETS = {
-    SMP.destinationCountry: ("destination", "as destination"),
-    SMP.originCountry: ("origin", "as origin"),
-    SMP.partnerCountry: ("partner", "as partner country"),
-    SMP.coversSector: ("sector", "in this sector"),
-    SMP.relatesToFramework: ("framework", "under this framework"),
-    SMP.fundedBy: ("funder", "funded by it"),
-    SMP.implementedBy: ("implementer", "implemented by it"),
-    SMP.followsModel: ("model", "following this model"),
-    SMP.status: ("status", "with this status"),
+    SMP.destinationCountry: ("destination", "Programmes with {} as destination"),
+    SMP.originCountry: ("origin", "Programmes with {} as origin"),
+    SMP.partnerCountry: ("partner", "Programmes with {} as partner country"),
+    SMP.coversSector: ("sector", "Programmes in the sector {}"),
+    SMP.relatesToFramework: ("framework", "Programmes under {}"),
+    SMP.fundedBy: ("funder", "Programmes funded by {}"),
+    SMP.implementedBy: ("implementer", "Programmes implemented by {}"),
+    SMP.followsModel: ("model", "Programmes following {}"),
+    SMP.status: ("status", "Programmes with the status {}"),
 }
 
 
@@ -283,10 +311,10 @@ def browse_links(description: Description, root: str = "") -> list[BrowseLink]:
         facet = BROWSE_FACETS.get(group.predicate)
         if facet is None or not any(v.kind == "asserted" for v in group.values):
             continue
-        name, words = facet
+        name, text = facet
         links.append(
             BrowseLink(
-                f"Programmes with {description.label} {words}",
+                text.format(description.label),
                 f"{root}/browse/programmes?{name}={compact(str(description.iri))}",
             )
         )
