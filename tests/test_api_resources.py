@@ -141,9 +141,15 @@ def test_embedded_jsonld_is_the_description(smp_client):
     assert len(embedded) > 30
 
 
+def toggled(html: str) -> str:
+    """What sits behind the page's toggle for types and inferred statements."""
+    after = html.split('<details class="more" id="types">', 1)[1]
+    return after.split('<h2 id="rdf">', 1)[0]
+
+
 def test_page_marks_inferred_types_and_explains_them(smp_client):
     html = smp_client.get("/id/programme/mentor-ii", headers={"Accept": "text/html"}).text
-    types = html.split('<h2 id="types">')[1].split("<h2")[0]
+    types = toggled(html).split('<h2 id="types-heading">')[1].split("<h2")[0]
     items = re.findall(r"<li>(.*?)</li>\n", types, re.S)
     scheme = next(i for i in items if 'href="/ontology#Scheme"' in i)
     assert ">asserted<" in scheme and "inferred" not in scheme
@@ -155,7 +161,11 @@ def test_explanation_of_an_inferred_relation(smp_client):
     """MENTOR II is funded by the European Union through the chain financedThrough ∘ fundedBy
     via the Migration Partnership Facility: the page says so, with links."""
     html = smp_client.get("/id/programme/mentor-ii", headers={"Accept": "text/html"}).text
-    row = next(r for r in html.split("<tr>") if r.startswith('<th><a href="/ontology#fundedBy"'))
+    row = next(
+        r
+        for r in toggled(html).split("\n<li>")
+        if r.startswith('<a href="/ontology#fundedBy"') and "european-union" in r.split("<p")[0]
+    )
     assert '<a href="/id/organisation/european-union"' in row
     assert '<span class="badge inferred"' in row
     assert "<code>prp-spo2</code> (property chain)" in row
@@ -175,9 +185,9 @@ def test_explanation_of_an_inferred_relation(smp_client):
 
 def test_page_shows_incoming_literals_and_sources(smp_client):
     html = smp_client.get("/id/programme/mentor-ii", headers={"Accept": "text/html"}).text
-    incoming = html.split('<h2 id="incoming">')[1].split("<h2")[0]
+    incoming = html.split('<h3 id="incoming">')[1].split("<h2")[0]
     assert '<a href="/id/programme/mentor-i"' in incoming
-    sources = html.split('<h2 id="sources">')[1].split("<h2")[0]
+    sources = html.split('<h3 id="sources">')[1].split("<h2")[0]
     assert '<a href="/id/source/emn-oecd-inform-2022"' in sources
     assert '<a href="/id/source/emn-oecd-inform-2022/box-2"' in sources and "Box 2:" in sources
     strategy = smp_client.get(
@@ -344,3 +354,88 @@ def test_ontology_instance_counts_link_to_their_instances(smp_client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "https://w3id.org/smpkg/id/programme/thamm" in r.text
     assert f"{link.group(2)} rows" in r.text
+
+
+# --------------------------------------------------------------------------- pages for people
+
+
+def page(client, path: str) -> str:
+    r = client.get(path, headers={"Accept": BROWSER})
+    assert r.status_code == 200, path
+    return r.text
+
+
+def fact(html: str, title: str) -> str:
+    """The summary line titled `title` (its <dt> and values)."""
+    summary = html.split('<h2 id="summary">', 1)[1].split('<h2 id="statements">', 1)[0]
+    found = re.search(rf'<div class="fact"><dt>{re.escape(title)}</dt>(.*?)</div>', summary, re.S)
+    assert found, f"no summary line {title!r}"
+    return found.group(1)
+
+
+def test_programme_summary_shows_the_quote_beside_its_destination(smp_client):
+    """PALIM's destination is Belgium, stated in Box 6: the summary says both, with the quote
+    and a link to the passage's page."""
+    html = page(smp_client, "/id/programme/palim")
+    assert '<p class="kind">Project · Skills mobility partnership' in html
+    destination = fact(html, "Destination")
+    assert '<a href="/id/country/BEL"' in destination
+    evidence = re.findall(
+        r'<p class="evidence"><a href="(/id/passage/[^"]+)"[^>]*>([^<]+)</a>: <q>([^<]+)</q>',
+        destination,
+    )
+    assert evidence, destination
+    assert all(short == "Box 6" for _, short, _ in evidence)
+    assert any("PALIM project" in html_module.unescape(q) for _, _, q in evidence)
+    assert "Morocco" in fact(html, "Origin")
+    assert "2019-03" in fact(html, "Start") and "Box 6" in fact(html, "Start")
+    assert "ICT" in fact(html, "Sector")
+    passage = smp_client.get(evidence[0][0] + ".ttl").text
+    assert html_module.unescape(evidence[0][2]) in passage
+
+
+def test_statement_table_has_an_evidence_column(smp_client):
+    html = page(smp_client, "/id/programme/palim")
+    table = html.split('<h2 id="statements">', 1)[1].split('<h3 id="incoming">', 1)[0]
+    assert '<th scope="col">Evidence</th>' in table
+    rows = table.split("<tr>")[2:]
+    destination = next(r for r in rows if 'href="/ontology#destinationCountry"' in r)
+    assert '<a href="/id/country/BEL"' in destination and '<p class="evidence">' in destination
+    assert not any('class="badge inferred"' in r for r in rows), "inferred rows are toggled"
+
+
+def test_vocabulary_and_inferred_types_sit_inside_the_toggle(smp_client):
+    html = page(smp_client, "/id/programme/palim")
+    before, hidden = html.split('<details class="more" id="types">', 1)
+    before = before.split('<main id="main">', 1)[1]
+    for vocabulary in ("http://www.w3.org/ns/prov#Entity", "https://schema.org/Project"):
+        assert vocabulary in hidden
+        assert vocabulary not in before
+    assert 'href="/ontology#ICTInitiative"' in hidden and "why?" in hidden
+    assert "<summary>Types and inferred statements" in hidden
+
+
+def test_passage_page_lists_the_statements_it_supports(smp_client):
+    html = page(smp_client, "/id/passage/emn-oecd-inform-2022-l414-415")
+    assert '<blockquote class="passage-quote"><p>The PALIM project' in html
+    assert '<a href="/id/source/emn-oecd-inform-2022/box-6"' in html
+    assert '<a href="/id/source/emn-oecd-inform-2022"' in html
+    table = html.split('<h2 id="supports">', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tbody>", 1)[1].split("<tr>")[1:]
+    destination = next(r for r in rows if 'href="/ontology#destinationCountry"' in r)
+    assert '<a href="/id/programme/palim"' in destination
+    assert '<a href="/id/country/BEL"' in destination
+    assert len(rows) > 5
+    assert_offline(html)
+    turtle = smp_client.get(
+        "/id/passage/emn-oecd-inform-2022-l414-415", headers={"Accept": "text/turtle"}
+    )
+    assert turtle.headers["content-type"].startswith("text/turtle")
+
+
+def test_country_page_links_to_the_programmes_filtered_by_it(smp_client):
+    html = page(smp_client, "/id/country/BEL")
+    views = html.split('<nav class="resource-views"', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/browse/programmes?destination=country:BEL">' in views
+    target = smp_client.get("/browse/programmes?destination=country:BEL")
+    assert target.status_code == 200 and "PALIM" in target.text

@@ -314,3 +314,35 @@ def test_compare_two_programmes_picked_by_name(visit):
     assert differing.count() > 0
     assert "differs" in differing.first.inner_text()
     visit.check("compare")
+
+
+def test_a_resource_page_shows_its_evidence_and_leads_to_the_passage(visit):
+    """PALIM's page: the destination Belgium beside its Box 6 quote; the types behind a toggle
+    opened from the keyboard; the quote's link, followed from the keyboard, opens the
+    passage's page, which lists the statements it supports."""
+    page = visit.page
+    visit.goto("/id/programme/palim")
+    visit.check("resource-palim")
+    destination = page.locator("section.summary .fact").filter(
+        has=page.locator("dt", has_text=re.compile(r"^Destination$"))
+    )
+    assert "Belgium" in destination.inner_text()
+    evidence = destination.locator("p.evidence").first
+    assert evidence.inner_text().startswith("Box 6:")
+
+    toggle = page.locator("details.more")
+    assert toggle.evaluate("d => !d.open")
+    assert not page.get_by_role("heading", name="Types", exact=True).is_visible()
+    toggle.locator(":scope > summary").focus()
+    page.keyboard.press("Enter")
+    assert toggle.evaluate("d => d.open")
+    assert page.get_by_role("heading", name="Types", exact=True).is_visible()
+
+    evidence.get_by_role("link").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/id/passage/emn-oecd-inform-2022-" in page.url
+    visit.check("passage")
+    rows = page.locator("table.supported tbody tr")
+    assert rows.count() > 0
+    assert rows.filter(has_text="destination country").filter(has_text="Belgium").count() == 1

@@ -22,13 +22,16 @@ so a question declares none of its own.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import IN_CI, SHARED, smp_settings
 from fastapi.testclient import TestClient
 
+from api import create_app
 from smpkg.namespaces import PREFIXES
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
@@ -122,10 +125,6 @@ def test_evidence_is_in_the_seed_lines(question, seeds_dir):
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
-    import os
-
-    from conftest import IN_CI, SHARED
-
     path = Path(os.environ.get("SMPKG_SEEDS") or SHARED / "seeds")
     if not path.is_dir():
         message = f"{path} is absent: the seeds live in ../shared/seeds (or $SMPKG_SEEDS)"
@@ -138,10 +137,6 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="module")
 def endpoints():
     """The served app over the repository's graph, once per engine (in-process)."""
-    from conftest import smp_settings
-
-    from api import create_app
-
     settings = smp_settings()
     apps, clients = [], {}
     for engine in ENGINES:

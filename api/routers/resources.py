@@ -18,7 +18,9 @@ and list the alternates in a `Link` header; an Accept nothing matches gets 406 w
 an IRI the data says nothing about gets 404 (a page for browsers), never an empty graph.
 
 The description itself comes from SPARQL through the query executor (`smpkg.describe`), so it
-is what the endpoint answers; the explanations of inferred statements come from the build.
+is what the endpoint answers; the explanations of inferred statements come from the build. The
+HTML page also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's
+statements) through the same executor; the RDF documents hold the description only.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
 from smpkg.release import ontology_version as current
+from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
 from ..errors import response_for
 from ..negotiation import HTML, choose
@@ -126,13 +129,13 @@ def negotiated_error(request: Request, exc: UnsupportedFormat | NotFound) -> Res
 # --------------------------------------------------------------------------- /id/...
 
 
-async def _rows(state: Snapshot, iri: URIRef) -> tuple[dict, bool]:
+async def _rows(state: Snapshot, iri: URIRef, queries: dict[str, str]) -> tuple[dict, bool]:
     async def run(text: str):
         return await state.executor.execute(text, bindings={"this": iri}, format_param="json")
 
-    results = await asyncio.gather(*(run(text) for text in QUERIES.values()))
+    results = await asyncio.gather(*(run(text) for text in queries.values()))
     truncated = any(r.truncated for r in results)
-    return {name: r.body for name, r in zip(QUERIES, results, strict=True)}, truncated
+    return {name: r.body for name, r in zip(queries, results, strict=True)}, truncated
 
 
 def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
@@ -140,17 +143,24 @@ def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> De
     return describe(iri, rows, state.explainer, truncated)
 
 
+def _summary(description: Description, bodies: dict, root: str) -> Summary:
+    rows = {name: rows_from_json(bodies[name]) for name in PAGE_QUERIES}
+    return summarise(description, rows, root)
+
+
 def _render(
-    request: Request, description: Description, fmt: Format, document: str, kind: str
+    request: Request, description: Description, fmt: Format, document: str, bodies: dict
 ) -> bytes:
     if fmt is not HTML:
         graph = description.dataset() if fmt.quads else description.graph()
         return rdf_bytes(graph, fmt)
+    summary = _summary(description, bodies, request.scope.get("root_path", ""))
     return render_page(
-        "resource.html",
+        "passage.html" if summary.is_passage else "resource.html",
         d=description,
+        s=summary,
+        passage=passage_facts(description),
         links=links_for(request),
-        kind=kind,
         alternates=alternates(document, RDF_FORMATS),
         jsonld=script_json(jsonld_bytes(description.graph())),
     ).encode("utf-8")
@@ -177,14 +187,15 @@ async def resource(request: Request, path: str) -> Response:
     if not stem or not _SLUG.match(stem):
         return negotiated_error(request, unknown)
     iri = URIRef(f"{state.settings.base_iri}id/{stem}")
-    bodies, truncated = await _rows(state, iri)
-    description = await run_in_threadpool(_describe, state, iri, bodies, truncated)
+    # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
+    queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
+    bodies, truncated = await _rows(state, iri, queries)
+    described = {name: bodies[name] for name in QUERIES}
+    description = await run_in_threadpool(_describe, state, iri, described, truncated)
     if description is None:
         return negotiated_error(request, unknown)
     document = f"{request.scope.get('root_path', '')}/id/{stem}"
-    body = await run_in_threadpool(
-        _render, request, description, fmt, document, stem.split("/", 1)[0]
-    )
+    body = await run_in_threadpool(_render, request, description, fmt, document, bodies)
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
         headers["Content-Location"] = f"{document}.{fmt.extension}"
