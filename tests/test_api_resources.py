@@ -439,3 +439,23 @@ def test_country_page_links_to_the_programmes_filtered_by_it(smp_client):
     assert '<a href="/browse/programmes?destination=country:BEL">' in views
     target = smp_client.get("/browse/programmes?destination=country:BEL")
     assert target.status_code == 200 and "PALIM" in target.text
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("target-group/nurses", "occupation/nurses"),
+        ("target-group/doctors", "occupation/medical-doctors"),
+    ],
+)
+def test_a_deprecated_resource_redirects_to_its_replacement(smp_client, old, new):
+    """0.2.0 merged the target groups of nurses and doctors into the occupations; the old IRIs
+    are deprecated with dcterms:isReplacedBy and answer 301 to the replacement, the format
+    suffix kept."""
+    r = smp_client.get(f"/id/{old}", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == f"/id/{new}"
+    r = smp_client.get(f"/id/{old}.ttl", follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == f"/id/{new}.ttl"
+    followed = smp_client.get(f"/id/{old}", headers={"Accept": "text/turtle"})
+    assert followed.status_code == 200 and followed.url.path == f"/id/{new}"
+    assert "owl:deprecated" not in followed.text

@@ -29,8 +29,9 @@ import asyncio
 import re
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
-from rdflib import URIRef
+from fastapi.responses import RedirectResponse, Response
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL
 from starlette.concurrency import run_in_threadpool
 
 from smpkg.describe import (
@@ -143,6 +144,16 @@ def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> De
     return describe(iri, rows, state.explainer, truncated)
 
 
+def _replacement(description: Description, iri: URIRef, base: str) -> URIRef | None:
+    """The resource of this dataset that replaces a deprecated one (`owl:deprecated true` and
+    `dcterms:isReplacedBy`): its IRI redirects there, so old links keep working."""
+    graph = description.graph()
+    if (iri, OWL.deprecated, Literal(True)) not in graph:
+        return None
+    replacements = graph.objects(iri, DCTERMS.isReplacedBy)
+    return next((o for o in replacements if isinstance(o, URIRef) and o.startswith(base)), None)
+
+
 def _summary(description: Description, bodies: dict, root: str) -> Summary:
     rows = {name: rows_from_json(bodies[name]) for name in PAGE_QUERIES}
     return summarise(description, rows, root)
@@ -172,6 +183,7 @@ def _render(
     summary="A resource of the dataset, by content negotiation",
     responses={
         200: {"description": "HTML, Turtle, JSON-LD, N-Triples, RDF/XML, TriG or N-Quads."},
+        301: {"description": "A deprecated resource: its replacement (dcterms:isReplacedBy)."},
         404: {"description": "The data says nothing about this IRI."},
         406: {"description": "No acceptable format."},
     },
@@ -194,7 +206,13 @@ async def resource(request: Request, path: str) -> Response:
     description = await run_in_threadpool(_describe, state, iri, described, truncated)
     if description is None:
         return negotiated_error(request, unknown)
-    document = f"{request.scope.get('root_path', '')}/id/{stem}"
+    root = request.scope.get("root_path", "")
+    replacement = _replacement(description, iri, state.settings.base_iri)
+    if replacement is not None:
+        target = f"{root}/{replacement[len(state.settings.base_iri) :]}"
+        target += f".{fixed.extension}" if fixed is not None else ""
+        return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
+    document = f"{root}/id/{stem}"
     body = await run_in_threadpool(_render, request, description, fmt, document, bodies)
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
