@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import OxigraphServer, free_port
+from conftest import OxigraphServer, free_port, isomorphic
 from rdflib import Graph
-from rdflib.compare import isomorphic
 
 from smpkg.build import GRAPH_FILES
 from smpkg.cli import main

@@ -14,9 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT, OxigraphServer, smp_settings
+from conftest import ROOT, OxigraphServer, isomorphic, smp_settings
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 from test_api_safety import Listener, attacks
 
 from api.lifecycle import open_data
