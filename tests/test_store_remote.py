@@ -49,6 +49,8 @@ DEVIATIONS = {
     "virtuoso": {
         "component-matrix": _EXISTS_AS_VALUE,
         "entity-card": _EXISTS_AS_VALUE,
+        "figures": _EXISTS_AS_VALUE,
+        "related-initiatives": _EXISTS_AS_VALUE,
         "initiatives-by-implementer": "a zero-or-more path (org:subOrganizationOf*) to a "
         "bound object misses its zero-length match",
         "initiatives-overview": "an internal compiler error (SQ156, Bad dfe in sqlo_place_exp)",
