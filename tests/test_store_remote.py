@@ -166,9 +166,8 @@ def test_parameters_bound_as_values_equal_substitutions(local):
         bindings = query.bindings(examples(query))
         if not bindings:
             continue
-        assert (
-            local.execute(query.text, bindings=bindings).rows
-            == local.execute(bind_values(query.text, bindings)).rows
+        assert rows_of(local.execute(query.text, bindings=bindings)) == rows_of(
+            local.execute(bind_values(query.text, bindings))
         ), name
 
 
