@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import browser as tab
 import httpx
 import pyoxigraph as ox
 import pytest
@@ -647,3 +648,40 @@ def oxigraph_server(tmp_path_factory):
 def external_store(request) -> ExternalStore:
     """Each external store in turn (the tests of a module run once per store)."""
     return request.getfixturevalue(f"{request.param}_server")
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    """One service over the repository's graph for every browser test of the session."""
+    server = LiveServer().wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every tests/test_e2e_*.py module."""
+    if not tab.CHROMIUM.exists():
+        missing("Chromium is absent: install Debian's chromium (apt-get install chromium)")
+    if not tab.AXE.exists():
+        missing("node_modules/axe-core is absent: run `npm ci` in the repository")
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    except ImportError:
+        # Inside the fixture: without Playwright, only the browser tests fail, saying how.
+        missing("Playwright for Python is absent: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        launched = tab.launch(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def visit(browser, app_server, tmp_path):
+    """A fresh tab on the service; `visit.check(name)` applies every page's rules."""
+    opened = tab.Visit(browser, app_server, tmp_path)
+    yield opened
+    opened.close()
