@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from .browse import Record, Value
 from .errors import ParameterError
 
-COUNTRY_ROLES = ("origin", "destination", "partner")
 TIMELINE_FILTERS = ("kind", "sector", "country")
 CORRIDOR_FILTERS = ("sector", "kind", "framework")
 FILTER_TITLES = {"kind": "Kind", "sector": "Sector", "country": "Country", "framework": "Framework"}
@@ -77,14 +76,11 @@ class Choice:
 
 
 def _keys(record: Record, name: str) -> set[str]:
-    if name == "country":
-        return set().union(*(record.keys(role) for role in COUNTRY_ROLES))
     return record.keys(name)
 
 
 def _values(record: Record, name: str) -> list[Value]:
-    if name == "country":
-        return [v for role in COUNTRY_ROLES for v in record.values.get(role, ())]
+    # "country" is the browse records' facet of every country involved, in any role.
     return list(record.values.get(name, ()))
 
 

@@ -29,6 +29,8 @@ RECORDS = records_from_rows(
         row("a", "label", "Alpha"),
         row("a", "origin", C + "MAR", "Morocco"),
         row("a", "destination", C + "DEU", "Germany"),
+        row("a", "country", C + "MAR", "Morocco"),
+        row("a", "country", C + "DEU", "Germany"),
         row("a", "sector", S + "healthcare", "healthcare"),
         row("a", "start", "2019-03"),
         row("a", "end", "2021"),
@@ -36,10 +38,14 @@ RECORDS = records_from_rows(
         row("b", "origin", C + "MAR", "Morocco"),
         row("b", "destination", C + "DEU", "Germany"),
         row("b", "destination", C + "BEL", "Belgium"),
+        row("b", "country", C + "MAR", "Morocco"),
+        row("b", "country", C + "DEU", "Germany"),
+        row("b", "country", C + "BEL", "Belgium"),
         row("b", "sector", S + "ict", "ICT"),
         row("b", "start", "2022-07-01"),
         row("c", "label", "Gamma"),
         row("c", "destination", C + "BEL", "Belgium"),
+        row("c", "country", C + "BEL", "Belgium"),
     ]
 )
 
