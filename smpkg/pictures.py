@@ -23,6 +23,7 @@ from .errors import ParameterError
 
 TIMELINE_FILTERS = ("kind", "sector", "country")
 CORRIDOR_FILTERS = ("sector", "kind", "framework")
+COMPONENT_FILTERS = ("kind", "sector", "country", "framework")
 FILTER_TITLES = {"kind": "Kind", "sector": "Sector", "country": "Country", "framework": "Framework"}
 
 
@@ -248,6 +249,12 @@ def component_matrix(rows: Iterable[Mapping[str, str]]) -> Matrix:
     programmes.sort(key=lambda p: (-len(p[1]), p[0].label.casefold()))
     columns = sorted(components.values(), key=lambda v: v.label.casefold())
     return Matrix(tuple(columns), tuple(programmes))
+
+
+def matrix_of(matrix: Matrix, kept: Iterable[str]) -> Matrix:
+    """The matrix with only the programmes whose IRIs are kept (every column stays)."""
+    iris = set(kept)
+    return Matrix(matrix.components, tuple(r for r in matrix.rows if r[0].iri in iris))
 
 
 def matrix_rows(matrix: Matrix) -> list[dict[str, str]]:

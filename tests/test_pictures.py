@@ -244,6 +244,22 @@ def test_component_matrix_page_and_csv(smp_client):
     assert page.count('<td class="on">') == sum(v == "yes" for r in rows for v in r.values())
 
 
+def test_component_matrix_filters_reach_the_csv_and_the_svg(smp_client):
+    everything = csv_of(smp_client.get("/pictures/components.csv").text)
+    chosen = {"sector": "sector:healthcare"}
+    some = csv_of(smp_client.get("/pictures/components.csv", params=chosen).text)
+    assert 0 < len(some) < len(everything)
+    assert {r["iri"] for r in some} <= {r["iri"] for r in everything}
+    page = smp_client.get("/pictures/components", params=chosen, headers=HTML).text
+    assert "/pictures/components.svg?sector=sector%3Ahealthcare" in page
+    svg = smp_client.get("/pictures/components.svg", params=chosen)
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.count("<circle") == sum(v == "yes" for r in some for v in r.values())
+    assert svg.text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    bad = smp_client.get("/pictures/components", params={"colour": "red"}, headers=HTML)
+    assert bad.status_code == 400 and "kind, sector, country, framework" in bad.text
+
+
 def test_compare_two_programmes_page_and_csv(smp_client):
     page = smp_client.get("/compare", params={"items": "prog:palim,IOM-MATCH"}, headers=HTML)
     assert page.status_code == 200 and 'class="differs"' in page.text

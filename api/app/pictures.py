@@ -30,6 +30,8 @@ SVG = "image/svg+xml; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 # The timeline's drawing, in SVG user units (the SVG scales to its box).
 WIDTH, LABEL_WIDTH, ROW, AXIS = 960, 300, 22, 28
+# The component matrix's drawing: a column per component and one for the total.
+COLUMN, HEADER = 110, 96
 
 
 def app_query(name: str) -> NamedQuery:
@@ -202,13 +204,36 @@ async def matrix(request: Request) -> pictures.Matrix:
     return await cache.of(state).get(state.version, "pictures:components", build)
 
 
+async def components_state(request: Request):
+    records = await programmes(request)
+    chosen = pictures.parse_filters(params_of(request), pictures.COMPONENT_FILTERS)
+    kept = pictures.keep(records, chosen)
+    return records, chosen, pictures.matrix_of(await matrix(request), (r.iri for r in kept))
+
+
+def components_svg(shown: pictures.Matrix, standalone: bool) -> str:
+    return render_page(
+        "pictures-components-svg.html",
+        matrix=shown,
+        width=LABEL_WIDTH + COLUMN * (len(shown.components) + 1),
+        height=HEADER + ROW * len(shown.rows) + 8,
+        row=ROW,
+        column=COLUMN,
+        header=HEADER,
+        label_width=LABEL_WIDTH,
+        standalone=standalone,
+    )
+
+
 @router.api_route("/pictures/components", methods=["GET", "HEAD"], include_in_schema=False)
 async def components_page(request: Request) -> Response:
-    shown = await matrix(request)
+    records, chosen, shown = await components_state(request)
     body = render_page(
         "pictures-components.html",
         **page_context(request, "pictures"),
         matrix=shown,
+        choices=pictures.choices(records, chosen),
+        query=urlencode(sorted((k, v) for k, vs in chosen.items() for v in vs)),
         href=lambda iri: local_href(current(request), iri),
     )
     return html(body)
@@ -216,11 +241,17 @@ async def components_page(request: Request) -> Response:
 
 @router.api_route("/pictures/components.csv", methods=["GET", "HEAD"], include_in_schema=False)
 async def components_csv(request: Request) -> Response:
-    shown = await matrix(request)
+    _, _, shown = await components_state(request)
     header = ["iri", "name", *(c.label for c in shown.components)]
     return attachment(
         pictures.to_csv(header, pictures.matrix_rows(shown)), CSV, "smpkg-components.csv"
     )
+
+
+@router.api_route("/pictures/components.svg", methods=["GET", "HEAD"], include_in_schema=False)
+async def components_download(request: Request) -> Response:
+    _, _, shown = await components_state(request)
+    return attachment(components_svg(shown, standalone=True), SVG, "smpkg-components.svg")
 
 
 # --------------------------------------------------------------------------- network

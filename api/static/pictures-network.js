@@ -1,7 +1,7 @@
 // The network picture: cytoscape (served from node_modules, its URL in data-cytoscape) draws
 // the centre and its neighbours from /api/pictures/network; a click on a node adds that
 // node's neighbours. The state (focus, expanded nodes, hidden relations) is kept in the URL.
-import { setParam } from "/static/pictures-common.js";
+import { downloadBlob, setParam } from "/static/pictures-common.js";
 
 const script = document.getElementById("network-script");
 const box = document.getElementById("network");
@@ -149,10 +149,7 @@ async function main() {
   });
   cy.on("dbltap", "node", (event) => { window.location.href = event.target.data("href"); });
   document.getElementById("network-png").addEventListener("click", () => {
-    const a = document.createElement("a");
-    a.href = cy.png({ full: true, bg: "#ffffff", scale: 2 });
-    a.download = "smpkg-network.png";
-    document.body.append(a); a.click(); a.remove();
+    downloadBlob(cy.png({ full: true, bg: "#ffffff", scale: 2, output: "blob" }), "smpkg-network.png");
   });
 }
 
