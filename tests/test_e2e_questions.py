@@ -14,6 +14,9 @@ The paths, click by click:
   with a Funders column (2 clicks).
 - "What ran in 2019?"  Home → "timeline" → "2019" under "What ran in a year": the programmes
   table of those running in 2019 (started by 2019, not ended before it) (2 clicks).
+
+The home page also offers each question as an example under its search box (1 click): the
+same table.
 """
 
 from __future__ import annotations
@@ -96,6 +99,14 @@ def table(page) -> list[dict[str, str]]:
     return out
 
 
+def example(visit, text: str) -> list[dict[str, str]]:
+    """The table that the home page's example link opens (one click)."""
+    visit.goto("/")
+    with visit.page.expect_navigation():
+        visit.page.locator("p.examples").get_by_role("link", name=text).click()
+    return table(visit.page)
+
+
 def test_which_programmes_bring_nurses_to_germany(visit):
     page, click = visit.page, Clicks(visit)
     visit.goto("/")
@@ -110,6 +121,7 @@ def test_which_programmes_bring_nurses_to_germany(visit):
     assert expected and {r["href"] for r in shown} == expected
     assert len(shown) == len(expected)
     visit.check("question-nurses-to-germany")
+    assert example(visit, "programmes bringing nurses to Germany") == shown
 
 
 def test_which_programmes_involve_morocco_and_who_funds_them(visit):
@@ -128,6 +140,8 @@ def test_which_programmes_involve_morocco_and_who_funds_them(visit):
     assert expected and shown == expected
     assert any(expected.values()), "no programme involving Morocco names a funder"
     visit.check("question-morocco-funders")
+    rows = example(visit, "programmes involving Morocco, and their funders")
+    assert {r["href"] for r in rows} == set(expected)
 
 
 def test_what_ran_in_2019(visit):
@@ -142,3 +156,4 @@ def test_what_ran_in_2019(visit):
     shown = [r["href"] for r in table(page)]
     assert expected and set(shown) == expected and len(shown) == len(expected)
     visit.check("question-2019")
+    assert [r["href"] for r in example(visit, "what ran in 2019")] == shown
