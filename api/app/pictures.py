@@ -3,8 +3,9 @@ of the programmes, each a server-rendered page with a table view of its data, a 
 exactly what is shown and its state in the URL.
 
 The timeline is drawn on the server as SVG (the page works without JavaScript, and the same
-SVG is the download). The network, map and flow diagram are drawn in the browser by
-api/static/pictures-*.js from the page's own data, with libraries served from node_modules.
+SVG is the download); so is the component matrix's SVG download (its page is the table). The
+network, map and flow diagram are drawn in the browser by api/static/pictures-*.js from the
+page's own data, with libraries served from node_modules.
 The data come from SPARQL through the query executor (data.py), cached per snapshot.
 """
 
