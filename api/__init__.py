@@ -78,7 +78,6 @@ def create_app_after_forkserver():
 
 def _app(settings: Settings, metrics, loaded):
     from fastapi import FastAPI  # noqa: PLC0415 - after the fork server (see create_app)
-    from fastapi.middleware.cors import CORSMiddleware  # noqa: PLC0415
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
     from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
 
@@ -135,13 +134,8 @@ def _app(settings: Settings, metrics, loaded):
     )
     app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"],
-        max_age=86400,
+        security.ReadOnlyCors,
+        expose_headers=("ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"),
     )
     app.add_middleware(
         middleware.ResponseCache,

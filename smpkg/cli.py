@@ -307,6 +307,14 @@ class _ServerOptions(TypedDict):
 UVICORN_OPTIONS: _ServerOptions = {"ws": "none", "interface": "asgi3", "lifespan": "on"}
 
 
+def proxy_options(settings: Settings) -> dict:
+    """uvicorn believes X-Forwarded-For and -Proto only from the configured proxies: by
+    default it trusts them from 127.0.0.1, so any local client could claim another address."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
+
+
 def cmd_serve(args) -> int:
     from .forkserver import start as start_forkserver
 
@@ -346,7 +354,9 @@ def cmd_serve(args) -> int:
         f"http://{settings.host}:{settings.port}/sparql"
     )
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=args.log_level, **UVICORN_OPTIONS
+        app, host=settings.host, port=settings.port, log_level=args.log_level,
+        **UVICORN_OPTIONS,
+        **proxy_options(settings),
     )
     return 0
 
@@ -380,6 +390,7 @@ def _serve_workers(settings: Settings, args) -> int:
         log_level=args.log_level,
         timeout_worker_healthcheck=120,
         **UVICORN_OPTIONS,
+        **proxy_options(settings),
     )
     return 0
 

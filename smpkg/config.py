@@ -45,6 +45,11 @@ class Settings:
     dataset: tuple[Path, ...] = ()
     store_url: str | None = None
     public_url: str | None = None
+    # POST /admin/reload answers only a request bearing this token; none set: admin is off.
+    admin_token: str | None = None
+    # The proxies whose X-Forwarded-For/-Proto the server believes (comma-separated
+    # addresses, or "*"); none set: forwarded headers are ignored.
+    trusted_proxies: str | None = None
 
     @property
     def ontology_dir(self) -> Path:
