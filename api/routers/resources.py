@@ -75,7 +75,7 @@ OFFERED = RDF_FORMATS + [HTML]
 ONTOLOGY_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml")] + [HTML]
 BY_EXTENSION = {f.extension: f for f in OFFERED}
 # What may follow `id/` in an IRI (RFC 3987 forbids the rest; such a path names nothing here).
-_SLUG = re.compile(r"^[^\s<>\"{}|^`\\]+$")
+_SLUG = re.compile(r"^[^\x00-\x20\x7f<>\"{}|^`\\]+$")
 
 
 def split_extension(path: str, offered: list[Format]) -> tuple[str, Format | None]:
