@@ -81,8 +81,8 @@ def _app(settings: Settings, metrics, loaded):
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
     from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
 
+    from . import access_log, errors, lifecycle, middleware, security, snapshot  # noqa: PLC0415
     from . import app as webapp  # noqa: PLC0415
-    from . import errors, lifecycle, middleware, security, snapshot  # noqa: PLC0415
     from .routers import admin, downloads, ops, queries, resources, service, sparql  # noqa: PLC0415
 
     @asynccontextmanager
@@ -149,4 +149,9 @@ def _app(settings: Settings, metrics, loaded):
         known_paths=frozenset({"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}),
     )
     app.add_middleware(security.SecurityHeaders)
+    app.add_middleware(
+        access_log.AccessLog,
+        engine="remote" if settings.store_url else settings.engine,
+        log_queries=settings.log_queries,
+    )
     return app

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 from .config import Settings
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
+from .logs import log_config
 
 if TYPE_CHECKING:
     from .build import KnowledgeGraph
@@ -354,9 +355,14 @@ def cmd_serve(args) -> int:
         f"http://{settings.host}:{settings.port}/sparql"
     )
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=args.log_level,
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
         **UVICORN_OPTIONS,
         **proxy_options(settings),
+        log_config=log_config(args.log_level),
+        access_log=False,
     )
     return 0
 
@@ -391,6 +397,8 @@ def _serve_workers(settings: Settings, args) -> int:
         timeout_worker_healthcheck=120,
         **UVICORN_OPTIONS,
         **proxy_options(settings),
+        log_config=log_config(args.log_level),
+        access_log=False,
     )
     return 0
 
@@ -503,7 +511,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="server processes sharing the port and the on-disk store (default 1)",
     )
-    p.add_argument("--log-level", default="warning")
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="info (the default) writes one JSON line per request (see README, Logs)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
