@@ -45,7 +45,7 @@ from smpkg.describe import (
 from smpkg.documentation import document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
-from smpkg.namespaces import PREFIXES, bind_all
+from smpkg.namespaces import PREFIXES, bind_all, is_iri
 from smpkg.release import ontology_version as current
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
@@ -196,9 +196,9 @@ async def resource(request: Request, path: str) -> Response:
     except UnsupportedFormat as exc:
         return negotiated_error(request, exc)
     unknown = NotFound(f"no resource {state.settings.base_iri}id/{stem} in this dataset")
-    if not stem or not _SLUG.match(stem):
-        return negotiated_error(request, unknown)
     iri = URIRef(f"{state.settings.base_iri}id/{stem}")
+    if not stem or not _SLUG.match(stem) or not is_iri(iri):
+        return negotiated_error(request, unknown)
     # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
     bodies, truncated = await _rows(state, iri, queries)
