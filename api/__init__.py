@@ -81,7 +81,15 @@ def _app(settings: Settings, metrics, loaded):
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
     from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
 
-    from . import access_log, errors, lifecycle, middleware, security, snapshot  # noqa: PLC0415
+    from . import (  # noqa: PLC0415
+        access_log,
+        errors,
+        lifecycle,
+        middleware,
+        openapi,
+        security,
+        snapshot,
+    )
     from . import app as webapp  # noqa: PLC0415
     from .routers import admin, downloads, ops, queries, resources, service, sparql  # noqa: PLC0415
 
@@ -125,6 +133,7 @@ def _app(settings: Settings, metrics, loaded):
     app.include_router(resources.router)
     app.include_router(downloads.router)
     queries.install(app)
+    openapi.install(app)
 
     # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
     # metrics (outermost, so that it counts replayed responses too).

@@ -89,6 +89,22 @@ RUNAWAY_TTL = f"""@prefix ex: <{EX}> .
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--hours",
+        type=float,
+        default=0.0,
+        help="run the security campaign's long version for this many hours (tests marked "
+        "campaign; see README, Security and limits); 0: the short version CI runs",
+    )
+
+
+@pytest.fixture(scope="session")
+def campaign_hours(request) -> float:
+    """How long the campaign's long version runs (0: the short version)."""
+    return float(request.config.getoption("--hours"))
+
+
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:rdflib.*")

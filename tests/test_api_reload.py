@@ -27,7 +27,7 @@ def count(client) -> int:
 
 
 TOKEN = "reload-token-for-tests"
-ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+ADMIN = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_admin_is_off_without_a_token(project):
     with TestClient(app) as c:
         response = c.post("/admin/reload", headers=ADMIN)
         assert response.status_code == 403
-        assert "SMPKG_ADMIN_TOKEN" in response.json()["error"]
+        assert "SMPKG_ADMIN_TOKEN" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_reload_needs_the_token_whatever_the_address(project, headers):
 def test_reload_refuses_cross_site_requests_even_with_the_token(client, headers):
     response = client.post("/admin/reload", headers=headers)
     assert response.status_code == 403
-    assert "another site" in response.json()["error"]
+    assert "another site" in response.json()["detail"]
     assert "access-control-allow-origin" not in response.headers
 
 

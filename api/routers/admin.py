@@ -13,10 +13,11 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import lifecycle
+from ..errors import render_error
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
@@ -24,30 +25,35 @@ NO_STORE = {"Cache-Control": "no-store"}
 SAME_SITE = {"same-origin", "none"}
 
 
-def refusal(request: Request) -> JSONResponse | None:
+def refusal(request: Request) -> Response | None:
     """Why this request may not run an admin operation, as the response; None if it may."""
+    accept = request.headers.get("accept")
     token = request.app.state.settings.admin_token
     if not token:
-        return JSONResponse(
-            {"error": "admin operations are off: the operator has set no SMPKG_ADMIN_TOKEN"},
-            status_code=403,
-            headers=NO_STORE,
+        return render_error(
+            accept,
+            403,
+            "admin operations are off: the operator has set no SMPKG_ADMIN_TOKEN",
+            error="AdminOff",
         )
     site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
     if (site is not None and site not in SAME_SITE) or (origin is not None and origin != own):
-        return JSONResponse(
-            {"error": "admin operations are refused to requests from another site"},
-            status_code=403,
-            headers=NO_STORE,
+        return render_error(
+            accept,
+            403,
+            "admin operations are refused to requests from another site",
+            error="CrossSite",
         )
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-        return JSONResponse(
-            {"error": "admin operations need the admin token: Authorization: Bearer <token>"},
-            status_code=401,
-            headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="smpkg admin"'},
+        return render_error(
+            accept,
+            401,
+            "admin operations need the admin token: Authorization: Bearer <token>",
+            error="Unauthorized",
+            headers={"WWW-Authenticate": 'Bearer realm="smpkg admin"'},
         )
     return None
 
@@ -63,7 +69,7 @@ def refusal(request: Request) -> JSONResponse | None:
         422: {"description": "The new data did not build; the service keeps its last good data"},
     },
 )
-async def reload(request: Request) -> JSONResponse:
+async def reload(request: Request) -> Response:
     refused = refusal(request)
     if refused is not None:
         return refused

@@ -196,9 +196,10 @@ async def resource(request: Request, path: str) -> Response:
     except UnsupportedFormat as exc:
         return negotiated_error(request, exc)
     unknown = NotFound(f"no resource {state.settings.base_iri}id/{stem} in this dataset")
-    iri = URIRef(f"{state.settings.base_iri}id/{stem}")
-    if not stem or not _SLUG.match(stem) or not is_iri(iri):
+    name = f"{state.settings.base_iri}id/{stem}"
+    if not stem or not _SLUG.match(stem) or not is_iri(name):
         return negotiated_error(request, unknown)
+    iri = URIRef(name)
     # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
     bodies, truncated = await _rows(state, iri, queries)
