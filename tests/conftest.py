@@ -99,6 +99,15 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    hours = float(config.getoption("--hours"))
+    if hours:
+        # A long campaign outlasts the per-test timeout on purpose.
+        for item in items:
+            if item.get_closest_marker("campaign"):
+                item.add_marker(pytest.mark.timeout(int(hours * 3600 * 1.5) + 600))
+
+
 @pytest.fixture(scope="session")
 def campaign_hours(request) -> float:
     """How long the campaign's long version runs (0: the short version)."""

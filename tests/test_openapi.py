@@ -80,6 +80,7 @@ def run_schemathesis(url: str, report, examples: int, seed: int) -> dict:
 
 
 @pytest.mark.network_peer
+@pytest.mark.campaign
 def test_schemathesis_finds_no_server_error_nor_undocumented_answer(
     app_server, tmp_path, campaign_hours
 ):
@@ -88,7 +89,7 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(
     deadline = time.monotonic() + campaign_hours * 3600
     seed, generated, runs = 20261204, 0, 0
     while True:
-        report = run_schemathesis(app_server.url, tmp_path / f"run-{runs}.json", 8, seed)
+        report = run_schemathesis(app_server.url, tmp_path / f"run-{runs}.json", 3, seed)
         operations = report["operations"]
         assert operations["tested"] == operations["total"] == operations["selected"]
         assert operations["errored"] == 0 and report["errors"] == []
@@ -98,6 +99,6 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(
         if time.monotonic() >= deadline:
             break
         seed += 1
-    assert generated > 200 * runs  # every operation got requests, not just one each
+    assert generated > 10 * operations["total"] * runs  # many requests each, not one
     if campaign_hours:
         print(f"schemathesis: {runs} runs, {generated} requests, 0 failures")
