@@ -14,6 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH,
 
 from .config import DEFAULT_BASE
 
+
 def is_iri(text: str) -> bool:
     """Whether `text` is an absolute IRI by RFC 3987 (pyoxigraph's check, the engine's own)."""
     try:
