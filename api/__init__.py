@@ -78,12 +78,19 @@ def create_app_after_forkserver():
 
 def _app(settings: Settings, metrics, loaded):
     from fastapi import FastAPI  # noqa: PLC0415 - after the fork server (see create_app)
-    from fastapi.middleware.cors import CORSMiddleware  # noqa: PLC0415
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
     from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
 
+    from . import (  # noqa: PLC0415
+        access_log,
+        errors,
+        lifecycle,
+        middleware,
+        openapi,
+        security,
+        snapshot,
+    )
     from . import app as webapp  # noqa: PLC0415
-    from . import errors, lifecycle, middleware, security, snapshot  # noqa: PLC0415
     from .routers import admin, downloads, ops, queries, resources, service, sparql  # noqa: PLC0415
 
     @asynccontextmanager
@@ -126,6 +133,7 @@ def _app(settings: Settings, metrics, loaded):
     app.include_router(resources.router)
     app.include_router(downloads.router)
     queries.install(app)
+    openapi.install(app)
 
     # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
     # metrics (outermost, so that it counts replayed responses too).
@@ -135,13 +143,8 @@ def _app(settings: Settings, metrics, loaded):
     )
     app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"],
-        max_age=86400,
+        security.ReadOnlyCors,
+        expose_headers=("ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"),
     )
     app.add_middleware(
         middleware.ResponseCache,
@@ -155,4 +158,9 @@ def _app(settings: Settings, metrics, loaded):
         known_paths=frozenset({"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}),
     )
     app.add_middleware(security.SecurityHeaders)
+    app.add_middleware(
+        access_log.AccessLog,
+        engine="remote" if settings.store_url else settings.engine,
+        log_queries=settings.log_queries,
+    )
     return app

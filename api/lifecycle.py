@@ -1,6 +1,6 @@
 """Opening the data and its query workers, at start-up and on reload.
 
-A reload (SIGHUP, or POST /admin/reload from the machine itself) rebuilds off the event loop
+A reload (SIGHUP, or POST /admin/reload with the admin token) rebuilds off the event loop
 and swaps the new data in only when it built completely: a file that does not parse or data
 that violates a shape leaves the service answering from its last good data, and the error
 (file and line, or the violations) is reported to the caller and on /health.
@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -172,9 +173,52 @@ def install(app, snapshot: Snapshot) -> None:
     app.state.snapshot = snapshot
 
 
-def reload(app) -> dict:
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload did: kept on the app state for /health and answered to the admin."""
+
+    ok: bool
+    version: str
+    at: float
+    error: str | None = None
+    details: tuple[str, ...] = ()
+    seconds: float | None = None
+    busy: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"details": list(self.details)}
+
+    def public(self) -> dict[str, Any]:
+        """For anyone (/health): whether it worked and when, not the files it read."""
+        return {"ok": self.ok, "version": self.version, "at": self.at}
+
+
+# One reload at a time, in this process: SIGHUP and POST /admin/reload share it, and a second
+# one asked for meanwhile is refused at once rather than building a second copy beside it.
+_reloading = threading.Lock()
+
+
+def reload(app) -> ReloadOutcome:
     """Rebuild and swap in the new data; on failure keep the old and report why. Blocking:
     call it from a worker thread."""
+    state = app.state
+    if not _reloading.acquire(blocking=False):
+        return ReloadOutcome(
+            ok=False,
+            version=state.snapshot.version,
+            at=time.time(),
+            error="a reload is already running; try again when it has finished",
+            busy=True,
+        )
+    try:
+        outcome = _rebuild(app)
+    finally:
+        _reloading.release()
+    state.last_reload = outcome
+    return outcome
+
+
+def _rebuild(app) -> ReloadOutcome:
     state = app.state
     started = time.perf_counter()
     try:
@@ -183,16 +227,16 @@ def reload(app) -> dict:
         lines = [str(exc)]
         if isinstance(exc, ValidationFailed):
             lines += [f.line() for f in exc.report.violations]
-        outcome = {
-            "ok": False,
-            "version": state.snapshot.version,
-            "error": lines[0],
-            "details": lines[1:],
-            "at": time.time(),
-        }
-        state.last_reload = outcome
+        root = f"{state.settings.root}/"
+        lines = [line.replace(root, "") for line in lines]
         log.warning("reload failed, still serving %s: %s", state.snapshot.version, lines[0])
-        return outcome
+        return ReloadOutcome(
+            ok=False,
+            version=state.snapshot.version,
+            at=time.time(),
+            error=lines[0],
+            details=tuple(lines[1:]),
+        )
     # Made here, off the request path, so that the first resource page after a reload does
     # not wait for it (at start-up it is made at the first page: start-up time counts more).
     _ = loaded.explainer
@@ -203,13 +247,10 @@ def reload(app) -> dict:
     timer = threading.Timer(state.settings.query_timeout + 1, old.close)
     timer.daemon = True
     timer.start()
-    outcome = {
-        "ok": True,
-        "version": loaded.version,
-        "error": None,
-        "details": [],
-        "seconds": round(time.perf_counter() - started, 3),
-        "at": time.time(),
-    }
-    state.last_reload = outcome
-    return outcome
+    log.info("reloaded: now serving %s", loaded.version)
+    return ReloadOutcome(
+        ok=True,
+        version=loaded.version,
+        at=time.time(),
+        seconds=round(time.perf_counter() - started, 3),
+    )

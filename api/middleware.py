@@ -230,6 +230,8 @@ BYPASS_HEADERS = frozenset(
 CACHED_POSTS = frozenset({"/sparql"})
 # Set by a query handler in the scope, so that a replayed answer counts as a cached query.
 QUERY_FORM_KEY = "smpkg.query_form"
+# Set on a request answered from the stored responses (for the access log).
+REPLAYED_KEY = "smpkg.replayed"
 
 
 class _Stored:
@@ -344,6 +346,7 @@ class ResponseCache:
         if stored is None:
             await self._answer_and_keep(scope, receive, send, key)
             return
+        scope[REPLAYED_KEY] = True
         if stored.route is not None:
             scope["route"] = stored.route  # for the metrics' route label
         if stored.form and self.metrics is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 from .config import Settings
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
+from .logs import log_config
 
 if TYPE_CHECKING:
     from .build import KnowledgeGraph
@@ -307,6 +308,14 @@ class _ServerOptions(TypedDict):
 UVICORN_OPTIONS: _ServerOptions = {"ws": "none", "interface": "asgi3", "lifespan": "on"}
 
 
+def proxy_options(settings: Settings) -> dict:
+    """uvicorn believes X-Forwarded-For and -Proto only from the configured proxies: by
+    default it trusts them from 127.0.0.1, so any local client could claim another address."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
+
+
 def cmd_serve(args) -> int:
     from .forkserver import start as start_forkserver
 
@@ -346,7 +355,14 @@ def cmd_serve(args) -> int:
         f"http://{settings.host}:{settings.port}/sparql"
     )
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=args.log_level, **UVICORN_OPTIONS
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        **UVICORN_OPTIONS,
+        **proxy_options(settings),
+        log_config=log_config(args.log_level),
+        access_log=False,
     )
     return 0
 
@@ -380,6 +396,9 @@ def _serve_workers(settings: Settings, args) -> int:
         log_level=args.log_level,
         timeout_worker_healthcheck=120,
         **UVICORN_OPTIONS,
+        **proxy_options(settings),
+        log_config=log_config(args.log_level),
+        access_log=False,
     )
     return 0
 
@@ -492,7 +511,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="server processes sharing the port and the on-disk store (default 1)",
     )
-    p.add_argument("--log-level", default="warning")
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="info (the default) writes one JSON line per request (see README, Logs)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")

@@ -45,6 +45,13 @@ class Settings:
     dataset: tuple[Path, ...] = ()
     store_url: str | None = None
     public_url: str | None = None
+    # POST /admin/reload answers only a request bearing this token; none set: admin is off.
+    admin_token: str | None = None
+    # The proxies whose X-Forwarded-For/-Proto the server believes (comma-separated
+    # addresses, or "*"); none set: forwarded headers are ignored.
+    trusted_proxies: str | None = None
+    # The access log names each query by its hash; with this on it prints the text too.
+    log_queries: bool = False
 
     @property
     def ontology_dir(self) -> Path:
@@ -139,6 +146,10 @@ def _coerce(name: str, raw: str):
             return float(raw)
         if name in ("root", "cache_dir"):
             return Path(raw)
+        if name == "log_queries":
+            if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                raise ValueError("expected true or false")
+            return raw.lower() in ("1", "true", "yes")
         if name == "dataset":
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
     except ValueError as exc:

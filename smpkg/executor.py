@@ -145,6 +145,7 @@ class QueryExecutor:
     restarts = property(lambda self: self.pool.restarts)
     timeouts = property(lambda self: self.pool.timeouts)
     ready_workers = property(lambda self: self.pool.ready_workers)
+    idle_workers = property(lambda self: self.pool.idle_workers)
 
     # ------------------------------------------------------------------ queries
 

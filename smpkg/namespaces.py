@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+import pyoxigraph as ox
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
 from .config import DEFAULT_BASE
+
+
+def is_iri(text: str) -> bool:
+    """Whether `text` is an absolute IRI by RFC 3987 (pyoxigraph's check, the engine's own)."""
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
 
 # bind_all hands back the graph it was given, a Dataset as a Dataset.
 AnyGraph = TypeVar("AnyGraph", bound=Graph)

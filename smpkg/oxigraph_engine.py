@@ -13,7 +13,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from .engine import NO_DATASET, READ_ONLY, Answer, Engine, cap, first_line
-from .errors import QueryFailed, QueryRefused, QuerySyntaxError
+from .errors import ParameterError, QueryFailed, QueryRefused, QuerySyntaxError
 from .formats import COMPACT
 from .guard import check_query
 from .rdflib_engine import parseUpdate
@@ -32,6 +32,23 @@ def to_ox(term: Identifier):
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+def graph_node(iri: str):
+    """A graph named by the request; an IRI pyoxigraph refuses is the client's mistake."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError as exc:
+        raise ParameterError("graph", f"{iri!r} is not a valid IRI: {exc}") from None
+
+
+def bound_term(name: str, term: Identifier):
+    """A parameter's value as pyoxigraph's term; one it refuses (an IRI with a character
+    RFC 3987 forbids, a malformed language tag) is the client's mistake."""
+    try:
+        return to_ox(term)
+    except ValueError as exc:
+        raise ParameterError(name, f"{term!r} is not a valid RDF term: {exc}") from None
 
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -141,13 +158,15 @@ class OxigraphEngine(Engine):
         if base_iri:
             options["base_iri"] = base_iri
         if dataset.given:
-            options["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
-            options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+            options["default_graph"] = [graph_node(g) for g in dataset.default_graphs]
+            options["named_graphs"] = [graph_node(g) for g in dataset.named_graphs]
         elif not checked.has_dataset_clause:
             # Otherwise the union flag would override the query's own FROM clauses.
             options["use_default_graph_as_union"] = True
         if bindings:
-            options["substitutions"] = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()}
+            options["substitutions"] = {
+                ox.Variable(str(k)): bound_term(str(k), v) for k, v in bindings.items()
+            }
         try:
             return read(self.store.query(text, **options), checked.form)
         except SyntaxError as exc:

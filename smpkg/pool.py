@@ -244,6 +244,11 @@ class WorkerPool:
         return sum(1 for w in list(self._all) if w.process.is_alive())
 
     @property
+    def idle_workers(self) -> int:
+        """Workers waiting for a query now (0 while every worker is busy)."""
+        return self._idle.qsize()
+
+    @property
     def pids(self) -> list[int]:
         return [w.pid for w in list(self._all) if w.pid is not None]
 

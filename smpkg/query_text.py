@@ -1,9 +1,10 @@
-"""Rewriting a query's text for a store that takes no bindings: parameters as a VALUES block
-(`bind_values`) placed in the query's outer WHERE group, each term in SPARQL syntax
-(`sparql_term`)."""
+"""A query's text: its short hash for logs (`query_hash`), and the rewriting for a store that
+takes no bindings: parameters as a VALUES block (`bind_values`) placed in the query's outer
+WHERE group, each term in SPARQL syntax (`sparql_term`)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from urllib.parse import urljoin
@@ -14,6 +15,11 @@ from rdflib.term import Identifier
 
 from .errors import QueryFailed
 from .lexer import FORMS, decode_codepoints, tokens
+
+
+def query_hash(text: str) -> str:
+    """Sixteen hex digits naming a query text in logs without printing it."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def sparql_term(term: Identifier) -> str:

@@ -24,6 +24,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
 from .disk_store import DISK_STORE_DIR, disk_store_info, open_disk_store
+from .egress import restrict_egress
 from .engine import NO_DATASET, Answer, DatasetSpec
 from .errors import QueryFailed, SmpkgError
 from .formats import (
@@ -245,7 +246,7 @@ def worker_main(conn: Connection, source: Source, isolate: bool = True) -> None:
         engine = open_engine(source)
         warm_up(engine)
         if source.url:
-            isolation = "not applied: the workers query the external store"
+            isolation = restrict_egress(source.url) if isolate else "disabled"
         else:
             isolation = isolate_network() if isolate else "disabled"
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it

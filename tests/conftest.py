@@ -89,6 +89,31 @@ RUNAWAY_TTL = f"""@prefix ex: <{EX}> .
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--hours",
+        type=float,
+        default=0.0,
+        help="run the security campaign's long version for this many hours (tests marked "
+        "campaign; see README, Security and limits); 0: the short version CI runs",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    hours = float(config.getoption("--hours"))
+    if hours:
+        # A long campaign outlasts the per-test timeout on purpose.
+        for item in items:
+            if item.get_closest_marker("campaign"):
+                item.add_marker(pytest.mark.timeout(int(hours * 3600 * 1.5) + 600))
+
+
+@pytest.fixture(scope="session")
+def campaign_hours(request) -> float:
+    """How long the campaign's long version runs (0: the short version)."""
+    return float(request.config.getoption("--hours"))
+
+
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:Using `httpx` with `starlette.testclient`")
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:rdflib.*")

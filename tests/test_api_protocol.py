@@ -294,3 +294,12 @@ def test_json_error_body(client):
     doc = json.loads(r.text)
     assert doc["status"] == 400 and doc["error"] == "QuerySyntaxError"
     assert doc["detail"]
+
+
+@pytest.mark.parametrize("param", ["default-graph-uri", "named-graph-uri"])
+def test_a_graph_that_is_no_iri_is_the_clients_mistake(smp_client, param):
+    response = smp_client.get(
+        "/sparql", params={"query": "ASK {}", param: "http://example.org/\U000f8519"}
+    )
+    assert response.status_code == 400
+    assert "not a valid IRI" in response.text

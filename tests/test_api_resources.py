@@ -459,3 +459,22 @@ def test_a_deprecated_resource_redirects_to_its_replacement(smp_client, old, new
     followed = smp_client.get(f"/id/{old}", headers={"Accept": "text/turtle"})
     assert followed.status_code == 200 and followed.url.path == f"/id/{new}"
     assert "owl:deprecated" not in followed.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/programme/pal%00im",
+        "/id/%00",
+        "/id/programme/palim%7F",
+        "/id/%01x",
+        # schemathesis: a private-use code point, which RFC 3987 allows only in a query part
+        "/id/%F3%B8%94%99z5",
+    ],
+)
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle"])
+def test_control_characters_in_a_path_name_nothing(smp_client, path, accept):
+    """The probe's NUL in an /id/ path answered 500: a path that makes no IRI names nothing."""
+    response = smp_client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404
+    assert "Traceback" not in response.text

@@ -28,7 +28,10 @@ def write_generation(path, n: int) -> None:
 def test_reloads_under_load_never_mix_two_snapshots(tmp_path):
     data = tmp_path / "data.nt"
     write_generation(data, 0)
-    server = LiveServer(dataset=[data], workers=1, timeout=2).wait_ready()
+    token = "snapshot-test-token"
+    server = LiveServer(
+        dataset=[data], workers=1, timeout=2, env={"SMPKG_ADMIN_TOKEN": token}
+    ).wait_ready()
     try:
         generation = {server.health()["version"]: "0"}  # dataset version -> its answer
         seen: list[tuple[str, str]] = []
@@ -57,7 +60,9 @@ def test_reloads_under_load_never_mix_two_snapshots(tmp_path):
         for thread in threads:
             thread.start()
         try:
-            with httpx.Client(base_url=server.url, timeout=120) as admin:
+            with httpx.Client(
+                base_url=server.url, timeout=120, headers={"Authorization": f"Bearer {token}"}
+            ) as admin:
                 for n in range(1, RELOADS + 1):
                     write_generation(data, n)
                     reply = admin.post("/admin/reload")

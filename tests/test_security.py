@@ -47,3 +47,45 @@ def test_data_responses_get_nosniff_but_no_page_policy(smp_client):
     )
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in r.headers
+
+
+CROSS_SITE = {"Origin": "http://elsewhere.example"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sparql?query=ASK%7B%7D",
+        "/queries",
+        "/id/country/MAR",
+        "/ontology",
+        "/.well-known/void",
+        "/api/search?q=PALIM",
+        "/openapi.json",
+    ],
+)
+def test_read_only_data_routes_allow_cross_origin_reads(smp_client, path):
+    response = smp_client.get(path, headers=CROSS_SITE, follow_redirects=False)
+    assert response.headers.get("access-control-allow-origin") == "*", path
+
+
+@pytest.mark.parametrize("path", ["/", "/browse/programmes", "/health", "/metrics", "/search"])
+def test_pages_and_operations_get_no_cors(smp_client, path):
+    response = smp_client.get(path, headers=CROSS_SITE)
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers, path
+
+
+def test_no_preflight_is_granted_for_admin(smp_client):
+    response = smp_client.options(
+        "/admin/reload",
+        headers={**CROSS_SITE, "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+    assert response.status_code in (404, 405)
+
+
+def test_pages_may_not_be_framed(smp_client):
+    response = smp_client.get("/")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -441,7 +441,7 @@ def test_a_store_without_the_build_is_refused(smp_graph):
 def test_health_says_where_answers_come_from(servers):
     doc = servers["remote"].health()
     assert doc["engine"] == "remote" and doc["store"] == "remote"
-    assert doc["network_isolation"].startswith("not applied")
+    assert doc["network_isolation"].startswith("egress only to the external store")
     assert doc["triples"] == servers["local"].health()["triples"]
     assert doc["version"] == servers["local"].health()["version"]
 

@@ -20,7 +20,15 @@ async def health(request: Request) -> Response:
     snap = snapshot_of(request)
     executor = snap.executor
     ready = executor.ready_workers
-    status = "ok" if ready == executor.workers else ("degraded" if ready else "unavailable")
+    last_reload = state.last_reload
+    # Degraded: still answering, but a worker is down, every worker is busy (a query now
+    # waits), or the last reload failed (the data on disk is not what is served).
+    healthy = (
+        ready == executor.workers
+        and executor.idle_workers > 0
+        and (last_reload is None or last_reload.ok)
+    )
+    status = "unavailable" if not ready else ("ok" if healthy else "degraded")
     doc = {
         "status": status,
         "version": snap.version,
@@ -34,7 +42,7 @@ async def health(request: Request) -> Response:
         "query_timeout_seconds": state.settings.query_timeout,
         "max_rows": state.settings.max_rows,
         "uptime_seconds": round(time.time() - state.started_at, 1),
-        "last_reload": state.last_reload,
+        "last_reload": last_reload.public() if last_reload else None,
     }
     return JSONResponse(
         doc,

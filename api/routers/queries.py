@@ -25,6 +25,7 @@ from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from smpkg.lexer import scan
 from smpkg.queries import NamedQuery, load_named_queries
 
+from ..access_log import note_query
 from ..middleware import QUERY_FORM_KEY
 from ..negotiation import wants_html
 from ..snapshot import current as snapshot_of
@@ -88,6 +89,7 @@ async def run(request: Request, query: NamedQuery) -> Response:
     """Check the query-string values, bind them and hand the query to the app's executor."""
     values = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     bindings = query.bindings(values)
+    note_query(request, query.text)
     result = await snapshot_of(request).executor.execute(
         query.text,
         bindings=bindings,
@@ -95,6 +97,7 @@ async def run(request: Request, query: NamedQuery) -> Response:
         format_param=request.query_params.get("format"),
     )
     request.scope[QUERY_FORM_KEY] = result.form
+    note_query(request, query.text, result.cached)
     headers = {"Vary": "Accept"}
     if not result.cacheable:
         headers["Cache-Control"] = "no-store"

@@ -45,7 +45,7 @@ from smpkg.describe import (
 from smpkg.documentation import document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
-from smpkg.namespaces import PREFIXES, bind_all
+from smpkg.namespaces import PREFIXES, bind_all, is_iri
 from smpkg.release import ontology_version as current
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
@@ -75,7 +75,7 @@ OFFERED = RDF_FORMATS + [HTML]
 ONTOLOGY_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml")] + [HTML]
 BY_EXTENSION = {f.extension: f for f in OFFERED}
 # What may follow `id/` in an IRI (RFC 3987 forbids the rest; such a path names nothing here).
-_SLUG = re.compile(r"^[^\s<>\"{}|^`\\]+$")
+_SLUG = re.compile(r"^[^\x00-\x20\x7f<>\"{}|^`\\]+$")
 
 
 def split_extension(path: str, offered: list[Format]) -> tuple[str, Format | None]:
@@ -196,9 +196,10 @@ async def resource(request: Request, path: str) -> Response:
     except UnsupportedFormat as exc:
         return negotiated_error(request, exc)
     unknown = NotFound(f"no resource {state.settings.base_iri}id/{stem} in this dataset")
-    if not stem or not _SLUG.match(stem):
+    name = f"{state.settings.base_iri}id/{stem}"
+    if not stem or not _SLUG.match(stem) or not is_iri(name):
         return negotiated_error(request, unknown)
-    iri = URIRef(f"{state.settings.base_iri}id/{stem}")
+    iri = URIRef(name)
     # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
     bodies, truncated = await _rows(state, iri, queries)

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from smpkg.engine import READ_ONLY, DatasetSpec
 from smpkg.errors import ParameterError, QueryRefused
 
+from ..access_log import note_query
 from ..errors import ProtocolError
 from ..middleware import QUERY_FORM_KEY
 from ..snapshot import current as snapshot_of
@@ -92,6 +93,7 @@ def _one_query(queries: list[str]) -> str:
 async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Response:
     state = snapshot_of(request)
     formats = [v for v in _values(pairs, "format") if v.strip()]
+    note_query(request, text)
     result = await state.executor.execute(
         text,
         dataset=_dataset(pairs),
@@ -101,6 +103,7 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
         timeout=_timeout(pairs),
     )
     request.scope[QUERY_FORM_KEY] = result.form
+    note_query(request, text, result.cached)
     # Which data answered: a reload swaps the snapshot whole, so this always matches the body.
     headers = {"Vary": "Accept", "SMPKG-Dataset-Version": state.version}
     if result.truncated:

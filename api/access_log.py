@@ -1,0 +1,93 @@
+"""One structured line per request on the `smpkg.access` logger: a JSON object with the time,
+method, path, status, duration, response bytes, the engine, and for a query its hash and
+whether a cache answered it. The query's text is logged only when the operator asks for it
+(SMPKG_LOG_QUERIES): texts can be long, and they are the clients' business.
+
+Client errors and refusals (4xx) are logged at INFO like any request; a limit hit (413, 503)
+or a server failure (5xx) at WARNING, so that a quiet log shows them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smpkg.query_text import query_hash
+
+from .middleware import REPLAYED_KEY
+
+log = logging.getLogger("smpkg.access")
+QUERY_KEY = "smpkg.query"
+WARN_STATUSES = frozenset({413, 429, 503})
+
+
+@dataclass(frozen=True)
+class QueryNote:
+    """What a query handler tells the access log about the query it ran."""
+
+    hash: str
+    text: str
+    cached: bool | None = None  # None: not answered (an error or a refusal)
+
+
+def note_query(request: Request, text: str, cached: bool | None = None) -> None:
+    """Name the query this request runs (before it runs), and then whether a cache answered."""
+    request.scope[QUERY_KEY] = QueryNote(query_hash(text), text, cached)
+
+
+class AccessLog:
+    """Pure ASGI middleware, outermost: it sees every response, replays and errors included."""
+
+    def __init__(self, app: ASGIApp, engine: str, log_queries: bool = False) -> None:
+        self.app = app
+        self.engine = engine
+        self.log_queries = log_queries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        sent = 0
+
+        async def counting(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting)
+        finally:
+            self._write(scope, status, sent, time.perf_counter() - started)
+
+    def _write(self, scope: Scope, status: int, sent: int, seconds: float) -> None:
+        level = logging.WARNING if status >= 500 or status in WARN_STATUSES else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        line: dict[str, object] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+            "bytes": sent,
+            "engine": self.engine,
+        }
+        note = scope.get(QUERY_KEY)
+        if isinstance(note, QueryNote):
+            line["query_hash"] = note.hash
+            line["cache"] = "result" if note.cached else "miss" if note.cached is False else None
+            if self.log_queries:
+                line["query"] = note.text
+        if scope.get(REPLAYED_KEY):
+            line["cache"] = "response"
+        log.log(level, json.dumps(line, ensure_ascii=False))

@@ -1,0 +1,89 @@
+"""The access log: one JSON line per request, the query named by its hash, its text only when
+the operator asks, limit hits and failures at WARNING."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import httpx
+import pytest
+from conftest import make_settings
+from fastapi.testclient import TestClient
+
+from api import create_app
+from smpkg.query_text import query_hash
+
+QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def apps(sample_trig):
+    made = {}
+    for name, log_queries in (("plain", False), ("verbose", True)):
+        app = create_app(
+            make_settings(dataset=(sample_trig,), query_workers=1, log_queries=log_queries)
+        )
+        made[name] = app
+    yield made
+    for app in made.values():
+        app.state.snapshot.executor.close()
+
+
+def lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "smpkg.access"]
+
+
+def test_one_line_per_request_with_the_query_hash_and_no_text(apps, caplog):
+    caplog.set_level(logging.INFO, logger="smpkg.access")
+    with TestClient(apps["plain"]) as client:
+        response = client.get("/sparql", params={"query": QUERY, "format": "json"})
+        assert response.status_code == 200
+    [line] = lines(caplog)
+    assert line["method"] == "GET" and line["path"] == "/sparql" and line["status"] == 200
+    assert line["bytes"] == len(response.content)
+    assert line["ms"] >= 0 and line["time"].endswith("+00:00")
+    assert line["engine"] == "oxigraph"
+    assert line["query_hash"] == query_hash(QUERY)
+    assert "query" not in line
+    assert QUERY not in caplog.text
+
+
+def test_the_text_when_configured_and_cache_hits_named(apps, caplog):
+    caplog.set_level(logging.INFO, logger="smpkg.access")
+    text = QUERY + " # verbose"
+    with TestClient(apps["verbose"]) as client:
+        for _ in range(2):
+            client.get("/sparql", params={"query": text, "format": "json"})
+        client.post("/sparql", content=text, headers={"Content-Type": "application/sparql-query"})
+    first, second, third = lines(caplog)
+    assert first["query"] == text and first["cache"] == "miss"
+    assert second["cache"] == "response"  # replayed whole, without entering the app
+    assert third["cache"] in ("result", "response")
+
+
+def test_failures_and_limits_at_warning(apps, caplog):
+    caplog.set_level(logging.INFO, logger="smpkg.access")
+    with TestClient(apps["plain"]) as client:
+        assert client.get("/sparql", params={"query": "SELECT * WHERE {"}).status_code == 400
+        big = "x" * (2 * 1_048_576)
+        assert client.post("/sparql", content=big).status_code == 413
+    records = [r for r in caplog.records if r.name == "smpkg.access"]
+    assert [json.loads(r.getMessage())["status"] for r in records] == [400, 413]
+    assert [r.levelno for r in records] == [logging.INFO, logging.WARNING]
+
+
+def test_a_live_server_logs_each_request_at_the_default_level(serve, sample_trig):
+    server = serve(dataset=[sample_trig], workers=1)
+    httpx.get(server.url + "/sparql", params={"query": QUERY})
+    httpx.get(server.url + "/no/such/page")
+    wanted = {("/sparql", 200), ("/no/such/page", 404)}
+    deadline = time.monotonic() + 10  # the lines reach us through a pipe and a reader thread
+    while True:
+        found = [json.loads(x) for x in server.stderr.splitlines() if x.startswith("{")]
+        seen = {(x["path"], x["status"]) for x in found}
+        if seen >= wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert seen >= wanted
