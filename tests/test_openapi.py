@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from conftest import missing
@@ -49,7 +50,7 @@ def test_resource_documents_list_what_negotiation_offers(smp_client):
         assert response.headers["content-type"].split(";")[0] == media
 
 
-def run_schemathesis(url: str, report, examples: int, seed: int) -> dict:
+def run_schemathesis(url: str, report: Path, examples: int, seed: int) -> dict:
     command = shutil.which("schemathesis")
     if command is None:
         missing("schemathesis is not installed (pip install -e '.[test]')")
@@ -75,6 +76,7 @@ def run_schemathesis(url: str, report, examples: int, seed: int) -> dict:
         capture_output=True,
         text=True,
         timeout=1800,
+        cwd=report.parent,  # where it keeps its cache of crashes
     )
     return json.loads(report.read_text())
 
