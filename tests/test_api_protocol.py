@@ -303,3 +303,11 @@ def test_a_graph_that_is_no_iri_is_the_clients_mistake(smp_client, param):
     )
     assert response.status_code == 400
     assert "not a valid IRI" in response.text
+
+
+def test_an_unknown_function_is_the_clients_mistake(smp_client):
+    """The probe's `BIND(<…#integerx>(1) AS ?x)` answered 500."""
+    query = "SELECT ?x WHERE { BIND (<http://www.w3.org/2001/XMLSchema#integerx>(1) AS ?x) }"
+    response = smp_client.get("/sparql", params={"query": query}, headers={"Accept": "*/*"})
+    assert response.status_code == 400, response.text
+    assert "integerx> is not supported" in response.text
