@@ -809,6 +809,15 @@ def test_initiatives_involving_lists_every_role(engine):
     # Box 4: THAMM is implemented by Belgium and places trainees in Belgium.
     assert {f"{SMP}implementedBy", f"{SMP}destinationCountry"} <= roles[f"{PROG}thamm"]
     assert not set().union(*roles.values()) & {f"{SMP}involves", f"{SMP}involvesActor"}
+    # A place a seed names without its role (Link4Skills and Morocco) is found too, as
+    # the general involvesPlace, never beside a narrower role of the same pair.
+    morocco = run(engine, "initiatives-involving", party="country:MAR")
+    by_initiative = {str(r["initiative"]): str(r["roles"]) for r in morocco}
+    assert by_initiative.get(f"{PROG}link4skills") == f"{SMP}involvesPlace"
+    assert all(
+        f"{SMP}involvesPlace" not in roles or roles == f"{SMP}involvesPlace"
+        for roles in by_initiative.values()
+    )
     giz = run(engine, "initiatives-involving", party="agent:giz")
     assert prog("thamm-germany", "global-skills-partnerships-nursing") <= _iris(giz, "initiative")
 
