@@ -139,3 +139,37 @@ def test_completion_offers_the_graphs_classes_and_resources(visit):
     code = page.locator(".editor-box .CodeMirror-code").inner_text()
     assert "PREFIX country: <https://w3id.org/smpkg/id/country/>" in code
     visit.check("editor-completion")
+
+
+def test_a_graph_shows_as_turtle_and_a_cut_result_says_so(visit):
+    page = visit.page
+    open_editor(visit)
+    set_query(
+        page,
+        f"PREFIX smp: <{SMP}>\nCONSTRUCT {{ ?c a smp:Country }} WHERE {{ ?c a smp:Country }}",
+    )
+    page.keyboard.press("Control+Enter")  # runs the query from inside the editor
+    graph = page.locator("#graph")
+    graph.wait_for()
+    assert "@prefix" in graph.inner_text() or "<https://w3id.org/smpkg/id/country/" in (
+        graph.inner_text()
+    )
+    assert "Turtle" in page.locator("#status").inner_text()
+    turtle = page.get_by_role("link", name="Turtle")
+    assert parse_qs(urlsplit(turtle.get_attribute("href") or "").query)["format"] == ["turtle"]
+    visit.check("editor-graph")
+
+    # Every triple of countries: more rows than the service's cap of 10,000.
+    set_query(
+        page,
+        f"PREFIX smp: <{SMP}>\nSELECT ?a ?b ?c "
+        "WHERE { ?a a smp:Country . ?b a smp:Country . ?c a smp:Country }",
+    )
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_selector("#table table.results tbody tr")
+    status = page.locator("#status").inner_text()
+    assert status.startswith("10000 rows.")
+    assert "The result was cut: the service returns at most 10000 rows" in status
+    assert page.locator("#table tbody tr").count() == 500
+    page.get_by_role("button", name="Show 500 more rows (500 of 10000 shown)").click()
+    assert page.locator("#table tbody tr").count() == 1000

@@ -261,7 +261,12 @@ function compare(a, b) {
   return ka === 0 ? va - vb : String(va).localeCompare(String(vb), undefined, { numeric: true });
 }
 
+// The rows are drawn PAGE at a time (a result may hold the service's whole row cap); the
+// sort applies to all of them.
+const PAGE = 500;
+
 function table(vars, bindings) {
+  const box = document.createElement("div");
   const t = document.createElement("table");
   t.className = "results";
   const caption = document.createElement("caption");
@@ -270,11 +275,15 @@ function table(vars, bindings) {
   const head = document.createElement("thead");
   const headRow = document.createElement("tr");
   const body = document.createElement("tbody");
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "more-rows";
   let rows = bindings.map((b) => ({ b, tr: null }));
+  let shown = Math.min(PAGE, rows.length);
 
   const draw = () => {
     body.replaceChildren(
-      ...rows.map((row) => {
+      ...rows.slice(0, shown).map((row) => {
         if (!row.tr) {
           row.tr = document.createElement("tr");
           row.tr.append(...vars.map((v) => cell(row.b[v])));
@@ -282,7 +291,13 @@ function table(vars, bindings) {
         return row.tr;
       }),
     );
+    more.hidden = shown >= rows.length;
+    more.textContent = `Show ${Math.min(PAGE, rows.length - shown)} more rows (${shown} of ${rows.length} shown)`;
   };
+  more.addEventListener("click", () => {
+    shown = Math.min(shown + PAGE, rows.length);
+    draw();
+  });
 
   vars.forEach((v) => {
     const th = document.createElement("th");
@@ -305,7 +320,8 @@ function table(vars, bindings) {
   head.append(headRow);
   draw();
   t.append(caption, head, body);
-  return t;
+  box.append(t, more);
+  return box;
 }
 
 function offerDownloads(kind, query) {
