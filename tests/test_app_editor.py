@@ -118,6 +118,8 @@ def test_the_query_in_the_url_is_restored(smp_client):
     assert "SELECT ?s WHERE { ?s a &lt;https://w3id.org/smpkg/ontology#Country&gt; } LIMIT 2" in (
         r.text
     )
+    r = smp_client.get("/editor", params={"query": query, "timeout": "2.5"}, headers=HTML)
+    assert re.search(r'<input id="timeout" name="timeout"[^>]*value="2.5"', r.text)
     # Into the editor's box only: the site's search box stays empty.
     assert re.search(r'id="site-search"[^>]*value=""', r.text)
 

@@ -6,7 +6,7 @@ own classes and resources. Every page obeys the rules of `visit.check` (no reque
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -173,3 +173,26 @@ def test_a_graph_shows_as_turtle_and_a_cut_result_says_so(visit):
     assert page.locator("#table tbody tr").count() == 500
     page.get_by_role("button", name="Show 500 more rows (500 of 10000 shown)").click()
     assert page.locator("#table tbody tr").count() == 1000
+
+
+def test_a_query_past_its_time_limit_says_so(visit):
+    page = visit.page
+    # Counting every four countries in a row: some 15 million solutions, seconds of work.
+    slow = (
+        f"PREFIX smp: <{SMP}>\nSELECT (COUNT(*) AS ?n) WHERE {{ ?a a smp:Country . "
+        "?b a smp:Country . ?c a smp:Country . ?d a smp:Country }"
+    )
+    open_editor(visit, "/editor?" + urlencode({"query": slow, "timeout": "0.2"}))
+    assert page.get_by_label("Stop after (seconds)").input_value() == "0.2"
+    page.get_by_role("button", name="Run").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "ran past its time limit and was stopped" in alert.inner_text()
+    assert page.locator("#status").inner_text() == "Error 504."
+    assert parse_qs(urlsplit(page.url).query)["timeout"] == ["0.2"]
+    expected = (
+        "Failed to load resource: the server responded with a status of 504 (Gateway Timeout)"
+    )
+    assert visit.console == [expected]
+    visit.console.clear()
+    visit.check("editor-timeout")

@@ -96,6 +96,8 @@ async def editor_page(request: Request) -> Response:
         "editor.html",
         **page_context(request, "editor"),
         sparql=STARTER if text is None else text,
+        timeout=request.query_params.get("timeout", ""),
+        max_seconds=current(request).settings.query_timeout,
         example=example or "",
         examples=sorted(queries.values(), key=lambda q: q.summary.lower()),
     )

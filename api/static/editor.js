@@ -35,8 +35,11 @@ const text = () => (editor ? editor.getValue() : textarea.value);
 
 // ------------------------------------------------------------------ the query in the URL
 
+const timeoutBox = document.getElementById("timeout");
+
 function editorUrl(query, run) {
   const params = new URLSearchParams({ query });
+  if (timeoutBox.value) params.set("timeout", timeoutBox.value);
   if (run) params.set("run", "1");
   return `/editor?${params}`;
 }
@@ -341,7 +344,7 @@ const PROBLEMS = {
   403: "The service will not run this query",
   413: "The query is too large",
   503: "The service is busy: every query worker stayed busy; try again in a moment",
-  504: "The query ran past the service's time limit and was stopped. Narrow it (a LIMIT, fewer OPTIONAL parts, a more specific pattern) and run it again",
+  504: "The query ran past its time limit and was stopped. Narrow it (a LIMIT, fewer OPTIONAL parts, a more specific pattern) or allow it more time, and run it again",
 };
 
 async function showProblem(response) {
@@ -389,7 +392,7 @@ async function run() {
     response = await fetch(endpoint, {
       method: "POST",
       headers: { Accept: ACCEPT },
-      body: new URLSearchParams({ query }),
+      body: new URLSearchParams({ query, ...(timeoutBox.value ? { timeout: timeoutBox.value } : {}) }),
     });
   } catch (err) {
     statusLine.textContent = `The service could not be reached (${err.message}).`;
@@ -426,6 +429,7 @@ async function run() {
 
 // ------------------------------------------------------------------ start
 
+timeoutBox.addEventListener("change", () => remember(false));
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   run();
