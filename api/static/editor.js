@@ -376,10 +376,10 @@ function clear() {
   graphBox.textContent = "";
 }
 
-function truncationNote(response, count, noun) {
+function truncationNote(response, noun) {
   if (response.headers.get("SMPKG-Truncated") !== "true") return "";
-  const cap = response.headers.get("SMPKG-Max-Rows") || count;
-  return ` The result was cut: the service returns at most ${cap} ${noun} per query, so only the first ${count} are shown (and downloaded). Add ORDER BY with LIMIT and OFFSET to read the rest page by page.`;
+  const cap = response.headers.get("SMPKG-Max-Rows");
+  return ` The result was cut: the service returns at most ${cap} ${noun} per query, so only the first ${cap} are shown (and downloaded). Add ORDER BY with LIMIT and OFFSET to read the rest page by page.`;
 }
 
 async function run() {
@@ -404,12 +404,9 @@ async function run() {
   }
   const type = response.headers.get("Content-Type") || "";
   if (type.includes("turtle")) {
-    await ready;
-    const body = await response.text();
-    const triples = body.split("\n").filter((l) => /[.;,]\s*$/.test(l) && !/^@prefix/i.test(l)).length;
-    graphBox.textContent = body;
+    graphBox.textContent = await response.text();
     graphBox.hidden = false;
-    statusLine.textContent = `A graph (about ${triples} statements), shown as Turtle.${truncationNote(response, triples, "triples")}`;
+    statusLine.textContent = `A graph, shown as Turtle.${truncationNote(response, "triples")}`;
     offerDownloads("graph", query);
     return;
   }
@@ -422,7 +419,7 @@ async function run() {
   }
   const bindings = doc.results.bindings;
   const n = bindings.length;
-  statusLine.textContent = `${n} row${n === 1 ? "" : "s"}.${truncationNote(response, n, "rows")}`;
+  statusLine.textContent = `${n} row${n === 1 ? "" : "s"}.${truncationNote(response, "rows")}`;
   tableBox.append(table(doc.head.vars, bindings));
   offerDownloads("table", query);
 }
