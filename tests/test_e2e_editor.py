@@ -149,6 +149,8 @@ def test_a_graph_shows_as_turtle_and_a_cut_result_says_so(visit):
         f"PREFIX smp: <{SMP}>\nCONSTRUCT {{ ?c a smp:Country }} WHERE {{ ?c a smp:Country }}",
     )
     page.keyboard.press("Control+Enter")  # runs the query from inside the editor
+    page.keyboard.press("Escape")  # and leaves it for the Run button
+    assert page.evaluate("document.activeElement.id") == "run"
     graph = page.locator("#graph")
     graph.wait_for()
     assert "@prefix" in graph.inner_text() or "<https://w3id.org/smpkg/id/country/" in (

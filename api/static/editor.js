@@ -112,6 +112,8 @@ function makeEditor() {
     extraKeys: {
       "Ctrl-Enter": () => form.requestSubmit(),
       "Cmd-Enter": () => form.requestSubmit(),
+      // Tab indents inside the editor; Esc is the way out, to the next control.
+      Esc: () => document.getElementById("run").focus(),
     },
   });
   const input = yasqe.getInputField();
