@@ -161,6 +161,10 @@ def test_a_graph_shows_as_turtle_and_a_cut_result_says_so(visit):
     assert parse_qs(urlsplit(turtle.get_attribute("href") or "").query)["format"] == ["turtle"]
     visit.check("editor-graph")
 
+    set_query(page, f"PREFIX smp: <{SMP}>\nASK {{ ?c a smp:Country }}")
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("The answer is yes (true).").wait_for()
+
     # Every triple of countries: more rows than the service's cap of 10,000.
     set_query(
         page,
