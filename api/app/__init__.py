@@ -8,7 +8,7 @@ import logging
 
 from fastapi import FastAPI
 
-from . import assets, compare, pages, pictures, vendor
+from . import assets, compare, editor, pages, pictures, vendor
 
 log = logging.getLogger("smpkg.api")
 
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(pictures.router)
     app.include_router(compare.router)
+    app.include_router(editor.router)
     app.include_router(assets.router)
     missing = vendor.missing()
     if missing:
