@@ -75,6 +75,7 @@ def test_health_and_metrics_are_in_the_footer_not_the_menu(home):
         "Pictures",
         "Compare",
         "Named queries",
+        "Editor",
         "SPARQL",
         "Ontology",
         "Downloads",
