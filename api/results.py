@@ -89,10 +89,17 @@ async def labels_of(request: Request) -> Mapping[str, str]:
     return await cache.of(state).get(state.version, "labels", build)
 
 
-async def results_view(request: Request, form: str, body: bytes, truncated: bool) -> ResultsView:
-    """The view of a result body in SPARQL JSON (or N-Triples for a graph form)."""
+async def results_view(
+    request: Request,
+    form: str,
+    body: bytes,
+    truncated: bool,
+    more_labels: Mapping[str, str] | None = None,
+) -> ResultsView:
+    """The view of a result body in SPARQL JSON (or N-Triples for a graph form);
+    `more_labels` names what the search index does not (the classes of a picker)."""
     href = links_for(request).href
-    labels = await labels_of(request)
+    labels = {**(more_labels or {}), **(await labels_of(request))}
     if form in GRAPH_FORMS:
         graph = Graph().parse(data=body.decode("utf-8"), format="nt")
         rows = [{"subject": s, "predicate": p, "object": o} for s, p, o in sorted(graph)]

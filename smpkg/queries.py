@@ -10,7 +10,10 @@
     #+     example: country:MAR
     #+     required: true
 
-The header is YAML once the `#+` markers are stripped. Parameters are bound as RDF terms by the
+The header is YAML once the `#+` markers are stripped. An `iri` parameter may say where its
+values come from (`choices: {instances: smp:Country}`, resolved by smpkg.choices against the
+served graph) and a query may declare a picture of its rows (`chart: {type: bar, x: ..., y:
+...}`); queries/README.md documents every field. Parameters are bound as RDF terms by the
 engine (rdflib's initBindings, pyoxigraph's substitutions), never pasted into the text, so a
 parameter variable must be projected by the query (pyoxigraph's rule; rdflib does not mind).
 """
@@ -89,6 +92,7 @@ class Chart:
     type: str  # one of CHART_TYPES
     x: str  # the column of the bars' names
     y: str  # the column of the bars' lengths (numbers)
+    title: str = ""  # the caption (default: "y by x")
 
     @classmethod
     def from_header(cls, spec: object, where: str) -> Chart:
@@ -96,10 +100,12 @@ class Chart:
             not isinstance(spec, dict)
             or spec.get("type") not in CHART_TYPES
             or not all(isinstance(spec.get(k), str) for k in ("x", "y"))
-            or set(spec) - {"type", "x", "y"}
+            or set(spec) - {"type", "x", "y", "title"}
         ):
-            raise ConfigurationError(f"{where}: chart must be {{type: bar, x: COLUMN, y: COLUMN}}")
-        return cls(spec["type"], spec["x"], spec["y"])
+            raise ConfigurationError(
+                f"{where}: chart must be {{type: bar, x: COLUMN, y: COLUMN, title: TEXT}}"
+            )
+        return cls(spec["type"], spec["x"], spec["y"], str(spec.get("title") or ""))
 
 
 @dataclass

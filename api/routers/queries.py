@@ -300,7 +300,8 @@ async def page(request: Request, query: NamedQuery) -> Response:
                 query.text, bindings=bindings, format_param=data_format(query.text)
             )
             request.scope[QUERY_FORM_KEY] = result.form
-            view = await results_view(request, result.form, result.body, result.truncated)
+            labels = {c.iri: c.label for v in vocabs.values() for c in v.choices}
+            view = await results_view(request, result.form, result.body, result.truncated, labels)
             context["view"] = view
             if query.chart and view.table is not None:
                 context["bars"] = chart_data(view.table, query.chart.x, query.chart.y)

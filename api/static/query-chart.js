@@ -16,7 +16,7 @@
   const svg = d3.create("svg")
     .attr("viewBox", `0 0 ${width} ${height}`)
     .attr("role", "img")
-    .attr("aria-label", `${figure.dataset.y} by ${figure.dataset.x}: ` +
+    .attr("aria-label", `${figure.querySelector("figcaption").textContent}: ` +
       bars.map((b) => `${b.label} ${b.value}`).join(", "));
   const row = svg.selectAll("g").data(bars).join("g")
     .attr("transform", (b, i) => `translate(0, ${i * rowHeight + 5})`);
