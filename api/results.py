@@ -98,20 +98,35 @@ async def results_view(
 ) -> ResultsView:
     """The view of a result body in SPARQL JSON (or N-Triples for a graph form);
     `more_labels` names what the search index does not (the classes of a picker)."""
-    href = links_for(request).href
-    labels = {**(more_labels or {}), **(await labels_of(request))}
     if form in GRAPH_FORMS:
         graph = Graph().parse(data=body.decode("utf-8"), format="nt")
-        rows = [{"subject": s, "predicate": p, "object": o} for s, p, o in sorted(graph)]
-        table = results_table(["subject", "predicate", "object"], rows, href, labels)
+        variables = ["subject", "predicate", "object"]
+        rows = [dict(zip(variables, triple, strict=True)) for triple in sorted(graph)]
+        table = await _table(request, variables, rows, more_labels)
         return ResultsView(form, table, None, truncated, len(rows), "triple")
     doc = json.loads(body)
     if "boolean" in doc:
         return ResultsView(form, boolean=bool(doc["boolean"]))
     variables = doc["head"].get("vars", [])
     rows = rows_from_json(body)
-    table = results_table(variables, rows, href, labels)
+    table = await _table(request, variables, rows, more_labels)
     return ResultsView(form, table, None, truncated, len(rows))
+
+
+async def _table(
+    request: Request,
+    variables: Sequence[str],
+    rows: Sequence[Mapping],
+    more_labels: Mapping[str, str] | None,
+) -> Table:
+    """The table, with the search index's labels only when some IRI has no label column
+    (most named queries project their labels; the index is then never waited for)."""
+    href = links_for(request).href
+    table = results_table(variables, rows, href, more_labels)
+    if any(cell.unlabelled for row in table.rows for cell in row):
+        labels = {**(more_labels or {}), **(await labels_of(request))}
+        table = results_table(variables, rows, href, labels)
+    return table
 
 
 def chart_data(table: Table, x: str, y: str) -> list[dict]:

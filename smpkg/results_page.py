@@ -31,6 +31,7 @@ class Cell:
     title: str = ""  # the compact IRI behind a label
     numeric: bool = False
     value: str = ""  # the plain value (a number's digits), for charts and sorting
+    unlabelled: bool = False  # an IRI shown by its compact form, for want of a label
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def cell(
         return Cell("")
     if isinstance(term, URIRef):
         short = compact(str(term))
-        return Cell(label or short, href(term), title=short if label else str(term))
+        return Cell(
+            label or short, href(term), title=short if label else str(term), unlabelled=not label
+        )
     if isinstance(term, BNode):
         return Cell("(blank node)")
     if isinstance(term, Literal):

@@ -44,6 +44,8 @@ def test_iris_without_a_label_column_take_the_known_label_or_the_curie():
     cells = [r[0] for r in table.rows]
     assert (cells[0].text, cells[0].href) == ("ICT", "/id/sector/ict")
     assert (cells[1].text, cells[1].href) == ("prog:thamm", "/id/programme/thamm")
+    # The caller learns which IRIs lack a label (and may look them up).
+    assert [c.unlabelled for c in cells] == [False, True, True]
     # Outside the dataset: linked as it is.
     assert cells[2].href == "http://www.wikidata.org/entity/Q1028"
 

@@ -203,6 +203,9 @@ def _parameter(param) -> dict[str, Any]:
     description = param.description or ""
     if param.type == "iri":
         description += " An absolute IRI or a CURIE with a project prefix (country:MAR)."
+    if param.choices is not None:
+        noun = param.choices.noun
+        description += f" Also the name or a code of the {noun}: a label, an ISO code, an acronym."
     if not param.required and param.default is not None:
         schema["default"] = _json_value(param.type, param.default)
     if param.example is not None:
