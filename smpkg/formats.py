@@ -308,8 +308,9 @@ GRAPH_FORMAT_PARAMS = {
 
 
 def offered_formats(form: str) -> list[Format]:
-    """What a query form can be served as: the SPARQL result or RDF formats, then HTML."""
-    return offered_for(form) + [HTML]
+    """What the query workers serve a query form as: the SPARQL result or RDF formats. The
+    HTML page of results is the service's (api/results.py), rendered from SPARQL JSON."""
+    return offered_for(form)
 
 
 def choose_format(

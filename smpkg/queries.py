@@ -10,7 +10,10 @@
     #+     example: country:MAR
     #+     required: true
 
-The header is YAML once the `#+` markers are stripped. Parameters are bound as RDF terms by the
+The header is YAML once the `#+` markers are stripped. An `iri` parameter may say where its
+values come from (`choices: {instances: smp:Country}`, resolved by smpkg.choices against the
+served graph) and a query may declare a picture of its rows (`chart: {type: bar, x: ..., y:
+...}`); queries/README.md documents every field. Parameters are bound as RDF terms by the
 engine (rdflib's initBindings, pyoxigraph's substitutions), never pasted into the text, so a
 parameter variable must be projected by the query (pyoxigraph's rule; rdflib does not mind).
 """
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from rdflib import Literal, URIRef
@@ -32,9 +36,76 @@ from rdflib.term import Identifier
 from .errors import ConfigurationError, ParameterError
 from .namespaces import PREFIXES
 
+
+class Resolver(Protocol):
+    """What resolves a typed value to one of a parameter's choices (smpkg.choices.Vocabulary)."""
+
+    def resolve(self, name: str, raw: str) -> URIRef: ...
+
+
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "year")
+RELATIONS = ("instances", "subclasses")
+CHART_TYPES = ("bar",)
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
 _CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):([^\s:/]*)$")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Where a parameter's values come from: the instances or the subclasses of a class."""
+
+    relation: str  # one of RELATIONS
+    cls: str  # the class, as written in the header (a CURIE or an IRI)
+
+    @property
+    def iri(self) -> URIRef:
+        return _iri(self.cls)
+
+    @property
+    def noun(self) -> str:
+        """`smp:PartnershipModel` -> "partnership model": what one choice is called."""
+        local = re.split(r"[#/:]", self.cls)[-1]
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local).lower()
+
+    @classmethod
+    def from_header(cls, spec: object, where: str) -> Choices:
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise ConfigurationError(
+                f"{where}: choices must be one of {{instances: CLASS}}, {{subclasses: CLASS}}"
+            )
+        ((relation, klass),) = spec.items()
+        if relation not in RELATIONS or not isinstance(klass, str):
+            raise ConfigurationError(
+                f"{where}: choices must be one of {{instances: CLASS}}, {{subclasses: CLASS}}"
+            )
+        return cls(relation, klass)
+
+    def as_json(self) -> dict[str, str]:
+        return {self.relation: self.cls}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A picture of a query's rows, declared in its header: `chart: {type: bar, x: label
+    column, y: number column}`. Browsers draw it above the results table."""
+
+    type: str  # one of CHART_TYPES
+    x: str  # the column of the bars' names
+    y: str  # the column of the bars' lengths (numbers)
+    title: str = ""  # the caption (default: "y by x")
+
+    @classmethod
+    def from_header(cls, spec: object, where: str) -> Chart:
+        if (
+            not isinstance(spec, dict)
+            or spec.get("type") not in CHART_TYPES
+            or not all(isinstance(spec.get(k), str) for k in ("x", "y"))
+            or set(spec) - {"type", "x", "y", "title"}
+        ):
+            raise ConfigurationError(
+                f"{where}: chart must be {{type: bar, x: COLUMN, y: COLUMN, title: TEXT}}"
+            )
+        return cls(spec["type"], spec["x"], spec["y"], str(spec.get("title") or ""))
 
 
 @dataclass
@@ -45,6 +116,7 @@ class Parameter:
     example: str | None = None
     default: str | None = None
     required: bool = False
+    choices: Choices | None = None  # the values it takes, listed by the served graph
 
     def bind(self, raw: str) -> Identifier:
         """The RDF term for a raw query-string value, or ParameterError."""
@@ -111,9 +183,14 @@ class NamedQuery:
     description: str = ""
     tags: list[str] = field(default_factory=list)
     params: list[Parameter] = field(default_factory=list)
+    chart: Chart | None = None
 
-    def bindings(self, values: dict[str, str]) -> dict[str, Identifier]:
-        """Check and convert query-string values; unknown names are refused."""
+    def bindings(
+        self, values: Mapping[str, str], vocabularies: Mapping[str, Resolver] | None = None
+    ) -> dict[str, Identifier]:
+        """Check and convert query-string values; unknown names are refused. A parameter
+        with `choices` is resolved by its entry in `vocabularies` (names and codes accepted)
+        when the caller has read them from the graph."""
         known = {p.name: p for p in self.params}
         unknown = sorted(set(values) - set(known))
         if unknown:
@@ -127,7 +204,11 @@ class NamedQuery:
                 if param.required:
                     raise ParameterError(param.name, "is required")
                 continue
-            bound[param.name] = param.bind(str(raw))
+            resolver = (vocabularies or {}).get(param.name)
+            if resolver is not None:
+                bound[param.name] = resolver.resolve(param.name, str(raw))
+            else:
+                bound[param.name] = param.bind(str(raw))
         return bound
 
     def metadata(self) -> dict:
@@ -136,8 +217,16 @@ class NamedQuery:
             "summary": self.summary,
             "description": self.description,
             "tags": self.tags,
-            "params": [vars(p).copy() for p in self.params],
+            "params": [_param_json(p) for p in self.params],
+            **({"chart": asdict(self.chart)} if self.chart else {}),
         }
+
+
+def _param_json(param: Parameter) -> dict:
+    doc = {k: v for k, v in vars(param).items() if k != "choices"}
+    if param.choices is not None:
+        doc["choices"] = param.choices.as_json()
+    return doc
 
 
 def parse_header(text: str, path: Path) -> dict:
@@ -166,6 +255,8 @@ def load_query_file(path: Path) -> NamedQuery:
             k: (str(v) if k in ("example", "default") and v is not None else v)
             for k, v in spec.items()
         }
+        if fields.get("choices") is not None:
+            fields["choices"] = Choices.from_header(fields["choices"], f"{path}: {spec}")
         param = Parameter(**fields)
         if param.type not in PARAM_TYPES:
             raise ConfigurationError(
@@ -182,6 +273,7 @@ def load_query_file(path: Path) -> NamedQuery:
         description=str(header.get("description") or "").strip(),
         tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
         params=params,
+        chart=Chart.from_header(header["chart"], str(path)) if "chart" in header else None,
     )
 
 

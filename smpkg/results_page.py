@@ -1,85 +1,101 @@
-"""Query results as an HTML page in the outline of the site's frame, with its stylesheet (no
-script, no inline style), rendered from the Jinja2 template `smpkg/templates/results.html`,
-escaping on."""
+"""Query results as a table for people: the data of the results page (the page itself, in
+the site's frame, is rendered by the service: api/results.py).
+
+What people see differs from what machines get: an IRI shows its label (the query's own
+`?xLabel` column beside `?x`, else the label the caller knows) and links where `href` says
+(the service's own page for an IRI of the dataset); a literal shows its value, never its
+datatype IRI or language tag; a `?xLabel` column folded into its `?x` column is not repeated.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
 
-from .engine import Answer
+from .describe import compact, literal_text
 
-if TYPE_CHECKING:
-    from jinja2 import Template
+NUMERIC = frozenset(
+    {XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, XSD.nonNegativeInteger}
+)
+LABEL_SUFFIX = "Label"
 
-TEMPLATES = Path(__file__).parent / "templates"
 
-
-class Cell(NamedTuple):
+@dataclass(frozen=True)
+class Cell:
     text: str
-    href: str | None = None  # a link, for http(s) IRIs only
-    note: str = ""  # a literal's language tag or datatype
+    href: str | None = None  # where a link goes (None: no link)
+    title: str = ""  # the compact IRI behind a label
+    numeric: bool = False
+    value: str = ""  # the plain value (a number's digits), for charts and sorting
+    unlabelled: bool = False  # an IRI shown by its compact form, for want of a label
 
 
-@lru_cache(maxsize=1)
-def _template() -> Template:
-    # Deferred: the server process imports this module with the worker's records, and
-    # Jinja2 is a noticeable part of its start-up (tests/test_api_routing.py checks that a
-    # service starts without it); the workers load it when they warm up.
-    from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: PLC0415
-
-    environment = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template("results.html")
+@dataclass(frozen=True)
+class Column:
+    name: str  # the SPARQL variable
+    numeric: bool = False
 
 
-def cell(term: object) -> Cell:
+@dataclass(frozen=True)
+class Table:
+    columns: list[Column]
+    rows: list[list[Cell]]
+
+
+def label_columns(variables: Sequence[str]) -> dict[str, str]:
+    """`x` -> `xLabel` for each variable whose label the query projects beside it."""
+    names = set(variables)
+    return {v: v + LABEL_SUFFIX for v in variables if v + LABEL_SUFFIX in names}
+
+
+def cell(
+    term: Node | None,
+    href: Callable[[URIRef], str | None],
+    label: str | None = None,
+) -> Cell:
     if term is None:
         return Cell("")
     if isinstance(term, URIRef):
-        safe = str(term).startswith(("http://", "https://"))
-        return Cell(str(term), str(term) if safe else None)
-    if isinstance(term, BNode):
-        return Cell(f"_:{term}")
-    if isinstance(term, Literal):
-        note = (
-            f"@{term.language}" if term.language else f"^^{term.datatype}" if term.datatype else ""
+        short = compact(str(term))
+        return Cell(
+            label or short, href(term), title=short if label else str(term), unlabelled=not label
         )
-        return Cell(str(term), note=note)
+    if isinstance(term, BNode):
+        return Cell("(blank node)")
+    if isinstance(term, Literal):
+        numeric = term.datatype in NUMERIC
+        return Cell(literal_text(term), numeric=numeric, value=str(term))
     return Cell(str(term))
 
 
-def html_results(answer: Answer, text: str, link: str | None = None) -> bytes:
-    """The page of `answer` to the query `text`; `link` is where the row-cap note points."""
-    header: list[str] = []
-    rows: list[list[Cell]] = []
-    boolean = None
-    if answer.form == "ASK":
-        boolean = bool(answer.boolean)
-        summary = "true" if boolean else "false"
-    else:
-        if answer.is_graph:
-            header, terms = ["subject", "predicate", "object"], answer.triples
-        else:
-            header, terms = [str(v) for v in answer.variables], answer.rows
-        rows = [[cell(t) for t in row] for row in terms]
-        noun = "triple" if answer.is_graph else "row"
-        summary = f"{len(rows)} {noun}{'' if len(rows) == 1 else 's'}"
-    page = _template().render(
-        form=answer.form,
-        summary=summary,
-        truncated=answer.truncated,
-        link=link or "#truncated",
-        boolean=boolean,
-        header=header,
-        rows=rows,
-        query=text,
-    )
-    return page.encode("utf-8")
+def results_table(
+    variables: Sequence[str],
+    rows: Sequence[Mapping[str, Node]],
+    href: Callable[[URIRef], str | None],
+    labels: Mapping[str, str] | None = None,
+) -> Table:
+    """The table of SELECT rows (variable -> term): labels beside IRIs, values for literals.
+    `href(iri)` is where an IRI links; `labels` names IRIs the query gave no label for."""
+    known = labels or {}
+    folded = label_columns(variables)
+    shown = [v for v in variables if v not in set(folded.values())]
+    table_rows = []
+    for row in rows:
+        cells = []
+        for name in shown:
+            term = row.get(name)
+            label_term = row.get(folded[name]) if name in folded else None
+            label = str(label_term) if label_term is not None else None
+            if label is None and isinstance(term, URIRef):
+                label = known.get(str(term))
+            cells.append(cell(term, href, label))
+        table_rows.append(cells)
+    columns = [
+        Column(name, bool(table_rows) and all(r[i].numeric or not r[i].text for r in table_rows))
+        for i, name in enumerate(shown)
+    ]
+    return Table(columns, table_rows)

@@ -29,7 +29,6 @@ from .engine import NO_DATASET, Answer, DatasetSpec
 from .errors import QueryFailed, SmpkgError
 from .formats import (
     GRAPH_FORMATS,
-    HTML,
     RESULT_FORMATS,
     by_key,
     choose_format,
@@ -38,7 +37,6 @@ from .formats import (
 )
 from .pool import STOP, Ready
 from .remote_store import RemoteEngine, query_endpoint
-from .results_page import html_results
 from .statistics import dataset_statistics
 
 
@@ -201,10 +199,7 @@ def answer_query(engine: Any, request: QueryRequest) -> QueryReply:
         fmt = choose_format(answer.form, request.accept, request.format_param)
     if answer.truncated and request.link:
         answer.links = [request.link]
-    if fmt is HTML:
-        body = html_results(answer, request.text, request.link)
-    else:
-        body = serialize_answer(answer, fmt)
+    body = serialize_answer(answer, fmt)
     seconds = time.perf_counter() - started
     return QueryReply(body, fmt.key, answer.form, answer.truncated, seconds)
 
@@ -217,7 +212,6 @@ def warm_up(engine: Any) -> None:
         serialize_answer(Answer("CONSTRUCT", triples=[triple]), fmt)
     for fmt in RESULT_FORMATS:
         serialize_answer(Answer("SELECT", ["x"], [(triple[0],)]), fmt)
-    html_results(Answer("ASK", boolean=True), "ASK {}")
     if engine.name == "remote":
         return  # nothing to load: the store answers
     # On constants and LIMIT 1: a FILTER over the data would scan all of it when nothing

@@ -26,7 +26,7 @@ from smpkg.errors import (
     UnsupportedFormat,
 )
 from smpkg.executor import QueryExecutor, QueryResult, Source, WorkersBusy, form_of
-from smpkg.formats import BY_KEY, HTML, choose_format
+from smpkg.formats import BY_KEY, choose_format
 from smpkg.worker import QueryRequest, answer_query
 
 CROSS_PRODUCT = (
@@ -61,8 +61,8 @@ def executor(sample_trig):
         ("CONSTRUCT", None, "json", "jsonld"),
         ("CONSTRUCT", None, "xml", "rdfxml"),
         ("DESCRIBE", "application/n-triples", None, "ntriples"),
-        ("SELECT", "text/html", None, "html"),
-        ("CONSTRUCT", None, "html", "html"),
+        # A browser's Accept: the workers' formats hold no HTML (the service renders it).
+        ("SELECT", "text/html,*/*;q=0.8", None, "json"),
     ],
 )
 def test_choose_format(form, accept, param, key):
@@ -75,6 +75,8 @@ def test_choose_format_refuses():
     assert "application/sparql-results+json" in info.value.available
     with pytest.raises(UnsupportedFormat):
         choose_format("CONSTRUCT", None, "csv")
+    with pytest.raises(UnsupportedFormat):
+        choose_format("SELECT", None, "html")
 
 
 def test_form_of():
@@ -159,12 +161,11 @@ def test_row_cap_and_truncation_link(executor):
     assert len(doc["results"]["bindings"]) == executor.max_rows < ITEM_COUNT
 
 
-def test_html_results(executor):
-    result = executor.execute_blocking(
-        f"SELECT ?p WHERE {{ ?p a <{EX}Person> }}", accept="text/html"
-    )
-    assert result.format is HTML
-    assert b"<table>" in result.body and b"3 rows" in result.body
+def test_the_executor_renders_no_html(executor):
+    # The results page is the service's (api/results.py, in the site's frame), rendered from
+    # SPARQL JSON: a client that only takes HTML gets 406 from the executor itself.
+    with pytest.raises(UnsupportedFormat):
+        executor.execute_blocking(f"SELECT ?p WHERE {{ ?p a <{EX}Person> }}", accept="text/html")
 
 
 def test_errors_come_back_as_smpkg_errors(executor):

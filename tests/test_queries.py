@@ -11,6 +11,7 @@ with a fake executor (the engines called directly, serialised with smpkg.formats
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -29,12 +30,14 @@ from api import create_app
 from api.routers.queries import install, router
 from api.snapshot import Snapshot
 from smpkg.build import build, open_engine
+from smpkg.choices import Vocabulary, choices_queries
 from smpkg.config import Settings
-from smpkg.errors import NotFound, ParameterError, UnsupportedFormat
+from smpkg.describe import compact
+from smpkg.errors import ConfigurationError, NotFound, ParameterError, UnsupportedFormat
 from smpkg.executor import QueryResult
 from smpkg.formats import negotiate, offered_for, serialize_answer
 from smpkg.namespaces import PREFIXES
-from smpkg.queries import PARAM_TYPES, NamedQuery, load_named_queries
+from smpkg.queries import PARAM_TYPES, NamedQuery, load_named_queries, load_query_file
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = ROOT / "queries"
@@ -611,8 +614,122 @@ def test_list_queries_html(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     body = response.text
-    assert "<form" in body and 'action="/queries/initiatives-by-origin"' in body
+    # One list, in the site's frame; each title opens the query's own form.
+    assert 'aria-label="Main"' in body and 'href="/queries" aria-current="page"' in body
+    for name in QUERIES:
+        assert f'href="/queries/{name}"' in body
     assert "http://" not in body.replace("http://www.w3.org", "")  # no CDN
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def test_every_title_link_opens_a_form_never_an_error(client):
+    for name, query in QUERIES.items():
+        response = client.get(f"/queries/{name}", headers=HTML)
+        assert response.status_code == 200, (name, response.text[:300])
+        assert f'action="/queries/{name}"' in response.text
+        for param in query.params:
+            # Every input has a label.
+            assert f'<label for="p-{param.name}">' in response.text
+            assert f'id="p-{param.name}"' in response.text
+
+
+def test_widgets_follow_the_parameter_type(client):
+    country = client.get("/queries/initiatives-by-origin", headers=HTML).text
+    assert 'list="l-country"' in country and '<option value="Morocco">country:MAR' in country
+    sector = client.get("/queries/initiatives-by-sector", headers=HTML).text
+    assert '<select id="p-sector"' in sector and '<option value="sector:ict">' in sector
+    year = client.get("/queries/initiatives-in-year", headers=HTML).text
+    assert 'inputmode="numeric" pattern="-?[0-9]{4}"' in year
+    kind = client.get("/queries/origin-ranking", headers=HTML).text
+    assert '<option value="smp:TalentPartnership"' in kind
+
+
+def test_a_country_by_name_gives_the_table_with_local_links(client, engines):
+    response = client.get(
+        "/queries/initiatives-by-origin", params={"country": "Morocco"}, headers=HTML
+    )
+    assert response.status_code == 200
+    body = response.text
+    expected = run(engines["oxigraph"], "initiatives-by-origin", country="country:MAR")
+    assert expected and f"Results: {len(expected)} rows" in body
+    for row in expected:
+        local = str(row["initiative"]).removeprefix("https://w3id.org/smpkg")
+        assert f'<a href="{local}" title="{compact(str(row["initiative"]))}">' in body
+    assert 'href="https://w3id.org' not in body and "^^" not in body and "XMLSchema#" not in body
+    assert 'class="results-wrap" tabindex="0" role="region"' in body
+    for fmt in ("csv", "tsv", "json"):
+        assert f"/queries/initiatives-by-origin?country=Morocco&amp;format={fmt}" in body
+    download = client.get("/queries/initiatives-by-origin?country=Morocco&format=csv", headers=HTML)
+    assert download.headers["content-type"].startswith("text/csv")
+    assert len(download.text.strip().splitlines()) == len(expected) + 1
+
+
+@pytest.mark.parametrize(
+    "typed,suggestion",
+    [("country:mar", "did you mean Morocco (country:MAR)"), ("Marocco", "Morocco (country:MAR)")],
+)
+def test_a_bad_value_is_400_with_a_suggestion(client, typed, suggestion):
+    page = client.get("/queries/initiatives-by-origin", params={"country": typed}, headers=HTML)
+    assert page.status_code == 400 and 'role="alert"' in page.text
+    assert html.escape(suggestion) in page.text and "by name, code or CURIE" in page.text
+    api = client.get("/queries/initiatives-by-origin", params={"country": typed})
+    assert api.status_code == 400 and suggestion in api.json()["error"]
+
+
+def test_a_wrong_case_iri_without_choices_is_refused_not_empty(client):
+    response = client.get("/queries/sources-of-initiative", params={"initiative": "prog:THAMM"})
+    assert response.status_code == 400 and "prog:thamm" in response.json()["error"]
+    response = client.get("/queries/entity-card", params={"entity": "prog:THAMM"})
+    assert response.status_code == 400 and "prog:thamm" in response.json()["error"]
+
+
+def test_a_declared_chart_comes_with_its_bars(client, engines):
+    page = client.get("/queries/origin-ranking", headers=HTML).text
+    assert 'id="query-chart"' in page and "/static/query-chart.js" in page
+    rows = run(engines["oxigraph"], "origin-ranking")
+    top = max(rows, key=lambda r: int(r["asOrigin"]))
+    assert f"&#34;label&#34;: &#34;{top['countryLabel']}&#34;" in page
+    assert f"&#34;value&#34;: {int(top['asOrigin'])}" in page
+    assert "<script>" not in page  # the CSP allows no inline script
+
+
+def test_chart_and_choices_headers_are_checked(tmp_path):
+    bad = tmp_path / "bad.rq"
+    bad.write_text("#+ summary: x\n#+ chart: {type: pie, x: a, y: b}\nSELECT * {}\n")
+    with pytest.raises(ConfigurationError, match="chart must be"):
+        load_query_file(bad)
+    bad.write_text(
+        "#+ summary: x\n#+ params:\n#+   - name: c\n#+     type: iri\n"
+        "#+     choices: {members: smp:Country}\nSELECT ?c {}\n"
+    )
+    with pytest.raises(ConfigurationError, match="choices must be"):
+        load_query_file(bad)
+    chart = QUERIES["origin-ranking"].chart
+    assert chart is not None and (chart.type, chart.x, chart.y) == (
+        "bar",
+        "countryLabel",
+        "asOrigin",
+    )
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, q in QUERIES.items() if any(p.choices for p in q.params))
+)
+def test_examples_are_among_the_choices_the_graph_lists(engines, name):
+    for param in QUERIES[name].params:
+        if param.choices is None or param.example is None:
+            continue
+        source = choices_queries()[param.choices.relation]
+        answer = engines["oxigraph"].execute(source.text, bindings={"class": param.choices.iri})
+        rows = [
+            {v: str(t) for v, t in zip(answer.variables, r, strict=True) if t is not None}
+            for r in answer.rows
+        ]
+        vocabulary = Vocabulary.from_rows(rows, param.choices.noun)
+        assert len(vocabulary) > 0, param.choices
+        assert vocabulary.resolve(param.name, param.example) == param.bind(param.example)
 
 
 def test_query_text(client):

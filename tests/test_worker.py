@@ -72,13 +72,8 @@ def test_a_worker_answers_each_kind_of_request(sample_trig):
     assert isinstance(stats, dict) and stats["default"]["triples"] > 0
     refused = answer(engine, QueryRequest("INSERT DATA { <a:b> <a:c> <a:d> }"))
     assert isinstance(refused, QueryRefused)
+    # Workers render no HTML (the service's results page does, api/results.py): a request
+    # for it gets the result's data format.
     page = answer(engine, QueryRequest("ASK {}", format_key="html"))
-    assert isinstance(page, QueryReply) and b'<p class="boolean">true</p>' in page.body
-
-
-def test_html_results_escape_what_the_data_holds(sample_trig):
-    engine = open_dataset_engine([sample_trig], "oxigraph")
-    text = "SELECT ?x WHERE { BIND ('<script>alert(1)</script>' AS ?x) }"
-    page = answer(engine, QueryRequest(text, format_key="html"))
-    assert isinstance(page, QueryReply)
-    assert b"<script>" not in page.body and b"&lt;script&gt;" in page.body
+    assert isinstance(page, QueryReply) and page.format_key == "json"
+    assert b'"boolean": true' in page.body.replace(b'":true', b'": true')

@@ -13,22 +13,25 @@ executor's content negotiation (Accept header, or `format=json|xml|csv|tsv`).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from smpkg.errors import ConfigurationError, NotFound
+from smpkg.errors import ConfigurationError, NotFound, ParameterError
 from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from smpkg.lexer import scan
 from smpkg.queries import NamedQuery, load_named_queries
 
 from ..access_log import note_query
+from ..app.pages import page_context
 from ..middleware import QUERY_FORM_KEY
 from ..negotiation import wants_html
+from ..query_forms import fields, resolvers, vocabularies
+from ..results import chart_data, data_format, results_view, wants_page
 from ..snapshot import current as snapshot_of
+from ..templating import render_page
 
 router = APIRouter()
 
@@ -85,10 +88,14 @@ def describe(query: NamedQuery) -> dict[str, Any]:
     return meta
 
 
+def _values(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if k not in RESERVED}
+
+
 async def run(request: Request, query: NamedQuery) -> Response:
-    """Check the query-string values, bind them and hand the query to the app's executor."""
-    values = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-    bindings = query.bindings(values)
+    """Check the query-string values, bind them and hand the query to the app's executor.
+    A value of a parameter with choices may be a name or a code ("Morocco", "MAR")."""
+    bindings = query.bindings(_values(request), await resolvers(request, query))
     note_query(request, query.text)
     result = await snapshot_of(request).executor.execute(
         query.text,
@@ -121,9 +128,12 @@ async def run(request: Request, query: NamedQuery) -> Response:
 async def list_queries(request: Request) -> Response:
     queries = [describe(q) for q in _queries(request).values()]
     if wants_html(request.headers.get("accept")):
-        return HTMLResponse(
-            _html_list(list(_queries(request).values())), headers={"Vary": "Accept"}
+        page = render_page(
+            "queries.html",
+            queries=list(_queries(request).values()),
+            **page_context(request, "queries"),
         )
+        return HTMLResponse(page, headers={"Vary": "Accept"})
     return JSONResponse({"queries": queries}, headers={"Vary": "Accept"})
 
 
@@ -148,14 +158,15 @@ async def query_text(request: Request, name: str) -> Response:
     summary="Run a named query",
     description="Runs the named query with its parameters taken from the query string "
     "(see each query's own operation for its parameters). The format follows the Accept "
-    "header or `format=`.",
+    "header or `format=`. A browser gets the query's form, and with parameters the results "
+    "as a table.",
     tags=["named queries"],
     operation_id="run_named_query",
     response_class=Response,
     responses={
         200: {
             "description": "The query's results.",
-            "content": {f.media_type: {} for f in RESULT_FORMATS},
+            "content": {f.media_type: {} for f in RESULT_FORMATS} | {"text/html": {}},
         },
         400: {"description": BAD_PARAMETER},
         404: {"description": "No such named query."},
@@ -163,7 +174,10 @@ async def query_text(request: Request, name: str) -> Response:
     },
 )
 async def run_query(request: Request, name: str) -> Response:
-    return await run(request, _get(request, name))
+    query = _get(request, name)
+    if wants_page(request.headers.get("accept"), request.query_params.get("format"), query.text):
+        return await page(request, query)
+    return await run(request, query)
 
 
 # --------------------------------------------------------------------------- one operation each
@@ -192,6 +206,9 @@ def _parameter(param) -> dict[str, Any]:
     description = param.description or ""
     if param.type == "iri":
         description += " An absolute IRI or a CURIE with a project prefix (country:MAR)."
+    if param.choices is not None:
+        noun = param.choices.noun
+        description += f" Also the name or a code of the {noun}: a label, an ISO code, an acronym."
     if not param.required and param.default is not None:
         schema["default"] = _json_value(param.type, param.default)
     if param.example is not None:
@@ -269,38 +286,41 @@ def install(app: FastAPI) -> None:
 
 # --------------------------------------------------------------------------- HTML
 
+DOWNLOADS = (("csv", "CSV"), ("tsv", "TSV"), ("json", "JSON"))
 
-def _html_list(queries: list[NamedQuery]) -> str:
-    e = html.escape
-    items = []
-    for q in queries:
-        fields = []
-        for p in q.params:
-            value = p.example if p.example is not None else (p.default or "")
-            req = " required" if p.required else ""
-            fields.append(
-                f"<label>{e(p.name)} <small>({e(p.type)}{', required' if p.required else ''})"
-                f'</small> <input name="{e(p.name)}" value="{e(str(value))}"{req}>'
-                f"</label> <small>{e(p.description)}</small><br>"
+
+async def page(request: Request, query: NamedQuery) -> Response:
+    """The query's form; once parameters are given (or none is required), its results below
+    as a table. A bad value shows the form again with the message (400)."""
+    values = _values(request)
+    vocabs = await vocabularies(request, query)
+    context: dict[str, Any] = {"named": query, "view": None, "error": None, "bars": []}
+    status = 200
+    if values or not any(p.required for p in query.params):
+        try:
+            bindings = query.bindings(values, await resolvers(request, query))
+        except ParameterError as exc:
+            context["error"], status = str(exc), 400
+        else:
+            note_query(request, query.text)
+            result = await snapshot_of(request).executor.execute(
+                query.text, bindings=bindings, format_param=data_format(query.text)
             )
-        formats = "".join(f'<option value="{f.key}">{f.key}</option>' for f in RESULT_FORMATS)
-        tags = ", ".join(e(t) for t in q.tags)
-        items.append(
-            f'<section id="{e(q.name)}"><h2><a href="{e(_url(q))}">{e(q.name)}</a></h2>'
-            f"<p><strong>{e(q.summary)}</strong></p><p>{e(q.description)}</p>"
-            f'<p><small>tags: {tags} · <a href="{e(_url(q))}/sparql">SPARQL</a></small></p>'
-            f'<form method="get" action="{e(_url(q))}">{"".join(fields)}'
-            f'<label>format <select name="format">{formats}</select></label> '
-            f'<button type="submit">Run</button></form></section>'
-        )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Named queries · smpkg</title>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<link rel="stylesheet" href="/static/site.css"></head><body><main>'
-        f"<h1>Named queries</h1><p>{len(queries)} queries. Each runs on the graph with "
-        "inferences; results download as JSON, XML, CSV or TSV. The same list is JSON for "
-        "clients that ask for <code>application/json</code>.</p>"
-        + "".join(items)
-        + "</main></body></html>\n"
+            request.scope[QUERY_FORM_KEY] = result.form
+            note_query(request, query.text, result.cached)
+            labels = {c.iri: c.label for v in vocabs.values() for c in v.choices}
+            view = await results_view(request, result.form, result.body, result.truncated, labels)
+            context["view"] = view
+            if query.chart and view.table is not None:
+                context["bars"] = chart_data(view.table, query.chart.x, query.chart.y)
+            context["downloads"] = [
+                {"label": label, "href": _url(query, {**values, "format": key})}
+                for key, label in DOWNLOADS
+            ]
+    body = render_page(
+        "query.html",
+        fields=fields(query, values, vocabs),
+        **context,
+        **page_context(request, "queries"),
     )
+    return HTMLResponse(body, status_code=status, headers={"Vary": "Accept"})

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from smpkg.engine import READ_ONLY, DatasetSpec
 from smpkg.errors import ParameterError, QueryRefused
 
+from .. import results
 from ..access_log import note_query
 from ..errors import ProtocolError
 from ..middleware import QUERY_FORM_KEY
@@ -93,12 +94,13 @@ def _one_query(queries: list[str]) -> str:
 async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Response:
     state = snapshot_of(request)
     formats = [v for v in _values(pairs, "format") if v.strip()]
+    html = results.wants_page(request.headers.get("accept"), formats, text)
     note_query(request, text)
     result = await state.executor.execute(
         text,
         dataset=_dataset(pairs),
         accept=request.headers.get("accept"),
-        format_param=formats or None,
+        format_param=results.data_format(text) if html else (formats or None),
         base_iri=endpoint_url(request),
         timeout=_timeout(pairs),
     )
@@ -111,6 +113,9 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
         headers["SMPKG-Max-Rows"] = str(state.settings.max_rows)
     if not result.cacheable:
         headers["Cache-Control"] = "no-store"
+    if html:
+        page = await results.page(request, text, result)
+        return Response(page, media_type="text/html; charset=utf-8", headers=headers)
     return Response(result.body, media_type=result.format.content_type, headers=headers)
 
 

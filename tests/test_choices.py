@@ -1,0 +1,87 @@
+"""smpkg.choices: resolving what people type (names, codes, CURIEs) to a parameter's choices,
+and refusing with the expected form and the nearest matches."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import URIRef
+
+from smpkg.choices import Choice, KnownResources, Vocabulary
+from smpkg.errors import ParameterError
+
+COUNTRY = "https://w3id.org/smpkg/id/country/"
+PROG = "https://w3id.org/smpkg/id/programme/"
+
+ROWS = [
+    {"item": COUNTRY + "MAR", "label": "Morocco", "code": "MAR"},
+    {"item": COUNTRY + "MAR", "label": "Morocco", "code": "MA"},
+    {"item": COUNTRY + "MRT", "label": "Mauritania", "code": "MRT"},
+    {"item": COUNTRY + "CIV", "label": "Côte d'Ivoire", "code": "CIV"},
+    {"item": COUNTRY + "NER", "label": "Niger", "code": "NER"},
+    {"item": COUNTRY + "NGA", "label": "Nigeria", "code": "NGA"},
+]
+
+
+@pytest.fixture(scope="module")
+def countries() -> Vocabulary:
+    return Vocabulary.from_rows(ROWS, noun="country")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Morocco", "morocco", "  MOROCCO ", "MAR", "mar", "MA", "country:MAR", COUNTRY + "MAR"],
+)
+def test_names_codes_and_identifiers_resolve(countries, typed):
+    assert countries.resolve("country", typed) == URIRef(COUNTRY + "MAR")
+
+
+def test_accents_and_punctuation_do_not_matter(countries):
+    assert countries.resolve("country", "cote divoire") == URIRef(COUNTRY + "CIV")
+
+
+def test_a_wrong_case_curie_is_refused_with_the_right_one(countries):
+    with pytest.raises(ParameterError) as info:
+        countries.resolve("country", "country:mar")
+    message = str(info.value)
+    assert "did you mean Morocco (country:MAR)" in message
+    assert "by name, code or CURIE" in message and info.value.name == "country"
+
+
+def test_a_typo_suggests_the_nearest(countries):
+    with pytest.raises(ParameterError, match=r"did you mean Morocco \(country:MAR\)"):
+        countries.resolve("country", "Marocco")
+
+
+def test_an_unknown_identifier_is_refused_not_passed_on(countries):
+    with pytest.raises(ParameterError, match="not a known country"):
+        countries.resolve("country", "country:XYZ")
+
+
+def test_nothing_close_says_the_expected_form(countries):
+    with pytest.raises(ParameterError) as info:
+        countries.resolve("country", "Atlantis")
+    assert "did you mean" not in str(info.value)
+    assert "for example" in str(info.value) and "(5 known)" in str(info.value)
+
+
+def test_a_name_of_two_choices_is_ambiguous():
+    twins = Vocabulary([Choice(PROG + "a", "Pilot"), Choice(PROG + "b", "Pilot")], "programme")
+    with pytest.raises(ParameterError, match="names more than one programme"):
+        twins.resolve("initiative", "pilot")
+
+
+def test_rows_without_a_label_show_the_curie():
+    vocabulary = Vocabulary.from_rows([{"item": PROG + "thamm"}])
+    assert vocabulary.choices[0].label == "prog:thamm"
+
+
+def test_known_resources_refuse_a_wrong_case_iri_of_the_dataset():
+    known = KnownResources({PROG + "thamm": "THAMM"}, "https://w3id.org/smpkg/")
+    assert known.resolve("entity", "prog:thamm") == URIRef(PROG + "thamm")
+    with pytest.raises(ParameterError, match=r"did you mean THAMM \(prog:thamm\)"):
+        known.resolve("entity", "prog:THAMM")
+    # Outside the dataset, or unlabelled and without a twin: passed on as given.
+    assert known.resolve("entity", "http://example.org/x") == URIRef("http://example.org/x")
+    assert known.resolve("entity", "prog:other") == URIRef(PROG + "other")
+    with pytest.raises(ParameterError, match="not a valid iri"):
+        known.resolve("entity", "not an iri")
