@@ -80,3 +80,14 @@ def test_health_and_metrics_are_in_the_footer_not_the_menu(home):
         "Ontology",
         "Downloads",
     ]
+
+
+def test_a_resource_page_leads_to_its_network_and_to_comparing_it(smp_client):
+    page = smp_client.get("/id/programme/palim", headers={"Accept": "text/html"}).text
+    network = re.search(r'href="(/pictures/network\?focus=[^"]+)"', page)
+    compare = re.search(r'href="(/compare\?items=[^"]+)"', page)
+    assert network and compare
+    for link in (network, compare):
+        target = smp_client.get(link.group(1).replace("&amp;", "&"))
+        assert target.status_code == 200
+        assert "PALIM" in target.text
