@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-from .config import Settings
+from .config import LIMITS, Settings, limit_overrides
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -318,6 +318,7 @@ def cmd_serve(args) -> int:
         overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
     if args.timeout:
         overrides["query_timeout"] = args.timeout
+    overrides.update(limit_overrides(args))
     settings = _settings(args).with_(
         host=args.host or Settings.from_env().host,
         port=args.port or Settings.from_env().port,
@@ -337,6 +338,8 @@ def cmd_serve(args) -> int:
 
         from api import create_app
 
+        from .connections import server_options
+
         app = create_app(settings, progress=_progress)
         gc.freeze()
     finally:
@@ -346,7 +349,12 @@ def cmd_serve(args) -> int:
         f"http://{settings.host}:{settings.port}/sparql"
     )
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=args.log_level, **UVICORN_OPTIONS
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        **UVICORN_OPTIONS,
+        **server_options(settings),
     )
     return 0
 
@@ -360,6 +368,7 @@ def _serve_workers(settings: Settings, args) -> int:
 
     import uvicorn
 
+    from .connections import server_options
     from .serving import build_once, prepare_store
 
     settings.check()
@@ -380,6 +389,7 @@ def _serve_workers(settings: Settings, args) -> int:
         log_level=args.log_level,
         timeout_worker_healthcheck=120,
         **UVICORN_OPTIONS,
+        **server_options(settings, spawned=True),
     )
     return 0
 
@@ -493,6 +503,8 @@ def parser() -> argparse.ArgumentParser:
         help="server processes sharing the port and the on-disk store (default 1)",
     )
     p.add_argument("--log-level", default="warning")
+    for name, meaning in LIMITS.items():  # --max-headers N overrides SMPKG_MAX_HEADERS
+        p.add_argument("--" + name.replace("_", "-"), type=float, metavar="N", help=meaning)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
