@@ -281,7 +281,7 @@ class QueryExecutor:
                 "query %s: %s; the worker's last words: %s",
                 prepared.digest,
                 error,
-                note.strip()[-500:] or "none",
+                " ".join(note.split())[:500] or "none",
             )
         elif isinstance(exc, DeadlinePassed):
             self.lane.observe(prepared.digest, float("inf"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import signal
 import threading
 from collections import OrderedDict
@@ -30,14 +29,14 @@ def query_hash(text: str) -> str:
 
 
 def crash_note(log_dir: str | None, pid: int | None) -> str:
-    """The end of what a dead worker wrote to its stderr (its log file, which is removed)."""
+    """The start of what a dead worker wrote to its stderr during its last query (its log
+    file, which is removed): a panic's or a failed allocation's message comes first."""
     if not log_dir or pid is None:
         return ""
     path = Path(log_dir) / f"{pid}.log"
     try:
         with open(path, "rb") as handle:
-            handle.seek(max(os.fstat(handle.fileno()).st_size - NOTE_CHARS, 0))
-            note = handle.read().decode("utf-8", "replace")
+            note = handle.read(NOTE_CHARS).decode("utf-8", "replace")
         path.unlink()
     except OSError:
         return ""

@@ -312,6 +312,9 @@ def worker_main(
     stop or the pipe closes."""
     limits = limits or WorkerLimits()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # An engine's panic is logged by its message and the query's hash; a backtrace of the
+    # interpreter's C frames says nothing more.
+    os.environ["RUST_BACKTRACE"] = "0"
     try:
         engine = open_engine(source)
         warm_up(engine)
@@ -326,7 +329,10 @@ def worker_main(
         finally:
             conn.close()
         return
-    conn.send(Ready(os.getpid(), isolation))
+    try:
+        conn.send(Ready(os.getpid(), isolation))
+    except OSError:  # the pool closed while this worker started
+        return
     while True:
         try:
             request = conn.recv()
