@@ -6,18 +6,21 @@ never finishes a request's head: a client that opens a connection and sends noth
 a request line, holds a file descriptor for ever. `HeaderTimeoutProtocol` closes such a
 connection once `header_timeout` seconds pass without a complete head.
 
-h11 refuses a head (request line and headers) longer than its buffer with a bare 400. The
-buffer is sized to hold the longest query string and headers the app accepts, so that the app
-itself answers a query string over its limit with 413 and headers over theirs with 431, and a
-longer head costs h11 no more than that buffer before it is refused.
+h11 refuses a head (request line and headers) longer than its buffer, for which uvicorn
+answers a bare 400. The buffer is sized to hold the longest query string and headers the app
+accepts, so that the app itself answers a query string over its limit with 413 and headers
+over theirs with 431; a longer head costs no more than that buffer, and is answered 413 (its
+request line is not over yet: the URL is too long) or 431 (its headers are) with a message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from http import HTTPStatus
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import Settings
@@ -34,6 +37,8 @@ class HeaderTimeoutProtocol(H11Protocol):
     # afresh: they read the setting from the environment their parent hands them.
     header_timeout = float(os.environ.get("SMPKG_HEADER_TIMEOUT") or Settings.header_timeout)
     _head_timer: asyncio.TimerHandle | None = None
+    _head_bytes = 0  # of the head being read
+    _line_done = False  # its request line has ended
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -42,9 +47,31 @@ class HeaderTimeoutProtocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if self._awaiting_head():
             self._arm()
+            self._head_bytes += len(data)
+            self._line_done = self._line_done or b"\n" in data
         super().data_received(data)
         if not self._awaiting_head():
             self._disarm()
+            self._head_bytes, self._line_done = 0, False
+
+    def send_400_response(self, msg: str) -> None:
+        limit = self.config.h11_max_incomplete_event_size
+        if not limit or self._head_bytes <= limit:
+            super().send_400_response(msg)
+            return
+        if self._line_done:
+            status, text = 431, f"the request headers are over the limit of {limit} bytes"
+        else:
+            status, text = 413, f"the URL is over the limit of {limit} bytes; POST the query"
+        reason = HTTPStatus(status).phrase.encode()
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+        for event in (
+            h11.Response(status_code=status, headers=headers, reason=reason),
+            h11.Data(data=text.encode() + b"\n"),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
