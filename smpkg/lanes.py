@@ -1,11 +1,12 @@
 """The slow lane: known-slow queries run a few at a time, so that they cannot take every
 query worker while cheap queries and pages wait behind them.
 
-A query is slow once it has run `threshold` seconds or more (or past its deadline) on this
-snapshot: its hash is remembered (the `remember` latest). A slow query then waits for one of
-`workers` places before it asks the pool for a worker; at most `queue` slow queries wait, and
-one more is refused at once with 503 and Retry-After. A query's first run cannot be known to
-be slow: the lane learns from it, and every repeat takes the lane.
+A query is slow once it has run `threshold` seconds or more on this snapshot: its hash is
+remembered (the `remember` latest), and a run that passes the threshold takes a place in the
+lane from then on. A known-slow query waits for one of `workers` places before it asks the
+pool for a worker; at most `queue` slow queries wait, and one more is refused at once with
+503 and Retry-After. A text's first run cannot be known to be slow before it passes the
+threshold: distinct slow texts sent together can still take every worker for one deadline.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ class SlowLane:
     """Admission of known-slow queries (by hash); `workers` 0 turns the lane off."""
 
     def __init__(
-        self, threshold: float, workers: int = 1, queue: int = 8, retry_after: float = 10.0,
+        self,
+        threshold: float,
+        workers: int = 1,
+        queue: int = 8,
+        retry_after: float = 10.0,
         remember: int = 4096,
     ):
         self.threshold = threshold
@@ -53,15 +58,33 @@ class SlowLane:
 
     @contextlib.asynccontextmanager
     async def admit(self, digest: str) -> AsyncIterator[None]:
-        """Hold a place in the lane while the body runs, if `digest` is slow."""
-        if self.workers <= 0 or not self.is_slow(digest):
+        """Hold a place in the lane while the body runs, if `digest` is slow or becomes slow
+        (runs past the threshold) meanwhile."""
+        if self.workers <= 0:
             yield
             return
-        await self._enter()
+        if self.is_slow(digest):
+            await self._enter()
+            try:
+                yield
+            finally:
+                self._leave()
+            return
+        claimed = False
+
+        def claim() -> None:
+            nonlocal claimed
+            claimed = True
+            self._running += 1  # over `workers`, maybe: `_leave` then hands nothing on
+            self.observe(digest, self.threshold)
+
+        timer = asyncio.get_running_loop().call_later(self.threshold, claim)
         try:
             yield
         finally:
-            self._leave()
+            timer.cancel()
+            if claimed:
+                self._leave()
 
     async def _enter(self) -> None:
         # Every use is on the one event loop of a server process: no lock needed.
@@ -88,6 +111,9 @@ class SlowLane:
             raise
 
     def _leave(self) -> None:
+        if self._running > self.workers:
+            self._running -= 1
+            return
         while self._waiting:
             turn = self._waiting.pop(0)
             if not turn.done():

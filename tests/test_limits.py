@@ -310,5 +310,21 @@ def test_the_slow_lane_holds_known_slow_queries_and_refuses_past_its_queue():
     log = asyncio.run(scenario())
     assert log[:3] == ["slow0 runs", "slow2 refused, retry after 10", "cheap runs"]
     assert "slow1 runs" in log[3:]
+
+
+def test_a_query_that_passes_the_threshold_takes_the_lane_while_it_runs():
+    lane = SlowLane(threshold=0.05, workers=1, queue=0)
+
+    async def scenario() -> str:
+        async with lane.admit("new"):  # unknown: admitted at once
+            await asyncio.sleep(0.1)  # past the threshold: now slow, holding the place
+            try:
+                async with lane.admit("new"):
+                    return "a second copy ran"
+            except SlowLaneFull:
+                return "a second copy was refused"
+
+    assert asyncio.run(scenario()) == "a second copy was refused"
+    assert lane.is_slow("new")
     response = api_errors.response_for(SlowLaneFull("full", 10), "application/json")
     assert response.status_code == 503 and response.headers["Retry-After"] == "10"
