@@ -313,12 +313,11 @@ def cmd_serve(args) -> int:
     started = time.perf_counter()
     if args.workers <= 1:
         start_forkserver()  # the query workers' imports, on another core meanwhile
-    overrides = {}
+    overrides: dict[str, object] = dict(limit_overrides(args))
     if args.dataset:
         overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
     if args.timeout:
         overrides["query_timeout"] = args.timeout
-    overrides.update(limit_overrides(args))
     settings = _settings(args).with_(
         host=args.host or Settings.from_env().host,
         port=args.port or Settings.from_env().port,

@@ -40,7 +40,7 @@ class HeaderTimeoutProtocol(H11Protocol):
     _head_bytes = 0  # of the head being read
     _line_done = False  # its request line has ended
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._arm()
 

@@ -52,9 +52,7 @@ def _how(exitcode: int | None) -> str:
     return "stopped" if exitcode is None else f"exited with status {exitcode}"
 
 
-def query_error(
-    exc: Exception, limit: float, memory_mb: int = 0, note: str = ""
-) -> Exception:
+def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = "") -> Exception:
     """The error to raise for `exc`, raised by the pool for a query whose deadline was
     `limit` seconds on workers capped at `memory_mb` MiB; `note` is what a dead worker wrote
     to its stderr. Anything that is not the pool's is returned as it is."""

@@ -238,7 +238,10 @@ def fit(answer: Answer, render: Callable[[Answer], bytes], max_bytes: int) -> tu
         # Rows are about equally long: keep the share that fits, a little less each round.
         kept = min(kept - 1, int(kept * max_bytes / len(body) * 0.9))
         cut = items[: max(kept, 0)]
-        answer = replace(answer, truncated=True, **{"triples" if answer.is_graph else "rows": cut})
+        if answer.is_graph:
+            answer = replace(answer, truncated=True, triples=cut)
+        else:
+            answer = replace(answer, truncated=True, rows=cut)
         body = render(answer)
     if max_bytes and len(body) > max_bytes:  # ASK, or no row fits: nothing to send but the head
         answer = replace(answer, truncated=True, rows=[], triples=[])
