@@ -133,13 +133,7 @@ def _app(settings: Settings, metrics, loaded):
     app.add_middleware(
         middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed
     )
-    app.add_middleware(
-        middleware.SizeLimitMiddleware,
-        limit=settings.max_request_bytes,
-        query_string_limit=settings.max_query_string_bytes,
-        header_bytes=settings.max_header_bytes,
-        max_headers=settings.max_headers,
-    )
+    app.add_middleware(middleware.SizeLimitMiddleware, **middleware.size_limits(settings))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -153,8 +147,7 @@ def _app(settings: Settings, metrics, loaded):
         middleware.ResponseCache,
         seed=lambda scope: snapshot.pinned(scope, app).etag_seed,
         metrics=metrics,
-        max_entries=settings.response_cache_entries,
-        max_bytes=settings.response_cache_bytes,
+        **middleware.cache_bounds(settings),
     )
     app.add_middleware(
         middleware.MetricsMiddleware,

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smpkg.cache import ResultCache
+from smpkg.config import Settings
 from smpkg.errors import PayloadTooLarge
 
 from .errors import render_error
@@ -24,6 +25,25 @@ from .errors import render_error
 # new build; clients revalidate cheaply with If-None-Match afterwards.
 CACHE_MAX_AGE = 300
 NOT_CACHED = ("/health", "/metrics")
+
+
+def size_limits(settings: Settings) -> dict[str, int]:
+    """The `SizeLimitMiddleware` arguments of these settings: a query string is held to the
+    body's limit too."""
+    return {
+        "limit": settings.max_request_bytes,
+        "query_string_limit": min(settings.max_query_string_bytes, settings.max_request_bytes),
+        "header_bytes": settings.max_header_bytes,
+        "max_headers": settings.max_headers,
+    }
+
+
+def cache_bounds(settings: Settings) -> dict[str, int]:
+    """The `ResponseCache` bounds of these settings."""
+    return {
+        "max_entries": settings.response_cache_entries,
+        "max_bytes": settings.response_cache_bytes,
+    }
 
 
 class SizeLimitMiddleware:
