@@ -141,7 +141,7 @@ def _app(settings: Settings, metrics, loaded):
     app.add_middleware(
         middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed
     )
-    app.add_middleware(middleware.SizeLimitMiddleware, limit=settings.max_request_bytes)
+    app.add_middleware(middleware.SizeLimitMiddleware, **middleware.size_limits(settings))
     app.add_middleware(
         security.ReadOnlyCors,
         expose_headers=("ETag", "SMPKG-Truncated", "SMPKG-Max-Rows", "Retry-After"),
@@ -150,7 +150,7 @@ def _app(settings: Settings, metrics, loaded):
         middleware.ResponseCache,
         seed=lambda scope: snapshot.pinned(scope, app).etag_seed,
         metrics=metrics,
-        max_entries=settings.response_cache_entries,
+        **middleware.cache_bounds(settings),
     )
     app.add_middleware(
         middleware.MetricsMiddleware,

@@ -8,11 +8,18 @@
 | QueryRefused                            | 403    | a well-formed request we will not run, by policy: SPARQL Update (read-only endpoint), SERVICE (no outbound requests). 403, not 400: the request is valid, retrying it will not help, and the message says why |
 | NotFound                                | 404    | |
 | UnsupportedFormat                       | 406    | the body lists the media types we can produce |
-| PayloadTooLarge                         | 413    | body or query string over `max_request_bytes` |
+| PayloadTooLarge                         | 413    | body over `max_request_bytes`, query string over `max_query_string_bytes` |
+| EngineCrashed (a QueryFailed)           | 500    | the engine crashed on this query (now, or earlier on this snapshot: a repeat is not run again) |
 | QueryFailed and anything else smpkg     | 500    | a short message, never a traceback |
+| MemoryLimitHit                          | 503    | the query needed more memory than a worker may use; names SMPKG_WORKER_MEMORY_MB |
+| SlowLaneFull (a WorkersBusy)            | 503    | a known-slow query found the slow lane's queue full; `Retry-After` as long as a query may run |
 | WorkersBusy (a QueryTimeout)            | 503    | every worker stayed busy until the deadline, the query never ran; `Retry-After: 1` |
 | QueryTimeout                            | 504    | the query ran past its deadline and was stopped |
 | any other exception                     | 500    | "internal error"; the traceback goes to the server log only |
+
+Headers over `max_headers` or `max_header_bytes` are answered 431 by
+`middleware.SizeLimitMiddleware` (and a request head past h11's buffer 413 or 431 by
+`smpkg.connections`) before any route runs.
 
 Errors are written in the format the client prefers: a JSON object (fields `status`,
 `title`, `detail`, `error`, as in RFC 9457 problem details, served as `application/json`), an
@@ -31,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from smpkg.errors import (
+    MemoryLimitHit,
     NotFound,
     ParameterError,
     PayloadTooLarge,
@@ -62,6 +70,7 @@ class ProtocolError(Exception):
 # Most specific first: WorkersBusy is a QueryTimeout.
 STATUSES: list[tuple[type[BaseException], int]] = [
     (WorkersBusy, 503),
+    (MemoryLimitHit, 503),
     (QueryTimeout, 504),
     (QuerySyntaxError, 400),
     (ParameterError, 400),
@@ -169,7 +178,7 @@ def response_for(exc: BaseException, accept: str | None) -> Response:
     else:
         message = "internal error; the server log has the details"
     if isinstance(exc, WorkersBusy):
-        headers["Retry-After"] = "1"
+        headers["Retry-After"] = str(getattr(exc, "retry_after", 1))
     name = type(exc).__name__ if isinstance(exc, SmpkgError) else "InternalError"
     return render_error(accept, status, message, error=name, extra=extra, headers=headers)
 

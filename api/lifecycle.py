@@ -30,7 +30,7 @@ from smpkg.errors import ConfigurationError, SmpkgError, ValidationFailed
 from smpkg.executor import QueryExecutor, Source
 from smpkg.load import fingerprint, load_dataset
 from smpkg.remote_store import redacted
-from smpkg.serving import build_once, prepare_store
+from smpkg.serving import build_once, executor_limits, prepare_store
 
 from .snapshot import Snapshot
 
@@ -113,6 +113,7 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
         base_iri=public_endpoint,
         observer=observer,
         info=known,
+        **executor_limits(settings),
     )
     say(
         f"starting {settings.query_workers} {source.engine} query worker(s)"

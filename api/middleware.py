@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smpkg.cache import ResultCache
+from smpkg.config import Settings
 from smpkg.errors import PayloadTooLarge
 
 from .errors import render_error
@@ -25,27 +27,77 @@ CACHE_MAX_AGE = 300
 NOT_CACHED = ("/health", "/metrics")
 
 
-class SizeLimitMiddleware:
-    """413 for a query string or body over `limit` bytes, checked before anything is read
-    (Content-Length) and while a body without one streams in."""
+def size_limits(settings: Settings) -> dict[str, int]:
+    """The `SizeLimitMiddleware` arguments of these settings: a query string is held to the
+    body's limit too."""
+    return {
+        "limit": settings.max_request_bytes,
+        "query_string_limit": min(settings.max_query_string_bytes, settings.max_request_bytes),
+        "header_bytes": settings.max_header_bytes,
+        "max_headers": settings.max_headers,
+    }
 
-    def __init__(self, app: ASGIApp, limit: int):
+
+def cache_bounds(settings: Settings) -> dict[str, int]:
+    """The `ResponseCache` bounds of these settings."""
+    return {
+        "max_entries": settings.response_cache_entries,
+        "max_bytes": settings.response_cache_bytes,
+    }
+
+
+class SizeLimitMiddleware:
+    """413 for a query string over `query_string_limit` bytes or a body over `limit` bytes
+    (checked before anything is read from the Content-Length, and while a body without one
+    streams in); 431 for more than `max_headers` header fields or `header_bytes` bytes of
+    them (0: no limit)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        query_string_limit: int | None = None,
+        header_bytes: int = 0,
+        max_headers: int = 0,
+    ):
         self.app = app
         self.limit = limit
+        self.query_string_limit = limit if query_string_limit is None else query_string_limit
+        self.header_bytes = header_bytes
+        self.max_headers = max_headers
+
+    def _refusal(self, scope: Scope, accept: str | None) -> Response | None:
+        """The 413 or 431 for a request head over a limit, or None."""
+        raw = scope["headers"]
+        if self.max_headers and len(raw) > self.max_headers:
+            message = (
+                f"the request has {len(raw)} header fields, over the limit of {self.max_headers}"
+            )
+            return render_error(accept, 431, message, error="HeadersTooLarge")
+        size = sum(len(name) + len(value) for name, value in raw)
+        if self.header_bytes and size > self.header_bytes:
+            message = (
+                f"the request headers take {size} bytes, over the limit of {self.header_bytes}"
+            )
+            return render_error(accept, 431, message, error="HeadersTooLarge")
+        if len(scope.get("query_string", b"")) > self.query_string_limit:
+            message = (
+                f"the query string is over the limit of {self.query_string_limit} bytes; "
+                "POST the query instead"
+            )
+            return render_error(accept, 413, message, error="PayloadTooLarge")
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        accept = headers.get("accept")
-        if len(scope.get("query_string", b"")) > self.limit:
-            await render_error(
-                accept,
-                413,
-                f"the query string is over the limit of {self.limit} bytes; POST the query instead",
-                error="PayloadTooLarge",
-            )(scope, receive, send)
+        # A header over the limit is not parsed: the Accept header picks the error's format.
+        accept = headers.get("accept") if len(headers.get("accept", "")) < 4096 else None
+        refusal = self._refusal(scope, accept)
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
         length = headers.get("content-length")
         if length is not None:

@@ -75,8 +75,11 @@ ERROR_MEANINGS = {
     406: "No acceptable format; the message lists those available.",
     413: "The query text, request body or headers are over their limit.",
     415: "The request body's media type is not one the operation takes.",
-    500: "The server failed; the message says what failed, never how (no traceback).",
-    503: "Every query worker stayed busy; try again after Retry-After.",
+    431: "The request's header fields are too many or too long.",
+    500: "The server failed (the query engine crashed on this query, say); the message "
+    "says what failed, never how (no traceback).",
+    503: "Every query worker stayed busy, the queue of slow queries is full (Retry-After), "
+    "or the query hit the worker memory limit (SMPKG_WORKER_MEMORY_MB).",
     504: "The query ran past its deadline and was stopped.",
 }
 

@@ -6,6 +6,7 @@ documents: every cache of the service has both bounds, so no client can grow it 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -16,9 +17,18 @@ def _body_size(value: Any) -> int:
     return len(value.body)
 
 
+def key_bytes(key: Hashable) -> int:
+    """About how many bytes `key` holds: a query text can be a megabyte, and 3,000 of them
+    under small values must count as 3 GB, not as the values' few kilobytes."""
+    if isinstance(key, (tuple, frozenset)):
+        return sys.getsizeof(key) + sum(key_bytes(part) for part in key)
+    return sys.getsizeof(key)
+
+
 class ResultCache:
     """An LRU of values whose size `size` measures (by default `len(value.body)`), bounded by
-    entry count, total bytes and the bytes of one value. Thread-safe."""
+    entry count, total bytes (of the keys and the values) and the bytes of one entry.
+    Thread-safe."""
 
     def __init__(
         self,
@@ -31,7 +41,7 @@ class ResultCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.max_item_bytes = max_item_bytes
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -46,25 +56,25 @@ class ResultCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return hit
+            return hit[0]
 
     def put(self, key: Hashable, value: Any) -> None:
-        """Keep `value`, dropping the least recently used entries past either bound; a value
-        over `max_item_bytes` is not kept."""
-        size = self.size(value)
-        if self.max_entries <= 0 or size > self.max_item_bytes:
+        """Keep `value`, dropping the least recently used entries past either bound; an entry
+        (key and value) over `max_item_bytes` is not kept."""
+        size = self.size(value) + key_bytes(key)
+        if self.max_entries <= 0 or size > min(self.max_item_bytes, self.max_bytes):
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= self.size(old)
-            self._items[key] = value
+                self._bytes -= old[1]
+            self._items[key] = (value, size)
             self._bytes += size
             while self._items and (
                 len(self._items) > self.max_entries or self._bytes > self.max_bytes
             ):
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= self.size(dropped)
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
 
     def clear(self) -> None:
         with self._lock:

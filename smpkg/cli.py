@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-from .config import Settings
+from .config import LIMITS, Settings, limit_overrides
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
 from .logs import log_config
 
@@ -322,7 +322,7 @@ def cmd_serve(args) -> int:
     started = time.perf_counter()
     if args.workers <= 1:
         start_forkserver()  # the query workers' imports, on another core meanwhile
-    overrides = {}
+    overrides: dict[str, object] = dict(limit_overrides(args))
     if args.dataset:
         overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
     if args.timeout:
@@ -346,6 +346,8 @@ def cmd_serve(args) -> int:
 
         from api import create_app
 
+        from .connections import server_options
+
         app = create_app(settings, progress=_progress)
         gc.freeze()
     finally:
@@ -360,6 +362,7 @@ def cmd_serve(args) -> int:
         port=settings.port,
         log_level=args.log_level,
         **UVICORN_OPTIONS,
+        **server_options(settings),
         **proxy_options(settings),
         log_config=log_config(args.log_level),
         access_log=False,
@@ -376,6 +379,7 @@ def _serve_workers(settings: Settings, args) -> int:
 
     import uvicorn
 
+    from .connections import server_options
     from .serving import build_once, prepare_store
 
     settings.check()
@@ -396,6 +400,7 @@ def _serve_workers(settings: Settings, args) -> int:
         log_level=args.log_level,
         timeout_worker_healthcheck=120,
         **UVICORN_OPTIONS,
+        **server_options(settings, spawned=True),
         **proxy_options(settings),
         log_config=log_config(args.log_level),
         access_log=False,
@@ -517,6 +522,8 @@ def parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="info (the default) writes one JSON line per request (see README, Logs)",
     )
+    for name, meaning in LIMITS.items():  # --max-headers N overrides SMPKG_MAX_HEADERS
+        p.add_argument("--" + name.replace("_", "-"), type=float, metavar="N", help=meaning)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")

@@ -17,6 +17,31 @@ VALIDATORS = ("compiled", "pyshacl")
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The limits a client's requests meet, each with what it bounds: `smpkg serve` offers every
+# one as an option (--max-headers for max_headers), the environment as SMPKG_<NAME>.
+LIMITS = {
+    "max_request_bytes": "request body (and POSTed query) bytes; more: 413",
+    "max_query_string_bytes": "query string bytes of a GET; more: 413",
+    "max_header_bytes": "bytes of all request headers; more: 431",
+    "max_headers": "request header fields; more: 431",
+    "max_rows": "result rows (or triples); more are cut and flagged",
+    "max_response_bytes": "bytes of a query response; more are cut and flagged",
+    "query_timeout": "seconds a query may run; past it: 504",
+    "max_connections": "connections and requests at once; more: 503",
+    "idle_timeout": "seconds an idle keep-alive connection stays open",
+    "header_timeout": "seconds a client has to send a request's headers",
+    "worker_memory_mb": "address space of a query worker in MiB (0: no cap); past it: 503",
+    "worker_recycle_mb": "resident MiB after which a query worker is replaced (0: never)",
+    "result_cache_entries": "query results kept",
+    "result_cache_bytes": "bytes of query results kept (keys and values)",
+    "response_cache_entries": "whole responses kept",
+    "response_cache_bytes": "bytes of whole responses kept (keys and values)",
+    "slow_query_seconds": "a query that once ran this long is slow: it takes the slow lane",
+    "slow_lane_workers": "slow queries running at once",
+    "slow_lane_queue": "slow queries waiting; more: 503 with Retry-After",
+    "remembered_crashes": "queries that crashed a worker, answered at once thereafter",
+}
+
 
 def _default_root() -> Path:
     return _REPO_ROOT
@@ -52,6 +77,24 @@ class Settings:
     trusted_proxies: str | None = None
     # The access log names each query by its hash; with this on it prints the text too.
     log_queries: bool = False
+    # Limits on what a client controls: each one is documented in LIMITS below and in the
+    # README's "Security and limits"; 0 turns off the ones LIMITS marks so.
+    max_query_string_bytes: int = 128 << 10
+    max_header_bytes: int = 16 << 10
+    max_headers: int = 64
+    max_response_bytes: int = 16 << 20
+    max_connections: int = 512
+    idle_timeout: float = 5.0
+    header_timeout: float = 10.0
+    worker_memory_mb: int = 2048
+    worker_recycle_mb: int = 512
+    result_cache_entries: int = 1024
+    result_cache_bytes: int = 64 << 20
+    response_cache_bytes: int = 64 << 20
+    slow_query_seconds: float = 1.0
+    slow_lane_workers: int = 1
+    slow_lane_queue: int = 8
+    remembered_crashes: int = 256
 
     @property
     def ontology_dir(self) -> Path:
@@ -127,22 +170,33 @@ class Settings:
             )
         if self.query_timeout <= 0:
             raise ConfigurationError("SMPKG_QUERY_TIMEOUT must be positive")
+        for name in LIMITS:
+            if getattr(self, name) < 0:
+                raise ConfigurationError(f"SMPKG_{name.upper()} must be 0 or more")
         if not self.base_iri.endswith("/"):
             raise ConfigurationError("SMPKG_BASE_IRI must end with '/'")
 
 
+# Each field's type, as `from __future__ import annotations` leaves it: a string.
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def limit_overrides(args: object) -> dict[str, int | float]:
+    """The LIMITS an argparse namespace sets (an option per limit, None when not given), each
+    as its field's type."""
+    out: dict[str, int | float] = {}
+    for name in LIMITS:
+        value = getattr(args, name, None)
+        if value is not None:
+            out[name] = int(value) if _TYPES[name] == "int" else float(value)
+    return out
+
+
 def _coerce(name: str, raw: str):
     try:
-        if name in (
-            "port",
-            "max_rows",
-            "max_request_bytes",
-            "query_workers",
-            "memory_store_up_to",
-            "response_cache_entries",
-        ):
+        if _TYPES[name] == "int":
             return int(raw)
-        if name == "query_timeout":
+        if _TYPES[name] == "float":
             return float(raw)
         if name in ("root", "cache_dir"):
             return Path(raw)

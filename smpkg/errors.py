@@ -58,6 +58,26 @@ class QueryFailed(SmpkgError):
     """The engine failed while evaluating a query that parsed."""
 
 
+class EngineCrashed(QueryFailed):
+    """The engine crashed on this query (its worker died), now or earlier on this snapshot."""
+
+
+class MemoryLimitHit(SmpkgError):
+    """A query needed more memory than a query worker may take (SMPKG_WORKER_MEMORY_MB)."""
+
+
+class SlowLaneFull(WorkersBusy):
+    """The query is known to be slow and every place in the slow lane's queue is taken;
+    `retry_after` is how many seconds a client should wait."""
+
+    def __init__(self, message: str, retry_after: int = 1):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.retry_after))
+
+
 class UnsupportedFormat(SmpkgError):
     """No serialisation matches what the client accepts."""
 

@@ -17,6 +17,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,12 +37,13 @@ from .errors import (
     UnsupportedFormat,
     WorkersBusy,
 )
-from .failures import query_error
+from .failures import CrashedQueries, crash_note, query_error, query_hash
 from .forkserver import context
 from .formats import Format, by_key, choose_format
+from .lanes import SlowLane
 from .lexer import scan
 from .pool import DeadlinePassed, WorkerLost, WorkerPool
-from .worker import InfoRequest, QueryReply, QueryRequest, Source, worker_main
+from .worker import InfoRequest, QueryReply, QueryRequest, Source, WorkerLimits, worker_main
 
 log = logging.getLogger("smpkg.executor")
 
@@ -69,6 +73,7 @@ class Prepared(NamedTuple):
     cacheable: bool
     request: QueryRequest
     limit: float  # seconds
+    digest: str  # the text's hash (`failures.query_hash`)
 
 
 def form_of(text: str) -> str | None:
@@ -95,6 +100,9 @@ class QueryExecutor:
         startup_timeout: float = 300.0,
         observer: QueryObserver | None = None,
         info: dict | None = None,
+        limits: WorkerLimits | None = None,
+        slow_lane: SlowLane | None = None,
+        remembered_crashes: int = 256,
     ):
         self.source = source
         self.workers = workers
@@ -104,9 +112,14 @@ class QueryExecutor:
         self.base_iri = base_iri
         self.observer = observer
         self.cache = ResultCache(cache_entries, cache_bytes)
+        # Each worker's stderr, read when it dies (`failures.crash_note`).
+        self.log_dir = tempfile.mkdtemp(prefix="smpkg-workers-")
+        self.limits = replace(limits or WorkerLimits(), log_dir=self.log_dir)
+        self.lane = slow_lane or SlowLane(float("inf"), workers=0)
+        self.crashed = CrashedQueries(remembered_crashes)
         self.pool = WorkerPool(
             worker_main,
-            (source, isolate),
+            (source, isolate, self.limits),
             size=workers,
             context=context(),
             startup_timeout=startup_timeout,
@@ -118,10 +131,12 @@ class QueryExecutor:
         self.busy = 0
 
     def launch(self) -> QueryExecutor:
+        os.makedirs(self.log_dir, exist_ok=True)  # again after a close
         self.pool.launch()
         return self
 
     def start(self) -> QueryExecutor:
+        os.makedirs(self.log_dir, exist_ok=True)  # again after a close
         if self.pool.closed:  # again after a close: a new lookup pool (lifespans can repeat)
             self._lookups = concurrent.futures.ThreadPoolExecutor(4, "smpkg-lookup")
         self.pool.start()
@@ -130,6 +145,7 @@ class QueryExecutor:
 
     def close(self) -> None:
         self.pool.close()
+        shutil.rmtree(self.log_dir, ignore_errors=True)
         lookups, self._lookups = self._lookups, None
         if lookups is not None:
             lookups.shutdown(wait=False, cancel_futures=True)
@@ -173,9 +189,13 @@ class QueryExecutor:
         if prepared is None:
             return hit  # type: ignore[return-value]
         try:
-            reply = await self.pool.call(prepared.request, arrived + prepared.limit)
+            self.crashed.check(prepared.digest)
+            async with self.lane.admit(prepared.digest):
+                reply = await self.pool.call(prepared.request, arrived + prepared.limit)
         except Exception as exc:
             raise self._failed(exc, prepared, arrived) from exc
+        if isinstance(reply, QueryReply):
+            self.lane.observe(prepared.digest, reply.seconds)
         return self._kept(prepared, reply, arrived)
 
     def execute_blocking(self, text: str, **options) -> QueryResult:
@@ -233,7 +253,7 @@ class QueryExecutor:
             (base or "/sparql") + TRUNCATED_FRAGMENT,
         )
         limit = self.timeout if timeout is None else max(0.001, min(timeout, self.timeout))
-        return Prepared(form, key, cacheable, request, limit)
+        return Prepared(form, key, cacheable, request, limit, query_hash(text))
 
     def _kept(self, prepared: Prepared, reply: object, arrived: float) -> QueryResult:
         """The result of a worker's reply, cached when it may be; an error reply raised."""
@@ -250,10 +270,23 @@ class QueryExecutor:
         return result
 
     def _failed(self, exc: Exception, prepared: Prepared, arrived: float) -> Exception:
-        """The smpkg error for what the pool raised, observed."""
-        error = query_error(exc, prepared.limit)
+        """The smpkg error for what the pool raised, observed, logged when a worker died or
+        the query ran out of time."""
+        note = crash_note(self.log_dir, exc.pid) if isinstance(exc, WorkerLost) else ""
+        error = query_error(exc, prepared.limit, self.limits.memory_mb, note)
         if isinstance(error, WorkersBusy):
             self.busy += 1
+        if isinstance(exc, WorkerLost):
+            self.crashed.remember(prepared.digest, error)
+            log.error(
+                "query %s: %s; the worker's last words: %s",
+                prepared.digest,
+                error,
+                " ".join(note.split())[:500] or "none",
+            )
+        elif isinstance(exc, DeadlinePassed):
+            self.lane.observe(prepared.digest, float("inf"))
+            log.warning("query %s: %s", prepared.digest, error)
         self._observe(prepared.form, error, time.monotonic() - arrived)
         return error
 

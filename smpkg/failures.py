@@ -1,15 +1,61 @@
 """What a client is told when the worker pool fails a query: each `pool` error as the smpkg
-error (and so the HTTP status) it stands for, with a message that says what to do."""
+error (and so the HTTP status) it stands for, with a message that says what to do; and the
+queries that crashed a worker, remembered so that a repeat is answered without a new crash."""
 
 from __future__ import annotations
 
-from .errors import QueryFailed, QueryTimeout, WorkersBusy
+import hashlib
+import logging
+import signal
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from .errors import EngineCrashed, MemoryLimitHit, QueryFailed, QueryTimeout, WorkersBusy
 from .pool import DeadlinePassed, PoolBusy, PoolClosed, Unsendable, WorkerLost
 
+log = logging.getLogger("smpkg.failures")
 
-def query_error(exc: Exception, limit: float) -> Exception:
+# What a worker's stderr holds when an allocation failed under its RLIMIT_AS: Rust's
+# allocator says this before it aborts; Python raises MemoryError, which the worker answers.
+ALLOCATION_FAILED = ("memory allocation of", "MemoryError", "std::bad_alloc")
+# How much of a dead worker's stderr goes to the log.
+NOTE_CHARS = 2000
+
+
+def query_hash(text: str) -> str:
+    """The short hash a query is logged and remembered by."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def crash_note(log_dir: str | None, pid: int | None) -> str:
+    """The start of what a dead worker wrote to its stderr during its last query (its log
+    file, which is removed): a panic's or a failed allocation's message comes first."""
+    if not log_dir or pid is None:
+        return ""
+    path = Path(log_dir) / f"{pid}.log"
+    try:
+        with open(path, "rb") as handle:
+            note = handle.read(NOTE_CHARS).decode("utf-8", "replace")
+        path.unlink()
+    except OSError:
+        return ""
+    return note
+
+
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return "stopped" if exitcode is None else f"exited with status {exitcode}"
+
+
+def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = "") -> Exception:
     """The error to raise for `exc`, raised by the pool for a query whose deadline was
-    `limit` seconds; anything that is not the pool's is returned as it is."""
+    `limit` seconds on workers capped at `memory_mb` MiB; `note` is what a dead worker wrote
+    to its stderr. Anything that is not the pool's is returned as it is."""
     if isinstance(exc, PoolBusy):
         return WorkersBusy(
             f"the server is busy: no query worker became free within {limit:g} s; try again shortly"
@@ -22,11 +68,50 @@ def query_error(exc: Exception, limit: float) -> Exception:
             "own copy of the data"
         )
     if isinstance(exc, WorkerLost):
-        return QueryFailed(
-            "the query worker stopped unexpectedly (out of memory?); it has been replaced"
+        if memory_mb and any(sign in note for sign in ALLOCATION_FAILED):
+            return memory_error(memory_mb)
+        return EngineCrashed(
+            f"the query engine failed on this query (its worker {_how(exc.exitcode)}); the "
+            "worker has been replaced, and this query will not be run again on this data"
         )
     if isinstance(exc, Unsendable):
         return QueryFailed(f"cannot pass the query to a worker: {exc}")
     if isinstance(exc, PoolClosed):
         return QueryFailed("the query executor is shut down")
     return exc
+
+
+def memory_error(memory_mb: int) -> MemoryLimitHit:
+    return MemoryLimitHit(
+        f"the query needed more than the {memory_mb} MiB of memory a query worker may use "
+        "(SMPKG_WORKER_MEMORY_MB); simplify it or add a LIMIT"
+    )
+
+
+class CrashedQueries:
+    """The hashes of the queries that crashed a worker on one snapshot, the `size` latest
+    (thread-safe): a repeat is refused at once instead of crashing another worker."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._seen: OrderedDict[str, Exception] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, digest: str, error: Exception) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._seen[digest] = error
+            self._seen.move_to_end(digest)
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+
+    def check(self, digest: str) -> None:
+        """Raise the error of the crash `digest` caused, if it caused one."""
+        with self._lock:
+            error = self._seen.get(digest)
+        if error is not None:
+            raise type(error)(str(error))
+
+    def __len__(self) -> int:
+        return len(self._seen)

@@ -137,10 +137,23 @@ def tokens(text: str) -> Iterator[tuple[str, str, int]]:
             yield "group", match.group("group"), match.start()
 
 
-@lru_cache(maxsize=2048)
+# Texts up to this length are memoised: the memo holds the texts, which must not add up to
+# gigabytes (2,048 texts of a megabyte each did).
+SCAN_MEMO_CHARS = 4096
+
+
 def scan(text: str) -> QueryText:
-    """The keywords of `text`. Memoised in each process: the server and then a worker scan
-    every text, and a repeated query is scanned once by each."""
+    """The keywords of `text`. Short texts are memoised in each process: the server and then
+    a worker scan every text, and a repeated query is scanned once by each."""
+    return _scan_memo(text) if len(text) <= SCAN_MEMO_CHARS else _scan(text)
+
+
+@lru_cache(maxsize=2048)
+def _scan_memo(text: str) -> QueryText:
+    return _scan(text)
+
+
+def _scan(text: str) -> QueryText:
     if "\\" in text:
         text = decode_codepoints(text)
     return QueryText(tuple(word.upper() for word in _KEYWORDS.findall(text) if word))

@@ -69,7 +69,25 @@ class DeadlinePassed(PoolError):
 
 
 class WorkerLost(PoolError):
-    """The worker died (or its pipe broke) during the call; it is being replaced."""
+    """The worker died (or its pipe broke) during the call; it is being replaced. `pid` is
+    the worker's, `exitcode` how it ended (negative: the signal that killed it; None if it
+    had not ended yet)."""
+
+    def __init__(self, message: str, pid: int | None = None, exitcode: int | None = None):
+        self.pid = pid
+        self.exitcode = exitcode
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.pid, self.exitcode))
+
+
+@dataclass(frozen=True)
+class Retiring:
+    """A worker's reply, with word that the worker stops after it (e.g. it holds too much
+    memory): the pool returns `reply` and starts a replacement."""
+
+    reply: Any
 
 
 class Unsendable(PoolError):
@@ -280,6 +298,14 @@ class WorkerPool:
             raise reply
         raise WorkerStartFailed(f"a worker sent {type(reply).__name__} instead of Ready")
 
+    def _lost(self, worker: _Worker, message: str) -> WorkerLost:
+        """The error for a worker that died during a call, which is replaced."""
+        pid = worker.pid
+        worker.process.join(timeout=1)  # its exit code, when it has ended
+        exitcode = worker.process.exitcode
+        self._replace(worker)
+        return WorkerLost(message, pid, exitcode)
+
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker and start its replacement in the background."""
         with self._lock:
@@ -334,8 +360,7 @@ class WorkerPool:
         try:
             worker.conn.send_bytes(payload)
         except OSError as exc:
-            self._replace(worker)
-            raise WorkerLost(str(exc)) from exc
+            raise self._lost(worker, str(exc)) from exc
         loop.add_reader(fd, on_readable)
         try:
             ready = await _within(loop, readable, deadline) is not None
@@ -355,8 +380,10 @@ class WorkerPool:
             # writes the rest at once.
             reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
+            raise self._lost(worker, "the worker stopped unexpectedly") from exc
+        if isinstance(reply, Retiring):
             self._replace(worker)
-            raise WorkerLost("the worker stopped unexpectedly") from exc
+            return reply.reply
         self._release(worker)
         return reply
 
@@ -426,8 +453,8 @@ class WorkerPool:
 
     def _collect(self, worker: _Worker, deadline: float) -> None:
         try:
-            if worker.conn.poll(max(deadline - time.monotonic(), 0)):
-                worker.conn.recv()
+            ready = worker.conn.poll(max(deadline - time.monotonic(), 0))
+            if ready and not isinstance(worker.conn.recv(), Retiring):
                 self._release(worker)
                 return
         except (EOFError, OSError):

@@ -10,7 +10,9 @@ from typing import Any
 from .build import GRAPH_FILES, KnowledgeGraph, build
 from .config import Settings
 from .disk_store import ensure_disk_store
+from .lanes import SlowLane
 from .statistics import dataset_statistics
+from .worker import WorkerLimits
 
 Progress = Callable[[str], None]
 
@@ -47,3 +49,23 @@ def prepare_store(
             progress(f"no on-disk store ({exc}); the query workers load the N-Triples files")
         return None
     return meta.get("statistics")
+
+
+def executor_limits(settings: Settings) -> dict[str, Any]:
+    """The `executor.QueryExecutor` arguments that carry these settings' limits."""
+    return {
+        "cache_entries": settings.result_cache_entries,
+        "cache_bytes": settings.result_cache_bytes,
+        "limits": WorkerLimits(
+            memory_mb=settings.worker_memory_mb,
+            recycle_mb=settings.worker_recycle_mb,
+            max_response_bytes=settings.max_response_bytes,
+        ),
+        "slow_lane": SlowLane(
+            settings.slow_query_seconds,
+            workers=settings.slow_lane_workers,
+            queue=settings.slow_lane_queue,
+            retry_after=settings.query_timeout,
+        ),
+        "remembered_crashes": settings.remembered_crashes,
+    }

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import signal
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from .formats import (
     offered_formats,
     serialize_answer,
 )
-from .pool import STOP, Ready
+from .pool import STOP, Ready, Retiring
 from .remote_store import RemoteEngine, query_endpoint
 from .statistics import dataset_statistics
 
@@ -112,6 +113,20 @@ class QueryRequest:
 
 
 @dataclass(frozen=True)
+class WorkerLimits:
+    """What one worker may spend: `memory_mb` of address space on top of what it holds once
+    ready (RLIMIT_AS; 0: no cap), `recycle_mb` of resident memory after a reply before it
+    stops and is replaced (0: never), `max_response_bytes` of one serialised answer (0: no
+    cap; more is cut and flagged as truncated). `log_dir`: where the worker's stderr goes
+    (`failures.crash_note` reads why a worker died there), None to keep it."""
+
+    memory_mb: int = 0
+    recycle_mb: int = 0
+    max_response_bytes: int = 0
+    log_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class InfoRequest:
     """Ask a worker for the dataset statistics (`statistics.dataset_statistics`)."""
 
@@ -172,8 +187,9 @@ def as_reply(exc: BaseException) -> SmpkgError:
     return QueryFailed(text[0] if text else type(exc).__name__)
 
 
-def answer_query(engine: Any, request: QueryRequest) -> QueryReply:
-    """Run the query, negotiate the format on the answer's form, serialise."""
+def answer_query(engine: Any, request: QueryRequest, max_bytes: int = 0) -> QueryReply:
+    """Run the query, negotiate the format on the answer's form, serialise; an answer over
+    `max_bytes` (when not 0) is cut to the rows that fit and flagged as truncated."""
     started = time.perf_counter()
     bindings = dict(request.bindings) or None
     if request.format_key == "json" and engine.name == "oxigraph":
@@ -187,7 +203,7 @@ def answer_query(engine: Any, request: QueryRequest) -> QueryReply:
             request.base_iri,
             request.link,
         )
-        if written is not None:
+        if written is not None and not (max_bytes and len(written[1]) > max_bytes):
             answer, body = written
             seconds = time.perf_counter() - started
             return QueryReply(body, "json", answer.form, answer.truncated, seconds)
@@ -197,11 +213,37 @@ def answer_query(engine: Any, request: QueryRequest) -> QueryReply:
     fmt = by_key(request.format_key) if request.format_key else None
     if fmt is None or fmt not in offered_formats(answer.form):
         fmt = choose_format(answer.form, request.accept, request.format_param)
-    if answer.truncated and request.link:
-        answer.links = [request.link]
-    body = serialize_answer(answer, fmt)
+    chosen = fmt
+
+    def render(answer: Answer) -> bytes:
+        if answer.truncated and request.link:
+            answer.links = [request.link]
+        return serialize_answer(answer, chosen)
+
+    answer, body = fit(answer, render, max_bytes)
     seconds = time.perf_counter() - started
     return QueryReply(body, fmt.key, answer.form, answer.truncated, seconds)
+
+
+def fit(answer: Answer, render: Callable[[Answer], bytes], max_bytes: int) -> tuple[Answer, bytes]:
+    """`answer` and its body, or, when the body is over `max_bytes` (not 0), the answer cut
+    to the rows (or triples) whose body fits, flagged as truncated."""
+    body = render(answer)
+    items = answer.triples if answer.is_graph else answer.rows
+    kept = len(items)
+    while max_bytes and len(body) > max_bytes and kept > 0:
+        # Rows are about equally long: keep the share that fits, a little less each round.
+        kept = min(kept - 1, int(kept * max_bytes / len(body) * 0.9))
+        cut = items[: max(kept, 0)]
+        if answer.is_graph:
+            answer = replace(answer, truncated=True, triples=cut)
+        else:
+            answer = replace(answer, truncated=True, rows=cut)
+        body = render(answer)
+    if max_bytes and len(body) > max_bytes:  # ASK, or no row fits: nothing to send but the head
+        answer = replace(answer, truncated=True, rows=[], triples=[])
+        body = render(answer)
+    return answer, body
 
 
 def warm_up(engine: Any) -> None:
@@ -220,11 +262,11 @@ def warm_up(engine: Any) -> None:
     engine.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1")
 
 
-def answer(engine: Any, request: object) -> object:
+def answer(engine: Any, request: object, max_bytes: int = 0) -> object:
     """The reply to one request (an exception is a reply too)."""
     try:
         if isinstance(request, QueryRequest):
-            return answer_query(engine, request)
+            return answer_query(engine, request, max_bytes)
         if isinstance(request, InfoRequest):
             return dataset_statistics(engine)
         return QueryFailed(f"unknown request {type(request).__name__}")
@@ -232,10 +274,46 @@ def answer(engine: Any, request: object) -> object:
         return as_reply(exc)
 
 
-def worker_main(conn: Connection, source: Source, isolate: bool = True) -> None:
+def resident_mb() -> float:
+    """This process's resident memory now, in MiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
+def apply_limits(limits: WorkerLimits) -> bool:
+    """Cap this process's address space at what it holds now plus `memory_mb`, and send its
+    stderr (an engine's panic message, or its failed allocation) to its log file; whether
+    it did that."""
+    if limits.memory_mb:
+        with open("/proc/self/statm") as statm:
+            held = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        cap = held + (limits.memory_mb << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    if limits.log_dir:
+        try:
+            log = os.open(
+                os.path.join(limits.log_dir, f"{os.getpid()}.log"),
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC,
+                0o600,
+            )
+        except OSError:  # no log: a crash is reported without the engine's last words
+            return False
+        os.dup2(log, 2)
+        os.close(log)
+        return True
+    return False
+
+
+def worker_main(
+    conn: Connection, source: Source, isolate: bool = True, limits: WorkerLimits | None = None
+) -> None:
     """The body of a worker process: open the engine, then answer requests until told to
     stop or the pipe closes."""
+    limits = limits or WorkerLimits()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # An engine's panic is logged by its message and the query's hash; a backtrace of the
+    # interpreter's C frames says nothing more.
+    os.environ["RUST_BACKTRACE"] = "0"
     try:
         engine = open_engine(source)
         warm_up(engine)
@@ -243,13 +321,17 @@ def worker_main(conn: Connection, source: Source, isolate: bool = True) -> None:
             isolation = restrict_egress(source.url) if isolate else "disabled"
         else:
             isolation = isolate_network() if isolate else "disabled"
+        logged = apply_limits(limits)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
             conn.send(as_reply(exc))
         finally:
             conn.close()
         return
-    conn.send(Ready(os.getpid(), isolation))
+    try:
+        conn.send(Ready(os.getpid(), isolation))
+    except OSError:  # the pool closed while this worker started
+        return
     while True:
         try:
             request = conn.recv()
@@ -257,7 +339,13 @@ def worker_main(conn: Connection, source: Source, isolate: bool = True) -> None:
             return
         if request is STOP:
             return
+        if logged:
+            os.ftruncate(2, 0)  # only the current query's messages matter
+        reply = answer(engine, request, limits.max_response_bytes)
+        retire = bool(limits.recycle_mb) and resident_mb() > limits.recycle_mb
         try:
-            conn.send(answer(engine, request))
+            conn.send(Retiring(reply) if retire else reply)
         except (BrokenPipeError, OSError):
+            return
+        if retire:
             return

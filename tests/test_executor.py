@@ -15,7 +15,7 @@ from rdflib import Literal
 
 import smpkg.oxigraph_engine as store
 from smpkg.build import open_dataset_engine
-from smpkg.cache import ResultCache
+from smpkg.cache import ResultCache, key_bytes
 from smpkg.engine import DatasetSpec
 from smpkg.errors import (
     DataParseError,
@@ -87,7 +87,8 @@ def test_form_of():
 
 
 def test_result_cache_is_a_bounded_lru():
-    cache = ResultCache(max_entries=2, max_bytes=10, max_item_bytes=6)
+    key = key_bytes(("a",))  # the same for every one-letter key: bytes count keys too
+    cache = ResultCache(max_entries=2, max_bytes=2 * key + 10, max_item_bytes=key + 6)
 
     def result(body: bytes) -> QueryResult:
         return QueryResult(body, BY_KEY["json"], "SELECT", False)
@@ -97,8 +98,8 @@ def test_result_cache_is_a_bounded_lru():
     assert cache.get(("a",)) is not None  # a is now the most recent
     cache.put(("c",), result(b"1"))  # over 2 entries: b goes
     assert cache.get(("b",)) is None and cache.get(("c",)) is not None
-    cache.put(("d",), result(b"123456"))  # over 10 bytes: the oldest go
-    assert cache.size_bytes <= 10
+    cache.put(("d",), result(b"123456"))  # over 10 bytes of values: the oldest go
+    assert cache.size_bytes <= 2 * key + 10
     cache.put(("e",), result(b"1234567"))  # too big to keep
     assert cache.get(("e",)) is None
 
