@@ -392,11 +392,18 @@ class WorkerPool:
         return self.run(self.call(request, deadline))
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run `coroutine` to its end on this thread's own event loop (made once)."""
-        loop = getattr(self._loops, "loop", None)
-        if loop is None or loop.is_closed():
-            loop = self._loops.loop = asyncio.new_event_loop()
-        return loop.run_until_complete(coroutine)
+        """Run `coroutine` to its end on this thread's own event loop (made once); from a
+        thread whose loop is already running (an app factory called by uvicorn inside its
+        loop), on a thread of its own, which the caller waits for."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            loop = getattr(self._loops, "loop", None)
+            if loop is None or loop.is_closed():
+                loop = self._loops.loop = asyncio.new_event_loop()
+            return loop.run_until_complete(coroutine)
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=self.name) as aside:
+            return aside.submit(self.run, coroutine).result()
 
     async def _acquire(self, deadline: float) -> _Worker:
         """An idle worker, or the next one released, waiting on the event loop (never on a

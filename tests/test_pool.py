@@ -195,3 +195,13 @@ def test_closed_pool_refuses_and_leaves_no_process(pool):
         pool.call_blocking(("pid",), soon(1))
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_blocking_entry_works_inside_a_running_event_loop(pool):
+    """uvicorn calls the app factory inside its loop (`smpkg serve --workers N`): a blocking
+    call made there must not try to run a second loop on the same thread."""
+
+    async def inside() -> int:
+        return pool.call_blocking(("pid",), soon(30))
+
+    assert asyncio.run(inside()) in pool.pids
