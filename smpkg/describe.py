@@ -423,8 +423,13 @@ def describe(
     labels = {term: pick_label(found) for term, found in candidates.items()}
     labels = {k: v for k, v in labels.items() if v}
     if explainer is not None:
-        for term, label in explainer.labels.items():
-            labels.setdefault(term, label)
+        # The rows label what they join to; the store names the rest (a page's terms only).
+        for quad in quads:
+            for term in quad[:3]:
+                if isinstance(term, URIRef) and term not in labels:
+                    found = explainer.label(term)
+                    if found:
+                        labels[term] = found
 
     def explain(triple, graph) -> Explanation | None:
         if graph != INFERRED_GRAPH:

@@ -42,10 +42,11 @@ from smpkg.describe import (
     describe,
     rows_from_json,
 )
-from smpkg.documentation import document
+from smpkg.documentation import Usage, document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
+from smpkg.products import read_statistics
 from smpkg.release import ontology_version as current
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
@@ -234,7 +235,7 @@ def _ontology_body(request: Request, fmt: Format) -> bytes:
 
     def render() -> bytes:
         if fmt is HTML:
-            doc = document(kg.ontology, kg.asserted, kg.inferred)
+            doc = document(kg.ontology, Usage.from_json(read_statistics(kg.directory)["usage"]))
             return render_page(
                 "ontology.html",
                 doc=doc,
