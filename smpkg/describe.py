@@ -239,6 +239,22 @@ def term_from_json(value: dict) -> Identifier:
     return Literal(value["value"], lang=value.get("xml:lang"), datatype=value.get("datatype"))
 
 
+def rows_of(
+    engine, iri: URIRef, queries: dict[str, str], max_rows: int | None = None
+) -> tuple[dict[str, list[dict]], bool]:
+    """The rows of `queries` with ?this bound to `iri`, asked of an engine directly: one dict
+    of rdflib terms per row, per query; and whether any answer was cut at `max_rows`."""
+    rows, truncated = {}, False
+    for name, text in queries.items():
+        answer = engine.execute(text, bindings={"this": iri}, max_rows=max_rows)
+        rows[name] = [
+            {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
+            for row in answer.rows
+        ]
+        truncated = truncated or answer.truncated
+    return rows, truncated
+
+
 def rows_from_json(body: bytes | str) -> list[dict]:
     """SPARQL 1.1 JSON results as one dict of rdflib terms per row."""
     doc = json.loads(body)

@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from rdflib import Literal, URIRef
+from rdflib import Dataset, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, OWL
 from starlette.concurrency import run_in_threadpool
 
@@ -41,11 +44,13 @@ from smpkg.describe import (
     compact,
     describe,
     rows_from_json,
+    rows_of,
 )
 from smpkg.documentation import Usage, document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all
+from smpkg.oxigraph_engine import to_ox
 from smpkg.products import read_statistics
 from smpkg.release import ontology_version as current
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
@@ -110,9 +115,37 @@ def jsonld_bytes(graph) -> bytes:
     return graph.serialize(format="json-ld", context=context, auto_compact=True, encoding="utf-8")
 
 
+# pyoxigraph's writers: several times faster than rdflib's on a page or a VoID document.
+OX_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+OX_PREFIXES = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+
+
+def _ox_statements(graph) -> list:
+    if not isinstance(graph, Dataset):
+        return [ox.Triple(*(to_ox(t) for t in triple)) for triple in graph]
+    out = []
+    quad: Any
+    for quad in graph.quads((None, None, None, None)):
+        name = getattr(quad[3], "identifier", quad[3])
+        where = ox.DefaultGraph() if name == DATASET_DEFAULT_GRAPH_ID else to_ox(name)
+        out.append(ox.Quad(to_ox(quad[0]), to_ox(quad[1]), to_ox(quad[2]), where))
+    return out
+
+
 def rdf_bytes(graph, fmt: Format) -> bytes:
+    """A graph (a Dataset for TriG and N-Quads) in `fmt`: compact JSON-LD by rdflib, the
+    others by pyoxigraph, with the project's prefixes."""
     if fmt.key == "jsonld":
         return jsonld_bytes(graph)
+    if fmt.key in OX_FORMATS:
+        out = ox.serialize(_ox_statements(graph), format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
+        return out or b""
     return bind_all(graph).serialize(format=fmt.rdflib_name or fmt.key, encoding="utf-8")
 
 
@@ -132,16 +165,22 @@ def negotiated_error(request: Request, exc: UnsupportedFormat | NotFound) -> Res
 
 
 async def _rows(state: Snapshot, iri: URIRef, queries: dict[str, str]) -> tuple[dict, bool]:
+    """The rows of the page's queries: from the build's store in this process when there is
+    one (`Snapshot.pages`), else through the query executor."""
+    engine = state.pages
+    if engine is not None:
+        return await run_in_threadpool(rows_of, engine, iri, queries, state.settings.max_rows)
+
     async def run(text: str):
         return await state.executor.execute(text, bindings={"this": iri}, format_param="json")
 
     results = await asyncio.gather(*(run(text) for text in queries.values()))
     truncated = any(r.truncated for r in results)
-    return {name: r.body for name, r in zip(queries, results, strict=True)}, truncated
+    rows = {name: rows_from_json(r.body) for name, r in zip(queries, results, strict=True)}
+    return rows, truncated
 
 
-def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
-    rows = {name: rows_from_json(body) for name, body in bodies.items()}
+def _describe(state: Snapshot, iri: URIRef, rows: dict, truncated: bool) -> Description | None:
     return describe(iri, rows, state.explainer, truncated)
 
 
@@ -155,18 +194,17 @@ def _replacement(description: Description, iri: URIRef, base: str) -> URIRef | N
     return next((o for o in replacements if isinstance(o, URIRef) and o.startswith(base)), None)
 
 
-def _summary(description: Description, bodies: dict, root: str) -> Summary:
-    rows = {name: rows_from_json(bodies[name]) for name in PAGE_QUERIES}
-    return summarise(description, rows, root)
+def _summary(description: Description, rows: dict, root: str) -> Summary:
+    return summarise(description, {name: rows[name] for name in PAGE_QUERIES}, root)
 
 
 def _render(
-    request: Request, description: Description, fmt: Format, document: str, bodies: dict
+    request: Request, description: Description, fmt: Format, document: str, rows: dict
 ) -> bytes:
     if fmt is not HTML:
         graph = description.dataset() if fmt.quads else description.graph()
         return rdf_bytes(graph, fmt)
-    summary = _summary(description, bodies, request.scope.get("root_path", ""))
+    summary = _summary(description, rows, request.scope.get("root_path", ""))
     return render_page(
         "passage.html" if summary.is_passage else "resource.html",
         d=description,
@@ -202,8 +240,8 @@ async def resource(request: Request, path: str) -> Response:
     iri = URIRef(f"{state.settings.base_iri}id/{stem}")
     # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
-    bodies, truncated = await _rows(state, iri, queries)
-    described = {name: bodies[name] for name in QUERIES}
+    rows, truncated = await _rows(state, iri, queries)
+    described = {name: rows[name] for name in QUERIES}
     description = await run_in_threadpool(_describe, state, iri, described, truncated)
     if description is None:
         return negotiated_error(request, unknown)
@@ -214,7 +252,7 @@ async def resource(request: Request, path: str) -> Response:
         target += f".{fixed.extension}" if fixed is not None else ""
         return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
     document = f"{root}/id/{stem}"
-    body = await run_in_threadpool(_render, request, description, fmt, document, bodies)
+    body = await run_in_threadpool(_render, request, description, fmt, document, rows)
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
         headers["Content-Location"] = f"{document}.{fmt.extension}"
