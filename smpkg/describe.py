@@ -377,8 +377,9 @@ class Description:
         return self.labels.get(predicate) or words(str(predicate))
 
     def graph(self) -> Graph:
-        """The statements as one graph (for Turtle, N-Triples, JSON-LD, RDF/XML)."""
-        g = bind_all(Graph())
+        """The statements as one graph (for JSON-LD, which is given the prefixes as its
+        context: binding them here would cost more than the rest of a page)."""
+        g = Graph()
         for s, p, o, _ in self.quads:
             g.add((s, p, o))
         return g

@@ -180,18 +180,39 @@ async def _rows(state: Snapshot, iri: URIRef, queries: dict[str, str]) -> tuple[
     return rows, truncated
 
 
-def _describe(state: Snapshot, iri: URIRef, rows: dict, truncated: bool) -> Description | None:
-    return describe(iri, rows, state.explainer, truncated)
+def _describe(
+    state: Snapshot, iri: URIRef, rows: dict, truncated: bool, page: bool
+) -> Description | None:
+    """The description; with the explanations and the store's labels for a page only (the
+    RDF documents hold the statements alone)."""
+    return describe(iri, rows, state.explainer if page else None, truncated)
 
 
 def _replacement(description: Description, iri: URIRef, base: str) -> URIRef | None:
     """The resource of this dataset that replaces a deprecated one (`owl:deprecated true` and
     `dcterms:isReplacedBy`): its IRI redirects there, so old links keep working."""
-    graph = description.graph()
-    if (iri, OWL.deprecated, Literal(True)) not in graph:
+    triples = {quad[:3] for quad in description.quads}
+    if (iri, OWL.deprecated, Literal(True)) not in triples:
         return None
-    replacements = graph.objects(iri, DCTERMS.isReplacedBy)
+    replacements = sorted(o for s, p, o in triples if s == iri and p == DCTERMS.isReplacedBy)
     return next((o for o in replacements if isinstance(o, URIRef) and o.startswith(base)), None)
+
+
+def description_bytes(description: Description, fmt: Format) -> bytes:
+    """A resource's RDF document. TriG and N-Quads hold every statement in the default graph
+    (what a client that reads the default graph sees: Comunica dereferencing an IRI) and again
+    in the named graph it comes from (`Description.dataset`)."""
+    if fmt.key not in OX_FORMATS:
+        graph = description.dataset() if fmt.quads else description.graph()
+        return rdf_bytes(graph, fmt)
+    terms = [(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o, g in description.quads]
+    triples = dict.fromkeys((s, p, o) for s, p, o, _ in terms)
+    items: list = [ox.Triple(s, p, o) for s, p, o in triples]
+    if fmt.quads:
+        items = [ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples]
+        items += [ox.Quad(s, p, o, to_ox(g)) for s, p, o, g in terms if g is not None]
+    out = ox.serialize(items, format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
+    return out or b""
 
 
 def _summary(description: Description, rows: dict, root: str) -> Summary:
@@ -202,8 +223,7 @@ def _render(
     request: Request, description: Description, fmt: Format, document: str, rows: dict
 ) -> bytes:
     if fmt is not HTML:
-        graph = description.dataset() if fmt.quads else description.graph()
-        return rdf_bytes(graph, fmt)
+        return description_bytes(description, fmt)
     summary = _summary(description, rows, request.scope.get("root_path", ""))
     return render_page(
         "passage.html" if summary.is_passage else "resource.html",
@@ -242,7 +262,7 @@ async def resource(request: Request, path: str) -> Response:
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
     rows, truncated = await _rows(state, iri, queries)
     described = {name: rows[name] for name in QUERIES}
-    description = await run_in_threadpool(_describe, state, iri, described, truncated)
+    description = await run_in_threadpool(_describe, state, iri, described, truncated, fmt is HTML)
     if description is None:
         return negotiated_error(request, unknown)
     root = request.scope.get("root_path", "")
