@@ -9,8 +9,9 @@ triple formats (Turtle, N-Triples, RDF/XML) of the full dataset hold the union o
 N-Triples and N-Quads lines are sorted; gzip members carry no name and no time, so that the
 same content always has the same checksum.
 
-The service builds the dumps of a dataset version once, into the build's cache directory
-(`ensure_dumps`), and serves the files from there; `smpkg export --release DIR` copies them to
+The build writes the dumps of a dataset version into its cache directory (`smpkg.products`,
+streamed by `smpkg.dumps`; `ensure_dumps` writes them for a build that lacks them), and the
+service serves the files from there; `smpkg export --release DIR` copies them to
 `DIR/<version>/` with the release's VoID description and its changelog against the newest
 earlier release found in DIR (`write_release`). The version is the ontology's owl:versionInfo
 and the build's version (a hash of every input), e.g. `0.1.0+f8c03faf91a3`.

@@ -11,8 +11,9 @@
 - `/graph/{name}`: a named graph's IRI, answered 303 See Other to its dump in the negotiated
   format.
 
-The dumps are written once per dataset version into the build's cache directory
-(`smpkg.release.ensure_dumps`, off the event loop), never per request.
+The dumps are written by the build into its cache directory (`smpkg.products`; a build made by
+older code gets them from `smpkg.release.ensure_dumps`, off the event loop, once), never per
+request, and sent as files; VoID's counts come from the build's statistics file.
 """
 
 from __future__ import annotations

@@ -17,10 +17,14 @@ Accept header says. `format=` overrides Accept as on /sparql. Responses say `Var
 and list the alternates in a `Link` header; an Accept nothing matches gets 406 with the list;
 an IRI the data says nothing about gets 404 (a page for browsers), never an empty graph.
 
-The description itself comes from SPARQL through the query executor (`smpkg.describe`), so it
-is what the endpoint answers; the explanations of inferred statements come from the build. The
-HTML page also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's
-statements) through the same executor; the RDF documents hold the description only.
+The description itself comes from SPARQL (`smpkg.describe`): asked of the build's on-disk
+store in this process (`Snapshot.pages`, opened read-only beside the query workers: the same
+data, no round trip to a worker), or through the query executor when the service answers from
+an external store, so a page always shows what the endpoint answers. The explanations of
+inferred statements come from the build's derivation index (`smpkg.explain`). The HTML page
+also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's statements) the
+same way; the RDF documents hold the description only, written by pyoxigraph (compact JSON-LD
+by rdflib).
 """
 
 from __future__ import annotations
