@@ -17,7 +17,6 @@ MAX_FUNCTION_LINES = 80
 # reported to its owner, and shown here as an expected failure rather than hidden.
 OVERSIZE_ELSEWHERE = {
     "smpkg.cli": "parser() is 113 lines",
-    "smpkg.publish": "publish() is 101 lines",
     "smpkg.rules": "a method __init__ is 108 lines",
     "smpkg.shacl": "729 lines",
 }
