@@ -11,7 +11,7 @@ one per build (`api.snapshot.Snapshot.explainer`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -113,11 +113,16 @@ class Explainer:
     thread-safe."""
 
     def __init__(self, kg):
-        self.ontology = parse_keeping_bnodes(kg.path("ontology"))
+        self._ontology_path = kg.path("ontology")
         self.index = DerivationIndex(kg.directory / INDEX_FILE)
         self.store = ox.Store.read_only(str(kg.directory / DISK_STORE_DIR))
         self.name = lru_cache(maxsize=NAMES)(self._name)
         self.label = lru_cache(maxsize=NAMES)(self._label)
+
+    @cached_property
+    def ontology(self) -> Graph:
+        """The ontology, parsed at its first use: a Turtle page needs only the store."""
+        return parse_keeping_bnodes(self._ontology_path)
 
     def _values(self, subject, predicate) -> list:
         """The objects of `subject predicate ?o` in any graph, in N-Triples order, once each."""
