@@ -24,6 +24,7 @@ from starlette.types import Scope
 from smpkg.cache import ResultCache
 from smpkg.config import Settings
 from smpkg.explain import Explainer
+from smpkg.oxigraph_engine import OxigraphEngine
 
 # The stand-in for the service's own URL in a cached document (an .invalid name never
 # resolves, RFC 2606).
@@ -63,6 +64,16 @@ class Snapshot:
         """Why each inferred statement holds, for the resource pages (None without a
         build); made at its first use, once per snapshot."""
         return Explainer(self.kg) if self.kg is not None else None
+
+    @cached_property
+    def pages(self) -> OxigraphEngine | None:
+        """The engine the resource pages ask, in this process: the build's on-disk store,
+        opened read-only beside the query workers (the same data they answer from), so that
+        a page costs no round trip to a worker. None with an external store (the pages then
+        show what that store answers, through the executor) or for --dataset files."""
+        if self.explainer is None or self.settings.store_url:
+            return None
+        return OxigraphEngine(self.explainer.store)
 
     def document(self, key: tuple, render: Callable[[], bytes]) -> bytes:
         """The document under `key`, rendered once per snapshot (bounded cache)."""

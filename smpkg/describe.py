@@ -239,6 +239,22 @@ def term_from_json(value: dict) -> Identifier:
     return Literal(value["value"], lang=value.get("xml:lang"), datatype=value.get("datatype"))
 
 
+def rows_of(
+    engine, iri: URIRef, queries: dict[str, str], max_rows: int | None = None
+) -> tuple[dict[str, list[dict]], bool]:
+    """The rows of `queries` with ?this bound to `iri`, asked of an engine directly: one dict
+    of rdflib terms per row, per query; and whether any answer was cut at `max_rows`."""
+    rows, truncated = {}, False
+    for name, text in queries.items():
+        answer = engine.execute(text, bindings={"this": iri}, max_rows=max_rows)
+        rows[name] = [
+            {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
+            for row in answer.rows
+        ]
+        truncated = truncated or answer.truncated
+    return rows, truncated
+
+
 def rows_from_json(body: bytes | str) -> list[dict]:
     """SPARQL 1.1 JSON results as one dict of rdflib terms per row."""
     doc = json.loads(body)
@@ -361,8 +377,9 @@ class Description:
         return self.labels.get(predicate) or words(str(predicate))
 
     def graph(self) -> Graph:
-        """The statements as one graph (for Turtle, N-Triples, JSON-LD, RDF/XML)."""
-        g = bind_all(Graph())
+        """The statements as one graph (for JSON-LD, which is given the prefixes as its
+        context: binding them here would cost more than the rest of a page)."""
+        g = Graph()
         for s, p, o, _ in self.quads:
             g.add((s, p, o))
         return g
@@ -423,8 +440,13 @@ def describe(
     labels = {term: pick_label(found) for term, found in candidates.items()}
     labels = {k: v for k, v in labels.items() if v}
     if explainer is not None:
-        for term, label in explainer.labels.items():
-            labels.setdefault(term, label)
+        # The rows label what they join to; the store names the rest (a page's terms only).
+        for quad in quads:
+            for term in quad[:3]:
+                if isinstance(term, URIRef) and term not in labels:
+                    found = explainer.label(term)
+                    if found:
+                        labels[term] = found
 
     def explain(triple, graph) -> Explanation | None:
         if graph != INFERRED_GRAPH:

@@ -10,8 +10,7 @@ single template (`api/templates/ontology.html`) over the model built here.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
@@ -113,14 +112,15 @@ def _text(graph: Graph, node: Node, predicate: URIRef) -> str:
 class _Vocabulary:
     """What every term's entry needs: the ontology, its namespace and the terms' names."""
 
-    def __init__(self, ontology: Graph, asserted: Graph, namespace: str):
+    def __init__(self, ontology: Graph, usage: Usage, namespace: str):
         self.ontology = ontology
         self.namespace = namespace
         found: dict[URIRef, list[Literal]] = {}
-        for graph in (ontology, asserted):  # data labels name the values of restrictions
-            for s, o in graph.subject_objects(RDFS.label):
-                if isinstance(s, URIRef) and isinstance(o, Literal):
-                    found.setdefault(s, []).append(o)
+        for s, o in ontology.subject_objects(RDFS.label):
+            if isinstance(s, URIRef) and isinstance(o, Literal):
+                found.setdefault(s, []).append(o)
+        for iri, literals in usage.labels.items():  # data labels name the values of restrictions
+            found.setdefault(URIRef(iri), []).extend(Literal(v, lang=lang) for v, lang in literals)
         self.labels = {s: pick_label(literals) for s, literals in found.items()}
 
     def name(self, term: Node) -> str:
@@ -152,14 +152,10 @@ class _Vocabulary:
         return class_expression(self.ontology, node, self.name)
 
 
-def _class_terms(vocabulary: _Vocabulary, asserted: Graph, inferred: Graph) -> list[Term]:
+def _class_terms(vocabulary: _Vocabulary, usage: Usage) -> list[Term]:
     ontology = vocabulary.ontology
     expression = vocabulary.expression
-    # A typing asserted and inferred again counts once.
-    typings_asserted = Counter(o for _, o in asserted.subject_objects(RDF.type))
-    typings = Counter(
-        o for _, o in {*asserted.subject_objects(RDF.type), *inferred.subject_objects(RDF.type)}
-    )
+    typings_asserted, typings = usage.typings_asserted, usage.typings
     classes = []
     for c in vocabulary.by_name(ontology.subjects(RDF.type, OWL.Class)):
         term = vocabulary.term(c, "class")
@@ -177,16 +173,15 @@ def _class_terms(vocabulary: _Vocabulary, asserted: Graph, inferred: Graph) -> l
                     [Part("everything that is "), *expression(sub), Part(" is one")]
                 )
         term.children = vocabulary.by_name(ontology.subjects(RDFS.subClassOf, c))
-        term.asserted, term.total = typings_asserted[c], typings[c]
+        term.asserted, term.total = typings_asserted.get(str(c), 0), typings.get(str(c), 0)
         classes.append(term)
     return classes
 
 
-def _property_terms(vocabulary: _Vocabulary, asserted: Graph, inferred: Graph) -> list[Term]:
+def _property_terms(vocabulary: _Vocabulary, usage: Usage) -> list[Term]:
     ontology = vocabulary.ontology
     name = vocabulary.name
-    uses_asserted = Counter(p for _, p, _ in asserted)
-    uses_inferred = Counter(p for _, p, _ in inferred)
+    uses_asserted, uses_inferred = usage.uses_asserted, usage.uses_inferred
     properties = []
     iris = (s for kind in PROPERTY_KINDS for s in ontology.subjects(RDF.type, kind))
     for p in vocabulary.by_name(iris):
@@ -209,8 +204,8 @@ def _property_terms(vocabulary: _Vocabulary, asserted: Graph, inferred: Graph) -
                 # A step is a property, or a blank node for an inverse one.
                 chain.append(Part(name(step), step if isinstance(step, Identifier) else None))
             term.chains.append([*chain, Part(" implies "), Part(name(p), p)])
-        term.asserted = uses_asserted[p]
-        term.total = uses_asserted[p] + uses_inferred[p]
+        term.asserted = uses_asserted.get(str(p), 0)
+        term.total = term.asserted + uses_inferred.get(str(p), 0)
         properties.append(term)
     return properties
 
@@ -251,16 +246,34 @@ def _tree(classes: list[Term]) -> list[tuple[int, URIRef]]:
     return tree
 
 
-def document(ontology: Graph, asserted: Graph, inferred: Graph) -> Documentation:
-    """The documentation model of `ontology`, with usage counted in the data."""
+@dataclass(frozen=True)
+class Usage:
+    """How the data uses the ontology's terms, counted at build time
+    (`statistics.store_statistics`, its `usage`): typings per class (asserted; asserted or
+    inferred, each once), statements per property (asserted; inferred), and the labels the
+    data gives the terms the ontology names. Keys are IRIs."""
+
+    typings_asserted: Mapping[str, int]
+    typings: Mapping[str, int]
+    uses_asserted: Mapping[str, int]
+    uses_inferred: Mapping[str, int]
+    labels: Mapping[str, list]  # IRI -> [[text, language or None], ...]
+
+    @classmethod
+    def from_json(cls, found: dict) -> Usage:
+        return cls(**{k: found[k] for k in cls.__dataclass_fields__})
+
+
+def document(ontology: Graph, usage: Usage) -> Documentation:
+    """The documentation model of `ontology`, with its usage in the data."""
     iri = next(
         (s for s in ontology.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)),
         URIRef(str(SMP).rstrip("#")),
     )
     namespace = str(ontology.value(iri, VANN.preferredNamespaceUri) or SMP)
-    vocabulary = _Vocabulary(ontology, asserted, namespace)
-    classes = _class_terms(vocabulary, asserted, inferred)
-    properties = _property_terms(vocabulary, asserted, inferred)
+    vocabulary = _Vocabulary(ontology, usage, namespace)
+    classes = _class_terms(vocabulary, usage)
+    properties = _property_terms(vocabulary, usage)
     _link(vocabulary, classes, properties)
     version_iri = ontology.value(iri, OWL.versionIRI)
     licence = ontology.value(iri, DCTERMS.license)

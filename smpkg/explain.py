@@ -1,7 +1,8 @@
 """Why an inferred statement holds, in words a researcher can follow.
 
-The reasons are not in the triple store: they are a product of the build
-(`KnowledgeGraph.explain`, its derivation index). An `Explainer` turns a derivation into the
+The reasons are not in the triple store: they are a product of the build, its derivation
+index (`products.DerivationIndex`, written at build time with each premise's status). An
+`Explainer` turns a derivation into the
 OWL 2 RL rule it applied (`prp-spo2` is "property chain"), the axioms of the ontology it used
 (class expressions in Manchester style, with links into the ontology documentation) and its
 premises, asserted or themselves inferred and explained in turn. The served snapshot holds
@@ -10,8 +11,10 @@ one per build (`api.snapshot.Snapshot.explainer`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property, lru_cache
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
@@ -32,9 +35,13 @@ from .describe import (
     rule_title,
     words,
 )
-from .namespaces import (
-    SMP,
-)
+from .disk_store import DISK_STORE_DIR
+from .load import nt, term_of
+from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, SMP
+from .oxigraph_engine import from_ox, to_ox
+from .products import INDEX_FILE, DerivationIndex, triple_key
+
+NAMES = 65536  # names and labels kept per build (a page names a few hundred terms)
 
 
 class _KeepBlankNodeLabels(dict):
@@ -100,32 +107,52 @@ def _identifier(node: object) -> Identifier | None:
 
 
 class Explainer:
-    """Derivations of a build in words. One per build; thread-safe after construction."""
+    """Derivations of a build in words, from its products on disk: the derivation index
+    (`products.DerivationIndex`), the ontology (small, parsed here) and the on-disk store, read
+    statement by statement for names and facts. Nothing of the data is loaded. One per build;
+    thread-safe."""
 
     def __init__(self, kg):
-        self.derivations = kg.derivations
-        self.ontology = parse_keeping_bnodes(kg.path("ontology"))
-        self.asserted = set(parse_keeping_bnodes(kg.path("asserted")))
-        self.inferred = set(parse_keeping_bnodes(kg.path("inferred")))
-        self.facts = self.asserted | self.inferred | set(self.ontology)
-        self.objects: dict[tuple, list] = {}
-        for s, p, o in sorted(self.facts, key=lambda t: tuple(x.n3() for x in t)):
-            self.objects.setdefault((s, p), []).append(o)
-        candidates: dict[Identifier, list[Literal]] = {}
-        for s, p, o in self.facts:
-            if p in LABEL_PREDICATES and isinstance(o, Literal) and isinstance(s, URIRef):
-                candidates.setdefault(s, []).append(o)
-        self.labels = {t: pick_label(c) for t, c in candidates.items() if pick_label(c)}
-        self.acronyms = {s: str(o) for s, p, o in self.facts if p == SMP.acronym}
+        self._ontology_path = kg.path("ontology")
+        self.index = DerivationIndex(kg.directory / INDEX_FILE)
+        self.store = ox.Store.read_only(str(kg.directory / DISK_STORE_DIR))
+        self.name = lru_cache(maxsize=NAMES)(self._name)
+        self.label = lru_cache(maxsize=NAMES)(self._label)
 
-    def name(self, term) -> str:
+    @cached_property
+    def ontology(self) -> Graph:
+        """The ontology, parsed at its first use: a Turtle page needs only the store."""
+        return parse_keeping_bnodes(self._ontology_path)
+
+    def _values(self, subject, predicate) -> list:
+        """The objects of `subject predicate ?o` in any graph, in N-Triples order, once each."""
+        if not isinstance(subject, URIRef):
+            return []
+        found = self.store.quads_for_pattern(to_ox(subject), to_ox(predicate), None, None)
+        return sorted({from_ox(q.object) for q in found}, key=lambda t: t.n3())
+
+    def holds(self, triple) -> bool:
+        if any(isinstance(t, BNode) for t in triple):
+            return triple in self.ontology
+        s, p, o = (to_ox(t) for t in triple)
+        return next(iter(self.store.quads_for_pattern(s, p, o, None)), None) is not None
+
+    def _label(self, term) -> str | None:
+        """The label the data gives a term (English first), None when it gives none."""
+        literals = [
+            o for p in LABEL_PREDICATES for o in self._values(term, p) if isinstance(o, Literal)
+        ]
+        return pick_label(literals)
+
+    def _name(self, term) -> str:
         """A short name: the acronym when there is one (explanations name many things)."""
         if isinstance(term, Literal):
             note = literal_note(term)
             return f"“{literal_text(term)}”" + (f" ({note})" if note else "")
+        acronyms = self._values(term, SMP.acronym) if isinstance(term, URIRef) else []
         return (
-            self.acronyms.get(term)
-            or self.labels.get(term)
+            (str(acronyms[0]) if acronyms else None)
+            or (self.label(term) if isinstance(term, URIRef) else None)
             or (words(str(term)) if str(term).startswith(str(SMP)) else compact(str(term)))
         )
 
@@ -147,21 +174,34 @@ class Explainer:
         return self.term(s) + [Part(" "), Part(self.name(p), p), Part(" ")] + self.term(o)
 
     def status(self, triple) -> str:
-        if triple in self.asserted:
-            return "asserted"
+        """How a statement holds: asserted, ontology, inferred, or intermediate."""
         if triple in self.ontology:
             return "ontology"
-        if triple in self.derivations or triple in self.inferred:
+        if not any(isinstance(t, BNode) for t in triple):
+            s, p, o = (to_ox(t) for t in triple)
+            graphs = {
+                str(from_ox(q.graph_name)) for q in self.store.quads_for_pattern(s, p, o, None)
+            }
+            if str(ASSERTED_GRAPH) in graphs:
+                return "asserted"
+            if str(INFERRED_GRAPH) in graphs:
+                return "inferred"
+        if self.derivation(triple) is not None:
             return "inferred"
         return "intermediate" if any(isinstance(t, BNode) for t in triple) else "asserted"
 
-    def explain(self, triple, depth: int = 0) -> Explanation | None:
-        derivation = self.derivations.get(triple)
+    def derivation(self, triple) -> dict | None:
+        return self.index.get(triple_key(nt(t) for t in triple))
+
+    def explain(self, triple, depth: int = 0, status: str = "inferred") -> Explanation | None:
+        """Why `triple` holds; `status` is what the caller knows of it (a premise's status,
+        written at build time; the resource pages explain inferred statements)."""
+        derivation = self.derivation(triple)
         if derivation is None:
             s, p, o = triple
             if p == RDF.type and isinstance(o, BNode):
                 return self._meets_definition(s, o, depth)
-            if triple in self.inferred:
+            if status == "inferred":
                 return Explanation(
                     None,
                     "OWL 2 RL reasoning",
@@ -169,20 +209,24 @@ class Explainer:
                 )
             return None
         premises = []
-        for premise in derivation.premises:
-            status = self.status(premise)
-            nested = (
-                self.explain(premise, depth + 1)
-                if status in ("inferred", "intermediate") and depth < MAX_DEPTH
-                else None
-            )
-            premises.append(Premise(self.statement(premise), status, nested))
+        for *terms, status_of in derivation["premises"]:
+            premise = tuple(term_of(t) for t in terms)
+            premises.append(self._premise(premise, status_of, depth))
+        axioms = tuple(tuple(term_of(t) for t in axiom) for axiom in derivation["axioms"])
         return Explanation(
-            derivation.rule,
-            rule_title(derivation.rule),
-            self.axioms(derivation.rule, derivation.axioms),
+            derivation["rule"],
+            rule_title(derivation["rule"]),
+            self.axioms(derivation["rule"], axioms),
             premises,
         )
+
+    def _premise(self, premise: tuple, status: str, depth: int) -> Premise:
+        nested = (
+            self.explain(premise, depth + 1, status)
+            if status in ("inferred", "intermediate") and depth < MAX_DEPTH
+            else None
+        )
+        return Premise(self.statement(premise), status, nested)
 
     def _meets_definition(self, x, klass: BNode, depth: int) -> Explanation:
         """Why x is an instance of an anonymous class expression (the intermediate step of a
@@ -199,22 +243,14 @@ class Explainer:
                 premises.append((x, prop, graph.value(part, OWL.hasValue)))
             elif prop is not None and graph.value(part, OWL.someValuesFrom) is not None:
                 filler = graph.value(part, OWL.someValuesFrom)
-                for y in self.objects.get((x, prop), ()):
-                    if filler == OWL.Thing or (y, RDF.type, filler) in self.facts:
+                for y in self._values(x, prop):
+                    if filler == OWL.Thing or self.holds((y, RDF.type, filler)):
                         premises.append((x, prop, y))
                         if filler != OWL.Thing:
                             premises.append((y, RDF.type, filler))
                         break
         rule = "cls-int1" if members is not None else "cls-hv2"
-        explained = []
-        for premise in premises:
-            status = self.status(premise)
-            nested = (
-                self.explain(premise, depth + 1)
-                if status in ("inferred", "intermediate") and depth < MAX_DEPTH
-                else None
-            )
-            explained.append(Premise(self.statement(premise), status, nested))
+        explained = [self._premise(p, self.status(p), depth) for p in premises]
         return Explanation(
             rule, rule_title(rule), [[Part("the class ")] + self.term(klass)], explained
         )

@@ -85,6 +85,74 @@ def _count_and_labels(path: Path) -> tuple[int, set[bytes]]:
     return triples, labels
 
 
+def _count_graphs(kg, result: Published) -> None:
+    """The triples of each graph file; refuses graphs that share a blank node."""
+    seen: dict[bytes, str] = {}
+    for name, iri in GRAPH_FILES.items():
+        count, labels = _count_and_labels(kg.path(name))
+        result.graphs[str(iri)] = count
+        shared = next((label for label in labels if label in seen), None)
+        if shared is not None:
+            raise PublishError(
+                f"the {seen[shared]} and {name} graphs share the blank node {shared.decode()}, "
+                "which separate uploads would split in two"
+            )
+        seen.update((label, name) for label in labels)
+
+
+def _upload(kg, result: Published, auth, media: str, timeout: float, transport, say) -> None:
+    """PUT each graph file to the store's Graph Store Protocol endpoint."""
+    gsp_url = result.gsp_url
+    with httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        auth=auth,
+        follow_redirects=False,
+        transport=transport,
+        headers={"User-Agent": "smpkg"},
+    ) as client:
+        for name, iri in GRAPH_FILES.items():
+            path = kg.path(name)
+            say(f"PUT {result.graphs[str(iri)]} triples into <{iri}>")
+            url, params = graph_url(gsp_url, str(iri))
+            try:
+                with open(path, "rb") as body:
+                    # Streamed; read whole first only with an account (StoreAuth), whose
+                    # challenge may ask for the upload again.
+                    response = client.put(
+                        url,
+                        params=params,
+                        content=body,
+                        headers={"Content-Type": f"{MEDIA_TYPES[media]}; charset=utf-8"},
+                    )
+            except httpx.HTTPError as exc:
+                raise PublishError(
+                    f"cannot reach the store at {redacted(gsp_url)}: {exc}"
+                ) from None
+            if response.status_code not in (200, 201, 204):
+                detail = " ".join(response.text.split())[:300]
+                raise PublishError(
+                    f"the store refused the {name} graph: {response.status_code} {detail}".rstrip()
+                )
+
+
+def _verify(result: Published, auth, timeout: float) -> None:
+    """Ask the store's query endpoint how many triples each graph holds now."""
+    assert result.query_url is not None
+    engine = RemoteEngine(result.query_url, list(result.graphs), timeout=min(timeout, 120.0))
+    try:
+        engine._client.auth = auth  # the same account reads back what it wrote
+        result.remote = engine.graph_counts()
+    finally:
+        engine.close()
+    if not result.verified:
+        differ = ", ".join(
+            f"<{g}>: {result.remote.get(g, 0)} in the store, {n} here"
+            for g, n in result.graphs.items()
+            if result.remote.get(g) != n
+        )
+        raise PublishError(f"the store does not hold what was uploaded: {differ}")
+
+
 def publish(
     kg,
     gsp_url: str,
@@ -117,62 +185,9 @@ def publish(
     started = time.perf_counter()
     result = Published(gsp_url, query_url)
 
-    seen: dict[bytes, str] = {}
-    for name, iri in GRAPH_FILES.items():
-        count, labels = _count_and_labels(kg.path(name))
-        result.graphs[str(iri)] = count
-        shared = next((label for label in labels if label in seen), None)
-        if shared is not None:
-            raise PublishError(
-                f"the {seen[shared]} and {name} graphs share the blank node {shared.decode()}, "
-                "which separate uploads would split in two"
-            )
-        seen.update((label, name) for label in labels)
-
-    with httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=10.0),
-        auth=auth,
-        follow_redirects=False,
-        transport=transport,
-        headers={"User-Agent": "smpkg"},
-    ) as client:
-        for name, iri in GRAPH_FILES.items():
-            path = kg.path(name)
-            say(f"PUT {result.graphs[str(iri)]} triples into <{iri}>")
-            url, params = graph_url(gsp_url, str(iri))
-            try:
-                with open(path, "rb") as body:
-                    # Streamed; read whole first only with an account (StoreAuth), whose
-                    # challenge may ask for the upload again.
-                    response = client.put(
-                        url,
-                        params=params,
-                        content=body,
-                        headers={"Content-Type": f"{MEDIA_TYPES[media]}; charset=utf-8"},
-                    )
-            except httpx.HTTPError as exc:
-                raise PublishError(
-                    f"cannot reach the store at {redacted(gsp_url)}: {exc}"
-                ) from None
-            if response.status_code not in (200, 201, 204):
-                detail = " ".join(response.text.split())[:300]
-                raise PublishError(
-                    f"the store refused the {name} graph: {response.status_code} {detail}".rstrip()
-                )
-
+    _count_graphs(kg, result)
+    _upload(kg, result, auth, media, timeout, transport, say)
     if verify and query_url:
-        engine = RemoteEngine(query_url, list(result.graphs), timeout=min(timeout, 120.0))
-        try:
-            engine._client.auth = auth  # the same account reads back what it wrote
-            result.remote = engine.graph_counts()
-        finally:
-            engine.close()
-        if not result.verified:
-            differ = ", ".join(
-                f"<{g}>: {result.remote.get(g, 0)} in the store, {n} here"
-                for g, n in result.graphs.items()
-                if result.remote.get(g) != n
-            )
-            raise PublishError(f"the store does not hold what was uploaded: {differ}")
+        _verify(result, auth, timeout)
     result.seconds = time.perf_counter() - started
     return result

@@ -9,8 +9,9 @@ triple formats (Turtle, N-Triples, RDF/XML) of the full dataset hold the union o
 N-Triples and N-Quads lines are sorted; gzip members carry no name and no time, so that the
 same content always has the same checksum.
 
-The service builds the dumps of a dataset version once, into the build's cache directory
-(`ensure_dumps`), and serves the files from there; `smpkg export --release DIR` copies them to
+The build writes the dumps of a dataset version into its cache directory (`smpkg.products`,
+streamed by `smpkg.dumps`; `ensure_dumps` writes them for a build that lacks them), and the
+service serves the files from there; `smpkg export --release DIR` copies them to
 `DIR/<version>/` with the release's VoID description and its changelog against the newest
 earlier release found in DIR (`write_release`). The version is the ontology's owl:versionInfo
 and the build's version (a hash of every input), e.g. `0.1.0+f8c03faf91a3`.
@@ -36,15 +37,11 @@ from rdflib.namespace import RDFS
 
 from .atomic import staged_directory
 from .describe import compact
+from .dumps import FORMATS, NAMED_GRAPH_FORMATS, compress, dump_name, sha256_file, write_part
 from .formats import BY_KEY, Format
-from .namespaces import PREFIXES, bind_all
 from .parts import PART_GRAPHS, PARTS, ontology_version
 from .void import void_graph
 
-FORMAT_KEYS = ("turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml")
-FORMATS: list[Format] = [BY_KEY[k] for k in FORMAT_KEYS]
-NAMED_GRAPH_FORMATS = {"nquads", "trig", "jsonld"}  # keep graph names in the dumps
-PREFIX = "smpkg"
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
 CHANGELOG_JSON = "changelog.json"
@@ -57,10 +54,6 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
-
-
-def dump_name(part: str, fmt: Format, compressed: bool = False) -> str:
-    return f"{PREFIX}-{part}.{fmt.extension}" + (".gz" if compressed else "")
 
 
 def release_version(kg) -> str:
@@ -78,75 +71,33 @@ def built_at(kg) -> str:
         return ""
 
 
-# --------------------------------------------------------------------------- serialisation
-
-
-def part_dataset(kg, part: str) -> Dataset:
-    """A part of the dataset as named graphs (one for a graph part, three for `full`)."""
-    ds = bind_all(Dataset())
-    names = list(PART_GRAPHS) if part == "full" else [part]
-    for name in names:
-        target = ds.graph(PART_GRAPHS[name])
-        for triple in getattr(kg, name):
-            target.add(triple)
-    return ds
-
-
-def _union(ds: Dataset) -> Graph:
-    graph = bind_all(Graph())
-    for s, p, o, _ in ds.quads((None, None, None, None)):
-        graph.add((s, p, o))
-    return graph
-
-
-def serialize_part(ds: Dataset, fmt: Format) -> tuple[bytes, int]:
-    """The bytes of one dump and how many statements it holds."""
-    if fmt.rdflib_name is None:
-        raise ValueError(f"{fmt.key} is not a graph format")
-    target: Graph
-    if fmt.key in NAMED_GRAPH_FORMATS:
-        target, count = ds, sum(1 for _ in ds.quads((None, None, None, None)))
-    else:
-        target = _union(ds)
-        count = len(target)
-    if fmt.key == "jsonld":
-        context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
-        data = target.serialize(
-            format="json-ld", context=context, auto_compact=True, encoding="utf-8"
-        )
-    else:
-        data = target.serialize(format=fmt.rdflib_name, encoding="utf-8")
-    if fmt.key in ("ntriples", "nquads"):
-        data = b"".join(sorted(line for line in data.splitlines(keepends=True) if line.strip()))
-    return data, count
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# --------------------------------------------------------------------------- dumps
 
 
 def _entry(name: str, data: bytes, **fields) -> dict:
     return {"name": name, **fields, "bytes": len(data), "sha256": sha256(data)}
 
 
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_entry(directory: Path, name: str, **fields) -> dict:
+    path = directory / name
+    return {"name": name, **fields, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+
+
 def write_dumps(kg, directory: Path, progress: Progress = _quiet) -> dict:
-    """Write every dump and the manifest into `directory` (created; must not exist)."""
+    """Write every dump and the manifest into `directory` (created; must not exist), streamed
+    from the build's N-Triples files (`smpkg.dumps`)."""
     directory.mkdir(parents=True)
-    files = []
+    files: list[dict] = []
     triples = {}
     for part in PARTS:
-        ds = part_dataset(kg, part)
-        triples[part] = len(_union(ds))
-        for fmt in FORMATS:
-            data, count = serialize_part(ds, fmt)
+        names = list(PART_GRAPHS) if part == "full" else [part]
+        sources = {kg.directory / f"{name}.nt": str(PART_GRAPHS[name]) for name in names}
+
+        def listed(fmt: Format, count: int, part: str = part) -> None:
             graphs = (
                 "named"
                 if fmt.key in NAMED_GRAPH_FORMATS
@@ -161,18 +112,23 @@ def write_dumps(kg, directory: Path, progress: Progress = _quiet) -> dict:
                 "triples": count,
                 "graphs": graphs,
             }
-            name = dump_name(part, fmt)
-            (directory / name).write_bytes(data)
-            files.append(_entry(name, data, **common, compression=None))
-            packed = gzip.compress(data, compresslevel=9, mtime=0)
-            gz_name = dump_name(part, fmt, compressed=True)
-            (directory / gz_name).write_bytes(packed)
-            files.append(
-                _entry(
-                    gz_name, packed, **common, compression="gzip", uncompressed_sha256=sha256(data)
-                )
+            plain = _file_entry(directory, dump_name(part, fmt), **common, compression=None)
+            compress(directory, part, fmt)
+            packed = _file_entry(
+                directory,
+                dump_name(part, fmt, compressed=True),
+                **common,
+                compression="gzip",
+                uncompressed_sha256=plain["sha256"],
             )
+            files.extend((plain, packed))
+
+        triples[part] = write_part(part, sources, directory, listed)
         progress(f"dumped {part} ({triples[part]} triples) in {len(FORMATS)} formats")
+    order = {(f.key, c): i for i, f in enumerate(FORMATS) for c in (0, 1)}
+    files.sort(
+        key=lambda f: (list(PARTS).index(f["part"]), order[(f["format"], bool(f["compression"]))])
+    )
     manifest = {
         "version": release_version(kg),
         "build": kg.version,
@@ -207,7 +163,7 @@ _lock = threading.Lock()
 
 # Bumped whenever the dumps' content or layout changes, so that a build's cached dumps
 # written by older code are not served.
-DUMPS_LAYOUT = 1
+DUMPS_LAYOUT = 2
 
 
 def dumps_directory(kg) -> Path:

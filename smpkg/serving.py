@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .build import GRAPH_FILES, KnowledgeGraph, build
@@ -27,7 +28,10 @@ def build_once(settings: Settings, progress: Progress | None = None) -> Knowledg
     settings.cache_path.mkdir(parents=True, exist_ok=True)
     with open(settings.cache_path / ".build.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return build(settings, progress=progress or _quiet)
+        kg = build(settings, progress=progress or _quiet)
+    # A server keeps none of the graphs a fresh build parsed (for validation, for owlrl):
+    # it answers from the build's products on disk.
+    return replace(kg)
 
 
 def prepare_store(

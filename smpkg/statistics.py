@@ -6,9 +6,9 @@ One definition, two ways to count: `sparql_statistics` asks an engine with SPARQ
 `dataset_statistics` counts rdflib's quads in Python for the rdflib engine. Both give the same
 numbers (tests/test_store.py checks it).
 
-The VoID description of a build counts more (`build_statistics`): instances per class,
-triples per property, links to other datasets, vocabularies and sources, over the build's
-graphs as rdflib holds them."""
+The VoID description of a build counts more (`store_statistics`): instances per class,
+triples per property, links to other datasets, vocabularies and sources, and the usage the
+ontology documentation shows, asked of the build's on-disk store once, at build time."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from rdflib import URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
 from .namespaces import ID, PREFIXES, SMP
 
@@ -158,53 +158,139 @@ class Statistics:
     links: Counter = field(default_factory=Counter)  # (authority key, predicate) -> triples
     vocabularies: list[str] = field(default_factory=list)
     sources: list[URIRef] = field(default_factory=list)
+    examples: list[URIRef] = field(default_factory=list)  # of those VoID may name, the present
 
 
-def counts_of(triples: set) -> Counts:
-    subjects = {s for s, _, _ in triples}
-    return Counts(
-        triples=len(triples),
-        entities=sum(1 for s in subjects if isinstance(s, URIRef)),
-        classes=len({o for _, p, o in triples if p == RDF.type}),
-        properties=len({p for _, p, _ in triples}),
-        distinct_subjects=len(subjects),
-        distinct_objects=len({o for _, _, o in triples}),
+# --------------------------------------------------------------------------- from the store
+
+_UNION = "{ SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+
+
+def _rows(engine: Queryable, text: str) -> list[list]:
+    return [list(row) for row in engine.execute(text).rows]
+
+
+def _counter(engine: Queryable, text: str) -> dict[str, int]:
+    """{term: n} of a query selecting ?t and ?n (IRIs only)."""
+    return {str(t): int(n) for t, n in _rows(engine, text) if isinstance(t, URIRef)}
+
+
+def store_statistics(
+    engine: Queryable,
+    graphs: Mapping[str, str],
+    link_targets: Mapping[str, str],
+    examples: Iterable[str],
+) -> dict:
+    """Instances per class, triples per property, links, vocabularies, sources, and the usage the ontology documentation shows, asked
+    of a store with SPARQL aggregates (the store scans its own indexes: nothing is loaded
+    here), as JSON: `Statistics.from_json` reads it back."""
+    found = engine.statistics()  # type: ignore[attr-defined]
+    by_iri = {iri: name for name, iri in graphs.items()}
+    rdf_type = f"<{RDF.type}>"
+    links = []
+    for key, space in link_targets.items():
+        counted = _counter(
+            engine,
+            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?t ?o WHERE {{ GRAPH ?g "
+            f'{{ ?s ?t ?o }} FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{space}")) }} }} GROUP BY ?t',
+        )
+        links += [[key, predicate, n] for predicate, n in sorted(counted.items())]
+    classes = _counter(
+        engine,
+        f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s {rdf_type} ?t }} }} "
+        "GROUP BY ?t",
     )
+    properties = _counter(
+        engine,
+        f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ SELECT ?s ?t ?o WHERE "
+        f"{_UNION.replace('?p', '?t')} }} GROUP BY ?t",
+    )
+    sources = sorted(
+        str(s)
+        for (s,) in _rows(
+            engine,
+            f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s {rdf_type} <{SMP.SourceDocument}> }} "
+            "FILTER(isIRI(?s)) }",
+        )
+    )
+    asserted = graphs["asserted"]
+    mentioned = [
+        iri
+        for iri in examples
+        if engine.execute(f"ASK {{ GRAPH <{asserted}> {{ <{iri}> ?p ?o }} }}").boolean
+    ]
+    return {
+        "union": found["default"],
+        "graphs": {by_iri[g]: c for g, c in found["graphs"].items() if g in by_iri},
+        "class_instances": classes,
+        "property_triples": properties,
+        "links": links,
+        "vocabularies": _vocabularies(set(classes) | set(properties)),
+        "sources": sources,
+        "examples": mentioned,
+        "usage": _usage(engine, graphs),
+    }
 
 
-def build_statistics(kg, link_targets: Mapping[str, str]) -> Statistics:
-    """The counts VoID gives of a build: per part and for the union, instances per class,
-    triples per property, links per (`link_targets` key, predicate) to IRIs under that key's
-    URI space, the vocabularies used, the source documents."""
-    parts = {name: set(getattr(kg, name)) for name in ("ontology", "asserted", "inferred")}
-    union = set().union(*parts.values())
-    instances: dict = {}
-    for s, p, o in union:
-        if p == RDF.type:
-            instances.setdefault(o, set()).add(s)
-    links: Counter = Counter()
-    for _s, p, o in union:
-        if isinstance(o, URIRef):
-            for key, uri_space in link_targets.items():
-                if str(o).startswith(uri_space):
-                    links[(key, p)] += 1
-    used = {p for _, p, _ in union} | set(instances)
-    vocabularies = sorted(
+def _vocabularies(used: set[str]) -> list[str]:
+    return sorted(
         {
             str(ns)
-            for prefix, ns in PREFIXES.items()
-            if not str(ns).startswith(str(ID)) and any(str(t).startswith(str(ns)) for t in used)
+            for ns in PREFIXES.values()
+            if not str(ns).startswith(str(ID)) and any(t.startswith(str(ns)) for t in used)
         }
     )
 
-    sources = sorted(s for s in instances.get(SMP.SourceDocument, ()) if isinstance(s, URIRef))
-    stats = Statistics(
-        union=counts_of(union),
-        graphs={name: counts_of(triples) for name, triples in parts.items()},
-        class_instances=Counter({c: len(s) for c, s in instances.items()}),
-        property_triples=Counter(p for _, p, _ in union),
-        links=links,
-        vocabularies=vocabularies,
-        sources=sources,
+
+def _usage(engine: Queryable, graphs: Mapping[str, str]) -> dict:
+    """How the data uses each class and property (`documentation.Usage`), and the labels the
+    asserted data gives the terms the ontology names (the values of its restrictions)."""
+    rdf_type = f"<{RDF.type}>"
+    asserted, inferred, ontology = graphs["asserted"], graphs["inferred"], graphs["ontology"]
+    labels: dict[str, list] = {}
+    for s, label in _rows(
+        engine,
+        f"SELECT DISTINCT ?s ?l WHERE {{ GRAPH <{ontology}> {{ ?x ?y ?s }} "
+        f"GRAPH <{asserted}> {{ ?s <{RDFS.label}> ?l }} FILTER(isIRI(?s)) }}",
+    ):
+        labels.setdefault(str(s), []).append([str(label), label.language])
+    return {
+        "typings_asserted": _counter(
+            engine,
+            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH <{asserted}> {{ ?s {rdf_type} ?t }} }} "
+            "GROUP BY ?t",
+        ),
+        "typings": _counter(
+            engine,
+            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?t WHERE {{ "
+            f"{{ GRAPH <{asserted}> {{ ?s {rdf_type} ?t }} }} UNION "
+            f"{{ GRAPH <{inferred}> {{ ?s {rdf_type} ?t }} }} }} }} GROUP BY ?t",
+        ),
+        "uses_asserted": _counter(
+            engine,
+            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH <{asserted}> {{ ?s ?t ?o }} }} GROUP BY ?t",
+        ),
+        "uses_inferred": _counter(
+            engine,
+            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ GRAPH <{inferred}> {{ ?s ?t ?o }} }} GROUP BY ?t",
+        ),
+        "labels": labels,
+    }
+
+
+def statistics_from_json(found: dict) -> Statistics:
+    """The `Statistics` of `store_statistics`' JSON."""
+
+    def counts(c: dict) -> Counts:
+        return Counts(**{k: int(c[k]) for k in KEYS})
+
+    return Statistics(
+        union=counts(found["union"]),
+        graphs={name: counts(c) for name, c in found["graphs"].items()},
+        class_instances=Counter({URIRef(c): n for c, n in found["class_instances"].items()}),
+        property_triples=Counter({URIRef(p): n for p, n in found["property_triples"].items()}),
+        links=Counter({(key, URIRef(p)): n for key, p, n in found["links"]}),
+        vocabularies=list(found["vocabularies"]),
+        sources=[URIRef(s) for s in found["sources"]],
+        examples=[URIRef(e) for e in found["examples"]],
     )
-    return stats

@@ -16,6 +16,7 @@ void:entities is the number of distinct subjects typed with the class.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -24,7 +25,7 @@ from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 from .cache import ResultCache
 from .namespaces import GRAPH, ID, bind_all
 from .parts import PARTS, ontology_version
-from .statistics import Counts, Statistics, build_statistics
+from .statistics import Counts, Statistics, statistics_from_json
 
 # DCAT 3 (rdflib's DCAT namespace object predates dcat:version and the versioning terms).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -48,6 +49,8 @@ KEYWORDS = (
     "labour migration",
     "linked data",
 )
+# Written by `smpkg.products` at build time (named here: products imports this module).
+STATISTICS_FILE = "linked-data.json"
 FORMAT_IRIS = {
     "turtle": "Turtle",
     "ntriples": "N-Triples",
@@ -93,16 +96,20 @@ AUTHORITIES = (
 )
 
 
+# The resources VoID names as examples, when the data holds them.
+EXAMPLES = tuple(str(ID[e]) for e in ("programme/mentor-ii", "programme/thamm", "country/MAR"))
+
 _statistics = ResultCache(max_entries=4, size=lambda _: 0)  # a few builds (reloads)
 
 
 def statistics(kg) -> Statistics:
-    """Counts of a build (`statistics.build_statistics`), computed once per build directory
-    and kept for the last few builds."""
+    """Counts of a build, as its products hold them (`products.STATISTICS_FILE`, written at
+    build time by `statistics.store_statistics`), read once per build directory and kept for
+    the last few builds."""
     key = str(kg.directory)
     found = _statistics.get(key)
     if found is None:
-        found = build_statistics(kg, {a.key: a.uri_space for a in AUTHORITIES})
+        found = statistics_from_json(json.loads((kg.directory / STATISTICS_FILE).read_text()))
         _statistics.put(key, found)
     return found
 
@@ -261,9 +268,8 @@ def _identity(g: Graph, node: URIRef, kg, stats: Statistics, landing_page: str |
     for source in stats.sources:
         g.add((node, DCTERMS.source, source))
     g.add((node, VOID.uriSpace, Literal(str(ID))))
-    for example in ("programme/mentor-ii", "programme/thamm", "country/MAR"):
-        if _mentions(kg, ID[example]):
-            g.add((node, VOID.exampleResource, ID[example]))
+    for example in stats.examples:
+        g.add((node, VOID.exampleResource, example))
     for vocabulary in stats.vocabularies:
         g.add((node, VOID.vocabulary, URIRef(vocabulary)))
 
@@ -361,7 +367,3 @@ def _local(predicate) -> str:
     if text.startswith(str(SKOS)):
         return "skos:" + text[len(str(SKOS)) :]
     return text
-
-
-def _mentions(kg, iri) -> bool:
-    return (iri, None, None) in kg.asserted

@@ -11,8 +11,9 @@
 - `/graph/{name}`: a named graph's IRI, answered 303 See Other to its dump in the negotiated
   format.
 
-The dumps are written once per dataset version into the build's cache directory
-(`smpkg.release.ensure_dumps`, off the event loop), never per request.
+The dumps are written by the build into its cache directory (`smpkg.products`; a build made by
+older code gets them from `smpkg.release.ensure_dumps`, off the event loop, once), never per
+request, and sent as files; VoID's counts come from the build's statistics file.
 """
 
 from __future__ import annotations
@@ -145,6 +146,13 @@ def choose_page(request: Request) -> Format:
     return choose(request, [HTML, JSON])
 
 
+class DumpResponse(FileResponse):
+    """A dump file, sent in 1 MiB chunks (Starlette's 64 kB made a 357 MB dump an event-loop
+    turn per 64 kB: 85 MB/s on the shared benchmark machine)."""
+
+    chunk_size = 1 << 20
+
+
 def _file(directory, manifest: dict, name: str) -> Response:
     entries = {f["name"]: f for f in manifest["files"]}
     if name in (MANIFEST, CHECKSUMS):
@@ -155,7 +163,7 @@ def _file(directory, manifest: dict, name: str) -> Response:
         raise NotFound(f"no dump named {name!r}; /download lists them")
     digest = base64.b64encode(bytes.fromhex(entry["sha256"])).decode()
     media = "application/gzip" if entry["compression"] else f"{entry['media_type']}; charset=utf-8"
-    return FileResponse(
+    return DumpResponse(
         directory / name, media_type=media, headers={"Repr-Digest": f"sha-256=:{digest}:"}
     )
 

@@ -17,20 +17,27 @@ Accept header says. `format=` overrides Accept as on /sparql. Responses say `Var
 and list the alternates in a `Link` header; an Accept nothing matches gets 406 with the list;
 an IRI the data says nothing about gets 404 (a page for browsers), never an empty graph.
 
-The description itself comes from SPARQL through the query executor (`smpkg.describe`), so it
-is what the endpoint answers; the explanations of inferred statements come from the build. The
-HTML page also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's
-statements) through the same executor; the RDF documents hold the description only.
+The description itself comes from SPARQL (`smpkg.describe`): asked of the build's on-disk
+store in this process (`Snapshot.pages`, opened read-only beside the query workers: the same
+data, no round trip to a worker), or through the query executor when the service answers from
+an external store, so a page always shows what the endpoint answers. The explanations of
+inferred statements come from the build's derivation index (`smpkg.explain`). The HTML page
+also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's statements) the
+same way; the RDF documents hold the description only, written by pyoxigraph (compact JSON-LD
+by rdflib).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from rdflib import Literal, URIRef
+from rdflib import Dataset, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, OWL
 from starlette.concurrency import run_in_threadpool
 
@@ -41,11 +48,14 @@ from smpkg.describe import (
     compact,
     describe,
     rows_from_json,
+    rows_of,
 )
-from smpkg.documentation import document
+from smpkg.documentation import Usage, document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
 from smpkg.namespaces import PREFIXES, bind_all, is_iri
+from smpkg.oxigraph_engine import to_ox
+from smpkg.products import read_statistics
 from smpkg.release import ontology_version as current
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
@@ -109,9 +119,37 @@ def jsonld_bytes(graph) -> bytes:
     return graph.serialize(format="json-ld", context=context, auto_compact=True, encoding="utf-8")
 
 
+# pyoxigraph's writers: several times faster than rdflib's on a page or a VoID document.
+OX_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+OX_PREFIXES = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+
+
+def _ox_statements(graph) -> list:
+    if not isinstance(graph, Dataset):
+        return [ox.Triple(*(to_ox(t) for t in triple)) for triple in graph]
+    out = []
+    quad: Any
+    for quad in graph.quads((None, None, None, None)):
+        name = getattr(quad[3], "identifier", quad[3])
+        where = ox.DefaultGraph() if name == DATASET_DEFAULT_GRAPH_ID else to_ox(name)
+        out.append(ox.Quad(to_ox(quad[0]), to_ox(quad[1]), to_ox(quad[2]), where))
+    return out
+
+
 def rdf_bytes(graph, fmt: Format) -> bytes:
+    """A graph (a Dataset for TriG and N-Quads) in `fmt`: compact JSON-LD by rdflib, the
+    others by pyoxigraph, with the project's prefixes."""
     if fmt.key == "jsonld":
         return jsonld_bytes(graph)
+    if fmt.key in OX_FORMATS:
+        out = ox.serialize(_ox_statements(graph), format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
+        return out or b""
     return bind_all(graph).serialize(format=fmt.rdflib_name or fmt.key, encoding="utf-8")
 
 
@@ -131,41 +169,66 @@ def negotiated_error(request: Request, exc: UnsupportedFormat | NotFound) -> Res
 
 
 async def _rows(state: Snapshot, iri: URIRef, queries: dict[str, str]) -> tuple[dict, bool]:
+    """The rows of the page's queries: from the build's store in this process when there is
+    one (`Snapshot.pages`), else through the query executor."""
+    engine = state.pages
+    if engine is not None:
+        return await run_in_threadpool(rows_of, engine, iri, queries, state.settings.max_rows)
+
     async def run(text: str):
         return await state.executor.execute(text, bindings={"this": iri}, format_param="json")
 
     results = await asyncio.gather(*(run(text) for text in queries.values()))
     truncated = any(r.truncated for r in results)
-    return {name: r.body for name, r in zip(queries, results, strict=True)}, truncated
+    rows = {name: rows_from_json(r.body) for name, r in zip(queries, results, strict=True)}
+    return rows, truncated
 
 
-def _describe(state: Snapshot, iri: URIRef, bodies: dict, truncated: bool) -> Description | None:
-    rows = {name: rows_from_json(body) for name, body in bodies.items()}
-    return describe(iri, rows, state.explainer, truncated)
+def _describe(
+    state: Snapshot, iri: URIRef, rows: dict, truncated: bool, page: bool
+) -> Description | None:
+    """The description; with the explanations and the store's labels for a page only (the
+    RDF documents hold the statements alone)."""
+    return describe(iri, rows, state.explainer if page else None, truncated)
 
 
 def _replacement(description: Description, iri: URIRef, base: str) -> URIRef | None:
     """The resource of this dataset that replaces a deprecated one (`owl:deprecated true` and
     `dcterms:isReplacedBy`): its IRI redirects there, so old links keep working."""
-    graph = description.graph()
-    if (iri, OWL.deprecated, Literal(True)) not in graph:
+    triples = {quad[:3] for quad in description.quads}
+    if (iri, OWL.deprecated, Literal(True)) not in triples:
         return None
-    replacements = graph.objects(iri, DCTERMS.isReplacedBy)
+    replacements = sorted(o for s, p, o in triples if s == iri and p == DCTERMS.isReplacedBy)
     return next((o for o in replacements if isinstance(o, URIRef) and o.startswith(base)), None)
 
 
-def _summary(description: Description, bodies: dict, root: str) -> Summary:
-    rows = {name: rows_from_json(bodies[name]) for name in PAGE_QUERIES}
-    return summarise(description, rows, root)
+def description_bytes(description: Description, fmt: Format) -> bytes:
+    """A resource's RDF document. TriG and N-Quads hold every statement in the default graph
+    (what a client that reads the default graph sees: Comunica dereferencing an IRI) and again
+    in the named graph it comes from (`Description.dataset`)."""
+    if fmt.key not in OX_FORMATS:
+        graph = description.dataset() if fmt.quads else description.graph()
+        return rdf_bytes(graph, fmt)
+    terms = [(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o, g in description.quads]
+    triples = dict.fromkeys((s, p, o) for s, p, o, _ in terms)
+    items: list = [ox.Triple(s, p, o) for s, p, o in triples]
+    if fmt.quads:
+        items = [ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples]
+        items += [ox.Quad(s, p, o, to_ox(g)) for s, p, o, g in terms if g is not None]
+    out = ox.serialize(items, format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
+    return out or b""
+
+
+def _summary(description: Description, rows: dict, root: str) -> Summary:
+    return summarise(description, {name: rows[name] for name in PAGE_QUERIES}, root)
 
 
 def _render(
-    request: Request, description: Description, fmt: Format, document: str, bodies: dict
+    request: Request, description: Description, fmt: Format, document: str, rows: dict
 ) -> bytes:
     if fmt is not HTML:
-        graph = description.dataset() if fmt.quads else description.graph()
-        return rdf_bytes(graph, fmt)
-    summary = _summary(description, bodies, request.scope.get("root_path", ""))
+        return description_bytes(description, fmt)
+    summary = _summary(description, rows, request.scope.get("root_path", ""))
     return render_page(
         "passage.html" if summary.is_passage else "resource.html",
         d=description,
@@ -202,9 +265,9 @@ async def resource(request: Request, path: str) -> Response:
     iri = URIRef(name)
     # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
-    bodies, truncated = await _rows(state, iri, queries)
-    described = {name: bodies[name] for name in QUERIES}
-    description = await run_in_threadpool(_describe, state, iri, described, truncated)
+    rows, truncated = await _rows(state, iri, queries)
+    described = {name: rows[name] for name in QUERIES}
+    description = await run_in_threadpool(_describe, state, iri, described, truncated, fmt is HTML)
     if description is None:
         return negotiated_error(request, unknown)
     root = request.scope.get("root_path", "")
@@ -214,7 +277,7 @@ async def resource(request: Request, path: str) -> Response:
         target += f".{fixed.extension}" if fixed is not None else ""
         return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
     document = f"{root}/id/{stem}"
-    body = await run_in_threadpool(_render, request, description, fmt, document, bodies)
+    body = await run_in_threadpool(_render, request, description, fmt, document, rows)
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
         headers["Content-Location"] = f"{document}.{fmt.extension}"
@@ -235,7 +298,7 @@ def _ontology_body(request: Request, fmt: Format) -> bytes:
 
     def render() -> bytes:
         if fmt is HTML:
-            doc = document(kg.ontology, kg.asserted, kg.inferred)
+            doc = document(kg.ontology, Usage.from_json(read_statistics(kg.directory)["usage"]))
             return render_page(
                 "ontology.html",
                 doc=doc,

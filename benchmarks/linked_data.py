@@ -1,0 +1,244 @@
+"""The linked-data side at scale: resource pages, VoID and a full dump from `smpkg serve`,
+beside the same resources fetched as a DESCRIBE from the Oxigraph server over the same data.
+
+    python -m benchmarks.linked_data [--size 1M] [--work-dir DIR] [--requests 200]
+
+The project of the size is made (or reused) by `benchmarks.common.make_project` and built by
+`smpkg build` (its products: the on-disk store, the statistics, the derivation index, the
+dumps). Then, one server at a time, on 127.0.0.1, over one keep-alive connection:
+
+- `smpkg serve` (default settings): the first resource page after start (Turtle, then another
+  resource as HTML), then `--requests` distinct resources (IRIs with an `smp:acronym`, drawn
+  with a fixed seed) as Turtle and as HTML; the first VoID request and repeats; the full
+  N-Quads dump read to the end, with the server's resident memory sampled every 20 ms (the
+  server process alone and with its query workers) and the read speed beside a plain read of
+  the same file from the page cache;
+- `oxigraph serve-read-only --union-default-graph` on the build's own on-disk store (the same
+  quads): `DESCRIBE <iri>` as Turtle for the same resources, first request and repeats.
+
+Figures go to `benchmarks/results/linked-data.json` and, as a table, to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from smpkg.build import build
+from smpkg.config import Settings
+from smpkg.dumps import dump_name
+from smpkg.formats import BY_KEY
+
+from .common import (
+    PYTHON,
+    REPO,
+    Project,
+    free_port,
+    machine,
+    make_project,
+    parse_size,
+    run_measured,
+    say,
+    tree_rss_mb,
+)
+from .http import Server, _spawn, _wait, start_smpkg
+
+ID = "https://w3id.org/smpkg/id/"
+SAMPLE = """SELECT DISTINCT ?s WHERE { ?s <https://w3id.org/smpkg/ontology#acronym> ?a
+  FILTER(STRSTARTS(STR(?s), "https://w3id.org/smpkg/id/")) } LIMIT 5000"""
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection; `get` returns (status, seconds, body size)."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def get(self, path: str, accept: str) -> tuple[int, float, int]:
+        started = time.perf_counter()
+        self.connection.request("GET", path, headers={"Accept": accept})
+        response = self.connection.getresponse()
+        size = 0
+        while block := response.read(1 << 20):
+            size += len(block)
+        return response.status, time.perf_counter() - started, size
+
+
+def _ms(values: list[float]) -> dict:
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
+
+    return {"n": len(values), "p50": at(0.5), "p95": at(0.95), "p99": at(0.99)}
+
+
+def _pages(client: Client, paths: list[str], accept: str) -> dict:
+    times = []
+    for path in paths:
+        status, seconds, _ = client.get(path, accept)
+        if status != 200:
+            raise RuntimeError(f"{path}: {status}")
+        times.append(seconds)
+    return _ms(times)
+
+
+def _resources(port: int, count: int, seed: int) -> list[str]:
+    client = Client(port)
+    query = urllib.parse.urlencode({"query": SAMPLE})
+    client.connection.request(
+        "GET", f"/sparql?{query}", headers={"Accept": "application/sparql-results+json"}
+    )
+    rows = json.loads(client.connection.getresponse().read())["results"]["bindings"]
+    iris = sorted(row["s"]["value"] for row in rows)
+    return random.Random(seed).sample(iris, min(count, len(iris)))
+
+
+class MemoryWatch:
+    """The peak resident memory of a process (alone, and with its descendants)."""
+
+    def __init__(self, pid: int):
+        self.pid, self.alone, self.tree = pid, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.tree = max(self.tree, tree_rss_mb(self.pid))
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.alone = max(self.alone, int(line.split()[1]) / 1024)
+            time.sleep(0.02)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _disk_read(path: Path) -> float:
+    """MB/s of reading a file in 1 MiB blocks (from the page cache: it was just served)."""
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        while handle.read(1 << 20):
+            pass
+    return path.stat().st_size / (1 << 20) / (time.perf_counter() - started)
+
+
+def measure_smpkg(project: Project, build_dir: Path, iris: list[str] | None, requests: int):
+    server = start_smpkg(project, Path(project.root), workers=2)
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    client = Client(port)
+    first = project.mapping.get(f"{ID}programme/thamm") or f"{ID}programme/thamm"
+    second = project.mapping.get(f"{ID}programme/mentor-ii") or first
+    out: dict = {"started_seconds": round(server.started_seconds, 2)}
+    try:
+        out["first_turtle_ms"] = round(1000 * client.get(_path(first), "text/turtle")[1], 1)
+        out["first_html_ms"] = round(1000 * client.get(_path(second), "text/html")[1], 1)
+        iris = iris or _resources(port, requests, seed=0)
+        paths = [_path(iri) for iri in iris]
+        out["turtle"] = _pages(client, paths, "text/turtle")
+        out["html"] = _pages(client, paths, "text/html")
+        status, seconds, _ = client.get("/.well-known/void", "text/turtle")
+        if status != 200:
+            raise RuntimeError(f"/.well-known/void: {status}")
+        out["void_first_ms"] = round(1000 * seconds, 1)
+        out["void"] = _pages(client, ["/.well-known/void"] * 50, "text/turtle")
+        out["dump"] = _dump(client, server, build_dir)
+        out["rss_after_mb"] = server.rss_mb()
+    finally:
+        server.stop()
+    return out, iris
+
+
+def _dump(client: Client, server: Server, build_dir: Path) -> dict:
+    name = dump_name("full", BY_KEY["nquads"])
+    with MemoryWatch(server.process.pid) as watch:
+        status, seconds, size = client.get(f"/download/{name}", "application/n-quads")
+    local = next(build_dir.glob(f"dumps-*/{name}"))
+    return {
+        "status": status,
+        "mb": round(size / (1 << 20), 1),
+        "seconds": round(seconds, 2),
+        "mb_per_s": round(size / (1 << 20) / seconds, 1),
+        "disk_mb_per_s": round(_disk_read(local), 1),
+        "peak_rss_server_mb": round(watch.alone, 1),
+        "peak_rss_with_workers_mb": round(watch.tree, 1),
+    }
+
+
+def _path(iri: str) -> str:
+    return "/" + iri[len("https://w3id.org/smpkg/") :]
+
+
+def measure_oxigraph(build_dir: Path, iris: list[str], log_dir: Path) -> dict:
+    port = free_port()
+    log = log_dir / "oxigraph-ld.log"
+    args = ["oxigraph", "serve-read-only", "--location", str(build_dir / "oxigraph")]
+    args += ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
+    started = time.perf_counter()
+    process = _spawn(args, log)
+    server = Server("oxigraph", process, f"http://127.0.0.1:{port}/query", 0.0, log)
+    try:
+        _wait(process, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 600, log)
+        client = Client(port)
+
+        def path(iri: str) -> str:
+            return "/query?" + urllib.parse.urlencode({"query": f"DESCRIBE <{iri}>"})
+
+        out: dict = {"started_seconds": round(time.perf_counter() - started, 2)}
+        out["first_turtle_ms"] = round(1000 * client.get(path(iris[0]), "text/turtle")[1], 1)
+        out["turtle"] = _pages(client, [path(i) for i in iris], "text/turtle")
+        out["rss_after_mb"] = server.rss_mb()
+    finally:
+        server.stop()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1M")
+    parser.add_argument("--work-dir", default="/tmp/smpkg-linked-data")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    args = parser.parse_args(argv)
+    project = make_project(parse_size(args.size), Path(args.work_dir), seed=0)
+    say(f"building {project.root} (cached when unchanged)")
+    built = run_measured(
+        [PYTHON, "-m", "smpkg.cli", "--root", str(project.root), "build"], 7200, env=project.env()
+    )
+    if built.returncode != 0:
+        raise SystemExit(built.stderr[-2000:])
+    settings = Settings.from_env(root=project.root, cache_dir=project.cache)
+    kg = build(settings)
+    say(f"smpkg serve on {kg.directory}")
+    smpkg, iris = measure_smpkg(project, kg.directory, None, args.requests)
+    say("oxigraph serve-read-only on the same store")
+    oxigraph = measure_oxigraph(kg.directory, iris, Path(project.root))
+    result = {
+        "size": args.size,
+        "data_triples": project.data_triples,
+        "build": kg.version,
+        "reasoning": kg.report.as_dict(),
+        "machine": machine(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "smpkg": smpkg,
+        "oxigraph": oxigraph,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "linked-data.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

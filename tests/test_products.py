@@ -1,0 +1,55 @@
+"""What a build writes for the linked-data side (smpkg.products), on the repository's graph:
+the derivation index answers as the build's derivations do, the statistics count what the
+graphs hold, and the dumps are there, all inside the cache entry."""
+
+from __future__ import annotations
+
+import json
+
+from rdflib.namespace import RDF
+
+from smpkg.load import nt
+from smpkg.products import INDEX_FILE, DerivationIndex, read_statistics, triple_key
+from smpkg.release import dumps_directory, read_manifest
+
+
+def test_every_product_is_in_the_cache_entry(smp_graph):
+    directory = smp_graph.directory
+    for name in ("oxigraph", INDEX_FILE, "linked-data.json"):
+        assert (directory / name).exists(), name
+    manifest = read_manifest(dumps_directory(smp_graph))
+    assert manifest is not None and manifest["build"] == smp_graph.version
+
+
+def test_index_holds_every_derivation_with_its_premises(smp_graph):
+    index = DerivationIndex(smp_graph.directory / INDEX_FILE)
+    rows = json.loads((smp_graph.directory / "derivations.json").read_text())
+    assert rows, "the compiled reasoner records derivations"
+    for row in rows[:200]:
+        found = index.get(triple_key(row["triple"]))
+        assert found is not None
+        assert found["rule"] == row["rule"]
+        assert [p[:3] for p in found["premises"]] == row["premises"]
+        assert {p[3] for p in found["premises"]} <= {
+            "asserted",
+            "ontology",
+            "inferred",
+            "intermediate",
+        }
+    some = next(iter(smp_graph.asserted))
+    assert index.get(triple_key(nt(t) for t in some)) is None  # asserted: no derivation
+
+
+def test_statistics_count_what_the_graphs_hold(smp_graph):
+    stats = read_statistics(smp_graph.directory)
+    for name in ("ontology", "asserted", "inferred"):
+        assert stats["graphs"][name]["triples"] == len(getattr(smp_graph, name)), name
+    asserted = smp_graph.asserted
+    typings = {}
+    for _, o in asserted.subject_objects(RDF.type):
+        typings[str(o)] = typings.get(str(o), 0) + 1
+    assert stats["usage"]["typings_asserted"] == typings
+    uses = {}
+    for _, p, _ in asserted:
+        uses[str(p)] = uses.get(str(p), 0) + 1
+    assert stats["usage"]["uses_asserted"] == uses
