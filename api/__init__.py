@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     loaded = lifecycle.open_data(settings, say, observer=metrics.observe_query, wait=False)
     try:
         app = _app(settings, metrics, loaded)
+        metrics.watch(lambda: app.state.snapshot.executor)
         loaded.executor.start()
     except BaseException:
         loaded.executor.close()
@@ -74,6 +75,12 @@ def create_app_after_forkserver():
     imports overlap the app's (settings from the SMPKG_ environment)."""
     forkserver.start()
     return create_app()
+
+
+def _stop(app) -> None:
+    """At shutdown: the query workers, then this process's share of the metrics."""
+    app.state.snapshot.executor.close()
+    app.state.metrics.close()
 
 
 def _app(settings: Settings, metrics, loaded):
@@ -98,7 +105,7 @@ def _app(settings: Settings, metrics, loaded):
                 lambda: asyncio.ensure_future(run_in_threadpool(lifecycle.reload, app)),
             )
         yield
-        await run_in_threadpool(app.state.snapshot.executor.close)
+        await run_in_threadpool(_stop, app)
 
     app = FastAPI(
         title="smpkg",

@@ -8,6 +8,7 @@ import argparse
 import errno
 import gc
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -368,19 +369,26 @@ def _serve_workers(settings: Settings, args) -> int:
         if not settings.store_url:
             prepare_store(kg, settings, _progress)
     os.environ.update(settings.to_env())
+    # /metrics adds up every server process: prometheus_client's multiprocess mode, in a
+    # directory of this run's own, so that no count of an earlier run is added in.
+    metrics_dir = tempfile.mkdtemp(prefix="smpkg-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     _progress(
         f"starting {args.workers} server processes on http://{settings.host}:{settings.port}/sparql"
     )
-    uvicorn.run(
-        "api:create_app_after_forkserver",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        timeout_worker_healthcheck=120,
-        **UVICORN_OPTIONS,
-    )
+    try:
+        uvicorn.run(
+            "api:create_app_after_forkserver",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            timeout_worker_healthcheck=120,
+            **UVICORN_OPTIONS,
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -425,16 +433,31 @@ def parser() -> argparse.ArgumentParser:
         help="query engine (default: SMPKG_ENGINE or oxigraph)",
     )
     sub = top.add_subparsers(dest="command", required=True)
+    _build_parser(sub)
+    _validate_parser(sub)
+    _query_parser(sub)
+    _stats_parser(sub)
+    _export_parser(sub)
+    _format_parser(sub)
+    _serve_parser(sub)
+    _publish_parser(sub)
+    return top
 
+
+def _build_parser(sub) -> None:
     p = sub.add_parser("build", help="parse, validate, reason, cache and report")
     p.add_argument("--force", action="store_true", help="ignore the cache")
     p.add_argument("--sample", action="store_true", help="answer a sample query afterwards")
     p.set_defaults(func=cmd_build)
 
+
+def _validate_parser(sub) -> None:
     p = sub.add_parser("validate", help="SHACL shapes and data-quality checks")
     p.add_argument("--warnings", action="store_true", help="list warnings too")
     p.set_defaults(func=cmd_validate)
 
+
+def _query_parser(sub) -> None:
     p = sub.add_parser("query", help="run a SPARQL query (text, .rq file or - for stdin)")
     p.add_argument("query")
     p.add_argument(
@@ -452,9 +475,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_query)
 
+
+def _stats_parser(sub) -> None:
     p = sub.add_parser("stats", help="counts per class and per graph, asserted vs inferred")
     p.set_defaults(func=cmd_stats)
 
+
+def _export_parser(sub) -> None:
     p = sub.add_parser("export", help="write the graph as RDF")
     p.add_argument(
         "--format", default="trig", help="turtle, ntriples, nquads, trig, jsonld or rdfxml"
@@ -470,11 +497,15 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export)
 
+
+def _format_parser(sub) -> None:
     p = sub.add_parser("format", help="rewrite Turtle files in the canonical sorted form")
     p.add_argument("files", nargs="*")
     p.add_argument("--check", action="store_true", help="only report files that would change")
     p.set_defaults(func=cmd_format)
 
+
+def _serve_parser(sub) -> None:
     p = sub.add_parser("serve", help="serve the SPARQL endpoint")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -495,6 +526,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=cmd_serve)
 
+
+def _publish_parser(sub) -> None:
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
     p.add_argument(
         "--to",
@@ -526,7 +559,6 @@ def parser() -> argparse.ArgumentParser:
         "--no-verify", action="store_true", help="do not read the triple counts back from the store"
     )
     p.set_defaults(func=cmd_publish)
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,11 +17,8 @@ MAX_FUNCTION_LINES = 80
 # reported to its owner, and shown here as an expected failure rather than hidden.
 OVERSIZE_ELSEWHERE = {
     "smpkg.build": "build() is 103 lines",
-    "smpkg.cli": "parser() is 113 lines",
     "smpkg.documentation": "document() is 161 lines",
     "smpkg.publish": "publish() is 101 lines",
-    "smpkg.rules": "a method __init__ is 108 lines",
-    "smpkg.shacl": "729 lines",
 }
 # `smpkg serve` builds the app: the command line imports `api` (smpkg/cli.py, owned by
 # other work in progress; reported).
