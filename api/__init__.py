@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
     loaded = lifecycle.open_data(settings, say, observer=metrics.observe_query, wait=False)
     try:
         app = _app(settings, metrics, loaded)
+        metrics.watch(lambda: app.state.snapshot.executor)
         loaded.executor.start()
     except BaseException:
         loaded.executor.close()
@@ -76,21 +77,18 @@ def create_app_after_forkserver():
     return create_app()
 
 
+def _stop(app) -> None:
+    """At shutdown: the query workers, then this process's share of the metrics."""
+    app.state.snapshot.executor.close()
+    app.state.metrics.close()
+
+
 def _app(settings: Settings, metrics, loaded):
     from fastapi import FastAPI  # noqa: PLC0415 - after the fork server (see create_app)
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
-    from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415
 
-    from . import (  # noqa: PLC0415
-        access_log,
-        errors,
-        lifecycle,
-        middleware,
-        openapi,
-        security,
-        snapshot,
-    )
     from . import app as webapp  # noqa: PLC0415
+    from . import errors, lifecycle, openapi  # noqa: PLC0415
     from .routers import admin, downloads, ops, queries, resources, service, sparql  # noqa: PLC0415
 
     @asynccontextmanager
@@ -105,7 +103,7 @@ def _app(settings: Settings, metrics, loaded):
                 lambda: asyncio.ensure_future(run_in_threadpool(lifecycle.reload, app)),
             )
         yield
-        await run_in_threadpool(app.state.snapshot.executor.close)
+        await run_in_threadpool(_stop, app)
 
     app = FastAPI(
         title="smpkg",
@@ -135,8 +133,18 @@ def _app(settings: Settings, metrics, loaded):
     queries.install(app)
     openapi.install(app)
 
-    # Added innermost first: GZip, ETag/304, size limit (413), CORS, the response cache,
-    # metrics (outermost, so that it counts replayed responses too).
+    _install_middleware(app, settings, metrics)
+    return app
+
+
+def _install_middleware(app, settings: Settings, metrics) -> None:
+    """Added innermost first: GZip, ETag/304, size limits (413/431), CORS, the response cache,
+    metrics (so that it counts replayed responses too), security headers, the access log
+    (outermost: it sees every response)."""
+    from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415 - see _app
+
+    from . import access_log, middleware, security, snapshot  # noqa: PLC0415 - see _app
+
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(
         middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed
@@ -163,4 +171,3 @@ def _app(settings: Settings, metrics, loaded):
         engine="remote" if settings.store_url else settings.engine,
         log_queries=settings.log_queries,
     )
-    return app

@@ -8,15 +8,15 @@ import argparse
 import errno
 import gc
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING
 
 from .config import LIMITS, Settings, limit_overrides
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
-from .logs import log_config
 
 if TYPE_CHECKING:
     from .build import KnowledgeGraph
@@ -298,24 +298,6 @@ def cmd_format(args) -> int:
     return 1 if (args.check and changed) else 0
 
 
-# The service speaks plain HTTP only: no WebSocket protocol to import at start-up.
-class _ServerOptions(TypedDict):
-    ws: Literal["none"]
-    interface: Literal["asgi3"]
-    lifespan: Literal["on"]
-
-
-UVICORN_OPTIONS: _ServerOptions = {"ws": "none", "interface": "asgi3", "lifespan": "on"}
-
-
-def proxy_options(settings: Settings) -> dict:
-    """uvicorn believes X-Forwarded-For and -Proto only from the configured proxies: by
-    default it trusts them from 127.0.0.1, so any local client could claim another address."""
-    if not settings.trusted_proxies:
-        return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
-
-
 def cmd_serve(args) -> int:
     from .forkserver import start as start_forkserver
 
@@ -346,7 +328,7 @@ def cmd_serve(args) -> int:
 
         from api import create_app
 
-        from .connections import server_options
+        from .connections import uvicorn_options
 
         app = create_app(settings, progress=_progress)
         gc.freeze()
@@ -357,15 +339,7 @@ def cmd_serve(args) -> int:
         f"http://{settings.host}:{settings.port}/sparql"
     )
     uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=args.log_level,
-        **UVICORN_OPTIONS,
-        **server_options(settings),
-        **proxy_options(settings),
-        log_config=log_config(args.log_level),
-        access_log=False,
+        app, host=settings.host, port=settings.port, **uvicorn_options(settings, args.log_level)
     )
     return 0
 
@@ -379,7 +353,7 @@ def _serve_workers(settings: Settings, args) -> int:
 
     import uvicorn
 
-    from .connections import server_options
+    from .connections import uvicorn_options
     from .serving import build_once, prepare_store
 
     settings.check()
@@ -388,23 +362,25 @@ def _serve_workers(settings: Settings, args) -> int:
         if not settings.store_url:
             prepare_store(kg, settings, _progress)
     os.environ.update(settings.to_env())
+    # /metrics adds up every server process: prometheus_client's multiprocess mode, in a
+    # directory of this run's own, so that no count of an earlier run is added in.
+    metrics_dir = tempfile.mkdtemp(prefix="smpkg-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     _progress(
         f"starting {args.workers} server processes on http://{settings.host}:{settings.port}/sparql"
     )
-    uvicorn.run(
-        "api:create_app_after_forkserver",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        timeout_worker_healthcheck=120,
-        **UVICORN_OPTIONS,
-        **server_options(settings, spawned=True),
-        **proxy_options(settings),
-        log_config=log_config(args.log_level),
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "api:create_app_after_forkserver",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            timeout_worker_healthcheck=120,
+            **uvicorn_options(settings, args.log_level, spawned=True),
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
@@ -449,16 +425,31 @@ def parser() -> argparse.ArgumentParser:
         help="query engine (default: SMPKG_ENGINE or oxigraph)",
     )
     sub = top.add_subparsers(dest="command", required=True)
+    _build_parser(sub)
+    _validate_parser(sub)
+    _query_parser(sub)
+    _stats_parser(sub)
+    _export_parser(sub)
+    _format_parser(sub)
+    _serve_parser(sub)
+    _publish_parser(sub)
+    return top
 
+
+def _build_parser(sub) -> None:
     p = sub.add_parser("build", help="parse, validate, reason, cache and report")
     p.add_argument("--force", action="store_true", help="ignore the cache")
     p.add_argument("--sample", action="store_true", help="answer a sample query afterwards")
     p.set_defaults(func=cmd_build)
 
+
+def _validate_parser(sub) -> None:
     p = sub.add_parser("validate", help="SHACL shapes and data-quality checks")
     p.add_argument("--warnings", action="store_true", help="list warnings too")
     p.set_defaults(func=cmd_validate)
 
+
+def _query_parser(sub) -> None:
     p = sub.add_parser("query", help="run a SPARQL query (text, .rq file or - for stdin)")
     p.add_argument("query")
     p.add_argument(
@@ -476,9 +467,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_query)
 
+
+def _stats_parser(sub) -> None:
     p = sub.add_parser("stats", help="counts per class and per graph, asserted vs inferred")
     p.set_defaults(func=cmd_stats)
 
+
+def _export_parser(sub) -> None:
     p = sub.add_parser("export", help="write the graph as RDF")
     p.add_argument(
         "--format", default="trig", help="turtle, ntriples, nquads, trig, jsonld or rdfxml"
@@ -494,11 +489,15 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export)
 
+
+def _format_parser(sub) -> None:
     p = sub.add_parser("format", help="rewrite Turtle files in the canonical sorted form")
     p.add_argument("files", nargs="*")
     p.add_argument("--check", action="store_true", help="only report files that would change")
     p.set_defaults(func=cmd_format)
 
+
+def _serve_parser(sub) -> None:
     p = sub.add_parser("serve", help="serve the SPARQL endpoint")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -526,6 +525,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--" + name.replace("_", "-"), type=float, metavar="N", help=meaning)
     p.set_defaults(func=cmd_serve)
 
+
+def _publish_parser(sub) -> None:
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
     p.add_argument(
         "--to",
@@ -557,7 +558,6 @@ def parser() -> argparse.ArgumentParser:
         "--no-verify", action="store_true", help="do not read the triple counts back from the store"
     )
     p.set_defaults(func=cmd_publish)
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import Settings
+from .logs import log_config
 
 # The request line's method, path and version, beyond its query string.
 HEAD_SLACK = 8 << 10
@@ -102,6 +103,30 @@ def protocol_for(settings: Settings, spawned: bool) -> type[HeaderTimeoutProtoco
         return HeaderTimeoutProtocol
     timeout = settings.header_timeout
     return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": timeout})
+
+
+def uvicorn_options(settings: Settings, log_level: str, spawned: bool = False) -> dict[str, Any]:
+    """Every option `smpkg serve` gives uvicorn beside the app and the address: plain HTTP
+    only (no WebSocket protocol to import at start-up), the connection limits, whose
+    forwarded headers to believe, and the logs (the `smpkg.access` line replaces uvicorn's)."""
+    return {
+        "ws": "none",
+        "interface": "asgi3",
+        "lifespan": "on",
+        **server_options(settings, spawned),
+        **proxy_options(settings),
+        "log_level": log_level,
+        "log_config": log_config(log_level),
+        "access_log": False,
+    }
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For and -Proto only from the configured proxies: by
+    default it trusts them from 127.0.0.1, so any local client could claim another address."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
 
 
 def server_options(settings: Settings, spawned: bool = False) -> dict[str, Any]:

@@ -199,24 +199,52 @@ class Closure:
         self.ids: dict = {}
         self.terms: list = []
         self.literal: set[int] = set()
-        text: dict = {}
-
-        def t(term) -> str:
-            found = text.get(term)
-            if found is None:
-                found = text[term] = nt(term)
-            return found
-
-        def enc(term) -> int:
-            return self.encode(t(term))
-
-        def axiom(s, p, o) -> tuple:
-            return (t(s), t(p), t(o))
-
-        self.text_of = t
-        self.TYPE = enc(RDF.type)
-        self.THING = enc(OWL.Thing)
+        self._text: dict = {}
+        self.TYPE = self._enc(RDF.type)
+        self.THING = self._enc(OWL.Thing)
         # The schema's tables, encoded; each rule entry carries its axioms ready-made.
+        self._encode_property_rules(schema)
+        self._encode_class_rules(schema)
+
+        # The predicates some rule looks at: a triple with another predicate (a label, a
+        # date) concludes nothing and is not fired at all.
+        self.has_value_properties = {p for p, _ in self.has_value_index}
+        self.active = {
+            self.TYPE,
+            *self.super_properties,
+            *self.domains,
+            *self.ranges,
+            *self.inverses,
+            *self.symmetric,
+            *self.transitive,
+            *self.has_value_properties,
+            *self.some_values_by_property,
+            *self.chains_by_step,
+        }
+
+        self.facts: set = set()
+        self.why: dict = {}  # encoded triple -> (rule, axioms as text, encoded premises)
+        self.out: dict = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}
+        self.into: dict = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
+        self.types: dict = defaultdict(set)  # x -> {C}
+        self.queue: deque = deque()
+
+    def text_of(self, term) -> str:
+        """An rdflib term as N-Triples text, each term turned into text once."""
+        found = self._text.get(term)
+        if found is None:
+            found = self._text[term] = nt(term)
+        return found
+
+    def _enc(self, term) -> int:
+        return self.encode(self.text_of(term))
+
+    def _axiom(self, s, p, o) -> tuple:
+        return (self.text_of(s), self.text_of(p), self.text_of(o))
+
+    def _encode_property_rules(self, schema: CompiledSchema) -> None:
+        """The tables of the rules one schema axiom drives (cax-sco, prp-*), encoded."""
+        enc, axiom = self._enc, self._axiom
         self.super_classes = {
             enc(c): [(enc(d), (axiom(c, RDFS.subClassOf, d),)) for d in ds]
             for c, ds in schema.super_classes.items()
@@ -249,6 +277,11 @@ class Closure:
             encoded = (enc(prop), tuple(enc(step) for step in steps), axioms)
             for index, step in enumerate(steps):
                 self.chains_by_step[enc(step)].append((encoded, index))
+
+    def _encode_class_rules(self, schema: CompiledSchema) -> None:
+        """The tables of the class-expression rules (cls-*: restrictions, intersections,
+        unions), encoded."""
+        enc, axiom = self._enc, self._axiom
         self.has_value = {
             enc(r): (enc(p), enc(v), (axiom(r, OWL.hasValue, v), axiom(r, OWL.onProperty, p)))
             for r, (p, v) in schema.has_value.items()
@@ -280,29 +313,6 @@ class Closure:
             enc(m): [(enc(u), (axiom(u, OWL.unionOf, m),)) for u in us]
             for m, us in schema.unions_with.items()
         }
-
-        # The predicates some rule looks at: a triple with another predicate (a label, a
-        # date) concludes nothing and is not fired at all.
-        self.has_value_properties = {p for p, _ in self.has_value_index}
-        self.active = {
-            self.TYPE,
-            *self.super_properties,
-            *self.domains,
-            *self.ranges,
-            *self.inverses,
-            *self.symmetric,
-            *self.transitive,
-            *self.has_value_properties,
-            *self.some_values_by_property,
-            *self.chains_by_step,
-        }
-
-        self.facts: set = set()
-        self.why: dict = {}  # encoded triple -> (rule, axioms as text, encoded premises)
-        self.out: dict = defaultdict(lambda: defaultdict(set))  # p -> s -> {o}
-        self.into: dict = defaultdict(lambda: defaultdict(set))  # p -> o -> {s}
-        self.types: dict = defaultdict(set)  # x -> {C}
-        self.queue: deque = deque()
 
     def encode(self, term: str) -> int:
         code = self.ids.get(term)

@@ -29,6 +29,7 @@ from api import create_app
 from smpkg.build import build, input_files
 from smpkg.config import Settings
 from smpkg.load import load_turtle
+from smpkg.publish import publish
 from smpkg.validate import load_shapes
 
 
@@ -475,6 +476,14 @@ class ExternalStore:
     url = store = gsp = query = ""
     auth: httpx.Auth | None = None
     process: subprocess.Popen
+    published = ""  # the version of the build published to it in this run
+
+    def publish_build(self, kg) -> None:
+        """Publish the build to the store, once a run: every module that needs it there
+        finds it (the stores last the session; no test writes the build's graphs)."""
+        if self.published != kg.version:
+            publish(kg, self.store)
+            self.published = kg.version
 
     def _wait(self, limit: float) -> None:
         deadline = time.monotonic() + limit
@@ -661,9 +670,9 @@ def virtuoso_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory):
-    """An Oxigraph server for one test module, stopped after it."""
+    """One Oxigraph server for the whole run, stopped after it."""
     server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server"))
     yield server
     server.stop()

@@ -15,11 +15,7 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 # Modules owned by other work in progress, over a limit when this test was written: each is
 # reported to its owner, and shown here as an expected failure rather than hidden.
-OVERSIZE_ELSEWHERE = {
-    "smpkg.cli": "parser() is 113 lines",
-    "smpkg.rules": "a method __init__ is 108 lines",
-    "smpkg.shacl": "729 lines",
-}
+OVERSIZE_ELSEWHERE: dict[str, str] = {}
 # `smpkg serve` builds the app: the command line imports `api` (smpkg/cli.py, owned by
 # other work in progress; reported).
 API_IMPORTS_ELSEWHERE = {"smpkg.cli": ["api"]}

@@ -26,8 +26,6 @@ from rdflib import Graph, Namespace
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
 
-from smpkg.publish import publish
-
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
 CNT = Namespace("http://www.w3.org/2011/content#")
@@ -154,7 +152,7 @@ def servers(serve, w3c_nquads):
         store = request.getfixturevalue(backend.replace("-store", "_server"))
         for graph, path in sorted(w3c_graph_data().items()):
             store.put(graph, path.read_bytes())
-        publish(request.getfixturevalue("smp_graph"), store.store)
+        store.publish_build(request.getfixturevalue("smp_graph"))
         started[backend] = serve(env={"SMPKG_STORE_URL": store.gsp})
         return started[backend]
 

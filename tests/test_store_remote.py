@@ -29,7 +29,6 @@ from smpkg.errors import (
     QueryTimeout,
 )
 from smpkg.executor import QueryExecutor, Source
-from smpkg.publish import publish
 from smpkg.queries import load_named_queries
 from smpkg.query_text import bind_values, with_base
 from smpkg.remote_store import RemoteEngine, relabelled
@@ -102,7 +101,7 @@ def bindings_of(document: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def store(external_store, smp_graph):
-    publish(smp_graph, external_store.store)
+    external_store.publish_build(smp_graph)
     return external_store
 
 
@@ -119,10 +118,10 @@ def local(smp_graph):
 
 
 @pytest.fixture(scope="module")
-def servers(serve, store):
-    """A service answering from the store, and one answering from the local build."""
-    remote_server, local_server = serve.many({"env": {"SMPKG_STORE_URL": store.gsp}}, {})
-    return {"remote": remote_server, "local": local_server}
+def servers(serve, store, app_server):
+    """A service answering from the store, and one answering from the local build (the
+    session's service over the repository's graph)."""
+    return {"remote": serve(env={"SMPKG_STORE_URL": store.gsp}), "local": app_server}
 
 
 @pytest.fixture(scope="module")
@@ -406,7 +405,7 @@ def test_and_the_worker_is_still_killed_at_the_deadline(slow_store):
 def test_an_account_in_the_url_answers_the_stores_challenge(virtuoso_server, smp_graph):
     """Virtuoso's /sparql-auth takes Digest only: the account in SMPKG_STORE_URL's user part
     is answered as the challenge asks, and is never part of the URL requests go to."""
-    publish(smp_graph, virtuoso_server.store)
+    virtuoso_server.publish_build(smp_graph)
     user, password = virtuoso_server.USER, virtuoso_server.password
     host = virtuoso_server.url.split("://", 1)[1]
     engine = RemoteEngine(f"http://{user}:{password}@{host}/sparql-auth", GRAPHS, timeout=30)
