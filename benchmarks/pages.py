@@ -21,6 +21,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -32,6 +33,8 @@ FLAGS = [
     "--no-first-run",
 ]
 VISIT_TIMEOUT_MS = 180_000
+# A picture not drawn by then is reported as not drawn (its data call failed, say).
+READY_TIMEOUT_MS = 60_000
 NAVIGATION = """() => {
   const n = performance.getEntriesByType("navigation")[0];
   return {ttfb: n.responseStart, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd,
@@ -86,11 +89,14 @@ def visit(browser: Browser, base_url: str, page: Page) -> Visit:
             lambda r: off_host.append(r.url) if urlsplit(r.url).netloc != host else None,
         )
         tab.goto(base_url + page.path, wait_until="load", timeout=VISIT_TIMEOUT_MS)
-        ready = None
-        if page.ready:
-            tab.wait_for_function(page.ready, timeout=VISIT_TIMEOUT_MS)
-            ready = float(tab.evaluate("performance.now()"))
         nav = tab.evaluate(NAVIGATION)
+        ready = None
+        if page.ready and nav["status"] == 200:  # an error page draws no picture
+            try:
+                tab.wait_for_function(page.ready, timeout=READY_TIMEOUT_MS)
+                ready = float(tab.evaluate("performance.now()"))
+            except PlaywrightTimeout:
+                ready = None
         return Visit(
             float(nav["ttfb"]),
             float(nav["dcl"]),

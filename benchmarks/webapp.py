@@ -88,6 +88,11 @@ def search_in_process(project: Project, queries: int, seed: int, timeout: float)
     return result
 
 
+def _last_line(message: str) -> str:
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "failed"
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of one process so far (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -99,6 +104,8 @@ def search_over_http(base_url: str, server_pid: int, queries: list[Query]) -> di
         started = time.perf_counter()
         client.get("/api/search", params={"q": "a", "limit": str(LIMIT)}).raise_for_status()
         first = time.perf_counter() - started
+        if not queries:
+            return {"first_request_seconds": first, "error": "no query mix to replay"}
         samples = []
         cpu_before = cpu_seconds(server_pid)
         for q in queries:
@@ -127,8 +134,11 @@ def measure_size(size: Size, args) -> dict:
         "build_or_reuse_seconds": round(time.perf_counter() - started, 1),
     }
     say(f"webapp {size.label}: search in-process")
-    search = search_in_process(project, args.queries, args.seed, args.build_timeout)
-    queries = [Query(**q) for q in search.pop("queries")]
+    try:
+        search = search_in_process(project, args.queries, args.seed, args.build_timeout)
+    except RuntimeError as exc:
+        search = {"error": _last_line(str(exc))}
+    queries = [Query(**q) for q in search.pop("queries", [])]
     record["search"] = search
     log_dir = project.root / "logs"
     log_dir.mkdir(exist_ok=True)
@@ -140,9 +150,12 @@ def measure_size(size: Size, args) -> dict:
         say(f"webapp {size.label}: pages in Chromium ({args.runs} runs each)")
         record["pages"] = time_pages(base_url, pages, args.runs)
         say(f"webapp {size.label}: search over HTTP")
-        record["search_http"] = search_over_http(
-            base_url, server.process.pid, queries[: args.http_queries]
-        )
+        try:
+            record["search_http"] = search_over_http(
+                base_url, server.process.pid, queries[: args.http_queries]
+            )
+        except httpx.HTTPError as exc:
+            record["search_http"] = {"error": _last_line(str(exc))}
         record["serve_rss_mb"] = server.rss_mb()
     finally:
         server.stop()

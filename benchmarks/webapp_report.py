@@ -55,6 +55,14 @@ def _search_rows(sizes: list[dict]) -> list[str]:
     for size in sizes:
         s, h = size["search"], size["search_http"]
         target = search_target_ms(size["data_triples"])
+        if "error" in s or "error" in h:
+            failed = s.get("error") or h.get("error")
+            rows.append(
+                f"| {size['size']} | {size['data_triples']:,} | – | failed: {failed} "
+                "| – | – | – | – "
+                f"| < {target:g} ms | **missed** |"
+            )
+            continue
         rows.append(
             f"| {size['size']} | {size['data_triples']:,} | {s['entries']:,} / {s['names']:,} "
             f"| {s['index_build_seconds']:.1f} s (HTTP: {h['first_request_seconds']:.1f} s) "
@@ -74,6 +82,8 @@ def _kind_rows(sizes: list[dict]) -> list[str]:
     ]
     for size in sizes:
         s, h = size["search"], size["search_http"]
+        if "error" in s or "error" in h:
+            continue
         for kind, index in s["index_by_kind"].items():
             request = s["request_by_kind"][kind]
             http = h["request_by_kind"].get(kind)

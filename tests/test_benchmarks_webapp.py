@@ -135,3 +135,17 @@ def test_the_readme_section_is_replaced_between_its_markers(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError):
         update_readme("x", readme)
+
+
+def test_a_search_that_failed_is_a_missed_row_with_its_message():
+    failed = _size("1M", 999_622, 1.0, 1.0)
+    failed["search"] = {"error": "the query ran past the 10 s deadline"}
+    results = {
+        "started": "2026-12-04T20:00:00Z",
+        "loadavg_before": [1.0, 1.0, 1.0],
+        "machine": {"cpu": "AMD EPYC", "cores": 2, "memory_gb": 23.5, "os": "L", "python": "3"},
+        "sizes": [failed],
+    }
+    row = next(line for line in render(results).splitlines() if line.startswith("| 1M | 999,622"))
+    assert "failed: the query ran past the 10 s deadline" in row
+    assert row.rstrip(" |").endswith("**missed**")
