@@ -13,6 +13,7 @@ service's are counted (there must be none).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,7 +79,8 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-def visit(browser: Browser, base_url: str, page: Page) -> Visit:
+def visit(browser: Browser, base_url: str, page: Page, timeout_ms: float) -> Visit:
+    """One load; one that has not finished after `timeout_ms` is all `inf`, status 0."""
     host = urlsplit(base_url).netloc
     off_host: list[str] = []
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -88,7 +90,10 @@ def visit(browser: Browser, base_url: str, page: Page) -> Visit:
             "request",
             lambda r: off_host.append(r.url) if urlsplit(r.url).netloc != host else None,
         )
-        tab.goto(base_url + page.path, wait_until="load", timeout=VISIT_TIMEOUT_MS)
+        try:
+            tab.goto(base_url + page.path, wait_until="load", timeout=timeout_ms)
+        except PlaywrightTimeout:
+            return Visit(math.inf, math.inf, math.inf, None, 0, len(off_host))
         nav = tab.evaluate(NAVIGATION)
         ready = None
         if page.ready and nav["status"] == 200:  # an error page draws no picture
@@ -121,18 +126,21 @@ def summarise(visits: Sequence[Visit]) -> dict[str, dict[str, float]]:
     return out
 
 
-def time_pages(base_url: str, pages: Sequence[Page], runs: int) -> dict[str, dict]:
+def time_pages(
+    base_url: str, pages: Sequence[Page], runs: int, timeout_ms: float = VISIT_TIMEOUT_MS
+) -> dict[str, dict]:
     """Each page visited once on a service that has not built its per-snapshot tables yet
-    (`first`), then `runs` times (`visits`, summarised)."""
+    (`first`), then `runs` times (`visits`, summarised; a load that timed out counts as
+    `inf`, so it is the slowest)."""
     results: dict[str, dict] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=FLAGS, headless=True
         )
         try:
-            first = {page.name: visit(browser, base_url, page) for page in pages}
+            first = {page.name: visit(browser, base_url, page, timeout_ms) for page in pages}
             for page in pages:
-                visits = [visit(browser, base_url, page) for _ in range(runs)]
+                visits = [visit(browser, base_url, page, timeout_ms) for _ in range(runs)]
                 results[page.name] = {
                     "path": page.path,
                     "first": first[page.name]._asdict(),

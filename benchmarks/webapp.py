@@ -124,12 +124,34 @@ def search_over_http(base_url: str, server_pid: int, queries: list[Query]) -> di
     }
 
 
+def search_from_store(project: Project, args) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        target = Path(handle.name)
+    store = built_directory(project, args.build_timeout) / "oxigraph"
+    try:
+        measured = run_measured(
+            [PYTHON, "-m", "benchmarks.search", "--from-store", str(store)]
+            + ["--queries", str(args.queries), "--seed", str(args.seed), "--out", str(target)],
+            args.build_timeout,
+            env=project.env(),
+        )
+        if measured.returncode != 0 or measured.timed_out:
+            return {"error": _last_line(measured.stderr)}
+        result = json.loads(target.read_text())
+    finally:
+        target.unlink(missing_ok=True)
+    result["peak_rss_mb"] = round(measured.max_rss_mb, 1)
+    return result
+
+
 def measure_size(size: Size, args) -> dict:
     project = make_project(size, args.work_dir, args.seed)
     started = time.perf_counter()
     built_directory(project, args.build_timeout)
     record: dict = {
         "size": size.label,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg_before": os.getloadavg(),
         "data_triples": project.data_triples,
         "build_or_reuse_seconds": round(time.perf_counter() - started, 1),
     }
@@ -140,6 +162,8 @@ def measure_size(size: Size, args) -> dict:
         search = {"error": _last_line(str(exc))}
     queries = [Query(**q) for q in search.pop("queries", [])]
     record["search"] = search
+    say(f"webapp {size.label}: the index alone, built from the store")
+    record["search_store"] = search_from_store(project, args)
     log_dir = project.root / "logs"
     log_dir.mkdir(exist_ok=True)
     server = start_smpkg(project, log_dir, args.workers)
@@ -148,7 +172,7 @@ def measure_size(size: Size, args) -> dict:
         record["serve_start_seconds"] = round(server.started_seconds, 2)
         pages = app_pages(project)
         say(f"webapp {size.label}: pages in Chromium ({args.runs} runs each)")
-        record["pages"] = time_pages(base_url, pages, args.runs)
+        record["pages"] = time_pages(base_url, pages, args.runs, args.visit_timeout * 1000)
         say(f"webapp {size.label}: search over HTTP")
         try:
             record["search_http"] = search_over_http(
@@ -172,6 +196,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=2, help="query workers of the service")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--visit-timeout", type=float, default=180, help="seconds a page may take to load"
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sizes of the results file (measure some sizes again)",
+    )
     p.add_argument("--build-timeout", type=float, default=3600)
     p.add_argument("--work-dir", type=Path, help="where projects are kept (default: temporary)")
     p.add_argument("--out", type=Path, default=RESULTS)
@@ -201,8 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {k: str(v) for k, v in vars(args).items()},
         "sizes": [],
     }
+    sizes = parse_sizes(args.sizes)
+    previous = args.out / "webapp.json"
+    if args.merge and previous.exists():
+        measuring = {size.label for size in sizes}
+        kept = json.loads(previous.read_text())["sizes"]
+        results["sizes"] = [s for s in kept if s["size"] not in measuring]
     began = time.perf_counter()
-    for size in parse_sizes(args.sizes):
+    for size in sizes:
         results["sizes"].append(measure_size(size, args))
         results["loadavg_after"] = os.getloadavg()
         results["seconds"] = round(time.perf_counter() - began, 1)
