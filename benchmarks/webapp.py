@@ -88,9 +88,12 @@ def search_in_process(project: Project, queries: int, seed: int, timeout: float)
     return result
 
 
-def _last_line(message: str) -> str:
-    lines = [line for line in message.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "failed"
+def failure_reason(message: str) -> str:
+    """The reason a subprocess gave: its last error of smpkg's own (a query past its deadline,
+    say) rather than what broke after it (the workers' pipes), else its last line."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    own = [line for line in lines if line.startswith("smpkg.errors.")]
+    return (own or lines or ["failed"])[-1][:300]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -136,7 +139,7 @@ def search_from_store(project: Project, args) -> dict:
             env=project.env(),
         )
         if measured.returncode != 0 or measured.timed_out:
-            return {"error": _last_line(measured.stderr)}
+            return {"error": failure_reason(measured.stderr)}
         result = json.loads(target.read_text())
     finally:
         target.unlink(missing_ok=True)
@@ -159,7 +162,7 @@ def measure_size(size: Size, args) -> dict:
     try:
         search = search_in_process(project, args.queries, args.seed, args.build_timeout)
     except RuntimeError as exc:
-        search = {"error": _last_line(str(exc))}
+        search = {"error": failure_reason(str(exc))}
     queries = [Query(**q) for q in search.pop("queries", [])]
     record["search"] = search
     say(f"webapp {size.label}: the index alone, built from the store")
@@ -179,7 +182,7 @@ def measure_size(size: Size, args) -> dict:
                 base_url, server.process.pid, queries[: args.http_queries]
             )
         except httpx.HTTPError as exc:
-            record["search_http"] = {"error": _last_line(str(exc))}
+            record["search_http"] = {"error": failure_reason(str(exc))}
         record["serve_rss_mb"] = server.rss_mb()
     finally:
         server.stop()

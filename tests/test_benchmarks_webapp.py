@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.pages import summary
 from benchmarks.search import MIX, query_mix, typo
+from benchmarks.webapp import failure_reason
 from benchmarks.webapp_report import BEGIN, END, render, search_target_ms, update_readme
 from smpkg.search import key, within_one_edit
 
@@ -149,3 +150,15 @@ def test_a_search_that_failed_is_a_missed_row_with_its_message():
     row = next(line for line in render(results).splitlines() if line.startswith("| 1M | 999,622"))
     assert "failed: the query ran past the 10 s deadline" in row
     assert row.rstrip(" |").endswith("**missed**")
+
+
+def test_a_failed_run_is_reported_by_smpkg_s_own_error_not_the_broken_pipe_after_it():
+    stderr = (
+        "Traceback (most recent call last):\n"
+        "smpkg.errors.QueryTimeout: the query ran past the 10 s deadline and was stopped\n"
+        "Process smpkg-query-worker:\n"
+        "BrokenPipeError: [Errno 32] Broken pipe\n"
+    )
+    assert failure_reason(stderr).startswith("smpkg.errors.QueryTimeout: the query ran past")
+    assert failure_reason("ValueError: x\n\n") == "ValueError: x"
+    assert failure_reason("") == "failed"
