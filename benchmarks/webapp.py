@@ -8,7 +8,9 @@ and reused by the next run, as `benchmarks.run` does):
 
 1. **search in-process** (`benchmarks.search` in a subprocess): the service created
    in-process over the build, the index built through its query workers, then the query mix
-   timed as `SearchIndex.search` alone and as `GET /api/search` through the ASGI app;
+   timed as `SearchIndex.search` alone and as `GET /api/search` through the ASGI app; then
+   the index alone, built from the build's store without SPARQL (`--from-store`), over the
+   same mix (a figure even where the service cannot build its index);
 2. `smpkg serve` started on the build, and each page (`/`, a programme's resource page, the
    network picture of that programme) loaded once in Chromium before anything else has asked
    for it (`first`: the service builds its per-snapshot tables then), then `--runs` times
