@@ -100,6 +100,19 @@ def _store_rows(sizes: list[dict]) -> list[str]:
     return rows
 
 
+def _store_section(sizes: list[dict]) -> list[str]:
+    if not any(size.get("search_store") for size in sizes):
+        return []
+    return [
+        "The index alone, built in the benchmark's process from the build's on-disk store "
+        "(pattern by pattern, no SPARQL; `benchmarks.search --from-store`), over the same "
+        "mix: where the service cannot build its index, this is what a query would cost.",
+        "",
+        *_store_rows(sizes),
+        "",
+    ]
+
+
 def _kind_rows(sizes: list[dict]) -> list[str]:
     rows = [
         "| graph | kind | queries | index p50 / p99 | request in-process p50 / p99 "
@@ -163,12 +176,7 @@ def render(results: dict) -> str:
         "its first construction through the query workers in-process, and the first "
         "`/api/search` of the running service (which builds it).",
         "",
-        "The index alone, built in the benchmark's process from the build's on-disk store "
-        "(pattern by pattern, no SPARQL; `benchmarks.search --from-store`), over the same "
-        "mix: where the service cannot build its index, this is what a query would cost.",
-        "",
-        *_store_rows(sizes),
-        "",
+        *_store_section(sizes),
         "By kind of query:",
         "",
         *_kind_rows(sizes),
