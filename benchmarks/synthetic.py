@@ -308,6 +308,8 @@ class _Generator:
         return text[0].upper() + text[1:] if not title else text
 
     def literal(self, o: Literal, p, ctx: dict) -> Literal:
+        if p == ACRONYM:  # before the text: acronyms are language-tagged like labels
+            return Literal(ctx["acronym"], lang=o.language)
         if o.language:
             if p == SMP.comparator:
                 return o
@@ -321,8 +323,6 @@ class _Generator:
                 scaled = (value * type(value)(ctx["factor"])).quantize(value)
                 return Literal(str(scaled), datatype=dt)
             return Literal(str(max(0, round(int(value) * ctx["factor"]))), datatype=dt)
-        if p == ACRONYM:
-            return Literal(ctx["acronym"])
         if p == SMP.comparator:
             return o
         if dt is None or dt == XSD.string:

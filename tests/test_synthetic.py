@@ -8,6 +8,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from benchmarks.synthetic import (
+    ACRONYM,
     _profile_for,
     generate,
     scale_for,
@@ -64,6 +65,15 @@ def test_shape_is_that_of_the_curated_graph(curated_profile):
         if curated["fanout"][prop] >= 0.1 and length >= 10:
             assert generated["literal_length"][prop] == pytest.approx(length, rel=0.25), prop
     assert generated["shared_link_share"] == pytest.approx(curated["shared_link_share"], abs=0.03)
+
+
+def test_acronyms_are_unique_and_language_tagged_like_the_curated_ones():
+    # The duplicate-acronym check fails a build whose initiatives share one.
+    syn = synthesize(2.5, seed=11)
+    acronyms = [o for s in generated_subjects(syn) for o in syn.graph.objects(s, ACRONYM)]
+    assert len(acronyms) > 50
+    assert len({str(a).casefold() for a in acronyms}) == len(acronyms)
+    assert {a.language for a in acronyms} == {"en"}
 
 
 def test_size_follows_the_scale():

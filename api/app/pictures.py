@@ -48,11 +48,14 @@ def params_of(request: Request) -> dict[str, list[str]]:
     return {k: request.query_params.getlist(k) for k in request.query_params}
 
 
-async def programmes(request: Request) -> list[browse.Record]:
-    state = current(request)
-    if state.mode != "smp":
+def require_graph(request: Request) -> None:
+    if current(request).mode != "smp":
         raise NotFound("pictures need the skills mobility partnerships graph (smpkg serve)")
-    return await browse_records(state, browse.KINDS["programmes"])
+
+
+async def programmes(request: Request) -> list[browse.Record]:
+    require_graph(request)
+    return await browse_records(current(request), browse.KINDS["programmes"])
 
 
 @router.api_route("/pictures", methods=["GET", "HEAD"], include_in_schema=False)
@@ -276,7 +279,9 @@ async def resolve(request: Request, raw: str, name: str) -> str:
 
 async def neighbourhood(request: Request, iri: str) -> network.Neighbourhood:
     state = current(request)
-    await programmes(request)
+    # Not the programmes' table: a neighbourhood is two bound queries, and building the whole
+    # table first made the first network picture wait for it (minutes at a million triples).
+    require_graph(request)
 
     async def build() -> network.Neighbourhood:
         node_query, query = app_query("picture-node"), app_query("picture-neighbours")
