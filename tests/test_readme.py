@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import smp_settings
+from conftest import ROOT, smp_settings
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
@@ -120,3 +120,19 @@ def test_dump_example(smp_server, tmp_path):
     ds = Dataset()
     ds.parse(data=gzip.decompress((tmp_path / "smpkg-full.nq.gz").read_bytes()), format="nquads")
     assert len(ds.graph("https://w3id.org/smpkg/graph/asserted")) > 1000
+
+
+def test_the_tour_shows_every_main_view():
+    """Each view tests/screenshots.py takes is shown in the README, and each image the README
+    shows exists."""
+    text = README.read_text(encoding="utf-8")
+    shown = set(re.findall(r"\(docs/screenshots/([\w-]+)\.png\)", text))
+    views = set(
+        re.findall(
+            r'^    "([\w-]+)": View\(', (ROOT / "tests" / "screenshots.py").read_text(), re.M
+        )
+    )
+    assert len(views) >= 11
+    assert views == shown
+    for name in shown:
+        assert (ROOT / "docs" / "screenshots" / f"{name}.png").stat().st_size > 10_000
