@@ -3,7 +3,7 @@ method, path, status, duration, response bytes, the engine, and for a query its 
 whether a cache answered it. The query's text is logged only when the operator asks for it
 (SMPKG_LOG_QUERIES): texts can be long, and they are the clients' business.
 
-Client errors and refusals (4xx) are logged at INFO like any request; a limit hit (413, 503)
+Client errors and refusals (4xx) are logged at INFO like any request; a limit hit (413, 431, 503)
 or a server failure (5xx) at WARNING, so that a quiet log shows them."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .middleware import REPLAYED_KEY
 
 log = logging.getLogger("smpkg.access")
 QUERY_KEY = "smpkg.query"
-WARN_STATUSES = frozenset({413, 429, 503})
+WARN_STATUSES = frozenset({413, 429, 431, 503})
 
 
 @dataclass(frozen=True)

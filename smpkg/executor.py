@@ -37,12 +37,13 @@ from .errors import (
     UnsupportedFormat,
     WorkersBusy,
 )
-from .failures import CrashedQueries, crash_note, query_error, query_hash
+from .failures import CrashedQueries, crash_note, query_error
 from .forkserver import context
 from .formats import Format, by_key, choose_format
 from .lanes import SlowLane
 from .lexer import scan
 from .pool import DeadlinePassed, WorkerLost, WorkerPool
+from .query_text import query_hash
 from .worker import InfoRequest, QueryReply, QueryRequest, Source, WorkerLimits, worker_main
 
 log = logging.getLogger("smpkg.executor")
@@ -73,7 +74,7 @@ class Prepared(NamedTuple):
     cacheable: bool
     request: QueryRequest
     limit: float  # seconds
-    digest: str  # the text's hash (`failures.query_hash`)
+    digest: str  # the text's hash (`query_text.query_hash`)
 
 
 def form_of(text: str) -> str | None:

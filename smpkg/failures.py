@@ -4,7 +4,6 @@ queries that crashed a worker, remembered so that a repeat is answered without a
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import signal
 import threading
@@ -21,11 +20,6 @@ log = logging.getLogger("smpkg.failures")
 ALLOCATION_FAILED = ("memory allocation of", "MemoryError", "std::bad_alloc")
 # How much of a dead worker's stderr goes to the log.
 NOTE_CHARS = 2000
-
-
-def query_hash(text: str) -> str:
-    """The short hash a query is logged and remembered by."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def crash_note(log_dir: str | None, pid: int | None) -> str:

@@ -28,8 +28,9 @@ from smpkg.config import LIMITS, Settings, limit_overrides
 from smpkg.engine import Answer
 from smpkg.errors import EngineCrashed, MemoryLimitHit, SlowLaneFull
 from smpkg.executor import QueryExecutor
-from smpkg.failures import CrashedQueries, query_hash
+from smpkg.failures import CrashedQueries
 from smpkg.lanes import SlowLane
+from smpkg.query_text import query_hash
 from smpkg.worker import Source, WorkerLimits, fit
 
 ROOT = Path(__file__).resolve().parent.parent
