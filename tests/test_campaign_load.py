@@ -195,6 +195,49 @@ def test_killed_workers_are_replaced_under_traffic(server):
     assert response.status_code == 200
 
 
+HOSTILE = [
+    # (name, method, query, statuses the service may answer)
+    (
+        "cross product sorted",
+        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i",
+        {503, 504},
+    ),
+    (
+        "a one-row string of 256 MiB",
+        'SELECT ?a28 WHERE { BIND("x" AS ?a0) '
+        + " ".join(f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(28))
+        + " }",
+        {200, 503, 504},
+    ),
+    ("3,000 nested braces", "ASK " + "{" * 3000 + "}" * 3000, {403}),
+    ("an ORDER BY the engine panics on", "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", {200, 500}),
+]
+
+
+def test_memory_returns_to_its_baseline_after_hostile_queries(server):
+    """The probe's hostile queries, each answered with a status that names what happened, and
+    the service's resident memory (server, fork server, workers) back near where it was."""
+    server.wait_workers()
+    baseline = rss_of_tree(server.process.pid)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        for name, query, allowed in HOSTILE:
+            response = http.post(
+                "/sparql", content=query, headers={"Content-Type": "application/sparql-query"}
+            )
+            assert response.status_code in allowed, (name, response.status_code, response.text)
+            assert "Traceback" not in response.text
+        for n in range(60):  # distinct 1 MB texts: caches hold bytes, not texts, past bounds
+            text = f"ASK {{ }} #{n} " + "x" * 1_000_000
+            response = http.post(
+                "/sparql", content=text, headers={"Content-Type": "application/sparql-query"}
+            )
+            assert response.status_code == 200, response.text[:200]
+    server.wait_workers(limit=60)
+    time.sleep(1)  # a recycled worker's replacement settles
+    after = rss_of_tree(server.process.pid)
+    assert after <= baseline * 1.15 + 64 * 2**20, (baseline // 2**20, after // 2**20)
+
+
 def test_sigterm_finishes_the_requests_in_flight(serve):
     """Sixteen requests in flight when SIGTERM arrives: every one is answered, then the
     server exits cleanly."""
