@@ -9,7 +9,21 @@ from __future__ import annotations
 from typing import TypeVar
 
 from rdflib import Graph, Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    TIME,
+    VOID,
+    XSD,
+)
 
 from .config import DEFAULT_BASE
 
@@ -106,6 +120,7 @@ PREFIXES: dict[str, Namespace] = {
     "org": Namespace(str(ORG)),
     "foaf": Namespace(str(FOAF)),
     "sh": Namespace(str(SH)),
+    "time": Namespace(str(TIME)),
     "schema": SCHEMA,
     "cpov": CPOV,
     "vann": VANN,
