@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dates import at_precision
 from .describe import compact
 from .errors import ParameterError
 from .queries import NamedQuery, load_query_file
@@ -224,9 +225,11 @@ def records_from_rows(rows: Iterable[Mapping[str, str]]) -> list[Record]:
         elif facet == "acronym":
             record.acronym = record.acronym or value
         elif facet == "start":
-            record.start = min(filter(None, (record.start, value)))
+            shown = at_precision(value, row.get("precision"))
+            record.start = min(filter(None, (record.start, shown)))
         elif facet == "end":
-            record.end = max(filter(None, (record.end, value)))
+            shown = at_precision(value, row.get("precision"))
+            record.end = max(filter(None, (record.end, shown)))
         else:
             is_iri = "://" in value
             label = row.get("valueLabel") or (compact(value) if is_iri else value)

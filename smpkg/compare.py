@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .dates import PRECISION_OF, at_precision
 from .describe import compact
 
 SMP = "https://w3id.org/smpkg/ontology#"
@@ -53,6 +54,8 @@ ORDER = {p: (i, j) for i, (_, props) in enumerate(GROUPS) for j, p in enumerate(
 GROUP_OF = {p: title for title, props in GROUPS for p in props}
 TITLES = {RDF_TYPE: "kind", SOURCE: "source", SMP + "figureAbout": "figures"}
 MIN_ITEMS, MAX_ITEMS = 2, 4
+PRECISION_PROPERTY = {str(date): str(precision) for date, precision in PRECISION_OF.items()}
+PRECISIONS = set(PRECISION_PROPERTY.values())
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,15 @@ class Row:
 def facts_by_property(rows: Iterable[Mapping[str, str]]) -> dict[str, tuple[str, list[Fact]]]:
     """property -> (its title, its values) for one programme."""
     out: dict[str, tuple[str, list[Fact]]] = {}
+    rows = list(rows)
+    # A date is shown at its precision, which is its own statement: not a row of its own.
+    precisions = {row["property"]: row["value"] for row in rows if row["property"] in PRECISIONS}
     for row in rows:
         prop, value = row["property"], row["value"]
+        if prop in PRECISIONS:
+            continue
+        if prop in PRECISION_PROPERTY:
+            value = at_precision(value, precisions.get(PRECISION_PROPERTY[prop]))
         title = TITLES.get(prop) or row.get("propertyLabel") or compact(prop)
         is_iri = "://" in value
         if prop == RDF_TYPE and not value.startswith(SMP):

@@ -31,6 +31,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Identifier
 
+from .dates import shown_dates
 from .namespaces import (
     ASSERTED_GRAPH,
     INFERRED_GRAPH,
@@ -329,6 +330,8 @@ class Description:
     sources: list[Source]
     quads: list[tuple]
     truncated: bool = False
+    # A date literal -> the same date at its stated precision ("2019"), for showing it.
+    dates: dict[Literal, Literal] = field(default_factory=dict)
 
     def values(self, predicate: URIRef) -> list[Identifier]:
         return [v.term for g in self.outgoing if g.predicate == predicate for v in g.values]
@@ -353,7 +356,7 @@ class Description:
     def text(self, term) -> str:
         """A term as text: its label, a literal's value, or a compact IRI."""
         if isinstance(term, Literal):
-            return literal_text(term)
+            return literal_text(self.dates.get(term, term))
         if isinstance(term, BNode):
             return "(a blank node)"
         return self.labels.get(term) or compact(str(term))
@@ -369,9 +372,8 @@ class Description:
             else "iri"
         )
 
-    @staticmethod
-    def note(term) -> str:
-        return literal_note(term) if isinstance(term, Literal) else ""
+    def note(self, term) -> str:
+        return literal_note(self.dates.get(term, term)) if isinstance(term, Literal) else ""
 
     def predicate_text(self, predicate) -> str:
         return self.labels.get(predicate) or words(str(predicate))
@@ -502,6 +504,7 @@ def describe(
         sources=[],
         quads=list(quads),
         truncated=truncated,
+        dates=shown_dates(quads),
     )
     description.sources = _sources(description, rows.get("sections", []))
     return description

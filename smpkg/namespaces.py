@@ -10,7 +10,21 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    TIME,
+    VOID,
+    XSD,
+)
 
 from .config import DEFAULT_BASE
 
@@ -117,6 +131,7 @@ PREFIXES: dict[str, Namespace] = {
     "org": Namespace(str(ORG)),
     "foaf": Namespace(str(FOAF)),
     "sh": Namespace(str(SH)),
+    "time": Namespace(str(TIME)),
     "schema": SCHEMA,
     "cpov": CPOV,
     "vann": VANN,

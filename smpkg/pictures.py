@@ -1,9 +1,10 @@
 """The data behind the pictures of programmes that are drawn from the browse records
 (smpkg.browse): the timeline, the corridors and the component matrix.
 
-Dates keep the precision the source gives (xsd:gYear, gYearMonth or date): a date covers a
-stretch of time (a whole year, a month or a day), measured here in fractional years, so a bar
-starts where its start date's stretch begins and ends where its end date's stretch ends.
+The records' dates are shown at the precision the source gives ("2019", "2019-05" or
+"2019-05-13", smpkg.dates): a date covers a stretch of time (a whole year, a month or a day),
+measured here in fractional years, so a bar starts where its start date's stretch begins and
+ends where its end date's stretch ends.
 
 Filters name values by their CURIE (`country:DEU`, `sector:healthcare`), as the browse pages
 do; several values of one filter are alternatives, different filters must all hold.
@@ -41,8 +42,8 @@ class DateSpan:
 
 
 def parse_date(text: str) -> DateSpan | None:
-    """The span of an xsd:gYear ("2019"), gYearMonth ("2019-05") or date ("2019-05-13");
-    None for anything else."""
+    """The span of a date shown at year ("2019"), month ("2019-05") or day ("2019-05-13")
+    precision; None for anything else."""
     parts = text.strip().split("-")
     if len(parts[0]) != 4 or not all(p.isdigit() for p in parts[:3]):
         return None

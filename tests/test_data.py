@@ -14,7 +14,9 @@ import pytest
 import rdflib
 from conftest import SHARED, require_shared
 from rdflib import BNode, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, TIME, XSD
+
+from smpkg.dates import PRECISION_OF
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -222,7 +224,8 @@ def test_file_parses_on_its_own(path):
 
 SOURCE_FACTS = [
     (PAGE, DCTERMS.issued, Literal("2022-03-03", datatype=XSD.date)),
-    (INFORM, DCTERMS.issued, Literal("2022", datatype=XSD.gYear)),
+    (INFORM, DCTERMS.issued, Literal("2022-01-01", datatype=XSD.date)),
+    (INFORM, SMP.issuedPrecision, TIME.unitYear),
     (INFORM, DCTERMS.publisher, AGENT["emn"]),
     (INFORM, DCTERMS.publisher, AGENT["oecd"]),
     (ICMPD, DCTERMS.publisher, AGENT["icmpd"]),
@@ -318,7 +321,8 @@ def test_eu_mobility_partnership(g, slug, a3, year):
         SMP.EUMobilityPartnership,
         SMP.MobilityPartnershipDeclaration,
     }, "typed as an EU mobility partnership and as the declaration that set it up"
-    assert list(g.objects(mp, SMP.signedDate)) == [Literal(year, datatype=XSD.gYear)]
+    assert list(g.objects(mp, SMP.signedDate)) == [Literal(f"{year}-01-01", datatype=XSD.date)]
+    assert (mp, SMP.signedDatePrecision, TIME.unitYear) in g
     assert (mp, SMP.signatory, AGENT["european-commission"]) in g
     assert (mp, SMP.partnerCountry, COUNTRY[a3]) in g
     assert (mp, SMP.relatesToFramework, FW["gamm"]) in g
@@ -693,7 +697,7 @@ def test_unstated_fact_is_absent(g, s, p, o):
 
 
 # ------------------------------------------------------------------------------------------
-# Dates, typed exactly as precisely as the source states them
+# Dates, each an xsd:date on the first day of the period the source states, with its precision
 # ------------------------------------------------------------------------------------------
 
 DATES = [
@@ -729,8 +733,12 @@ DATES = [
     "slug,prop,lexical,datatype", DATES, ids=[f"{r[0]} {_short(r[1])}" for r in DATES]
 )
 def test_date(g, slug, prop, lexical, datatype):
+    # The expectation is the date as the seed states it, typed by its precision.
     values = list(g.objects(PROG[slug], prop))
-    assert values == [Literal(lexical, datatype=datatype)], f"{slug} {_short(prop)}: {values}"
+    first_day = lexical + "-01" * (3 - len(lexical.split("-")))
+    assert values == [Literal(first_day, datatype=XSD.date)], f"{slug} {_short(prop)}: {values}"
+    precision = {XSD.gYear: TIME.unitYear, XSD.gYearMonth: TIME.unitMonth}[datatype]
+    assert list(g.objects(PROG[slug], PRECISION_OF[prop])) == [precision]
 
 
 DATE_PROPERTIES = [
@@ -746,7 +754,7 @@ def test_no_initiative_date_is_more_precise_than_a_month(g):
     # No seed dates an initiative to the day; xsd:date on an initiative would be invented precision.
     for prop in DATE_PROPERTIES:
         for s, value in g.subject_objects(prop):
-            assert isinstance(value, Literal) and value.datatype in (XSD.gYear, XSD.gYearMonth), (
+            assert g.value(s, PRECISION_OF[prop]) in (TIME.unitYear, TIME.unitMonth), (
                 s,
                 prop,
                 value,
@@ -948,8 +956,10 @@ def test_link4skills_inventory_covers_its_twelve_countries(g):
 def test_link4skills_inventory_period(g):
     period = g.value(INVENTORY, DCTERMS.temporal)
     assert period is not None
-    assert g.value(period, DCAT.startDate) == Literal("2015", datatype=XSD.gYear)
-    assert g.value(period, DCAT.endDate) == Literal("2025-04", datatype=XSD.gYearMonth)
+    assert g.value(period, DCAT.startDate) == Literal("2015-01-01", datatype=XSD.date)
+    assert g.value(period, SMP.startDatePrecision) == TIME.unitYear
+    assert g.value(period, DCAT.endDate) == Literal("2025-04-01", datatype=XSD.date)
+    assert g.value(period, SMP.endDatePrecision) == TIME.unitMonth
 
 
 def test_eps_extension_rule_is_noted(g):
@@ -996,9 +1006,11 @@ def test_funding_instrument(g, slug):
 
 FRAMEWORK_FACTS = [
     (FW["gamm"], DCTERMS.identifier, Literal("COM(2011) 743")),
-    (FW["gamm"], DCTERMS.issued, Literal("2011", datatype=XSD.gYear)),
+    (FW["gamm"], DCTERMS.issued, Literal("2011-01-01", datatype=XSD.date)),
+    (FW["gamm"], SMP.issuedPrecision, TIME.unitYear),
     (FW["new-pact"], DCTERMS.identifier, Literal("COM(2020) 609")),
-    (FW["new-pact"], DCTERMS.issued, Literal("2020", datatype=XSD.gYear)),
+    (FW["new-pact"], DCTERMS.issued, Literal("2020-01-01", datatype=XSD.date)),
+    (FW["new-pact"], SMP.issuedPrecision, TIME.unitYear),
     (FW["gcm"], DCTERMS.identifier, Literal("A/RES/73/195")),
     (FW["gcm"], DCTERMS.creator, AGENT["un-general-assembly"]),
     (FW["gcm-objective-18"], DCTERMS.isPartOf, FW["gcm"]),

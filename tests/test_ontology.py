@@ -40,6 +40,7 @@ COMPONENT = Namespace(ID + "component/")
 MOBILITY = Namespace(ID + "mobility-type/")
 SRC = Namespace(ID + "source/")
 FIG = Namespace(ID + "figure/")
+ID_GROUP = URIRef(ID + "group/smps")
 
 TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
@@ -61,6 +62,7 @@ PREFIXES = f"""
 @prefix rdfs: <{RDFS}> .
 @prefix rdf: <{RDF}> .
 @prefix xsd: <{XSD}> .
+@prefix time: <http://www.w3.org/2006/time#> .
 @prefix skos: <{SKOS}> .
 @prefix prov: <{PROV}> .
 @prefix dcterms: <{DCTERMS}> .
@@ -334,8 +336,11 @@ prog:gamma a smp:Scheme ; smp:implementedBy agent:giz ;
     smp:hasComponent component:formalised-state-cooperation, component:multi-stakeholder-involvement,
         component:training, component:skills-recognition .
 prog:delta a smp:Project ; smp:financedThrough instr:fund .
-prog:emp a smp:EUMobilityPartnership ; smp:signedDate "2008"^^xsd:gYear .
+prog:emp a smp:EUMobilityPartnership ; smp:signedDate "2008-01-01"^^xsd:date .
 prog:declaration a smp:Partnership ; smp:signatory country:MAR .
+<https://w3id.org/smpkg/id/group/smps> a smp:InitiativeGroup ; smp:groupingMember prog:gamma ;
+    smp:hasComponent component:formalised-state-cooperation, component:multi-stakeholder-involvement,
+        component:training, component:skills-recognition, component:migration-mobility .
 """
 )
 
@@ -371,6 +376,12 @@ INFERRED = {
     "implementingPartner sub implementedBy": (PROG.alpha, SMP.implementedBy, AGENT.giz),
     "describedIn sub wasDerivedFrom": (PROG.alpha, PROV.wasDerivedFrom, URIRef(SRC + "doc/box-1")),
     "partOf sub dcterms:isPartOf": (PROG["alpha-strand"], DCTERMS.isPartOf, PROG.alpha),
+    "signedDate sub beginDate": (
+        PROG.emp,
+        SMP.beginDate,
+        Literal("2008-01-01", datatype=XSD.date),
+    ),
+    "an initiative group is a grouping": (ID_GROUP, RDF.type, SMP.Grouping),
     # property chains
     "financedThrough o fundedBy": (PROG.delta, SMP.fundedBy, AGENT["european-union"]),
     "partOf o relatesToFramework": (PROG["alpha-pilot"], SMP.relatesToFramework, FW.gcm),
@@ -407,6 +418,17 @@ NOT_INFERRED = {
         SMP.EUFundedInitiative,
     ),
     "a framework is not an initiative": (FW.gcm, RDF.type, SMP.Initiative),
+    "a group with components is not an initiative": (ID_GROUP, RDF.type, SMP.Initiative),
+    "a group with all five components is not a full SMP": (
+        ID_GROUP,
+        RDF.type,
+        SMP.FullSkillsMobilityPartnership,
+    ),
+    "a group's components are not copied onto its members": (
+        PROG.gamma,
+        SMP.hasComponent,
+        COMPONENT["migration-mobility"],
+    ),
 }
 
 
@@ -478,7 +500,7 @@ GOOD_DATA = (
 src:doc a smp:SourceDocument ;
     rdfs:label "Synthetic report"@en ;
     dcterms:title "A synthetic report on skills mobility"@en ;
-    dcterms:issued "2022-03"^^xsd:gYearMonth .
+    dcterms:issued "2022-03-01"^^xsd:date ; smp:issuedPrecision time:unitMonth .
 <https://w3id.org/smpkg/id/source/doc/box-1> a smp:SourceSection ;
     rdfs:label "Box 1"@en ;
     smp:sectionOf src:doc .
@@ -555,8 +577,8 @@ prog:alpha a smp:Programme, smp:SkillsMobilityPartnership ;
     smp:mobilityType mobility:circular ;
     smp:hasComponent component:formalised-state-cooperation, component:multi-stakeholder-involvement,
         component:training, component:skills-recognition, component:migration-mobility ;
-    smp:startDate "2019"^^xsd:gYear ;
-    smp:endDate "2023-05"^^xsd:gYearMonth ;
+    smp:startDate "2019-01-01"^^xsd:date ; smp:startDatePrecision time:unitYear ;
+    smp:endDate "2023-05-01"^^xsd:date ; smp:endDatePrecision time:unitMonth ;
     smp:plannedParticipants 250 ;
     smp:minimumAge 18 ;
     smp:maximumAge 35 ;
@@ -568,15 +590,15 @@ prog:alpha-strand a smp:Project ;
     smp:coversSector sector:ict ;
     smp:partnerCountry country:MAR ;
     smp:directlyPartOf prog:alpha ;
-    smp:startDate "2019-05"^^xsd:gYearMonth ;
-    smp:endDate "2019"^^xsd:gYear ;
+    smp:startDate "2019-05-01"^^xsd:date ; smp:startDatePrecision time:unitMonth ;
+    smp:endDate "2019-01-01"^^xsd:date ; smp:endDatePrecision time:unitYear ;
     prov:wasDerivedFrom src:doc .
 prog:emp a smp:EUMobilityPartnership ;
     rdfs:label "Mobility partnership with Morocco"@en ;
     dcterms:description "A synthetic EU mobility partnership declaration."@en ;
     skos:note "The source names no sector."@en ;
     smp:partnerCountry country:MAR ;
-    smp:signedDate "2013"^^xsd:gYear ;
+    smp:signedDate "2013-01-01"^^xsd:date ; smp:signedDatePrecision time:unitYear ;
     smp:signatory agent:european-union, country:MAR ;
     smp:hasPredecessor prog:alpha ;
     prov:wasDerivedFrom src:doc .
@@ -614,6 +636,7 @@ prog:bad-section a smp:Scheme ; rdfs:label "Bad section"@en ; prov:wasDerivedFro
     smp:describedIn src:doc .
 prog:bad-values a smp:Project ; rdfs:label "Bad values"@en ; prov:wasDerivedFrom src:doc ;
     smp:startDate "2019" ;
+    smp:endDate "2020-05-01"^^xsd:date ; smp:endDatePrecision time:unitYear ;
     smp:plannedParticipants -5 ;
     smp:durationInMonths "12" ;
     smp:originCountry agent:iom ;
@@ -639,6 +662,8 @@ EXPECTED_RESULTS = {
     (PROG["bad-source"], PROV.wasDerivedFrom, V),
     (PROG["bad-section"], SMP.describedIn, V),
     (PROG["bad-values"], SMP.startDate, V),
+    (PROG["bad-values"], SMP.startDatePrecision, V),  # no precision
+    (PROG["bad-values"], None, V),  # a date that does not fit its precision
     (PROG["bad-values"], SMP.plannedParticipants, V),
     (PROG["bad-values"], SMP.durationInMonths, V),
     (PROG["bad-values"], SMP.originCountry, V),
@@ -747,8 +772,10 @@ CHECK_CASES = {
         AGENT.iom,
     ),
     "end-before-start": (
-        'prog:late a smp:Project ; smp:startDate "2021-06"^^xsd:gYearMonth ; '
-        'smp:endDate "2021-03"^^xsd:gYearMonth ; prov:wasDerivedFrom src:doc .',
+        'prog:late a smp:Project ; smp:startDate "2021-06-01"^^xsd:date ; '
+        "smp:startDatePrecision time:unitMonth ; "
+        'smp:endDate "2021-03-01"^^xsd:date ; smp:endDatePrecision time:unitMonth ; '
+        "prov:wasDerivedFrom src:doc .",
         PROG.late,
     ),
     "initiative-without-provenance": (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace
-from rdflib.namespace import PROV, RDF, RDFS, XSD
+from rdflib.namespace import PROV, RDF, RDFS, TIME, XSD
 
 from smpkg import validate as validation
 from smpkg.build import build
@@ -62,8 +62,10 @@ def check_faults(graph: Graph) -> Graph:
     additions = [
         (progs[0], SMP.relatedTo, ID["programme/ghost"]),
         (progs[2], RDFS.label, Literal("Another English name", lang="en")),
-        (progs[3], SMP.startDate, Literal("2021-06", datatype=XSD.gYearMonth)),
-        (progs[3], SMP.endDate, Literal("2021-03", datatype=XSD.gYearMonth)),
+        (progs[3], SMP.startDate, Literal("2021-06-01", datatype=XSD.date)),
+        (progs[3], SMP.startDatePrecision, TIME.unitMonth),
+        (progs[3], SMP.endDate, Literal("2021-03-01", datatype=XSD.date)),
+        (progs[3], SMP.endDatePrecision, TIME.unitMonth),
         (ID["programme/no-source"], RDF.type, SMP.PilotProject),
         (progs[4], SMP.hasPredecessor, progs[5]),
         (progs[5], SMP.hasPredecessor, progs[4]),
