@@ -113,6 +113,8 @@ def open_data(settings: Settings, say: Progress, observer=None, wait: bool = Tru
         base_iri=public_endpoint,
         observer=observer,
         info=known,
+        # Shared by every server process of `smpkg serve --workers N`, per data version.
+        crash_dir=settings.cache_path / "crashes" / version,
         **executor_limits(settings),
     )
     say(

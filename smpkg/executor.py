@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import NamedTuple
 
 from rdflib.term import Identifier
@@ -104,6 +105,7 @@ class QueryExecutor:
         limits: WorkerLimits | None = None,
         slow_lane: SlowLane | None = None,
         remembered_crashes: int = 256,
+        crash_dir: Path | None = None,
     ):
         self.source = source
         self.workers = workers
@@ -117,7 +119,7 @@ class QueryExecutor:
         self.log_dir = tempfile.mkdtemp(prefix="smpkg-workers-")
         self.limits = replace(limits or WorkerLimits(), log_dir=self.log_dir)
         self.lane = slow_lane or SlowLane(float("inf"), workers=0)
-        self.crashed = CrashedQueries(remembered_crashes)
+        self.crashed = CrashedQueries(remembered_crashes, crash_dir)
         self.pool = WorkerPool(
             worker_main,
             (source, isolate, self.limits),

@@ -4,6 +4,7 @@ queries that crashed a worker, remembered so that a repeat is answered without a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -82,30 +83,70 @@ def memory_error(memory_mb: int) -> MemoryLimitHit:
     )
 
 
+# The errors a remembered crash answers with, by name (what a shared crash file holds).
+CRASH_ERRORS: dict[str, type[Exception]] = {c.__name__: c for c in (EngineCrashed, MemoryLimitHit)}
+
+
 class CrashedQueries:
     """The hashes of the queries that crashed a worker on one snapshot, the `size` latest
-    (thread-safe): a repeat is refused at once instead of crashing another worker."""
+    (thread-safe): a repeat is refused at once instead of crashing another worker.
 
-    def __init__(self, size: int = 256):
+    With a `directory` (in the build's cache, one per build version), every server process of
+    `smpkg serve --workers N` shares them: a crash is written there as one small file named by
+    the hash, which the other processes read on a miss. Best effort: a cache that cannot be
+    written leaves each process its own memory."""
+
+    def __init__(self, size: int = 256, directory: Path | None = None):
         self.size = size
+        self.directory = directory
         self._seen: OrderedDict[str, Exception] = OrderedDict()
         self._lock = threading.Lock()
 
     def remember(self, digest: str, error: Exception) -> None:
         if self.size <= 0:
             return
+        self._keep(digest, error)
+        if self.directory is not None and type(error).__name__ in CRASH_ERRORS:
+            with contextlib.suppress(OSError):
+                self.directory.mkdir(parents=True, exist_ok=True)
+                (self.directory / digest).write_text(f"{type(error).__name__}\n{error}")
+                self._trim()
+
+    def _keep(self, digest: str, error: Exception) -> None:
         with self._lock:
             self._seen[digest] = error
             self._seen.move_to_end(digest)
             while len(self._seen) > self.size:
                 self._seen.popitem(last=False)
 
+    def _trim(self) -> None:
+        assert self.directory is not None
+        files = sorted(self.directory.iterdir(), key=lambda f: f.stat().st_mtime)
+        for old in files[: max(0, len(files) - self.size)]:
+            old.unlink(missing_ok=True)
+
     def check(self, digest: str) -> None:
-        """Raise the error of the crash `digest` caused, if it caused one."""
+        """Raise the error of the crash `digest` caused, if it caused one here or, with a
+        directory, in another server process."""
         with self._lock:
             error = self._seen.get(digest)
+        if error is None and self.directory is not None:
+            error = self._shared(digest)
         if error is not None:
             raise type(error)(str(error))
+
+    def _shared(self, digest: str) -> Exception | None:
+        assert self.directory is not None
+        try:
+            kind, _, message = (self.directory / digest).read_text().partition("\n")
+        except OSError:
+            return None
+        cls = CRASH_ERRORS.get(kind)
+        if cls is None:
+            return None
+        error = cls(message)
+        self._keep(digest, error)
+        return error
 
     def __len__(self) -> int:
         return len(self._seen)

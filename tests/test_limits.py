@@ -277,6 +277,31 @@ def test_crashed_queries_are_a_bounded_set():
         crashed.check("c")
 
 
+def test_crashed_queries_are_shared_by_server_processes(tmp_path):
+    """`smpkg serve --workers N`: a query that crashed a worker in one server process is
+    answered at once in the others, not crashed once more in each."""
+    one, other = CrashedQueries(4, tmp_path), CrashedQueries(4, tmp_path)
+    one.remember("d1", EngineCrashed("the engine failed on this query"))
+    one.remember("d2", MemoryLimitHit("past SMPKG_WORKER_MEMORY_MB"))
+    with pytest.raises(EngineCrashed, match="engine failed"):
+        other.check("d1")
+    with pytest.raises(MemoryLimitHit, match="SMPKG_WORKER_MEMORY_MB"):
+        other.check("d2")
+    other.check("d3")  # never crashed: runs
+    for n in range(10):
+        one.remember(f"e{n}", EngineCrashed("x"))
+    assert len(list(tmp_path.iterdir())) == 4  # bounded on disk too
+
+
+def test_a_read_only_crash_directory_leaves_each_process_its_memory(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    crashed = CrashedQueries(4, blocked / "crashes")
+    crashed.remember("d1", EngineCrashed("failed"))
+    with pytest.raises(EngineCrashed):
+        crashed.check("d1")
+
+
 # --------------------------------------------------------------------------- the slow lane
 
 
