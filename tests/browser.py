@@ -25,6 +25,17 @@ FLAGS = [
 ]
 AXE_PATH = "/__e2e__/axe.min.js"  # answered by the test's route handler, never by the app
 WIDTHS = (1280, 375)
+# The site's main menu, in order, on every page (tests/test_app_site.py, test_e2e_site.py).
+SITE_MENU = [
+    "Browse",
+    "Pictures",
+    "Compare",
+    "Named queries",
+    "Editor",
+    "SPARQL",
+    "Ontology",
+    "Downloads",
+]
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (e) => {
   (window.__cspViolations = window.__cspViolations || []).push(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser import SITE_MENU
 
 HTML = {"Accept": "text/html"}
 PAGES = [
@@ -70,16 +71,7 @@ def test_health_and_metrics_are_in_the_footer_not_the_menu(home):
     hrefs = [href for href, _ in menu(home)]
     assert "/health" not in hrefs and "/metrics" not in hrefs
     assert {"/health", "/metrics"} <= set(footer(home))
-    assert [text for _, text in menu(home)] == [
-        "Browse",
-        "Pictures",
-        "Compare",
-        "Named queries",
-        "Editor",
-        "SPARQL",
-        "Ontology",
-        "Downloads",
-    ]
+    assert [text for _, text in menu(home)] == SITE_MENU
 
 
 def test_a_resource_page_leads_to_its_network_and_to_comparing_it(smp_client):

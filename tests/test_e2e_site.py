@@ -9,10 +9,9 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from browser import SITE_MENU
 
 pytestmark = pytest.mark.network_peer
-
-MENU = ["Browse", "Pictures", "Compare", "Named queries", "SPARQL", "Ontology", "Downloads"]
 
 
 def frame(page) -> tuple[list[str], list[str]]:
@@ -38,7 +37,7 @@ def test_every_page_has_the_same_frame(visit, name, path, status):
     assert response is not None and response.status == status
     visit.console.clear()  # an error status is reported on the console by the browser itself
     menu, footer = frame(visit.page)
-    assert menu == MENU
+    assert menu == SITE_MENU
     assert {"Health", "Metrics"} <= set(footer)  # out of the main menu, in the footer
     visit.check(name)
 
