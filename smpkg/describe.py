@@ -427,6 +427,21 @@ def _statements(iri: URIRef, out_rows: list[dict], in_rows: list[dict]) -> tuple
     return quads, details, candidates
 
 
+def _labels(quads, candidates: dict, explainer: Explainer | None) -> dict:
+    """The label of each term: what the rows found for it, else (a page's terms only, with
+    an explainer) what the store names it."""
+    labels = {term: pick_label(found) for term, found in candidates.items()}
+    labels = {k: v for k, v in labels.items() if v}
+    if explainer is not None:
+        for quad in quads:
+            for term in quad[:3]:
+                if isinstance(term, URIRef) and term not in labels:
+                    found = explainer.label(term)
+                    if found:
+                        labels[term] = found
+    return labels
+
+
 def describe(
     iri: URIRef,
     rows: dict[str, list[dict]],
@@ -439,16 +454,7 @@ def describe(
     if not out_rows and not in_rows:
         return None
     quads, details, candidates = _statements(iri, out_rows, in_rows)
-    labels = {term: pick_label(found) for term, found in candidates.items()}
-    labels = {k: v for k, v in labels.items() if v}
-    if explainer is not None:
-        # The rows label what they join to; the store names the rest (a page's terms only).
-        for quad in quads:
-            for term in quad[:3]:
-                if isinstance(term, URIRef) and term not in labels:
-                    found = explainer.label(term)
-                    if found:
-                        labels[term] = found
+    labels = _labels(quads, candidates, explainer)
 
     def explain(triple, graph) -> Explanation | None:
         if graph != INFERRED_GRAPH:

@@ -695,9 +695,11 @@ def app_server():
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for every tests/test_e2e_*.py module."""
+    """A headless Chromium for one tests/test_e2e_*.py module. Per module, not per session:
+    Playwright's sync API keeps an event loop running on the main thread while it is open,
+    and later tests that run their own loop (asyncio.run) would fail."""
     if not tab.CHROMIUM.exists():
         missing("Chromium is absent: install Debian's chromium (apt-get install chromium)")
     if not tab.AXE.exists():

@@ -158,9 +158,11 @@ class Tally:
 
 
 @pytest.fixture(scope="module")
-def client(smp_app):
-    with TestClient(smp_app, raise_server_exceptions=False) as c:
-        yield c
+def client(smp_client, smp_app):
+    """The session's service, seen as a client sees it (a server error is a response, not an
+    exception). Not entered as a context: leaving one would run the app's shutdown and close
+    the workers every later test shares."""
+    return TestClient(smp_app, raise_server_exceptions=False)
 
 
 def check(response, tally: Tally, allowed_5xx: frozenset[int] = frozenset({503, 504})) -> None:
