@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import xml.etree.ElementTree as ET
 
+import httpx
 import pytest
 from conftest import EX, ITEM_COUNT
 from fastapi.testclient import TestClient
@@ -267,3 +270,22 @@ def test_304_and_413_are_counted_under_their_route(client):
     assert client.get("/sparql", params=params, headers={"If-None-Match": tag}).status_code == 304
     text = client.get("/metrics").text
     assert 'smpkg_http_requests_total{method="GET",route="/sparql",status="304"}' in text
+
+
+def test_health_is_degraded_while_every_worker_is_busy(serve, runaway_ttl):
+    """The probe: two slow queries held every worker while /health said ok."""
+    server = serve(dataset=[runaway_ttl], workers=1, timeout=4)
+    assert server.health()["status"] == "ok"
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    thread = threading.Thread(
+        target=lambda: httpx.get(server.url + "/sparql", params={"query": slow}, timeout=30)
+    )
+    thread.start()
+    deadline = time.monotonic() + 3
+    seen = set()
+    while time.monotonic() < deadline and "degraded" not in seen:
+        seen.add(server.health()["status"])
+        time.sleep(0.05)
+    thread.join()
+    assert "degraded" in seen
+    assert server.wait_workers()["status"] == "ok"
