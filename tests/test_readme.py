@@ -53,7 +53,7 @@ def test_quick_start_has_exactly_two_commands():
     quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", quick, re.S)
     assert [b.strip() for b in blocks] == [
-        "pip install -e '.[test]' && npm ci && smpkg serve",
+        "pip install -e '.[test]' && npm ci && npm ci --prefix tests/clients && smpkg serve",
         "python -m pytest",
     ]
     ci = (README.parent / ".ci" / "run").read_text()
