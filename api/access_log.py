@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from starlette.requests import Request
@@ -35,9 +35,17 @@ class QueryNote:
     cached: bool | None = None  # None: not answered (an error or a refusal)
 
 
-def note_query(request: Request, text: str, cached: bool | None = None) -> None:
-    """Name the query this request runs (before it runs), and then whether a cache answered."""
-    request.scope[QUERY_KEY] = QueryNote(query_hash(text), text, cached)
+def note_query(request: Request, text: str) -> None:
+    """Name the query this request runs, before it runs (so a failure is logged with it)."""
+    request.scope[QUERY_KEY] = QueryNote(query_hash(text), text)
+
+
+def note_answer(request: Request, cached: bool) -> None:
+    """Say whether a cache answered the query `note_query` named (its hash is kept, not
+    computed again over a text of up to a mebibyte)."""
+    note = request.scope.get(QUERY_KEY)
+    if isinstance(note, QueryNote):
+        request.scope[QUERY_KEY] = replace(note, cached=cached)
 
 
 class AccessLog:

@@ -24,7 +24,7 @@ from smpkg.formats import GRAPH_FORMATS, RESULT_FORMATS
 from smpkg.lexer import scan
 from smpkg.queries import NamedQuery, load_named_queries
 
-from ..access_log import note_query
+from ..access_log import note_answer, note_query
 from ..app.pages import page_context
 from ..middleware import QUERY_FORM_KEY
 from ..negotiation import wants_html
@@ -104,7 +104,7 @@ async def run(request: Request, query: NamedQuery) -> Response:
         format_param=request.query_params.get("format"),
     )
     request.scope[QUERY_FORM_KEY] = result.form
-    note_query(request, query.text, result.cached)
+    note_answer(request, result.cached)
     headers = {"Vary": "Accept"}
     if not result.cacheable:
         headers["Cache-Control"] = "no-store"
@@ -307,7 +307,7 @@ async def page(request: Request, query: NamedQuery) -> Response:
                 query.text, bindings=bindings, format_param=data_format(query.text)
             )
             request.scope[QUERY_FORM_KEY] = result.form
-            note_query(request, query.text, result.cached)
+            note_answer(request, result.cached)
             labels = {c.iri: c.label for v in vocabs.values() for c in v.choices}
             view = await results_view(request, result.form, result.body, result.truncated, labels)
             context["view"] = view

@@ -24,7 +24,7 @@ from smpkg.engine import READ_ONLY, DatasetSpec
 from smpkg.errors import ParameterError, QueryRefused
 
 from .. import results
-from ..access_log import note_query
+from ..access_log import note_answer, note_query
 from ..errors import ProtocolError
 from ..middleware import QUERY_FORM_KEY
 from ..snapshot import current as snapshot_of
@@ -105,7 +105,7 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
         timeout=_timeout(pairs),
     )
     request.scope[QUERY_FORM_KEY] = result.form
-    note_query(request, text, result.cached)
+    note_answer(request, result.cached)
     # Which data answered: a reload swaps the snapshot whole, so this always matches the body.
     headers = {"Vary": "Accept", "SMPKG-Dataset-Version": state.version}
     if result.truncated:
