@@ -121,6 +121,8 @@ def _app(settings: Settings, metrics, loaded):
     state.started_at = time.time()
     state.last_reload = None
     lifecycle.install(app, loaded)
+    # Here, while the query workers load their data, so that no request pays for it.
+    downloads.prepare_void(loaded)
 
     errors.install(app)
     webapp.install(app)
@@ -138,13 +140,15 @@ def _app(settings: Settings, metrics, loaded):
 
 
 def _install_middleware(app, settings: Settings, metrics) -> None:
-    """Added innermost first: GZip, ETag/304, size limits (413/431), CORS, the response cache,
+    """Added innermost first: the short path of RDF resource documents, GZip, ETag/304, size limits (413/431), CORS, the response cache,
     metrics (so that it counts replayed responses too), security headers, the access log
     (outermost: it sees every response)."""
     from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415 - see _app
 
     from . import access_log, middleware, security, snapshot  # noqa: PLC0415 - see _app
+    from .resource_lane import ResourceLane  # noqa: PLC0415 - see _app
 
+    app.add_middleware(ResourceLane)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(
         middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed

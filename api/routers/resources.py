@@ -26,7 +26,8 @@ also runs the page queries of `smpkg.summary` (evidence, kinds, a passage's stat
 same way; the RDF documents hold the description only, written by pyoxigraph (compact JSON-LD
 by rdflib). With the build's store in this process, an RDF document skips the description
 queries (whose label OPTIONALs only the page needs): its statements are read by index look-ups
-(`smpkg.resource_document`), the same statements, at about the cost of a DESCRIBE.
+(`smpkg.resource_document`), the same statements, and it is answered before routing
+(`rdf_document`, called by `api.resource_lane`); the route answers the rest.
 """
 
 from __future__ import annotations
@@ -244,6 +245,25 @@ def _render(
     ).encode("utf-8")
 
 
+async def rdf_document(request: Request, path: str) -> Response | None:
+    """The answer for `/id/{path}` when it is an RDF document read from the build's store
+    (`api.resource_lane` calls this before routing); None when the route must answer (a
+    page, an error of negotiation, an external store, --dataset files)."""
+    state = snapshot_of(request)
+    pages = state.pages
+    if pages is None:
+        return None
+    stem, fixed = split_extension(path, OFFERED)
+    try:
+        fmt = fixed or choose(request, OFFERED)
+    except UnsupportedFormat:
+        return None
+    name = f"{state.settings.base_iri}id/{stem}"
+    if fmt is HTML or not stem or not _SLUG.match(stem) or not is_iri(name):
+        return None
+    return await _quads_response(request, state, pages.store, stem, fmt, fixed)
+
+
 @get_and_head(
     "/id/{path:path}",
     tags=["linked data"],
@@ -266,9 +286,6 @@ async def resource(request: Request, path: str) -> Response:
     name = f"{state.settings.base_iri}id/{stem}"
     if not stem or not _SLUG.match(stem) or not is_iri(name):
         return negotiated_error(request, unknown)
-    pages = state.pages
-    if fmt is not HTML and pages is not None:
-        return await _quads_response(request, state, pages.store, stem, fmt, fixed)
     iri = URIRef(name)
     # The page's summary needs more than the RDF documents hold: its queries run for HTML only.
     queries = {**QUERIES, **PAGE_QUERIES} if fmt is HTML else QUERIES
@@ -299,11 +316,18 @@ class QuadsDocument(NamedTuple):
     body: bytes
 
 
-def quads_document(store, name: str, fmt: Format, base: str, limit: int | None) -> QuadsDocument:
+# A document with up to this many statements each way (nearly every one) is read and written
+# on the event loop: a thread hop would cost more than the look-ups (about 10 µs a statement).
+INLINE_STATEMENTS = 256
+
+
+def quads_document(
+    store, name: str, fmt: Format, base: str, limit: int | None, found: ResourceQuads | None = None
+) -> QuadsDocument:
     """A resource's RDF document read from the build's store by index look-ups
     (`smpkg.resource_document`): what the description holds, without the description
-    queries, which spend their time on the page's labels. One thread hop for it all."""
-    found = resource_quads(store, name, limit)
+    queries, which spend their time on the page's labels."""
+    found = found or resource_quads(store, name, limit)
     replacement = found.replacement(base) if found else None
     if not found or replacement is not None:
         return QuadsDocument(found, replacement, b"")
@@ -317,13 +341,24 @@ def quads_document(store, name: str, fmt: Format, base: str, limit: int | None) 
     return QuadsDocument(found, None, rdf_bytes(graph, fmt))
 
 
+async def _made(store, name: str, fmt: Format, base: str, limit: int | None) -> QuadsDocument:
+    """The document: on the event loop when it is small and pyoxigraph writes it, else (a
+    resource with many statements, JSON-LD by rdflib) in a thread."""
+    small = limit is not None and limit <= INLINE_STATEMENTS
+    probe = resource_quads(store, name, limit if small else INLINE_STATEMENTS)
+    complete = small or not probe.truncated
+    if complete and fmt.key in OX_FORMATS:
+        return quads_document(store, name, fmt, base, limit, probe)
+    return await run_in_threadpool(
+        quads_document, store, name, fmt, base, limit, probe if complete else None
+    )
+
+
 async def _quads_response(
     request: Request, state: Snapshot, store: ox.Store, stem: str, fmt: Format, fixed: Format | None
 ) -> Response:
     base = state.settings.base_iri
-    made = await run_in_threadpool(
-        quads_document, store, f"{base}id/{stem}", fmt, base, state.settings.max_rows
-    )
+    made = await _made(store, f"{base}id/{stem}", fmt, base, state.settings.max_rows)
     if not made.found:
         return negotiated_error(request, NotFound(f"no resource {base}id/{stem} in this dataset"))
     root = request.scope.get("root_path", "")
