@@ -32,6 +32,7 @@ from smpkg.load import fingerprint, load_dataset
 from smpkg.remote_store import redacted
 from smpkg.serving import build_once, executor_limits, prepare_store
 
+from .routers.downloads import prepare_void
 from .snapshot import Snapshot
 
 log = logging.getLogger("smpkg.reload")
@@ -243,6 +244,7 @@ def _rebuild(app) -> ReloadOutcome:
     # Made here, off the request path, so that the first resource page after a reload does
     # not wait for it (at start-up it is made at the first page: start-up time counts more).
     _ = loaded.explainer
+    prepare_void(loaded)
     old = state.snapshot.executor
     install(app, loaded)
     # Requests already waiting on the old workers may finish there (they have at most one

@@ -13,11 +13,16 @@ import gzip
 import hashlib
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pyoxigraph as ox
 import pytest
 from conftest import IN_CI, canonical
 from rdflib import Dataset, Graph
+
+from api.negotiation import HTML
+from api.routers.downloads import VOID_FORMATS, prepare_void
+from api.snapshot import PLACEHOLDER, _documents
 
 GRAPH = "https://w3id.org/smpkg/graph/"
 PARTS = ("ontology", "asserted", "inferred", "full")
@@ -251,3 +256,23 @@ def test_graph_iris_redirect_to_their_dumps(smp_client):
     r = smp_client.get("/graph/asserted", headers={"Accept": "text/html"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/download#asserted"
     assert smp_client.get("/graph/other").status_code == 404
+
+
+def test_void_is_rendered_with_the_snapshot(smp_client):
+    """The VoID documents are made when a snapshot is created (off the request path): a fresh
+    snapshot's cache holds every RDF format after `prepare_void`, and what a request gets is
+    that document with the service's own URL put in."""
+    snapshot = replace(smp_client.app.state.snapshot, documents=_documents())
+    assert len(snapshot.documents) == 0
+    prepare_void(snapshot)
+    keys = {("void", fmt.key, "") for fmt in VOID_FORMATS if fmt is not HTML}
+    assert all(snapshot.documents.get(key) is not None for key in keys)
+    prepared = snapshot.documents.get(("void", "turtle", ""))
+    assert f"{PLACEHOLDER}/sparql".encode() in prepared
+    r = smp_client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    expected = prepared.replace(PLACEHOLDER.encode(), b"http://testserver")
+    assert isomorphic(
+        Graph().parse(data=r.content, format="turtle"),
+        Graph().parse(data=expected, format="turtle"),
+    )
