@@ -6,6 +6,8 @@ import json
 import statistics
 from pathlib import Path
 
+from .linked_data import target_rows as linked_data_targets
+
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SERVER_NAMES = ("smpkg", "oxigraph", "rdflib-endpoint")
@@ -200,6 +202,8 @@ def targets(results: dict) -> list[list[str]]:
                     verdict(median < 1),
                 ]
             )
+    for record in results.get("linked_data", []):
+        rows += [[t, shown, verdict(ok)] for t, shown, ok in linked_data_targets(record)]
     return rows
 
 

@@ -18,7 +18,10 @@ See benchmarks/README.md for what is measured and the latest results. Parts (`--
 - breakdown  where the time goes: the HTTP stack alone (bare uvicorn apps, smpkg's routes,
              cached and uncached), the executor (engine, serialisation, the pipe to a worker,
              the result cache) and the start-up of the service in phases;
-- validation pySHACL and each data-quality check timed on their own, per size.
+- validation pySHACL and each data-quality check timed on their own, per size;
+- linked-data resource pages, VoID and the full dump from `smpkg serve` beside the same
+             resources as a DESCRIBE from `oxigraph serve-read-only` (benchmarks.linked_data),
+             at --linked-data-size, on the build the build part made when there is one.
 
 Results: benchmarks/results/latest.json (every figure), latest.md (the tables),
 latest.png (the plot); --update-readme writes the tables into benchmarks/README.md.
@@ -52,11 +55,12 @@ from .common import (
     say,
 )
 from .http import run_http, start_smpkg
+from .linked_data import measure as measure_linked_data
 from .queries import HTTP_ADHOC, example_values, inline
 from .report import render_tables, write_outputs
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ALL_PARTS = ("build", "closure", "latency", "http", "breakdown", "validation")
+ALL_PARTS = ("build", "closure", "latency", "http", "breakdown", "validation", "linked-data")
 NAMED_FOR_HTTP = "initiatives-by-origin"
 
 
@@ -321,6 +325,14 @@ def part_validation(project: Project, args) -> dict:
 # --------------------------------------------------------------------------- main
 
 
+def part_linked_data(project: Project, args) -> dict:
+    """The linked-data side at one size, on the build the build part made (built now when
+    no part has)."""
+    return measure_linked_data(
+        project, built_directory(project, args.build_timeout), args.linked_data_requests
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
@@ -362,6 +374,15 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=1500.0,
         help="seconds per size for the validation breakdown",
+    )
+    p.add_argument(
+        "--linked-data-size", default="1M", help="size for the linked-data part (one size)"
+    )
+    p.add_argument(
+        "--linked-data-requests",
+        type=int,
+        default=200,
+        help="distinct resources fetched per format in the linked-data part",
     )
     p.add_argument("--connections", default="1,4,16", help="wrk connection counts")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk load test")
@@ -446,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         args.build_sizes, args.closure_sizes = "curated", "2k"
         args.latency_sizes = args.http_sizes = args.breakdown_sizes = "curated"
         args.validation_sizes = "curated"
+        args.linked_data_size, args.linked_data_requests = "curated", 50
         args.duration, args.connections, args.query_budget = 2.0, "1,4", 0.3
         args.owlrl_budget = min(args.owlrl_budget, 120)
     args.connections = [int(c) for c in args.connections.split(",")]
@@ -476,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         "http": [],
         "breakdown": [],
         "validation": [],
+        "linked_data": [],
     }
     projects: dict[str, Project] = {}
 
@@ -497,11 +520,12 @@ def main(argv: list[str] | None = None) -> int:
             ("http", args.http_sizes, lambda p: part_http(p, args)),
             ("breakdown", args.breakdown_sizes, lambda p: part_breakdown(p, args)),
             ("validation", args.validation_sizes, lambda p: part_validation(p, args)),
+            ("linked-data", args.linked_data_size, lambda p: part_linked_data(p, args)),
         ]
         for part, sizes, run in steps:
             if part in parts:
                 for size in parse_sizes(sizes):
-                    results[part].append(run(project(size)))
+                    results[part.replace("-", "_")].append(run(project(size)))
                     save()
     finally:
         results["seconds"] = round(time.perf_counter() - started, 1)
