@@ -140,16 +140,15 @@ def _app(settings: Settings, metrics, loaded):
 
 
 def _install_middleware(app, settings: Settings, metrics) -> None:
-    """Added innermost first: the short path of RDF resource documents, GZip, ETag/304, size limits (413/431), CORS, the response cache,
+    """Added innermost first: the short path of RDF resource documents, GZip (not for the
+    dump files), ETag/304, size limits (413/431), CORS, the response cache,
     metrics (so that it counts replayed responses too), security headers, the access log
     (outermost: it sees every response)."""
-    from starlette.middleware.gzip import GZipMiddleware  # noqa: PLC0415 - see _app
-
     from . import access_log, middleware, security, snapshot  # noqa: PLC0415 - see _app
     from .resource_lane import ResourceLane  # noqa: PLC0415 - see _app
 
     app.add_middleware(ResourceLane)
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(middleware.GZipExceptDumps, minimum_size=2048)
     app.add_middleware(
         middleware.ETagMiddleware, seed=lambda scope: snapshot.pinned(scope, app).etag_seed
     )

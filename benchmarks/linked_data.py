@@ -29,6 +29,7 @@ import json
 import mmap
 import os
 import random
+import statistics
 import threading
 import time
 import urllib.parse
@@ -191,18 +192,29 @@ def measure_smpkg(project: Project, build_dir: Path, iris: list[str] | None, req
     return out, iris
 
 
+DUMP_READS = 3
+
+
 def _dump(client: Client, server: Server, build_dir: Path) -> dict:
+    """The full N-Quads dump read DUMP_READS times over the same connection: the first read
+    and the median (a steady streaming speed; one read on a busy machine says little), each
+    file read beside it likewise the median of DUMP_READS."""
     name = dump_name("full", BY_KEY["nquads"])
+    reads = []
     with MemoryWatch(server.process.pid) as watch:
-        status, seconds, size = client.get(f"/download/{name}", "application/n-quads")
+        for _ in range(DUMP_READS):
+            status, seconds, size = client.get(f"/download/{name}", "application/n-quads")
+            if status != 200:
+                raise RuntimeError(f"/download/{name}: {status}")
+            reads.append(size / (1 << 20) / seconds)
     local = next(build_dir.glob(f"dumps-*/{name}"))
     return {
         "status": status,
         "mb": round(size / (1 << 20), 1),
-        "seconds": round(seconds, 2),
-        "mb_per_s": round(size / (1 << 20) / seconds, 1),
-        "disk_mb_per_s": round(_disk_read(local), 1),
-        "direct_mb_per_s": round(_direct_read(local), 1),
+        "first_mb_per_s": round(reads[0], 1),
+        "mb_per_s": round(statistics.median(reads), 1),
+        "disk_mb_per_s": round(statistics.median(_disk_read(local) for _ in reads), 1),
+        "direct_mb_per_s": round(statistics.median(_direct_read(local) for _ in reads), 1),
         "peak_rss_server_mb": round(watch.alone, 1),
         "peak_rss_with_workers_mb": round(watch.tree, 1),
     }
@@ -292,7 +304,8 @@ def target_rows(record: dict) -> list[tuple[str, str, bool | None]]:
         row("VoID, first request after start < 50 ms", f"{void_first} ms", below(void_first, 50)),
         row(
             "full N-Quads dump ≥ disk speed (O_DIRECT read of the file)",
-            f"{speed} MB/s vs {direct} MB/s from the disk, {disk} MB/s from the page cache",
+            f"{speed} MB/s (median of {DUMP_READS}; first {dump.get('first_mb_per_s')}) vs "
+            f"{direct} MB/s from the disk, {disk} MB/s from the page cache",
             None if speed is None or direct is None else speed >= direct,
         ),
         row("server resident memory < 500 MB throughout", f"{rss} MB peak", below(rss, 500)),

@@ -276,3 +276,17 @@ def test_void_is_rendered_with_the_snapshot(smp_client):
         Graph().parse(data=r.content, format="turtle"),
         Graph().parse(data=expected, format="turtle"),
     )
+
+
+def test_dumps_are_not_compressed_on_the_fly(smp_client, manifest):
+    """A client that accepts gzip gets a dump as it is (its `.gz` twin is the compressed
+    one); other responses are still compressed."""
+    name = entry_for(manifest, "full", "nquads")["name"]
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    dump = smp_client.get(f"/download/{name}", headers=gzip_ok)
+    assert dump.status_code == 200 and "content-encoding" not in dump.headers
+    assert (
+        hashlib.sha256(dump.content).hexdigest() == entry_for(manifest, "full", "nquads")["sha256"]
+    )
+    page = smp_client.get("/download", headers={**gzip_ok, "Accept": "text/html"})
+    assert page.headers.get("content-encoding") == "gzip"
