@@ -6,6 +6,8 @@ files on disk and never loads the graphs into its own memory:
   which the server process opens too for the explanations' look-ups (labels, facts);
 - `linked-data.json`: the counts VoID and the ontology documentation give
   (`statistics.store_statistics`), computed once with SPARQL on that store;
+- `search-index.json`: the web app's search index (`smpkg.search_product`), read from that
+  store with the app's own search queries;
 - `explanations.sqlite`: the derivation index, one row per inferred statement keyed by its
   N-Triples text, with the rule, the axioms and the premises, each with its status;
 - `dumps-N/`: every dump file and the manifest (`release.write_dumps`).
@@ -26,12 +28,13 @@ from typing import Any
 from .disk_store import DISK_STORE_DIR, ensure_disk_store, open_disk_store
 from .load import Triple
 from .release import dumps_directory, write_dumps
+from .search_product import write_search_index
 from .statistics import dataset_statistics, store_statistics
 from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
 # Part of the build's cache key: a build written by code with other products is made anew.
-PRODUCTS_VERSION = "linked-data products 1"
+PRODUCTS_VERSION = "linked-data products 2"
 
 Progress = Callable[[str], None]
 
@@ -128,6 +131,10 @@ def write_products(
         ),
     )
     (directory / STATISTICS_FILE).write_text(json.dumps(stats, ensure_ascii=False))
+    step(
+        "search",
+        lambda: write_search_index(directory, open_disk_store(directory / DISK_STORE_DIR).store),
+    )
     step(
         "explanations",
         lambda: write_index(

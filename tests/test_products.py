@@ -11,11 +11,12 @@ from rdflib.namespace import RDF
 from smpkg.load import nt
 from smpkg.products import INDEX_FILE, DerivationIndex, read_statistics, triple_key
 from smpkg.release import dumps_directory, read_manifest
+from smpkg.search_product import SEARCH_FILE
 
 
 def test_every_product_is_in_the_cache_entry(smp_graph):
     directory = smp_graph.directory
-    for name in ("oxigraph", INDEX_FILE, "linked-data.json"):
+    for name in ("oxigraph", INDEX_FILE, "linked-data.json", SEARCH_FILE):
         assert (directory / name).exists(), name
     manifest = read_manifest(dumps_directory(smp_graph))
     assert manifest is not None and manifest["build"] == smp_graph.version
