@@ -64,10 +64,15 @@ def write_search_index(directory: Path, store: ox.Store) -> int:
     """Build the index from `store` and write it into the build `directory`; returns the
     number of resources it holds."""
     index = SearchIndex.from_rows(rows_from_store(store))
+    save_search_index(directory, index)
+    return len(index)
+
+
+def save_search_index(directory: Path, index: SearchIndex) -> None:
+    """Write `index` into the build `directory` (`SEARCH_FILE`)."""
     stored = {"format": FORMAT, "tables": index.tables._asdict()}
     with open(Path(directory) / SEARCH_FILE, "w", encoding="utf-8") as f:
         json.dump(stored, f, ensure_ascii=False, separators=(",", ":"))
-    return len(index)
 
 
 class StaleProduct(Exception):
