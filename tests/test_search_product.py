@@ -53,18 +53,30 @@ def test_the_service_answers_from_the_stored_index(smp_client, smp_graph, tmp_pa
     labels = body["tables"]["labels"]
     labels[labels.index("Morocco")] = "Morocco as stored"
     (tmp_path / SEARCH_FILE).write_text(json.dumps(body))
-    index = smp_client.portal.call(search_index, snapshot_over(smp_client, tmp_path))
+    state = snapshot_over(smp_client, tmp_path)
+    index = smp_client.portal.call(search_index, state)
+    assert index is state.stored_search
     assert index.search("morocco")[0].label == "Morocco as stored"
     served = smp_client.get("/api/search", params={"q": "morocco"}).json()["hits"][0]
     assert served["label"] == "Morocco"
 
 
+def test_the_served_snapshot_searches_its_builds_index(smp_client, stored):
+    assert smp_client.get("/api/search", params={"q": "morocco"}).status_code == 200
+    served = smp_client.app.state.snapshot
+    assert served.stored_search is not None
+    assert served.stored_search.tables == stored.tables
+    assert smp_client.portal.call(search_index, served) is served.stored_search
+
+
 def test_without_the_file_the_service_builds_the_same_index_from_queries(
     smp_client, stored, tmp_path, caplog
 ):
+    state = snapshot_over(smp_client, tmp_path)
     with caplog.at_level(logging.WARNING, logger="smpkg.api"):
-        built = smp_client.portal.call(search_index, snapshot_over(smp_client, tmp_path))
+        built = smp_client.portal.call(search_index, state)
     assert f"the build has no {SEARCH_FILE}" in caplog.text
+    assert state.stored_search is None
     assert built.tables == stored.tables
     for text in ("PALIN", "morocco", "nurse", "iom mach", "ger"):
         assert built.search(text) == stored.search(text), text

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -23,14 +22,12 @@ from smpkg.errors import NotFound, ParameterError
 from smpkg.queries import load_query_file
 from smpkg.release import built_at
 from smpkg.search import MAX_LIMIT, SearchIndex, search_queries
-from smpkg.search_product import StaleProduct, load_search_index
 
 from ..snapshot import current
 from ..templating import render_page
 from . import cache, data, vendor
 
 router = APIRouter()
-log = logging.getLogger("smpkg.api")
 SEARCH_LIMIT = 50
 SUGGEST_LIMIT = 8
 HOME_KINDS = (
@@ -73,17 +70,14 @@ def page_context(request: Request, section: str) -> dict:
 
 
 async def search_index(state) -> SearchIndex:
-    """The snapshot's search index: the one its build stored (`smpkg.search_product`; also
-    with an external store, which must hold that build), else, for --dataset files or a
-    build without a readable index, built from the search queries' rows read through the
-    query executor."""
+    """The snapshot's search index: the one its build stored (`Snapshot.stored_search`),
+    else, for --dataset files or a build without a readable index, built from the search
+    queries' rows read through the query executor."""
 
     async def build() -> SearchIndex:
-        if state.kg is not None:
-            try:
-                return await run_in_threadpool(load_search_index, state.kg.directory)
-            except StaleProduct as exc:
-                log.warning("search index built from queries: %s", exc)
+        stored = await run_in_threadpool(lambda: state.stored_search)
+        if stored is not None:
+            return stored
         queries = search_queries()
         results = await asyncio.gather(*(data.select(state, q) for q in queries.values()))
         rows = dict(zip(queries, results, strict=True))
