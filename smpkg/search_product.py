@@ -28,7 +28,8 @@ import pyoxigraph as ox
 from .search import IndexTables, SearchIndex, search_queries
 
 SEARCH_FILE = "search-index.json"
-# Changed whenever `IndexTables` or what goes into it changes: an older file is stale.
+# Changed whenever `IndexTables` or what goes into it changes: an older file is stale (and
+# products.PRODUCTS_VERSION with it, so that cached builds write the new one).
 FORMAT = "search index 1"
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b[^}]*\Z", re.IGNORECASE)
 
