@@ -295,24 +295,23 @@ class SearchIndex:
                 return set()
         return found or set()
 
-    def _near(self, known: Mapping[str, object], text: str) -> list[str]:
+    def _near(self, known: dict[str, list[int]], text: str) -> list[str]:
         """The keys of `known` one edit from `text` (itself included); none shorter than
         FUZZY_MIN (too many short words are one edit from anything)."""
-        variants = one_edit_variants(text, self.tables.alphabet)
-        return [v for v in variants if len(v) >= FUZZY_MIN and v in known]
+        found = known.keys() & one_edit_variants(text, self.tables.alphabet)
+        return [v for v in found if len(v) >= FUZZY_MIN]
 
 
 def one_edit_variants(text: str, alphabet: str) -> set[str]:
     """`text` and every text one edit away (`within_one_edit`) made of its letters and those
     of `alphabet`: a letter dropped, two neighbours swapped, a letter put in or put instead."""
     found = {text} | deletions(text)
-    for i in range(len(text) - 1):
-        found.add(text[:i] + text[i + 1] + text[i] + text[i + 2 :])
-    for i in range(len(text) + 1):
-        head, tail = text[:i], text[i:]
-        found.update(head + c + tail for c in alphabet)
-        if tail:
-            found.update(head + c + tail[1:] for c in alphabet)
+    found.update(
+        [text[: i - 1] + text[i] + text[i - 1] + text[i + 1 :] for i in range(1, len(text))]
+    )
+    heads = [(text[:i], text[i:]) for i in range(len(text) + 1)]
+    found.update([head + c + tail for head, tail in heads for c in alphabet])
+    found.update([head + c + tail[1:] for head, tail in heads if tail for c in alphabet])
     return found
 
 
