@@ -12,8 +12,8 @@ Typo candidates are the query's own one-edit variants (each letter dropped, each
 neighbours swapped, and each letter of the index's alphabet put in or put instead), looked up
 in the index's dictionaries: a few thousand look-ups per query, and nothing to build per key.
 (A deletion neighbourhood, every key and each of its deletions pointing to the key, answers
-with fewer look-ups, but it held an entry per letter of every key and word, and took 34 s to build at a million
-triples, most of the index's build time and of its size.)
+with fewer look-ups, but it held an entry per letter of every key and word, and took 34 s to
+build at a million triples, most of the index's build time and of its size.)
 
 The index's tables are plain lists and dicts (`SearchIndex.tables`), so that a build can store
 them (smpkg.search_product) and a server can load them without recomputing anything.
