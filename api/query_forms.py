@@ -3,8 +3,10 @@ and the vocabularies its pickers offer, read from the served graph.
 
 A parameter with `choices` (see smpkg/queries.py) gets a picker over the resources the graph
 lists for it: a drop-down for a short controlled vocabulary (sectors, occupations, partnership
-models), a text field with suggestions (a datalist) for a long one such as the countries, which
-takes names and codes as well ("Morocco", "MAR", "country:MAR"; `smpkg.choices` resolves them).
+models), a text field with suggestions (a datalist) for a long one such as the countries, and
+for the holders of a role (funders, implementers, parties: an open list of actors,
+instruments and places), which take names and codes as well ("Morocco", "MAR",
+"country:MAR", "European Union", "instr:mpf"; `smpkg.choices` resolves them).
 A year is a four-digit field, a date a date field, a boolean a yes/no choice, anything else a
 text field. The form is a plain GET form: it works without JavaScript.
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from smpkg.choices import Choice, KnownResources, Vocabulary, choices_queries
+from smpkg.choices import Choice, KnownResources, Vocabulary, source_of
 from smpkg.queries import NamedQuery, Parameter, Resolver
 
 from .app import cache, data
@@ -54,11 +56,11 @@ async def vocabularies(request: Request, query: NamedQuery) -> dict[str, Vocabul
         assert choices is not None
 
         async def build() -> Vocabulary:
-            source = choices_queries()[choices.relation]
-            rows = await data.select(state, source, {"class": choices.iri})
+            source = source_of(choices)
+            rows = await data.select(state, source.query, source.bindings)
             return Vocabulary.from_rows(rows, noun=choices.noun)
 
-        name = f"choices:{choices.relation}:{choices.iri}"
+        name = f"choices:{choices.relation}:{choices.cls}"
         vocabulary: Vocabulary = await cache.of(state).get(state.version, name, build)
         return vocabulary
 
@@ -89,7 +91,8 @@ def fields(
         example = _shown(param, param.example or "", vocabulary)
         options: list[Choice] = []
         if vocabulary is not None:
-            widget = "select" if len(vocabulary) <= SELECT_MAX else "datalist"
+            short = len(vocabulary) <= SELECT_MAX and not (param.choices and param.choices.by_role)
+            widget = "select" if short else "datalist"
             options = vocabulary.choices[:DATALIST_MAX]
             if widget == "select":
                 value = _shown(param, value, vocabulary)

@@ -3,11 +3,14 @@ and refusing with the expected form and the nearest matches."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from rdflib import URIRef
 
-from smpkg.choices import Choice, KnownResources, Vocabulary
-from smpkg.errors import ParameterError
+from smpkg.choices import Choice, KnownResources, Vocabulary, source_of
+from smpkg.errors import ConfigurationError, ParameterError
+from smpkg.queries import Choices
 
 COUNTRY = "https://w3id.org/smpkg/id/country/"
 PROG = "https://w3id.org/smpkg/id/programme/"
@@ -85,3 +88,24 @@ def test_known_resources_refuse_a_wrong_case_iri_of_the_dataset():
     assert known.resolve("entity", "prog:other") == URIRef(PROG + "other")
     with pytest.raises(ParameterError, match="not a valid iri"):
         known.resolve("entity", "not an iri")
+
+
+def test_a_role_is_listed_by_its_own_choices_query():
+    funder = Choices("query", "funder")
+    assert funder.by_role and funder.noun == "funder"
+    source = source_of(funder)
+    assert source.query.path.name == "choices-funder.rq" and source.bindings == {}
+    assert {"item", "label", "code"} <= set(re.findall(r"\?(\w+)", source.query.text))
+
+
+def test_a_class_is_listed_by_the_relation_query_with_the_class_bound():
+    countries = Choices("instances", "smp:Country")
+    assert not countries.by_role and countries.noun == "country"
+    source = source_of(countries)
+    assert source.query.path.name == "choices-instances.rq"
+    assert source.bindings == {"class": URIRef("https://w3id.org/smpkg/ontology#Country")}
+
+
+def test_a_header_naming_no_choices_query_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match=r"no choices query choices-donor\.rq"):
+        source_of(Choices("query", "donor"))

@@ -317,8 +317,10 @@ async def page(request: Request, query: NamedQuery) -> Response:
                 {"label": label, "href": _url(query, {**values, "format": key})}
                 for key, label in DOWNLOADS
             ]
+    chosen = {k: v for k, v in values.items() if v}
     body = render_page(
         "query.html",
+        editor_href="/editor?" + urlencode({"example": query.name, **chosen}),
         fields=fields(query, values, vocabs),
         **context,
         **page_context(request, "queries"),
