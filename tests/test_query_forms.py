@@ -1,5 +1,5 @@
 """api/query_forms.py over the repository's graph: the pickers of role parameters (funder,
-implementer, party), built from the values the graph holds in that role; the link from a
+implementer, party, what figures are about, a class with members), built from the values the graph holds in that role; the link from a
 form to the editor; a declared line chart."""
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ ROLES = {
     ("initiatives-by-implementer", "implementer"): f"""
         SELECT DISTINCT ?v WHERE {{ ?i a <{SMP}Initiative> ; <{SMP}implementedBy> ?a .
           ?a <http://www.w3.org/ns/org#subOrganizationOf>* ?v }}""",
+    ("figures", "about"): f"""
+        SELECT DISTINCT ?v WHERE {{ ?f a <{SMP}Figure> ; <{SMP}figureAbout> ?v }}""",
 }
 
 
@@ -120,3 +122,18 @@ def test_a_line_chart_gets_a_point_per_row(smp_client):
     rows = [(b["year"]["value"], int(b["started"]["value"])) for b in answer["results"]["bindings"]]
     assert rows and [(p["label"], p["value"]) for p in points] == rows
     assert "/static/query-chart.js" in page and "<script>" not in page
+
+
+def test_a_class_picker_offers_the_classes_with_members(smp_client):
+    page = smp_client.get("/queries/class-members", headers=HTML).text
+    offered = dict(datalist(page, "class"))
+    assert offered["EU-funded initiative"] == "smp:EUFundedInitiative"
+    query = "SELECT DISTINCT ?c WHERE { ?m a ?c FILTER (isIRI(?c)) }"
+    answer = smp_client.post("/sparql", data={"query": query}, headers=JSON).json()
+    assert set(offered.values()) == {
+        compact(b["c"]["value"]) for b in answer["results"]["bindings"]
+    }
+    r = smp_client.get(
+        "/queries/class-members", params={"class": "EU-funded initiative"}, headers=JSON
+    )
+    assert r.status_code == 200 and r.json()["results"]["bindings"]
