@@ -27,6 +27,9 @@ ROLES = {
           ?a <http://www.w3.org/ns/org#subOrganizationOf>* ?v }}""",
     ("figures", "about"): f"""
         SELECT DISTINCT ?v WHERE {{ ?f a <{SMP}Figure> ; <{SMP}figureAbout> ?v }}""",
+    ("iom-prerequisites", "guidance"): f"""
+        SELECT DISTINCT ?v WHERE {{ ?p a <{SMP}Prerequisite> ; <{SMP}describedIn> ?c .
+          ?c <{SMP}sectionOf> ?v }}""",
 }
 
 
