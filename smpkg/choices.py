@@ -172,18 +172,32 @@ def source_of(choices: Choices) -> ChoicesSource:
 class KnownResources:
     """Checks an IRI parameter without `choices` against the resources the graph names: an
     IRI of the dataset it does not know, but knows in another case ("prog:THAMM"), is refused
-    with "did you mean prog:thamm" instead of silently matching nothing."""
+    with "did you mean prog:thamm" instead of silently matching nothing. A name instead of an
+    IRI ("THAMM") is looked up among the labelled resources (`names`), as a picker's is."""
 
-    def __init__(self, labels: Mapping[str, str], base: str) -> None:
+    def __init__(
+        self, labels: Mapping[str, str], base: str, names: Vocabulary | None = None
+    ) -> None:
         self.labels = labels
         self.base = base
+        self._names = names
         self._folded: dict[str, list[str]] = defaultdict(list)
         for iri in labels:
             if iri.startswith(base):
                 self._folded[iri.casefold()].append(iri)
 
+    @property
+    def names(self) -> Vocabulary:
+        """The labelled resources by name (built on first use when not given)."""
+        if self._names is None:
+            self._names = resource_names(self.labels)
+        return self._names
+
     def resolve(self, name: str, raw: str) -> URIRef:
-        term = Parameter(name, "iri").bind(raw)
+        try:
+            term = Parameter(name, "iri").bind(raw)
+        except ParameterError:
+            return self.names.resolve(name, raw)
         iri = str(term)
         if iri in self.labels or not iri.startswith(self.base):
             return URIRef(iri)
@@ -195,3 +209,8 @@ class KnownResources:
                 f"{raw.strip()!r} is not in the graph; did you mean {listed}? IRIs are case-sensitive",
             )
         return URIRef(iri)
+
+
+def resource_names(labels: Mapping[str, str]) -> Vocabulary:
+    """The labelled resources as the choices of a parameter that takes any resource."""
+    return Vocabulary((Choice(iri, label) for iri, label in labels.items()), noun="resource")

@@ -86,8 +86,17 @@ def test_known_resources_refuse_a_wrong_case_iri_of_the_dataset():
     # Outside the dataset, or unlabelled and without a twin: passed on as given.
     assert known.resolve("entity", "http://example.org/x") == URIRef("http://example.org/x")
     assert known.resolve("entity", "prog:other") == URIRef(PROG + "other")
-    with pytest.raises(ParameterError, match="not a valid iri"):
+    with pytest.raises(ParameterError, match="'not an iri' is not a known resource"):
         known.resolve("entity", "not an iri")
+
+
+def test_known_resources_take_a_name_and_suggest_on_a_typo():
+    labels = {PROG + "thamm": "THAMM", PROG + "palim": "PALIM", COUNTRY + "MAR": "Morocco"}
+    known = KnownResources(labels, "https://w3id.org/smpkg/")
+    assert known.resolve("entity", "thamm") == URIRef(PROG + "thamm")
+    assert known.resolve("entity", "Morocco") == URIRef(COUNTRY + "MAR")
+    with pytest.raises(ParameterError, match=r"did you mean THAMM \(prog:thamm\)"):
+        known.resolve("entity", "THAM")
 
 
 def test_a_role_is_listed_by_its_own_choices_query():

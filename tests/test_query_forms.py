@@ -140,3 +140,16 @@ def test_a_class_picker_offers_the_classes_with_members(smp_client):
         "/queries/class-members", params={"class": "EU-funded initiative"}, headers=JSON
     )
     assert r.status_code == 200 and r.json()["results"]["bindings"]
+
+
+def test_an_entity_is_picked_by_name_among_the_labelled_resources(smp_client):
+    page = smp_client.get("/queries/entity-card", headers=HTML).text
+    offered = {curie: label for label, curie in datalist(page, "entity")}
+    assert offered["country:MAR"] == "Morocco" and "Labour Migration" in offered["prog:thamm"]
+    by_name = smp_client.get("/queries/entity-card", params={"entity": "THAMM"}, headers=JSON)
+    by_curie = smp_client.get("/queries/entity-card", params={"entity": "prog:thamm"}, headers=JSON)
+    assert by_name.status_code == 200 and by_name.json()["results"]["bindings"]
+    assert by_name.json() == by_curie.json()
+    typo = smp_client.get("/queries/entity-card", params={"entity": "THAMN"}, headers=HTML)
+    assert typo.status_code == 400
+    assert "did you mean" in typo.text and "(prog:thamm)" in typo.text

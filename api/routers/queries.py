@@ -28,7 +28,7 @@ from ..access_log import note_answer, note_query
 from ..app.pages import page_context
 from ..middleware import QUERY_FORM_KEY
 from ..negotiation import wants_html
-from ..query_forms import fields, resolvers, vocabularies
+from ..query_forms import fields, pickers, resolvers, vocabularies
 from ..results import chart_data, data_format, results_view, wants_page
 from ..snapshot import current as snapshot_of
 from ..templating import render_page
@@ -321,7 +321,7 @@ async def page(request: Request, query: NamedQuery) -> Response:
     body = render_page(
         "query.html",
         editor_href="/editor?" + urlencode({"example": query.name, **chosen}),
-        fields=fields(query, values, vocabs),
+        fields=fields(query, values, await pickers(request, query)),
         **context,
         **page_context(request, "queries"),
     )
