@@ -209,6 +209,8 @@ def _parameter(param) -> dict[str, Any]:
     if param.choices is not None:
         noun = param.choices.noun
         description += f" Also the name or a code of the {noun}: a label, an ISO code, an acronym."
+    elif param.type == "iri":
+        description += " Also the name of a resource the graph labels."
     if not param.required and param.default is not None:
         schema["default"] = _json_value(param.type, param.default)
     if param.example is not None:
