@@ -130,7 +130,8 @@ async def _table(
 
 
 def chart_data(table: Table, x: str, y: str) -> list[dict]:
-    """The bars of a declared chart: the label of column `x` and the number of column `y`."""
+    """The bars (or a line's points) of a declared chart: the label of column `x` and the
+    number of column `y`."""
     names = [c.name for c in table.columns]
     if x not in names and x.removesuffix("Label") in names:
         x = x.removesuffix("Label")
@@ -143,7 +144,9 @@ def chart_data(table: Table, x: str, y: str) -> list[dict]:
         try:
             number = float(value.value)
             shown = int(number) if number.is_integer() else number
-            bars.append({"label": label.text, "value": shown, "href": label.href})
+            # A number (a year on a line's axis) by its digits, not as the table groups them.
+            name = label.value if label.numeric and label.value else label.text
+            bars.append({"label": name, "value": shown, "href": label.href})
         except ValueError:
             continue
     return bars
