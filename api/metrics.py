@@ -39,6 +39,7 @@ class Metrics:
         self.directory = multiprocess_dir()
         self.registry = CollectorRegistry(auto_describe=False)
         self._executor: Callable[[], Any] | None = None
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         r = self.registry
         self.requests = Counter(
             "smpkg_http_requests",
@@ -80,8 +81,16 @@ class Metrics:
         self._executor = executor
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        # The labelled series of a (method, route, status), looked up once: `labels()`
+        # checks and locks on every call. As many entries as series, which the labels bound.
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._series[method, route, status] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if self.directory and self._executor is not None:
             # Another process may answer the next /metrics: it reads this one's figures
             # from the shared files only.

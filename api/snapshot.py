@@ -39,6 +39,7 @@ PLACEHOLDER = "http://smpkg-service.invalid"
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(?::([0-9]{1,5}))?")
 DOCUMENT_ENTRIES = 64
 
 
@@ -126,10 +127,27 @@ def site_url(request: Request) -> str:
     settings: Settings = request.app.state.settings
     if settings.public_url:
         return settings.public_url.rstrip("/")
-    origin = f"{request.url.scheme}://{request.url.netloc}"
+    origin = _plain_origin(request.scope) or f"{request.url.scheme}://{request.url.netloc}"
     if _ORIGIN.fullmatch(origin):
         return origin + request.scope.get("root_path", "")
     return f"http://{settings.host}:{settings.port}" + request.scope.get("root_path", "")
+
+
+def _plain_origin(scope: Scope) -> str | None:
+    """The origin `request.url` would give, read straight from a Host header that is a plain
+    name and port (every query names its endpoint URL: building the URL object for it was
+    the larger part of the cost); None for any other Host, which `request.url` then reads."""
+    scheme = scope.get("scheme", "http")
+    if scheme not in ("http", "https"):
+        return None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            match = _PLAIN_HOST.fullmatch(host)
+            if match is None or (match[1] is not None and int(match[1]) > 65535):
+                return None
+            return f"{scheme}://{host}"
+    return None
 
 
 def rendered_site(request: Request) -> str:
