@@ -23,6 +23,9 @@ from prometheus_client.metrics_core import Metric
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The methods a label may name; any other (a client may send any token) counts as "other",
+# so that no client can add series without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 # prometheus_client reads this variable when it is first imported: with it, values are kept
 # in files of that directory, one set per process.
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -83,6 +86,8 @@ class Metrics:
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         # The labelled series of a (method, route, status), looked up once: `labels()`
         # checks and locks on every call. As many entries as series, which the labels bound.
+        if method not in METHODS:
+            method = "other"
         series = self._series.get((method, route, status))
         if series is None:
             series = self._series[method, route, status] = (
