@@ -90,6 +90,7 @@ def part_build(project: Project, args) -> dict:
     env = project.env()
     if skip_validation:
         env["BENCH_SKIP_VALIDATION"] = "1"
+    load_before = os.getloadavg()
     measured = run_measured(
         [PYTHON, "-m", "benchmarks.worker", "build", str(project.root)], args.build_timeout, env=env
     )
@@ -101,6 +102,10 @@ def part_build(project: Project, args) -> dict:
         "validation_skipped": skip_validation,
         "peak_rss_mb": round(measured.max_rss_mb, 1),
         "wall_seconds": round(measured.seconds, 3),
+        "cpu_seconds": measured.cpu_seconds,
+        # The machine may be shared: wall time means little without its load.
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
     if measured.timed_out:
         record["error"] = f"stopped at the {args.build_timeout:g} s limit"

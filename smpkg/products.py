@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ INDEX_FILE = "explanations.sqlite"
 PRODUCTS_VERSION = "linked-data products 1"
 
 Progress = Callable[[str], None]
+# Runs one named step and keeps its time (the build's `_Steps`).
+Step = Callable[[str, Callable[[], Any]], Any]
 
 
 def triple_key(triple: Iterable[str]) -> str:
@@ -103,20 +104,13 @@ def write_products(
     triples: Mapping[str, list[Triple]],
     derivations: Mapping[Triple, tuple],
     progress: Progress,
-) -> dict[str, float]:
+    step: Step,
+) -> None:
     """Every product into the build directory `kg.directory` (still staged); `triples` holds
-    the text triples of each graph file (`ontology`, `asserted`, `inferred`). Returns the time
-    each step took."""
-    timings: dict[str, float] = {}
-
-    def step(name: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
-        result = fn()
-        timings[name] = round(time.perf_counter() - t0, 3)
-        return result
-
+    the text triples of each graph file (`ontology`, `asserted`, `inferred`). Each product is
+    made as a `step`, which keeps its time."""
     directory = Path(kg.directory)
-    step(
+    _, marker = step(
         "store",
         lambda: ensure_disk_store(directory, graphs, statistics=dataset_statistics),
     )
@@ -124,7 +118,11 @@ def write_products(
     stats = step(
         "statistics",
         lambda: store_statistics(
-            open_disk_store(directory / DISK_STORE_DIR), graphs, targets, EXAMPLES
+            open_disk_store(directory / DISK_STORE_DIR),
+            graphs,
+            targets,
+            EXAMPLES,
+            counts=marker.get("statistics"),
         ),
     )
     (directory / STATISTICS_FILE).write_text(json.dumps(stats, ensure_ascii=False))
@@ -140,7 +138,6 @@ def write_products(
     )
     progress("writing the dumps")
     step("dumps", lambda: write_dumps(kg, dumps_directory(kg)))
-    return timings
 
 
 def read_statistics(directory: Path) -> dict:

@@ -175,26 +175,40 @@ def _counter(engine: Queryable, text: str) -> dict[str, int]:
     return {str(t): int(n) for t, n in _rows(engine, text) if isinstance(t, URIRef)}
 
 
+def _links(engine: Queryable, link_targets: Mapping[str, str]) -> list[list]:
+    """[authority key, predicate, distinct triples] of the links into each URI space, in the
+    order of `link_targets`, then by predicate: one scan of the union for every space."""
+    spaces = '""'  # no space's: filtered out
+    for key, space in reversed(list(link_targets.items())):
+        spaces = f'IF(STRSTARTS(STR(?o), "{space}"), "{key}", {spaces})'
+    found: dict[str, dict[str, int]] = {key: {} for key in link_targets}
+    for key, t, n in _rows(
+        engine,
+        f"SELECT ?k ?t (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?t ?o ?k WHERE {{ GRAPH ?g "
+        f'{{ ?s ?t ?o }} FILTER(isIRI(?o)) BIND({spaces} AS ?k) FILTER(?k != "") }} }} '
+        "GROUP BY ?k ?t",
+    ):
+        if isinstance(t, URIRef):
+            found[str(key)][str(t)] = int(n)
+    return [[key, t, n] for key, counted in found.items() for t, n in sorted(counted.items())]
+
+
 def store_statistics(
     engine: Queryable,
     graphs: Mapping[str, str],
     link_targets: Mapping[str, str],
     examples: Iterable[str],
+    counts: dict | None = None,
 ) -> dict:
-    """Instances per class, triples per property, links, vocabularies, sources, and the usage the ontology documentation shows, asked
-    of a store with SPARQL aggregates (the store scans its own indexes: nothing is loaded
-    here), as JSON: `Statistics.from_json` reads it back."""
-    found = engine.statistics()  # type: ignore[attr-defined]
+    """Instances per class, triples per property, links, vocabularies, sources, and the usage
+    the ontology documentation shows, asked of a store with SPARQL aggregates (the store scans
+    its own indexes: nothing is loaded here), as JSON: `Statistics.from_json` reads it back.
+    `counts`: the store's `dataset_statistics`, when already made (the store's marker keeps
+    them), so that the store is not scanned for them twice."""
+    found = counts if counts is not None else engine.statistics()  # type: ignore[attr-defined]
     by_iri = {iri: name for name, iri in graphs.items()}
     rdf_type = f"<{RDF.type}>"
-    links = []
-    for key, space in link_targets.items():
-        counted = _counter(
-            engine,
-            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?t ?o WHERE {{ GRAPH ?g "
-            f'{{ ?s ?t ?o }} FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{space}")) }} }} GROUP BY ?t',
-        )
-        links += [[key, predicate, n] for predicate, n in sorted(counted.items())]
+    links = _links(engine, link_targets)
     classes = _counter(
         engine,
         f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s {rdf_type} ?t }} }} "

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 
+from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from smpkg.load import nt
 from smpkg.products import INDEX_FILE, DerivationIndex, read_statistics, triple_key
 from smpkg.release import dumps_directory, read_manifest
+from smpkg.void import AUTHORITIES
 
 
 def test_every_product_is_in_the_cache_entry(smp_graph):
@@ -53,3 +55,19 @@ def test_statistics_count_what_the_graphs_hold(smp_graph):
     for _, p, _ in asserted:
         uses[str(p)] = uses.get(str(p), 0) + 1
     assert stats["usage"]["uses_asserted"] == uses
+
+
+def test_links_counted_in_one_scan_are_those_into_each_space(smp_graph):
+    # One query counts the links into every authority's URI space (distinct triples of the
+    # union, per predicate); here they are counted per space over the graphs themselves.
+    stats = read_statistics(smp_graph.directory)
+    union = set(smp_graph.ontology) | set(smp_graph.asserted) | set(smp_graph.inferred)
+    expected = []
+    for authority in AUTHORITIES:
+        counted: dict[str, int] = {}
+        for _, p, o in union:
+            if isinstance(o, URIRef) and str(o).startswith(authority.uri_space):
+                counted[str(p)] = counted.get(str(p), 0) + 1
+        expected += [[authority.key, p, n] for p, n in sorted(counted.items())]
+    assert expected, "the curated graph links to the authorities"
+    assert stats["links"] == expected
