@@ -5,7 +5,9 @@ files on disk and never loads the graphs into its own memory:
 - `oxigraph/`: the on-disk store (`smpkg.disk_store`), which the query workers open, and
   which the server process opens too for the explanations' look-ups (labels, facts);
 - `linked-data.json`: the counts VoID and the ontology documentation give
-  (`statistics.store_statistics`), computed once with SPARQL on that store;
+  (`statistics.store_statistics`), computed once with SPARQL on that store, but for the
+  triples and distinct terms per graph, counted from the text triples the store was loaded
+  from (`statistics.text_statistics`, kept in the store's marker too);
 - `explanations.sqlite`: the derivation index, one row per inferred statement keyed by its
   N-Triples text, with the rule, the axioms and the premises, each with its status;
 - `dumps-N/`: every dump file and the manifest (`release.write_dumps`).
@@ -25,7 +27,7 @@ from typing import Any
 from .disk_store import DISK_STORE_DIR, ensure_disk_store, open_disk_store
 from .load import Triple
 from .release import dumps_directory, write_dumps
-from .statistics import dataset_statistics, store_statistics
+from .statistics import store_statistics, text_statistics
 from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
@@ -112,7 +114,9 @@ def write_products(
     directory = Path(kg.directory)
     _, marker = step(
         "store",
-        lambda: ensure_disk_store(directory, graphs, statistics=dataset_statistics),
+        lambda: ensure_disk_store(
+            directory, graphs, statistics=lambda _: text_statistics(triples, graphs)
+        ),
     )
     targets = {a.key: a.uri_space for a in AUTHORITIES}
     stats = step(

@@ -139,6 +139,39 @@ def dataset_statistics(engine) -> dict:
     }
 
 
+def text_statistics(triples: Mapping[str, Iterable[tuple]], graphs: Mapping[str, str]) -> dict:
+    """The counts `sparql_statistics` asks an oxigraph store for, counted over the text
+    triples a build has just written into it (`triples`: file stem -> its triples, each
+    once; `graphs`: file stem -> graph IRI), so that the build does not scan the new store for
+    them (at 200k data triples: 1.4 CPU s here, 3.5 by SPARQL on the store)."""
+    rdf_type = f"<{_RDF_TYPE}>"
+
+    def counts(found: set) -> dict[str, int]:
+        subjects = {s for s, _, _ in found}
+        return {
+            "triples": len(found),
+            "entities": sum(1 for s in subjects if s.startswith("<")),
+            "classes": len({o for _, p, o in found if p == rdf_type}),
+            "properties": len({p for _, p, _ in found}),
+            "distinct_subjects": len(subjects),
+            "distinct_objects": len({o for _, _, o in found}),
+        }
+
+    named = {}
+    union: set = set()
+    for name, found in triples.items():
+        held = set(found)
+        union |= held
+        if held:
+            named[graphs[name]] = counts(held)
+    return {
+        "default": counts(union),
+        "graphs": dict(sorted(named.items())),
+        "unnamed_triples": 0,
+        "engine": "oxigraph",
+    }
+
+
 @dataclass
 class Counts:
     triples: int = 0

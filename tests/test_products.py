@@ -9,9 +9,12 @@ import json
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
+from smpkg.build import GRAPH_FILES
+from smpkg.disk_store import DISK_STORE_DIR, open_disk_store
 from smpkg.load import nt
 from smpkg.products import INDEX_FILE, DerivationIndex, read_statistics, triple_key
 from smpkg.release import dumps_directory, read_manifest
+from smpkg.statistics import text_statistics
 from smpkg.void import AUTHORITIES
 
 
@@ -71,3 +74,17 @@ def test_links_counted_in_one_scan_are_those_into_each_space(smp_graph):
         expected += [[authority.key, p, n] for p, n in sorted(counted.items())]
     assert expected, "the curated graph links to the authorities"
     assert stats["links"] == expected
+
+
+def test_counts_made_from_the_text_are_the_stores_own(smp_graph):
+    # The build counts the new store's triples, terms and classes from the text triples it
+    # loaded (the lines of its N-Triples files), not by SPARQL; the store, asked, must give
+    # the same counts.
+    triples = {}
+    for name in GRAPH_FILES:
+        lines = smp_graph.path(name).read_text(encoding="utf-8").splitlines()
+        triples[name] = [tuple(line[:-2].split(" ", 2)) for line in lines]
+    graphs = {name: str(iri) for name, iri in GRAPH_FILES.items()}
+    asked = open_disk_store(smp_graph.directory / DISK_STORE_DIR).statistics()
+    assert text_statistics(triples, graphs) == asked
+    assert asked["default"]["triples"] > 1000
