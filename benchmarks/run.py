@@ -5,9 +5,10 @@
 
 See benchmarks/README.md for what is measured and the latest results. Parts (`--parts`):
 
-- build      `smpkg build` per size in a subprocess: parse, validate, reason, write, index
-             (loading the built graph into an oxigraph store), peak memory (ru_maxrss), and
-             the start-up of `smpkg serve` from the built store;
+- build      `smpkg build` per size in a subprocess: parse, validate, reason, write, the
+             linked-data products (store, statistics, explanations, dumps) and index, in
+             wall and CPU seconds, peak memory (ru_maxrss), the load average, and the
+             start-up of `smpkg serve` from the built store;
 - closure    OWL 2 RL closure by owlrl (the reference; skipped where its predicted time
              exceeds --owlrl-budget) and by the compiled reasoner, and whether they are equal;
 - latency    in-process p50/p99 of every named query and the ad-hoc set, on the oxigraph and

@@ -27,7 +27,7 @@ from typing import Any
 from .disk_store import DISK_STORE_DIR, ensure_disk_store, open_disk_store
 from .load import Triple
 from .release import dumps_directory, write_dumps
-from .statistics import store_statistics, text_statistics
+from .statistics import store_statistics, text_links, text_statistics
 from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
@@ -124,8 +124,8 @@ def write_products(
         lambda: store_statistics(
             open_disk_store(directory / DISK_STORE_DIR),
             graphs,
-            targets,
             EXAMPLES,
+            text_links(triples, targets),
             counts=marker.get("statistics"),
         ),
     )
