@@ -11,6 +11,7 @@ http(s) origin (anything else gets the configured listen address)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from smpkg.cache import ResultCache
 from smpkg.config import Settings
 from smpkg.explain import Explainer
 from smpkg.oxigraph_engine import OxigraphEngine
+from smpkg.search import SearchIndex
+from smpkg.search_product import StaleProduct, load_search_index
+
+log = logging.getLogger("smpkg.api")
 
 # The stand-in for the service's own URL in a cached document (an .invalid name never
 # resolves, RFC 2606).
@@ -64,6 +69,20 @@ class Snapshot:
         """Why each inferred statement holds, for the resource pages (None without a
         build); made at its first use, once per snapshot."""
         return Explainer(self.kg) if self.kg is not None else None
+
+    @cached_property
+    def stored_search(self) -> SearchIndex | None:
+        """The search index the build stored (`smpkg.search_product`), loaded once per
+        snapshot; None without a build, or when its index is missing or stale (the app then
+        builds one from its search queries). The same with an external store, which must
+        hold this build."""
+        if self.kg is None:
+            return None
+        try:
+            return load_search_index(self.kg.directory)
+        except StaleProduct as exc:
+            log.warning("search index built from queries: %s", exc)
+            return None
 
     @cached_property
     def pages(self) -> OxigraphEngine | None:

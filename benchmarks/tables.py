@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # The steps of a build in the order it runs them, as the worker reports them: the table,
 # the plot and the 1M target name the same ones.
-PRODUCT_STEPS = ("store", "statistics", "explanations", "dumps")
+PRODUCT_STEPS = ("store", "statistics", "search", "explanations", "dumps")
 BUILD_STEPS = ("parse", "validate", "reason", "write", *PRODUCT_STEPS, "index")
 
 
@@ -90,8 +90,8 @@ def build_table(results: dict) -> str:
     note = (
         "Seconds of wall time, CPU seconds of the build process (with the sort(1) it runs for "
         "the dumps) in brackets. `write`: the N-Triples files; `store`, `statistics`, "
-        "`explanations`, `dumps`: the linked-data products (`smpkg/products.py`); `index`: "
-        "opening the service's store afterwards. Total: wall seconds of all of them; CPU s: "
+        "`search`, `explanations`, `dumps`: the linked-data products (`smpkg/products.py`); "
+        "`index`: opening the service's store afterwards. Total: wall seconds of all of them; CPU s: "
         "the whole worker process. Load: the machine's load average before → after.\n\n"
     )
     return note + table(header, rows)

@@ -6,8 +6,11 @@ files on disk and never loads the graphs into its own memory:
   which the server process opens too for the explanations' look-ups (labels, facts);
 - `linked-data.json`: the counts VoID and the ontology documentation give
   (`statistics.store_statistics`), computed once with SPARQL on that store, but for the
-  triples and distinct terms per graph, counted from the text triples the store was loaded
-  from (`statistics.text_statistics`, kept in the store's marker too);
+  triples and distinct terms per graph and the links, counted from the text triples the
+  store was loaded from (`statistics.text_statistics`, kept in the store's marker too, and
+  `statistics.text_links`);
+- `search-index.json`: the web app's search index (`smpkg.search_product`), read from that
+  store with the app's own search queries;
 - `explanations.sqlite`: the derivation index, one row per inferred statement keyed by its
   N-Triples text, with the rule, the axioms and the premises, each with its status;
 - `dumps-N/`: every dump file and the manifest (`release.write_dumps`).
@@ -27,12 +30,13 @@ from typing import Any
 from .disk_store import DISK_STORE_DIR, ensure_disk_store, open_disk_store
 from .load import Triple
 from .release import dumps_directory, write_dumps
+from .search_product import write_search_index
 from .statistics import store_statistics, text_links, text_statistics
 from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
 # Part of the build's cache key: a build written by code with other products is made anew.
-PRODUCTS_VERSION = "linked-data products 1"
+PRODUCTS_VERSION = "linked-data products 2"
 
 Progress = Callable[[str], None]
 # Runs one named step and keeps its time (the build's `_Steps`).
@@ -130,6 +134,10 @@ def write_products(
         ),
     )
     (directory / STATISTICS_FILE).write_text(json.dumps(stats, ensure_ascii=False))
+    step(
+        "search",
+        lambda: write_search_index(directory, open_disk_store(directory / DISK_STORE_DIR).store),
+    )
     step(
         "explanations",
         lambda: write_index(

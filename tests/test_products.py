@@ -14,13 +14,14 @@ from smpkg.disk_store import DISK_STORE_DIR, open_disk_store
 from smpkg.load import nt
 from smpkg.products import INDEX_FILE, DerivationIndex, read_statistics, triple_key
 from smpkg.release import dumps_directory, read_manifest
+from smpkg.search_product import SEARCH_FILE
 from smpkg.statistics import text_links, text_statistics
 from smpkg.void import AUTHORITIES
 
 
 def test_every_product_is_in_the_cache_entry(smp_graph):
     directory = smp_graph.directory
-    for name in ("oxigraph", INDEX_FILE, "linked-data.json"):
+    for name in ("oxigraph", INDEX_FILE, "linked-data.json", SEARCH_FILE):
         assert (directory / name).exists(), name
     manifest = read_manifest(dumps_directory(smp_graph))
     assert manifest is not None and manifest["build"] == smp_graph.version
