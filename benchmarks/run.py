@@ -5,8 +5,9 @@
 
 See benchmarks/README.md for what is measured and the latest results. Parts (`--parts`):
 
-- build      `smpkg build` per size in a subprocess: parse, validate, reason, write, index
-             (loading the built graph into an oxigraph store), peak memory (ru_maxrss), and
+- build      `smpkg build` per size in a subprocess: parse, validate, reason, write, the
+             linked-data products (store, statistics, search, explanations, dumps) and
+             index, in wall and CPU seconds, peak memory (ru_maxrss), the load average, and
              the start-up of `smpkg serve` from the built store;
 - closure    OWL 2 RL closure by owlrl (the reference; skipped where its predicted time
              exceeds --owlrl-budget) and by the compiled reasoner, and whether they are equal;
@@ -95,6 +96,7 @@ def part_build(project: Project, args) -> dict:
     env = project.env()
     if skip_validation:
         env["BENCH_SKIP_VALIDATION"] = "1"
+    load_before = os.getloadavg()
     measured = run_measured(
         [PYTHON, "-m", "benchmarks.worker", "build", str(project.root)], args.build_timeout, env=env
     )
@@ -106,6 +108,10 @@ def part_build(project: Project, args) -> dict:
         "validation_skipped": skip_validation,
         "peak_rss_mb": round(measured.max_rss_mb, 1),
         "wall_seconds": round(measured.seconds, 3),
+        "cpu_seconds": measured.cpu_seconds,
+        # The machine may be shared: wall time means little without its load.
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
     if measured.timed_out:
         record["error"] = f"stopped at the {args.build_timeout:g} s limit"
