@@ -125,8 +125,11 @@ def _app(settings: Settings, metrics, loaded):
     downloads.prepare_void(loaded)
 
     errors.install(app)
-    webapp.install(app)
+    # The query endpoint first: a router tries its routes in order, and a distinct query
+    # should not be matched against every page of the site before its own route (no page
+    # shares its path).
     app.include_router(sparql.router)
+    webapp.install(app)
     app.include_router(service.router)
     app.include_router(ops.router)
     app.include_router(admin.router)

@@ -35,9 +35,12 @@ class QueryNote:
     cached: bool | None = None  # None: not answered (an error or a refusal)
 
 
-def note_query(request: Request, text: str) -> None:
-    """Name the query this request runs, before it runs (so a failure is logged with it)."""
-    request.scope[QUERY_KEY] = QueryNote(query_hash(text), text)
+def note_query(request: Request, text: str) -> str:
+    """Name the query this request runs, before it runs (so a failure is logged with it);
+    its hash, which the executor takes too rather than hashing the text again."""
+    digest = query_hash(text)
+    request.scope[QUERY_KEY] = QueryNote(digest, text)
+    return digest
 
 
 def note_answer(request: Request, cached: bool) -> None:

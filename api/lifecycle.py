@@ -241,9 +241,11 @@ def _rebuild(app) -> ReloadOutcome:
             error=lines[0],
             details=tuple(lines[1:]),
         )
-    # Made here, off the request path, so that the first resource page after a reload does
-    # not wait for it (at start-up it is made at the first page: start-up time counts more).
+    # Made here, off the request path, so that the first resource page or search after a
+    # reload does not wait for them (at start-up they are made at their first use: start-up
+    # time counts more).
     _ = loaded.explainer
+    _ = loaded.stored_search
     prepare_void(loaded)
     old = state.snapshot.executor
     install(app, loaded)

@@ -23,6 +23,9 @@ from prometheus_client.metrics_core import Metric
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The methods a label may name; any other (a client may send any token) counts as "other",
+# so that no client can add series without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 # prometheus_client reads this variable when it is first imported: with it, values are kept
 # in files of that directory, one set per process.
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -39,6 +42,7 @@ class Metrics:
         self.directory = multiprocess_dir()
         self.registry = CollectorRegistry(auto_describe=False)
         self._executor: Callable[[], Any] | None = None
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         r = self.registry
         self.requests = Counter(
             "smpkg_http_requests",
@@ -80,8 +84,18 @@ class Metrics:
         self._executor = executor
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        # The labelled series of a (method, route, status), looked up once: `labels()`
+        # checks and locks on every call. As many entries as series, which the labels bound.
+        if method not in METHODS:
+            method = "other"
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = self._series[method, route, status] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if self.directory and self._executor is not None:
             # Another process may answer the next /metrics: it reads this one's figures
             # from the shared files only.

@@ -3,8 +3,10 @@ and the vocabularies its pickers offer, read from the served graph.
 
 A parameter with `choices` (see smpkg/queries.py) gets a picker over the resources the graph
 lists for it: a drop-down for a short controlled vocabulary (sectors, occupations, partnership
-models), a text field with suggestions (a datalist) for a long one such as the countries, which
-takes names and codes as well ("Morocco", "MAR", "country:MAR"; `smpkg.choices` resolves them).
+models), a text field with suggestions (a datalist) for a long one such as the countries, and
+for the holders of a role (funders, implementers, parties: an open list of actors,
+instruments and places), which take names and codes as well ("Morocco", "MAR",
+"country:MAR", "European Union", "instr:mpf"; `smpkg.choices` resolves them).
 A year is a four-digit field, a date a date field, a boolean a yes/no choice, anything else a
 text field. The form is a plain GET form: it works without JavaScript.
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from smpkg.choices import Choice, KnownResources, Vocabulary, choices_queries
+from smpkg.choices import Choice, KnownResources, Vocabulary, resource_names, source_of
 from smpkg.queries import NamedQuery, Parameter, Resolver
 
 from .app import cache, data
@@ -54,11 +56,11 @@ async def vocabularies(request: Request, query: NamedQuery) -> dict[str, Vocabul
         assert choices is not None
 
         async def build() -> Vocabulary:
-            source = choices_queries()[choices.relation]
-            rows = await data.select(state, source, {"class": choices.iri})
+            source = source_of(choices)
+            rows = await data.select(state, source.query, source.bindings)
             return Vocabulary.from_rows(rows, noun=choices.noun)
 
-        name = f"choices:{choices.relation}:{choices.iri}"
+        name = f"choices:{choices.relation}:{choices.cls}"
         vocabulary: Vocabulary = await cache.of(state).get(state.version, name, build)
         return vocabulary
 
@@ -89,7 +91,10 @@ def fields(
         example = _shown(param, param.example or "", vocabulary)
         options: list[Choice] = []
         if vocabulary is not None:
-            widget = "select" if len(vocabulary) <= SELECT_MAX else "datalist"
+            # A role's holders and "any resource" are open lists: a field that takes a name.
+            listed = param.choices is not None and not param.choices.by_role
+            short = listed and len(vocabulary) <= SELECT_MAX
+            widget = "select" if short else "datalist"
             options = vocabulary.choices[:DATALIST_MAX]
             if widget == "select":
                 value = _shown(param, value, vocabulary)
@@ -103,7 +108,7 @@ def fields(
             }.get(param.type, "text")
         hint = param.description
         if widget == "datalist":
-            hint += f" Type a name or a code; for example {example}."
+            hint += f" Type a name, a code or a CURIE; for example {example}."
         elif param.type == "iri" and widget == "text":
             hint += " An IRI or a CURIE such as " + (param.example or "country:MAR") + "."
         result.append(
@@ -121,13 +126,42 @@ def fields(
     return result
 
 
+async def named_resources(request: Request) -> Vocabulary:
+    """Every labelled resource by name (the search index's labels), once per dataset version:
+    the suggestions of an IRI parameter without `choices` (entity-card's `entity`)."""
+    state = snapshot_of(request)
+    labels = await labels_of(request)
+
+    async def build() -> Vocabulary:
+        return resource_names(labels)
+
+    found: Vocabulary = await cache.of(state).get(state.version, "choices:resources", build)
+    return found
+
+
+def _plain(query: NamedQuery) -> list[Parameter]:
+    return [p for p in query.params if p.type == "iri" and p.choices is None]
+
+
+async def pickers(request: Request, query: NamedQuery) -> dict[str, Vocabulary]:
+    """What each IRI parameter's widget offers: its vocabulary, or every named resource."""
+    found = await vocabularies(request, query)
+    plain = _plain(query)
+    if plain:
+        names = await named_resources(request)
+        found.update({p.name: names for p in plain})
+    return found
+
+
 async def resolvers(request: Request, query: NamedQuery) -> dict[str, Resolver]:
     """What checks each IRI parameter: its vocabulary when it has `choices`, else the graph's
-    known resources (a wrong-case IRI of the dataset is refused, not run)."""
+    known resources (a wrong-case IRI of the dataset is refused, not run; a name is looked
+    up among the labelled resources)."""
     found: dict[str, Resolver] = dict(await vocabularies(request, query))
-    plain = [p for p in query.params if p.type == "iri" and p.name not in found]
+    plain = _plain(query)
     if plain:
         state = snapshot_of(request)
-        known = KnownResources(await labels_of(request), state.settings.base_iri)
+        names = await named_resources(request)
+        known = KnownResources(await labels_of(request), state.settings.base_iri, names)
         found.update({p.name: known for p in plain})
     return found

@@ -61,10 +61,14 @@ def form_of(text: str) -> str | None:
 def wants_page(accept: str | None, format_param: str | Sequence[str] | None, text: str) -> bool:
     """Whether the client gets the HTML page: it asked for text/html by name (or format=html)
     and the query is well-formed enough to have a form (else the executor reports it)."""
+    params = [format_param] if isinstance(format_param, str) else list(format_param or [])
+    if not params and accept and "*" not in accept and "html" not in accept.lower():
+        # Only a range (`*/*`, `text/*`) or a name holding "html" can pick the page: a
+        # client naming other types (every SPARQL client) costs no scan, no negotiation.
+        return False
     form = form_of(text)
     if form is None:
         return False
-    params = [format_param] if isinstance(format_param, str) else list(format_param or [])
     try:
         offered = offered_formats(form) + [HTML]
         return choose_format(accept, params[0] if params else None, offered) is HTML
@@ -130,7 +134,8 @@ async def _table(
 
 
 def chart_data(table: Table, x: str, y: str) -> list[dict]:
-    """The bars of a declared chart: the label of column `x` and the number of column `y`."""
+    """The bars (or a line's points) of a declared chart: the label of column `x` and the
+    number of column `y`."""
     names = [c.name for c in table.columns]
     if x not in names and x.removesuffix("Label") in names:
         x = x.removesuffix("Label")
@@ -143,7 +148,9 @@ def chart_data(table: Table, x: str, y: str) -> list[dict]:
         try:
             number = float(value.value)
             shown = int(number) if number.is_integer() else number
-            bars.append({"label": label.text, "value": shown, "href": label.href})
+            # A number (a year on a line's axis) by its digits, not as the table groups them.
+            name = label.value if label.numeric and label.value else label.text
+            bars.append({"label": name, "value": shown, "href": label.href})
         except ValueError:
             continue
     return bars

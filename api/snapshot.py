@@ -11,6 +11,7 @@ http(s) origin (anything else gets the configured listen address)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from smpkg.cache import ResultCache
 from smpkg.config import Settings
 from smpkg.explain import Explainer
 from smpkg.oxigraph_engine import OxigraphEngine
+from smpkg.search import SearchIndex
+from smpkg.search_product import StaleProduct, load_search_index
+
+log = logging.getLogger("smpkg.api")
 
 # The stand-in for the service's own URL in a cached document (an .invalid name never
 # resolves, RFC 2606).
@@ -34,6 +39,7 @@ PLACEHOLDER = "http://smpkg-service.invalid"
 _ORIGIN = re.compile(
     r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(?::([0-9]{1,5}))?")
 DOCUMENT_ENTRIES = 64
 
 
@@ -64,6 +70,20 @@ class Snapshot:
         """Why each inferred statement holds, for the resource pages (None without a
         build); made at its first use, once per snapshot."""
         return Explainer(self.kg) if self.kg is not None else None
+
+    @cached_property
+    def stored_search(self) -> SearchIndex | None:
+        """The search index the build stored (`smpkg.search_product`), loaded once per
+        snapshot; None without a build, or when its index is missing or stale (the app then
+        builds one from its search queries). The same with an external store, which must
+        hold this build."""
+        if self.kg is None:
+            return None
+        try:
+            return load_search_index(self.kg.directory)
+        except StaleProduct as exc:
+            log.warning("search index built from queries: %s", exc)
+            return None
 
     @cached_property
     def pages(self) -> OxigraphEngine | None:
@@ -107,10 +127,27 @@ def site_url(request: Request) -> str:
     settings: Settings = request.app.state.settings
     if settings.public_url:
         return settings.public_url.rstrip("/")
-    origin = f"{request.url.scheme}://{request.url.netloc}"
+    origin = _plain_origin(request.scope) or f"{request.url.scheme}://{request.url.netloc}"
     if _ORIGIN.fullmatch(origin):
         return origin + request.scope.get("root_path", "")
     return f"http://{settings.host}:{settings.port}" + request.scope.get("root_path", "")
+
+
+def _plain_origin(scope: Scope) -> str | None:
+    """The origin `request.url` would give, read straight from a Host header that is a plain
+    name and port (every query names its endpoint URL: building the URL object for it was
+    the larger part of the cost); None for any other Host, which `request.url` then reads."""
+    scheme = scope.get("scheme", "http")
+    if scheme not in ("http", "https"):
+        return None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            match = _PLAIN_HOST.fullmatch(host)
+            if match is None or (match[1] is not None and int(match[1]) > 65535):
+                return None
+            return f"{scheme}://{host}"
+    return None
 
 
 def rendered_site(request: Request) -> str:

@@ -172,6 +172,7 @@ class Measured:
     seconds: float
     max_rss_mb: float
     timed_out: bool
+    cpu_seconds: float = 0.0  # user + system of the child and the children it waited for
 
     def json_lines(self) -> list[dict]:
         out = []
@@ -224,7 +225,13 @@ def run_measured(
     for r in readers:
         r.join(timeout=5)
     return Measured(
-        proc.returncode, "".join(out), "".join(err), seconds, rusage.ru_maxrss / 1024, timed_out
+        proc.returncode,
+        "".join(out),
+        "".join(err),
+        seconds,
+        rusage.ru_maxrss / 1024,
+        timed_out,
+        round(rusage.ru_utime + rusage.ru_stime, 3),
     )
 
 

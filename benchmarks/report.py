@@ -7,35 +7,14 @@ import statistics
 from pathlib import Path
 
 from .linked_data import target_rows as linked_data_targets
+from .tables import BUILD_STEPS, build_table, step_seconds
+from .tables import fmt as _fmt
+from .tables import mb as _mb
+from .tables import table as _table
 
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SERVER_NAMES = ("smpkg", "oxigraph", "rdflib-endpoint")
-
-
-def _fmt(value, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        if value >= 100:
-            return f"{value:,.0f}"
-        return f"{value:.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _mb(value) -> str:
-    return "–" if value is None else f"{value:,.0f} MB"
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
-    ]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -160,7 +139,11 @@ def targets(results: dict) -> list[list[str]]:
         if build["size"] in ("1M", "1m") or build.get("data_triples", 0) >= 900_000:
             total = build.get("total_seconds")
             skipped = build.get("validation_skipped")
-            note = " (validation skipped)" if skipped else " (parse, validate, reason, index)"
+            note = (
+                " (validation skipped)"
+                if skipped
+                else " (every step: parse, validate, reason, write, linked-data products, index)"
+            )
             measured = f"{_fmt(total)} s" if total else str(build.get("error", "–"))
             if skipped:
                 measured += " without validation"
@@ -339,45 +322,7 @@ def render_tables(results: dict) -> str:
 
     if results.get("build"):
         out.append("\n### Build (`smpkg build --force` in a subprocess) and service start\n")
-        rows = []
-        for b in results["build"]:
-            st = b.get("steps", {})
-            validate = st.get("validate")
-            rows.append(
-                [
-                    b["size"],
-                    _fmt(b["data_triples"]),
-                    _fmt((st.get("parse ontology") or 0) + (st.get("parse data") or 0))
-                    if st
-                    else "–",
-                    "skipped" if b.get("validation_skipped") else _fmt(validate),
-                    _fmt(st.get("reason")),
-                    _fmt(st.get("write")),
-                    _fmt(st.get("index")),
-                    _fmt(b.get("total_seconds")) if "total_seconds" in b else b.get("error", "–"),
-                    _mb(b.get("peak_rss_mb")),
-                    f"{b['serve_start_seconds']:.2f} s" if "serve_start_seconds" in b else "–",
-                    _mb(b.get("serve_rss_mb")),
-                ]
-            )
-        out.append(
-            _table(
-                [
-                    "size",
-                    "data triples",
-                    "parse s",
-                    "validate s",
-                    "reason s",
-                    "write s",
-                    "index s",
-                    "total s",
-                    "peak memory",
-                    "serve start",
-                    "serve memory",
-                ],
-                rows,
-            )
-        )
+        out.append(build_table(results))
 
     for lat in results.get("latency", []):
         out.append(
@@ -619,7 +564,7 @@ def plot(results: dict, path: Path) -> bool:
                         ax.plot(*zip(*pts, strict=True), "o-", label=reasoner, color=color)
                 _seconds_by_size(ax, "asserted triples", "OWL 2 RL closure")
             elif kind == "build":
-                steps = ["parse", "validate", "reason", "write", "index"]
+                steps = BUILD_STEPS
                 labels = [
                     b["size"] + ("*" if b.get("validation_skipped") else "")
                     for b in results["build"]
@@ -631,12 +576,7 @@ def plot(results: dict, path: Path) -> bool:
                     for b in results["build"]:
                         if not b.get("steps"):
                             continue
-                        st = b["steps"]
-                        vals.append(
-                            (st.get("parse ontology", 0) + st.get("parse data", 0))
-                            if step == "parse"
-                            else st.get(step, 0)
-                        )
+                        vals.append(step_seconds(b["steps"], step) or 0)
                     ax.bar(labels, vals, bottom=bottoms, label=step)
                     bottoms = [a + b for a, b in zip(bottoms, vals, strict=True)]
                 ax.set_ylabel("seconds")

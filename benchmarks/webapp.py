@@ -7,15 +7,16 @@ Per size (`benchmarks.common` sizes; the project and its build are kept under `-
 and reused by the next run, as `benchmarks.run` does):
 
 1. **search in-process** (`benchmarks.search` in a subprocess): the service created
-   in-process over the build, the index built through its query workers, then the query mix
-   timed as `SearchIndex.search` alone and as `GET /api/search` through the ASGI app; then
-   the index alone, built from the build's store without SPARQL (`--from-store`), over the
-   same mix (a figure even where the service cannot build its index);
+   in-process over the build, its index obtained as the first search obtains it (loaded from
+   the build's stored index, `smpkg.search_product`; its load time and CPU time reported),
+   then the query mix timed as `SearchIndex.search` alone and as `GET /api/search` through
+   the ASGI app; then the index as the build makes it (`--from-store`: rows read from the
+   build's store, built, written, loaded), over the same mix;
 2. `smpkg serve` started on the build, and each page (`/`, a programme's resource page, the
    network picture of that programme) loaded once in Chromium before anything else has asked
    for it (`first`: the service builds its per-snapshot tables then), then `--runs` times
    (`benchmarks.pages`);
-3. **search over HTTP**: the first `/api/search` (it builds the index in the running service),
+3. **search over HTTP**: the first `/api/search` (it loads the index in the running service),
    then the same query mix, one request at a time on one keep-alive connection, timed at the
    client (so loopback and the client's parsing are included: an upper bound of the server's
    time per query).

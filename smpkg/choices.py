@@ -10,6 +10,10 @@ refused with "did you mean country:MAR", never silently read as another resource
 sent to the query, where it would match nothing). Anything else is a ParameterError that says
 the expected form and suggests the nearest choices.
 
+A parameter whose header says `choices: {query: funder}` takes one of the values the graph
+holds in that role, listed by its own query (smpkg/app_queries/choices-funder.rq): funders are
+actors and funding instruments alike, so a list of one class would refuse some of them.
+
 The rows come from the `choices-*` queries of smpkg/app_queries, run by the caller over the
 served data (this module never loads the dataset).
 """
@@ -18,15 +22,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import URIRef
 
 from .describe import compact
-from .errors import ParameterError
+from .errors import ConfigurationError, ParameterError
 from .namespaces import PREFIXES
-from .queries import RELATIONS, NamedQuery, Parameter, load_query_file
+from .queries import Choices, NamedQuery, Parameter, load_query_file
 from .search import key, within_one_edit
 
 QUERY_DIR = Path(__file__).parent / "app_queries"
@@ -140,26 +145,59 @@ def _as_iri(text: str) -> str | None:
     return None
 
 
-def choices_queries() -> dict[str, NamedQuery]:
-    """The queries that list choices, by relation (instances, subclasses)."""
-    return {r: load_query_file(QUERY_DIR / f"choices-{r}.rq") for r in RELATIONS}
+@lru_cache(maxsize=32)
+def _choices_query(name: str) -> NamedQuery:
+    path = QUERY_DIR / f"choices-{name}.rq"
+    if not path.is_file():
+        raise ConfigurationError(f"no choices query {path.name} in smpkg/app_queries")
+    return load_query_file(path)
+
+
+@dataclass(frozen=True)
+class ChoicesSource:
+    """The query that lists a parameter's choices, with what it is run with."""
+
+    query: NamedQuery
+    bindings: dict[str, URIRef] = field(default_factory=dict)
+
+
+def source_of(choices: Choices) -> ChoicesSource:
+    """Where `choices` are read from: the class's instances or subclasses, or the role's own
+    choices query (ConfigurationError when the header names a query that does not exist)."""
+    if choices.by_role:
+        return ChoicesSource(_choices_query(choices.cls))
+    return ChoicesSource(_choices_query(choices.relation), {"class": choices.iri})
 
 
 class KnownResources:
     """Checks an IRI parameter without `choices` against the resources the graph names: an
     IRI of the dataset it does not know, but knows in another case ("prog:THAMM"), is refused
-    with "did you mean prog:thamm" instead of silently matching nothing."""
+    with "did you mean prog:thamm" instead of silently matching nothing. A name instead of an
+    IRI ("THAMM") is looked up among the labelled resources (`names`), as a picker's is."""
 
-    def __init__(self, labels: Mapping[str, str], base: str) -> None:
+    def __init__(
+        self, labels: Mapping[str, str], base: str, names: Vocabulary | None = None
+    ) -> None:
         self.labels = labels
         self.base = base
+        self._names = names
         self._folded: dict[str, list[str]] = defaultdict(list)
         for iri in labels:
             if iri.startswith(base):
                 self._folded[iri.casefold()].append(iri)
 
+    @property
+    def names(self) -> Vocabulary:
+        """The labelled resources by name (built on first use when not given)."""
+        if self._names is None:
+            self._names = resource_names(self.labels)
+        return self._names
+
     def resolve(self, name: str, raw: str) -> URIRef:
-        term = Parameter(name, "iri").bind(raw)
+        try:
+            term = Parameter(name, "iri").bind(raw)
+        except ParameterError:
+            return self.names.resolve(name, raw)
         iri = str(term)
         if iri in self.labels or not iri.startswith(self.base):
             return URIRef(iri)
@@ -171,3 +209,8 @@ class KnownResources:
                 f"{raw.strip()!r} is not in the graph; did you mean {listed}? IRIs are case-sensitive",
             )
         return URIRef(iri)
+
+
+def resource_names(labels: Mapping[str, str]) -> Vocabulary:
+    """The labelled resources as the choices of a parameter that takes any resource."""
+    return Vocabulary((Choice(iri, label) for iri, label in labels.items()), noun="resource")

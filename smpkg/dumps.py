@@ -53,14 +53,15 @@ def sha256_file(path: Path) -> str:
 
 
 def _sorted_lines(lines: Iterable[bytes], target: Path, unique: bool) -> int:
-    """`lines` sorted bytewise into `target` by sort(1); the number of lines written."""
+    """`lines` (in blocks of whole lines) sorted bytewise into `target` by sort(1); the
+    number of lines written."""
     env = {**os.environ, "LC_ALL": "C"}
     tmp_dir = str(target.parent)
     command = ["sort", "-T", tmp_dir, "-o", str(target)] + (["-u"] if unique else [])
     with subprocess.Popen(command, stdin=subprocess.PIPE, env=env) as sorter:
         assert sorter.stdin is not None
-        for line in lines:
-            sorter.stdin.write(line)
+        for block in lines:
+            sorter.stdin.write(block)
         sorter.stdin.close()
         if sorter.wait() != 0:
             raise OSError(f"sort failed with status {sorter.returncode} writing {target}")
@@ -69,22 +70,30 @@ def _sorted_lines(lines: Iterable[bytes], target: Path, unique: bool) -> int:
 
 
 def _statements(files: Mapping[Path, str], quads: bool) -> Iterable[bytes]:
-    """The lines of the build's N-Triples files, as N-Quads lines in their graph when asked."""
+    """The build's N-Triples files in blocks of whole lines, as N-Quads lines in their graph
+    when asked. The build writes every line as `s p o .` and a newline, and N-Triples escapes
+    a newline inside a literal, so ` .` and a newline end a line and occur nowhere else: a
+    block is rewritten at once, not line by line."""
     for path, graph in files.items():
         suffix = f" <{graph}> .\n".encode()
         with path.open("rb") as handle:
-            for line in handle:
-                line = line.strip()
-                if not line or line.startswith(b"#"):
-                    continue
-                yield line[:-1].rstrip() + suffix if quads else line + b"\n"
+            rest = b""
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                block = rest + block
+                cut = block.rfind(b"\n") + 1
+                block, rest = block[:cut], block[cut:]
+                if block:
+                    yield block.replace(b" .\n", suffix) if quads else block
+        if rest.strip():  # a last line without its newline
+            block = rest.rstrip() + b"\n"
+            yield block.replace(b" .\n", suffix) if quads else block
 
 
 def _reserialise(source: Path, source_format, target: Path, fmt: Format) -> None:
     prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+    # An N-Triples source parses into the default graph, which a triple format writes as is.
     parsed = ox.parse(path=str(source), format=source_format)
-    items = parsed if fmt.key in NAMED_GRAPH_FORMATS else (q.triple for q in parsed)
-    ox.serialize(items, str(target), OX_FORMATS[fmt.key], prefixes=prefixes)
+    ox.serialize(parsed, str(target), OX_FORMATS[fmt.key], prefixes=prefixes)
 
 
 def write_part(

@@ -178,12 +178,14 @@ class QueryExecutor:
         format_param: str | Sequence[str] | None = None,
         base_iri: str | None = None,
         timeout: float | None = None,
+        digest: str | None = None,
     ) -> QueryResult:
         """Run a query in a worker within the deadline; the serialised, negotiated result.
         A long text is scanned and looked up in the cache on a thread, a short one on the
-        loop; cache hits never queue behind queries waiting for a worker."""
+        loop; cache hits never queue behind queries waiting for a worker. `digest` is the
+        text's `query_hash` when the caller has it already (the access log's)."""
         arrived = time.monotonic()
-        options = (dataset, bindings, accept, format_param, base_iri, timeout)
+        options = (dataset, bindings, accept, format_param, base_iri, timeout, digest)
         lookups = self._lookups
         if len(text) <= INLINE_SCAN_CHARS or lookups is None:  # None: closed, the pool says so
             hit, prepared = self._lookup(text, options)
@@ -220,7 +222,7 @@ class QueryExecutor:
         return None, prepared
 
     def _prepare(
-        self, text, dataset, bindings, accept, format_param, base_iri, timeout
+        self, text, dataset, bindings, accept, format_param, base_iri, timeout, digest=None
     ) -> Prepared:
         shape = scan(text)
         if shape.looks_like_update:
@@ -256,7 +258,7 @@ class QueryExecutor:
             (base or "/sparql") + TRUNCATED_FRAGMENT,
         )
         limit = self.timeout if timeout is None else max(0.001, min(timeout, self.timeout))
-        return Prepared(form, key, cacheable, request, limit, query_hash(text))
+        return Prepared(form, key, cacheable, request, limit, digest or query_hash(text))
 
     def _kept(self, prepared: Prepared, reply: object, arrived: float) -> QueryResult:
         """The result of a worker's reply, cached when it may be; an error reply raised."""

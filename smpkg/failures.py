@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections import OrderedDict
@@ -99,6 +100,7 @@ class CrashedQueries:
     def __init__(self, size: int = 256, directory: Path | None = None):
         self.size = size
         self.directory = directory
+        self._where = os.fspath(directory) if directory is not None else ""
         self._seen: OrderedDict[str, Exception] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -109,7 +111,9 @@ class CrashedQueries:
         if self.directory is not None and type(error).__name__ in CRASH_ERRORS:
             with contextlib.suppress(OSError):
                 self.directory.mkdir(parents=True, exist_ok=True)
-                (self.directory / digest).write_text(f"{type(error).__name__}\n{error}")
+                (self.directory / digest).write_text(
+                    f"{type(error).__name__}\n{error}", encoding="utf-8"
+                )
                 self._trim()
 
     def _keep(self, digest: str, error: Exception) -> None:
@@ -138,7 +142,10 @@ class CrashedQueries:
     def _shared(self, digest: str) -> Exception | None:
         assert self.directory is not None
         try:
-            kind, _, message = (self.directory / digest).read_text().partition("\n")
+            # Asked on every query that goes to a worker: a plain open of a plain path (no
+            # pathlib objects), which fails at once when no process remembered this crash.
+            with open(os.path.join(self._where, digest), encoding="utf-8") as handle:
+                kind, _, message = handle.read().partition("\n")
         except OSError:
             return None
         cls = CRASH_ERRORS.get(kind)

@@ -5,7 +5,12 @@ files on disk and never loads the graphs into its own memory:
 - `oxigraph/`: the on-disk store (`smpkg.disk_store`), which the query workers open, and
   which the server process opens too for the explanations' look-ups (labels, facts);
 - `linked-data.json`: the counts VoID and the ontology documentation give
-  (`statistics.store_statistics`), computed once with SPARQL on that store;
+  (`statistics.store_statistics`), computed once with SPARQL on that store, but for the
+  triples and distinct terms per graph and the links, counted from the text triples the
+  store was loaded from (`statistics.text_statistics`, kept in the store's marker too, and
+  `statistics.text_links`);
+- `search-index.json`: the web app's search index (`smpkg.search_product`), read from that
+  store with the app's own search queries;
 - `explanations.sqlite`: the derivation index, one row per inferred statement keyed by its
   N-Triples text, with the rule, the axioms and the premises, each with its status;
 - `dumps-N/`: every dump file and the manifest (`release.write_dumps`).
@@ -18,7 +23,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,14 +30,17 @@ from typing import Any
 from .disk_store import DISK_STORE_DIR, ensure_disk_store, open_disk_store
 from .load import Triple
 from .release import dumps_directory, write_dumps
-from .statistics import dataset_statistics, store_statistics
+from .search_product import write_search_index
+from .statistics import store_statistics, text_links, text_statistics
 from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
 # Part of the build's cache key: a build written by code with other products is made anew.
-PRODUCTS_VERSION = "linked-data products 1"
+PRODUCTS_VERSION = "linked-data products 2"
 
 Progress = Callable[[str], None]
+# Runs one named step and keeps its time (the build's `_Steps`).
+Step = Callable[[str, Callable[[], Any]], Any]
 
 
 def triple_key(triple: Iterable[str]) -> str:
@@ -103,31 +110,34 @@ def write_products(
     triples: Mapping[str, list[Triple]],
     derivations: Mapping[Triple, tuple],
     progress: Progress,
-) -> dict[str, float]:
+    step: Step,
+) -> None:
     """Every product into the build directory `kg.directory` (still staged); `triples` holds
-    the text triples of each graph file (`ontology`, `asserted`, `inferred`). Returns the time
-    each step took."""
-    timings: dict[str, float] = {}
-
-    def step(name: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
-        result = fn()
-        timings[name] = round(time.perf_counter() - t0, 3)
-        return result
-
+    the text triples of each graph file (`ontology`, `asserted`, `inferred`). Each product is
+    made as a `step`, which keeps its time."""
     directory = Path(kg.directory)
-    step(
+    _, marker = step(
         "store",
-        lambda: ensure_disk_store(directory, graphs, statistics=dataset_statistics),
+        lambda: ensure_disk_store(
+            directory, graphs, statistics=lambda _: text_statistics(triples, graphs)
+        ),
     )
     targets = {a.key: a.uri_space for a in AUTHORITIES}
     stats = step(
         "statistics",
         lambda: store_statistics(
-            open_disk_store(directory / DISK_STORE_DIR), graphs, targets, EXAMPLES
+            open_disk_store(directory / DISK_STORE_DIR),
+            graphs,
+            EXAMPLES,
+            text_links(triples, targets),
+            counts=marker.get("statistics"),
         ),
     )
     (directory / STATISTICS_FILE).write_text(json.dumps(stats, ensure_ascii=False))
+    step(
+        "search",
+        lambda: write_search_index(directory, open_disk_store(directory / DISK_STORE_DIR).store),
+    )
     step(
         "explanations",
         lambda: write_index(
@@ -140,7 +150,6 @@ def write_products(
     )
     progress("writing the dumps")
     step("dumps", lambda: write_dumps(kg, dumps_directory(kg)))
-    return timings
 
 
 def read_statistics(directory: Path) -> dict:

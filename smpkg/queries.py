@@ -45,39 +45,51 @@ class Resolver(Protocol):
 
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "date", "year")
 RELATIONS = ("instances", "subclasses")
-CHART_TYPES = ("bar",)
+# `{query: NAME}`: the values a role holds, listed by smpkg/app_queries/choices-NAME.rq.
+QUERY_RELATION = "query"
+CHART_TYPES = ("bar", "line")
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]*$")
 _CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):([^\s:/]*)$")
 
 
 @dataclass(frozen=True)
 class Choices:
-    """Where a parameter's values come from: the instances or the subclasses of a class."""
+    """Where a parameter's values come from: the instances or the subclasses of a class (a
+    controlled vocabulary), or the values the graph holds in a role, listed by a choices
+    query of its own (`{query: funder}`: the funders, actors and instruments alike)."""
 
-    relation: str  # one of RELATIONS
-    cls: str  # the class, as written in the header (a CURIE or an IRI)
+    relation: str  # one of RELATIONS, or QUERY_RELATION
+    cls: str  # the class, as written in the header (a CURIE or an IRI); or the query's name
 
     @property
     def iri(self) -> URIRef:
         return _iri(self.cls)
 
     @property
+    def by_role(self) -> bool:
+        """Whether the values are a role's holders (an open list) rather than a vocabulary."""
+        return self.relation == QUERY_RELATION
+
+    @property
     def noun(self) -> str:
-        """`smp:PartnershipModel` -> "partnership model": what one choice is called."""
+        """`smp:PartnershipModel` -> "partnership model", `{query: funder}` -> "funder":
+        what one choice is called."""
         local = re.split(r"[#/:]", self.cls)[-1]
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local).lower()
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", local).replace("-", " ").lower()
 
     @classmethod
     def from_header(cls, spec: object, where: str) -> Choices:
+        expected = (
+            f"{where}: choices must be one of {{instances: CLASS}}, {{subclasses: CLASS}}, "
+            "{query: NAME}"
+        )
         if not isinstance(spec, dict) or len(spec) != 1:
-            raise ConfigurationError(
-                f"{where}: choices must be one of {{instances: CLASS}}, {{subclasses: CLASS}}"
-            )
+            raise ConfigurationError(expected)
         ((relation, klass),) = spec.items()
-        if relation not in RELATIONS or not isinstance(klass, str):
-            raise ConfigurationError(
-                f"{where}: choices must be one of {{instances: CLASS}}, {{subclasses: CLASS}}"
-            )
+        if relation not in (*RELATIONS, QUERY_RELATION) or not isinstance(klass, str):
+            raise ConfigurationError(expected)
+        if relation == QUERY_RELATION and not re.fullmatch(r"[a-z][a-z0-9-]*", klass):
+            raise ConfigurationError(f"{where}: a choices query is named in lower-case-words")
         return cls(relation, klass)
 
     def as_json(self) -> dict[str, str]:
@@ -87,10 +99,11 @@ class Choices:
 @dataclass(frozen=True)
 class Chart:
     """A picture of a query's rows, declared in its header: `chart: {type: bar, x: label
-    column, y: number column}`. Browsers draw it above the results table."""
+    column, y: number column}` (one bar per row), or `type: line` (a line over the years or
+    numbers of column x, such as a count per year). Browsers draw it above the results table."""
 
     type: str  # one of CHART_TYPES
-    x: str  # the column of the bars' names
+    x: str  # the column of the bars' names (a line's years or numbers)
     y: str  # the column of the bars' lengths (numbers)
     title: str = ""  # the caption (default: "y by x")
 
@@ -103,7 +116,7 @@ class Chart:
             or set(spec) - {"type", "x", "y", "title"}
         ):
             raise ConfigurationError(
-                f"{where}: chart must be {{type: bar, x: COLUMN, y: COLUMN, title: TEXT}}"
+                f"{where}: chart must be {{type: bar|line, x: COLUMN, y: COLUMN, title: TEXT}}"
             )
         return cls(spec["type"], spec["x"], spec["y"], str(spec.get("title") or ""))
 

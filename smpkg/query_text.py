@@ -1,12 +1,15 @@
 """A query's text: its short hash for logs (`query_hash`), and the rewriting for a store that
 takes no bindings: parameters as a VALUES block (`bind_values`) placed in the query's outer
-WHERE group, each term in SPARQL syntax (`sparql_term`)."""
+WHERE group, each term in SPARQL syntax (`sparql_term`). `with_parameters` is the same
+rewriting written for people (the query editor's named queries): one commented VALUES line
+per parameter."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from rdflib import Literal, URIRef
@@ -15,6 +18,8 @@ from rdflib.term import Identifier
 
 from .errors import QueryFailed
 from .lexer import FORMS, decode_codepoints, tokens
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def query_hash(text: str) -> str:
@@ -98,7 +103,7 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
     names = sorted(str(k) for k in bindings)
     terms = {str(k): v for k, v in bindings.items()}
     for name in names:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        if not _VARIABLE.fullmatch(name):
             raise QueryFailed(f"not a variable name: {name!r}")
     block = (
         " VALUES ("
@@ -107,10 +112,46 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
         + " ".join(sparql_term(terms[n]) for n in names)
         + ") } "
     )
+    return _into_where(text, block)
+
+
+def _into_where(text: str, block: str) -> str:
+    """`text` with `block` first in its WHERE group (a sub-SELECT alone there is wrapped)."""
     start, end, subselect = _where_group(text)
     if subselect:
         return text[: start + 1] + block + "{ " + text[start + 1 : end] + " } " + text[end:]
     return text[: start + 1] + block + text[start + 1 :]
+
+
+@dataclass(frozen=True)
+class BoundParameter:
+    """A parameter's value as the editor writes it into a query's text."""
+
+    name: str  # the variable, without `?`
+    term: Identifier  # checked by NamedQuery.bindings: an RDF term, never raw text
+    note: str  # what the value is, for the comment above it ("Morocco, the example")
+
+
+def with_parameters(text: str, parameters: Sequence[BoundParameter]) -> str:
+    """The query with each parameter bound as a SPARQL user writes it, at the top of its WHERE
+    group (where the query's FILTERs see it, as the engines' bindings do):
+
+        # Parameter ?country: Morocco, the query's example
+        VALUES ?country { <https://w3id.org/smpkg/id/country/MAR> }
+
+    The term is written by `sparql_term` (an IRI that could end the `<...>` is refused,
+    literals are escaped) and the note is kept on its comment line."""
+    if not parameters:
+        return text
+    text = decode_codepoints(text)
+    lines = []
+    for param in parameters:
+        if not _VARIABLE.fullmatch(param.name):
+            raise QueryFailed(f"not a variable name: {param.name!r}")
+        note = " ".join(param.note.split())
+        lines.append(f"  # Parameter ?{param.name}" + (f": {note}" if note else ""))
+        lines.append(f"  VALUES ?{param.name} {{ {sparql_term(param.term)} }}")
+    return _into_where(text, "\n" + "\n".join(lines))
 
 
 _BASE_IRI = re.compile(r"\s*<([^<>\"{}|^`\\\x00-\x20]*)>")

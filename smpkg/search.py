@@ -8,9 +8,15 @@ tiers: a whole name equal to the text (acronyms and labels before other names), 
 starts with it, names whose words hold every word of the text (the last one as a prefix), and
 names or words one edit away (a letter added, dropped, changed or two swapped).
 
-Typo candidates come from a deletion neighbourhood (every key and each of its one-letter
-deletions point to the key), so a query looks up its own deletions instead of scanning every
-key; each candidate is then checked with a bounded edit distance.
+Typo candidates are the query's own one-edit variants (each letter dropped, each pair of
+neighbours swapped, and each letter of the index's alphabet put in or put instead), looked up
+in the index's dictionaries: a few thousand look-ups per query, and nothing to build per key.
+(A deletion neighbourhood, every key and each of its deletions pointing to the key, answers
+with fewer look-ups, but it held an entry per letter of every key and word, and took 34 s to
+build at a million triples, most of the index's build time and of its size.)
+
+The index's tables are plain lists and dicts (`SearchIndex.tables`), so that a build can store
+them (smpkg.search_product) and a server can load them without recomputing anything.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .queries import NamedQuery, load_query_file
 
@@ -125,45 +132,86 @@ class Hit:
         }
 
 
-@dataclass(frozen=True)
-class _Name:
-    entry: int
-    text: str
-    rank: int
+class IndexTables(NamedTuple):
+    """Everything an index holds, as plain lists and dicts (what a build stores): entries and
+    names as columns, and the look-up dictionaries with their keys in sorted order."""
+
+    iris: list[str]
+    labels: list[str]
+    kinds: list[str]
+    summaries: list[str]
+    name_entries: list[int]  # name -> its entry
+    name_texts: list[str]
+    name_ranks: list[int]  # NAME_RANK of the property that gives the name
+    by_key: dict[str, list[int]]  # whole-name key -> names, in key order
+    by_word: dict[str, list[int]]  # word -> names, in word order
+    alphabet: str  # every character of a key, once
 
 
 class SearchIndex:
-    """Built by `from_rows`; read-only afterwards (safe to share between requests)."""
+    """Built by `from_rows` (or from stored `tables`); read-only afterwards (safe to share
+    between requests)."""
 
-    def __init__(self, entries: Sequence[Entry], names: Iterable[tuple[int, str, str]]) -> None:
-        self.entries = list(entries)
-        self._names: list[_Name] = []
-        self._by_key: dict[str, list[int]] = defaultdict(list)  # whole-name key -> names
-        self._by_word: dict[str, list[int]] = defaultdict(list)  # word -> names
+    def __init__(self, tables: IndexTables) -> None:
+        self.tables = tables
+        self._keys = list(tables.by_key)
+        self._words = list(tables.by_word)
+
+    @classmethod
+    def from_names(
+        cls, entries: Sequence[Entry], names: Iterable[tuple[int, str, str]]
+    ) -> SearchIndex:
+        """The index of `entries` and their names: (entry number, text, property)."""
+        name_entries: list[int] = []
+        name_texts: list[str] = []
+        name_ranks: list[int] = []
+        by_key: dict[str, list[int]] = defaultdict(list)
+        by_word: dict[str, list[int]] = defaultdict(list)
         for entry, text, prop in names:
-            name_id = len(self._names)
-            self._names.append(_Name(entry, text, NAME_RANK.get(prop, 3)))
-            whole = key(text)
+            name_id = len(name_texts)
+            name_entries.append(entry)
+            name_texts.append(text)
+            name_ranks.append(NAME_RANK.get(prop, 3))
+            tokens = words(text)
+            whole = "".join(tokens)
             if whole:
-                self._by_key[whole].append(name_id)
-            for word in set(words(text)):
-                self._by_word[word].append(name_id)
-        self._keys = sorted(self._by_key)
-        self._words = sorted(self._by_word)
-        self._near_keys = _neighbourhood(self._keys)
-        self._near_words = _neighbourhood(self._words)
+                by_key[whole].append(name_id)
+            for word in set(tokens):
+                by_word[word].append(name_id)
+        tables = IndexTables(
+            [e.iri for e in entries],
+            [e.label for e in entries],
+            [e.kind for e in entries],
+            [e.summary for e in entries],
+            name_entries,
+            name_texts,
+            name_ranks,
+            {k: by_key[k] for k in sorted(by_key)},
+            {w: by_word[w] for w in sorted(by_word)},
+            "".join(sorted({c for k in by_key for c in k})),
+        )
+        return cls(tables)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.tables.iris)
+
+    def entry(self, number: int) -> Entry:
+        t = self.tables
+        return Entry(t.iris[number], t.labels[number], t.kinds[number], t.summaries[number])
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every resource the index holds, in IRI order."""
+        return [self.entry(i) for i in range(len(self))]
 
     def name_texts(self) -> list[str]:
         """Every name the index holds (one per resource and name), in no order."""
-        return [n.text for n in self._names]
+        return list(self.tables.name_texts)
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, list[dict[str, str]]]) -> SearchIndex:
         """The index from the rows of the search queries (`search_queries()`), each row a dict
-        of variable -> lexical value."""
+        of variable -> lexical value, in any order."""
         labels: dict[str, list[tuple[int, str]]] = defaultdict(list)
         names: list[tuple[str, str, str]] = []
         for row in rows.get("names", []):
@@ -171,6 +219,9 @@ class SearchIndex:
             if text:
                 names.append((iri, text, prop))
                 labels[iri].append((NAME_RANK.get(prop, 3), text))
+        # Rows may come in any order (a store's unordered answer): the names are sorted so
+        # that the index, and the order of equal-ranked hits, does not depend on it.
+        names.sort(key=lambda n: (n[0], n[2], n[1]))
         kinds = _most_specific_kinds(rows.get("types", []), rows.get("subclasses", []))
         summaries = _summaries(rows.get("summaries", []))
         ids: dict[str, int] = {}
@@ -181,7 +232,7 @@ class SearchIndex:
             ranked = sorted(labels[iri], key=lambda r: (r[0] != 0, r[0], len(r[1]) <= 6, r[1]))
             ids[iri] = len(entries)
             entries.append(Entry(iri, ranked[0][1], kinds.get(iri, ""), summaries.get(iri, "")))
-        return cls(entries, ((ids[iri], text, prop) for iri, text, prop in names))
+        return cls.from_names(entries, ((ids[iri], text, prop) for iri, text, prop in names))
 
     def search(self, text: str, limit: int = 20) -> list[Hit]:
         """The best `limit` hits for `text`, best first; [] for a text without letters."""
@@ -190,24 +241,25 @@ class SearchIndex:
         whole = "".join(tokens)
         if not whole:
             return []
+        t = self.tables
         best: dict[int, tuple[int, int, str]] = {}  # entry -> (tier, name rank, matched)
 
         def offer(name_ids: Iterable[int], tier: int) -> None:
             for name_id in name_ids:
-                name = self._names[name_id]
-                candidate = (tier, name.rank, name.text)
-                current = best.get(name.entry)
-                if current is None or candidate[:2] < current[:2]:
-                    best[name.entry] = candidate
+                entry = t.name_entries[name_id]
+                rank = t.name_ranks[name_id]
+                current = best.get(entry)
+                if current is None or (tier, rank) < current[:2]:
+                    best[entry] = (tier, rank, t.name_texts[name_id])
 
-        offer(self._by_key.get(whole, ()), 0)
+        offer(t.by_key.get(whole, ()), 0)
         if len(whole) >= PREFIX_MIN:
             for k in _with_prefix(self._keys, whole):
-                offer(self._by_key[k], 1)
+                offer(t.by_key[k], 1)
         offer(self._all_words(tokens, fuzzy=False), 2)
         if FUZZY_MIN <= len(whole) <= FUZZY_MAX:
-            for k in _near(self._near_keys, whole):
-                offer(self._by_key[k], 3)
+            for k in self._near(t.by_key, whole):
+                offer(t.by_key[k], 3)
         offer(self._all_words(tokens, fuzzy=True), 3)
         ranked = heapq.nsmallest(
             limit,
@@ -215,52 +267,52 @@ class SearchIndex:
             key=lambda item: (
                 item[1][0],
                 item[1][1],
-                len(self.entries[item[0]].label),
-                self.entries[item[0]].label.casefold(),
+                len(t.labels[item[0]]),
+                t.labels[item[0]].casefold(),
             ),
         )
         hits = []
         for entry_id, (tier, _, matched) in ranked:
-            e = self.entries[entry_id]
+            e = self.entry(entry_id)
             hits.append(Hit(e.iri, e.label, e.kind, e.summary, matched, TIERS[tier]))
         return hits
 
     def _all_words(self, tokens: list[str], fuzzy: bool) -> set[int]:
         """Names holding every token as a word (the last may be a word's beginning), or, with
         `fuzzy`, as a word one edit away."""
+        by_word = self.tables.by_word
         found: set[int] | None = None
         for i, token in enumerate(tokens):
-            matches: set[int] = set(self._by_word.get(token, ()))
+            matches: set[int] = set(by_word.get(token, ()))
             if i == len(tokens) - 1 and len(token) >= PREFIX_MIN:
                 for w in _with_prefix(self._words, token):
-                    matches.update(self._by_word[w])
+                    matches.update(by_word[w])
             if fuzzy and FUZZY_MIN <= len(token) <= FUZZY_MAX:
-                for w in _near(self._near_words, token):
-                    matches.update(self._by_word[w])
+                for w in self._near(by_word, token):
+                    matches.update(by_word[w])
             found = matches if found is None else found & matches
             if not found:
                 return set()
         return found or set()
 
-
-def _neighbourhood(keys: Iterable[str]) -> dict[str, list[str]]:
-    """Each key, and each of its one-letter deletions, -> the keys it comes from."""
-    near: dict[str, list[str]] = defaultdict(list)
-    for k in keys:
-        if len(k) < FUZZY_MIN:
-            continue
-        near[k].append(k)
-        for d in deletions(k):
-            near[d].append(k)
-    return near
+    def _near(self, known: dict[str, list[int]], text: str) -> list[str]:
+        """The keys of `known` one edit from `text` (itself included); none shorter than
+        FUZZY_MIN (too many short words are one edit from anything)."""
+        found = known.keys() & one_edit_variants(text, self.tables.alphabet)
+        return [v for v in found if len(v) >= FUZZY_MIN]
 
 
-def _near(near: Mapping[str, list[str]], text: str) -> set[str]:
-    """The keys one edit from `text`: those sharing `text` or one of its deletions, checked."""
-    candidates: set[str] = set()
-    for probe in {text} | deletions(text):
-        candidates.update(near.get(probe, ()))
-    return {k for k in candidates if within_one_edit(text, k)}
+def one_edit_variants(text: str, alphabet: str) -> set[str]:
+    """`text` and every text one edit away (`within_one_edit`) made of its letters and those
+    of `alphabet`: a letter dropped, two neighbours swapped, a letter put in or put instead."""
+    found = {text} | deletions(text)
+    found.update(
+        [text[: i - 1] + text[i] + text[i - 1] + text[i + 1 :] for i in range(1, len(text))]
+    )
+    heads = [(text[:i], text[i:]) for i in range(len(text) + 1)]
+    found.update([head + c + tail for head, tail in heads for c in alphabet])
+    found.update([head + c + tail[1:] for head, tail in heads if tail for c in alphabet])
+    return found
 
 
 def _with_prefix(ordered: list[str], prefix: str) -> Iterable[str]:

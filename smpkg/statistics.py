@@ -139,6 +139,39 @@ def dataset_statistics(engine) -> dict:
     }
 
 
+def text_statistics(triples: Mapping[str, Iterable[tuple]], graphs: Mapping[str, str]) -> dict:
+    """The counts `sparql_statistics` asks an oxigraph store for, counted over the text
+    triples a build has just written into it (`triples`: file stem -> its triples, each
+    once; `graphs`: file stem -> graph IRI), so that the build does not scan the new store for
+    them (at 200k data triples: 1.4 CPU s here, 3.5 by SPARQL on the store)."""
+    rdf_type = f"<{_RDF_TYPE}>"
+
+    def counts(found: set) -> dict[str, int]:
+        subjects = {s for s, _, _ in found}
+        return {
+            "triples": len(found),
+            "entities": sum(1 for s in subjects if s.startswith("<")),
+            "classes": len({o for _, p, o in found if p == rdf_type}),
+            "properties": len({p for _, p, _ in found}),
+            "distinct_subjects": len(subjects),
+            "distinct_objects": len({o for _, _, o in found}),
+        }
+
+    named = {}
+    union: set = set()
+    for name, found in triples.items():
+        held = set(found)
+        union |= held
+        if held:
+            named[graphs[name]] = counts(held)
+    return {
+        "default": counts(union),
+        "graphs": dict(sorted(named.items())),
+        "unnamed_triples": 0,
+        "engine": "oxigraph",
+    }
+
+
 @dataclass
 class Counts:
     triples: int = 0
@@ -175,26 +208,42 @@ def _counter(engine: Queryable, text: str) -> dict[str, int]:
     return {str(t): int(n) for t, n in _rows(engine, text) if isinstance(t, URIRef)}
 
 
+def text_links(
+    triples: Mapping[str, Iterable[tuple]], link_targets: Mapping[str, str]
+) -> list[list]:
+    """[authority key, predicate, distinct triples] of the links into each URI space, in the
+    order of `link_targets`, then by predicate, counted over the text triples of the graphs
+    (one pass in Python: a SPARQL scan of the store with a test per space cost ten times
+    more CPU)."""
+    union: set = set()
+    for found in triples.values():
+        union.update(found)
+    spaces = [(key, f"<{space}") for key, space in link_targets.items()]
+    counted: dict[str, Counter] = {key: Counter() for key in link_targets}
+    for _, p, o in union:
+        if o.startswith("<"):
+            for key, space in spaces:
+                if o.startswith(space):
+                    counted[key][p[1:-1]] += 1
+                    break
+    return [[key, t, n] for key, found in counted.items() for t, n in sorted(found.items())]
+
+
 def store_statistics(
     engine: Queryable,
     graphs: Mapping[str, str],
-    link_targets: Mapping[str, str],
     examples: Iterable[str],
+    links: list[list],
+    counts: dict | None = None,
 ) -> dict:
-    """Instances per class, triples per property, links, vocabularies, sources, and the usage the ontology documentation shows, asked
-    of a store with SPARQL aggregates (the store scans its own indexes: nothing is loaded
-    here), as JSON: `Statistics.from_json` reads it back."""
-    found = engine.statistics()  # type: ignore[attr-defined]
+    """Instances per class, triples per property, links, vocabularies, sources, and the usage
+    the ontology documentation shows, asked of a store with SPARQL aggregates (the store scans
+    its own indexes: nothing is loaded here), as JSON: `Statistics.from_json` reads it back.
+    `links`: `text_links`; `counts`: the store's `dataset_statistics`, when already made (the
+    store's marker keeps them), so that the store is not scanned for them twice."""
+    found = counts if counts is not None else engine.statistics()  # type: ignore[attr-defined]
     by_iri = {iri: name for name, iri in graphs.items()}
     rdf_type = f"<{RDF.type}>"
-    links = []
-    for key, space in link_targets.items():
-        counted = _counter(
-            engine,
-            f"SELECT ?t (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?t ?o WHERE {{ GRAPH ?g "
-            f'{{ ?s ?t ?o }} FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{space}")) }} }} GROUP BY ?t',
-        )
-        links += [[key, predicate, n] for predicate, n in sorted(counted.items())]
     classes = _counter(
         engine,
         f"SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s {rdf_type} ?t }} }} "

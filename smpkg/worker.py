@@ -274,10 +274,17 @@ def answer(engine: Any, request: object, max_bytes: int = 0) -> object:
         return as_reply(exc)
 
 
-def resident_mb() -> float:
-    """This process's resident memory now, in MiB."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+class Resident:
+    """This process's resident memory now, in MiB (`mb`), from its /proc/self/statm held
+    open: it is read after every query, and opening the file each time cost ten times the
+    read (60 µs against 6)."""
+
+    def __init__(self) -> None:
+        self._fd = os.open("/proc/self/statm", os.O_RDONLY)
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def mb(self) -> float:
+        return int(os.pread(self._fd, 128, 0).split()[1]) * self._page / (1 << 20)
 
 
 def apply_limits(limits: WorkerLimits) -> bool:
@@ -322,6 +329,7 @@ def worker_main(
         else:
             isolation = isolate_network() if isolate else "disabled"
         logged = apply_limits(limits)
+        resident = Resident() if limits.recycle_mb else None
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
             conn.send(as_reply(exc))
@@ -342,7 +350,7 @@ def worker_main(
         if logged:
             os.ftruncate(2, 0)  # only the current query's messages matter
         reply = answer(engine, request, limits.max_response_bytes)
-        retire = bool(limits.recycle_mb) and resident_mb() > limits.recycle_mb
+        retire = resident is not None and resident.mb() > limits.recycle_mb
         try:
             conn.send(Retiring(reply) if retire else reply)
         except (BrokenPipeError, OSError):

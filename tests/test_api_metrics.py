@@ -111,3 +111,15 @@ def test_one_process_needs_no_directory(client, monkeypatch):
     after = client.get("/metrics").text
     assert value(after, 'smpkg_queries_total{form="ASK",outcome="ok"}') == before + 1
     assert value(after, 'smpkg_query_workers{state="configured"}') == 2
+
+
+def test_made_up_methods_share_one_series(client):
+    """A client may send any token as a method: each would be a series of its own, and the
+    server's memory would grow with them."""
+    for n in range(30):
+        client.request(f"BREW{n}", "/health")
+    text = client.get("/metrics").text
+    assert "BREW" not in text
+    assert (
+        value(text, 'smpkg_http_requests_total{method="other",route="/health",status="405"}') >= 30
+    )

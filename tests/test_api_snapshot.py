@@ -11,9 +11,10 @@ import httpx
 import pytest
 from conftest import LiveServer, make_settings
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from api import create_app
-from api.snapshot import DOCUMENT_ENTRIES, PLACEHOLDER
+from api.snapshot import DOCUMENT_ENTRIES, PLACEHOLDER, _plain_origin
 
 EX = "http://example.org/"
 QUERY = f"SELECT ?n WHERE {{ <{EX}data> <{EX}generation> ?n }}"
@@ -116,3 +117,26 @@ def test_the_public_url_names_the_service(sample_trig):
         r = client.get("/sparql", headers={"Accept": "text/turtle", "Host": "other.example"})
         assert "https://kg.example/sparql" in r.text
         assert "other.example" not in r.text
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize(
+    "host",
+    [b"127.0.0.1:8000", b"Example.ORG", b"a-b.c:080", b"x:0", b"x:65535", b"x:65536", b"x:99999"]
+    + [b"[::1]:80", b"ex ample", b"a/b", b"a:", b"", b"a@b", b"a:80:90", b"\xe9t\xe9.example"],
+)
+def test_the_origin_read_from_the_host_header_is_the_one_the_url_gives(scheme, host):
+    """The shortcut `site_url` takes for a plain Host (no URL object built) gives what
+    Starlette's `request.url` gives, and leaves every other Host to it."""
+    scope = {
+        "type": "http",
+        "scheme": scheme,
+        "path": "/sparql",
+        "query_string": b"",
+        "headers": [(b"host", host), (b"host", b"second.example")],
+        "server": ("10.0.0.1", 8000),
+    }
+    url = Request(scope).url
+    assert _plain_origin(scope) in (None, f"{url.scheme}://{url.netloc}")
+    if host in (b"127.0.0.1:8000", b"Example.ORG", b"x:65535"):
+        assert _plain_origin(scope) == f"{scheme}://{host.decode()}"

@@ -1,15 +1,19 @@
 """The query editor's routes over the repository's graph (api/app/editor.py): the page, the
-vocabulary it completes from and the completion route; all computed from the served data."""
+vocabulary it completes from and the completion route, all computed from the served data;
+and the named queries it loads, with their parameters bound in the text."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from conftest import smp_settings
 from rdflib.namespace import OWL, RDF
 
 from smpkg.completion import MAX_LIMIT
 from smpkg.namespaces import PREFIXES
+from smpkg.queries import load_named_queries
 
 SMP = "https://w3id.org/smpkg/ontology#"
 ID = "https://w3id.org/smpkg/id/"
@@ -140,3 +144,90 @@ def test_an_example_is_loaded_into_the_box(smp_client):
 
 def test_the_home_page_links_the_editor(smp_client):
     assert 'href="/editor"' in smp_client.get("/", headers=HTML).text
+
+
+# --------------------------------------------------------------------------- named queries, bound
+
+QUERIES = load_named_queries(smp_settings().queries_dir)
+EU = ID + "organisation/european-union"
+
+
+def loaded_text(smp_client, **params) -> str:
+    r = smp_client.get("/editor", params=params, headers=HTML)
+    assert r.status_code == 200, r.text[-500:]
+    found = re.search(r'<textarea id="query"[^>]*>(.*?)</textarea>', r.text, re.S)
+    assert found
+    return html.unescape(found.group(1))
+
+
+def rows(body: dict) -> set[tuple]:
+    """The rows as a set; a GROUP_CONCAT list (" | ") is sorted: its order is not defined."""
+    return {
+        tuple(sorted((k, " | ".join(sorted(v["value"].split(" | ")))) for k, v in b.items()))
+        for b in body["results"]["bindings"]
+    }
+
+
+def test_an_example_is_loaded_with_its_example_values_bound(smp_client):
+    text = loaded_text(smp_client, example="initiatives-by-origin")
+    assert (
+        "WHERE {\n  # Parameter ?country: Morocco (country:MAR), the query's example\n"
+        f"  VALUES ?country {{ <{ID}country/MAR> }}\n"
+    ) in text
+    page = smp_client.get("/editor", params={"example": "initiatives-by-origin"}, headers=HTML)
+    assert 'href="/queries/initiatives-by-origin?country=country%3AMAR"' in page.text
+    assert "<code>?country</code> = Morocco (country:MAR)" in page.text
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_each_named_query_loaded_in_the_editor_answers_as_its_form_does(smp_client, name):
+    """The editor's text, sent to /sparql as a user would, gives the rows the named query
+    gives with its examples bound by the engine."""
+    query = QUERIES[name]
+    text = loaded_text(smp_client, example=name)
+    for param in query.params:
+        if param.example is not None:
+            assert f"  # Parameter ?{param.name}: " in text
+            assert f"  VALUES ?{param.name} {{ " in text
+    examples = {p.name: p.example for p in query.params if p.example is not None}
+    json = {"accept": "application/sparql-results+json"}
+    named = smp_client.get(f"/queries/{name}", params=examples, headers=json)
+    edited = smp_client.post("/sparql", data={"query": text}, headers=json)
+    assert named.status_code == edited.status_code == 200, edited.text[:300]
+    if "boolean" in named.json():
+        assert edited.json()["boolean"] == named.json()["boolean"]
+    else:
+        assert rows(edited.json()) == rows(named.json())
+
+
+def test_values_the_link_gives_are_resolved_by_name_and_bound(smp_client):
+    text = loaded_text(smp_client, example="initiatives-by-funder", funder="European Union")
+    assert "# Parameter ?funder: European Union (agent:european-union), as the link gives it" in (
+        text
+    )
+    assert f"VALUES ?funder {{ <{EU}> }}" in text
+    json = {"accept": "application/sparql-results+json"}
+    edited = smp_client.post("/sparql", data={"query": text}, headers=json).json()
+    named = smp_client.get(
+        "/queries/initiatives-by-funder", params={"funder": "agent:european-union"}, headers=json
+    ).json()
+    assert rows(edited) and rows(edited) == rows(named)
+    # A string value is a literal, escaped: it cannot end the VALUES block.
+    text = loaded_text(smp_client, example="search", text='x" } ?s ?p ?o {')
+    assert 'VALUES ?text { "x\\" } ?s ?p ?o {" }' in text
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"funder": "Europen Union"}, "did you mean European Union (agent:european-union)"),
+        ({"funder": "agent:european-UNION"}, "did you mean European Union"),
+        ({"bogus": "1"}, "not a parameter of initiatives-by-funder"),
+    ],
+)
+def test_a_bad_value_in_the_link_is_a_400_with_the_forms_message(smp_client, params, message):
+    r = smp_client.get(
+        "/editor", params={"example": "initiatives-by-funder", **params}, headers=HTML
+    )
+    assert r.status_code == 400
+    assert html.escape(message) in r.text and "<textarea" not in r.text

@@ -25,7 +25,12 @@ def test_cold_build_reasons_and_caches(project):
     assert len(kg.asserted) == 8
     meta = json.loads((kg.directory / "build.json").read_text())
     assert meta["reasoning"]["inferred"] == len(kg.inferred)
-    assert set(meta["timings"]) >= {"parse data", "validate", "reason"}
+    steps = {"parse data", "validate", "reason", "store", "statistics", "explanations", "dumps"}
+    assert set(meta["timings"]) >= steps
+    # CPU time per step too (what a loaded machine does not inflate), for the same steps.
+    assert set(meta["cpu_timings"]) == set(meta["timings"])
+    assert all(meta["cpu_timings"][s] >= 0 for s in steps)
+    assert kg.cpu_timings == meta["cpu_timings"]
 
 
 def test_unchanged_input_is_not_reasoned_twice(project, monkeypatch):

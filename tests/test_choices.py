@@ -3,11 +3,14 @@ and refusing with the expected form and the nearest matches."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from rdflib import URIRef
 
-from smpkg.choices import Choice, KnownResources, Vocabulary
-from smpkg.errors import ParameterError
+from smpkg.choices import Choice, KnownResources, Vocabulary, source_of
+from smpkg.errors import ConfigurationError, ParameterError
+from smpkg.queries import Choices
 
 COUNTRY = "https://w3id.org/smpkg/id/country/"
 PROG = "https://w3id.org/smpkg/id/programme/"
@@ -83,5 +86,35 @@ def test_known_resources_refuse_a_wrong_case_iri_of_the_dataset():
     # Outside the dataset, or unlabelled and without a twin: passed on as given.
     assert known.resolve("entity", "http://example.org/x") == URIRef("http://example.org/x")
     assert known.resolve("entity", "prog:other") == URIRef(PROG + "other")
-    with pytest.raises(ParameterError, match="not a valid iri"):
+    with pytest.raises(ParameterError, match="'not an iri' is not a known resource"):
         known.resolve("entity", "not an iri")
+
+
+def test_known_resources_take_a_name_and_suggest_on_a_typo():
+    labels = {PROG + "thamm": "THAMM", PROG + "palim": "PALIM", COUNTRY + "MAR": "Morocco"}
+    known = KnownResources(labels, "https://w3id.org/smpkg/")
+    assert known.resolve("entity", "thamm") == URIRef(PROG + "thamm")
+    assert known.resolve("entity", "Morocco") == URIRef(COUNTRY + "MAR")
+    with pytest.raises(ParameterError, match=r"did you mean THAMM \(prog:thamm\)"):
+        known.resolve("entity", "THAM")
+
+
+def test_a_role_is_listed_by_its_own_choices_query():
+    funder = Choices("query", "funder")
+    assert funder.by_role and funder.noun == "funder"
+    source = source_of(funder)
+    assert source.query.path.name == "choices-funder.rq" and source.bindings == {}
+    assert {"item", "label", "code"} <= set(re.findall(r"\?(\w+)", source.query.text))
+
+
+def test_a_class_is_listed_by_the_relation_query_with_the_class_bound():
+    countries = Choices("instances", "smp:Country")
+    assert not countries.by_role and countries.noun == "country"
+    source = source_of(countries)
+    assert source.query.path.name == "choices-instances.rq"
+    assert source.bindings == {"class": URIRef("https://w3id.org/smpkg/ontology#Country")}
+
+
+def test_a_header_naming_no_choices_query_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match=r"no choices query choices-donor\.rq"):
+        source_of(Choices("query", "donor"))

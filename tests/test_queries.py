@@ -30,7 +30,7 @@ from api import create_app
 from api.routers.queries import install, router
 from api.snapshot import Snapshot
 from smpkg.build import build, open_engine
-from smpkg.choices import Vocabulary, choices_queries
+from smpkg.choices import Vocabulary, source_of
 from smpkg.config import Settings
 from smpkg.describe import compact
 from smpkg.errors import ConfigurationError, NotFound, ParameterError, UnsupportedFormat
@@ -706,6 +706,14 @@ def test_chart_and_choices_headers_are_checked(tmp_path):
     )
     with pytest.raises(ConfigurationError, match="choices must be"):
         load_query_file(bad)
+    bad.write_text(
+        "#+ summary: x\n#+ params:\n#+   - name: c\n#+     type: iri\n"
+        "#+     choices: {query: ../secrets}\nSELECT ?c {}\n"
+    )
+    with pytest.raises(ConfigurationError, match="lower-case-words"):
+        load_query_file(bad)
+    line = QUERIES["initiatives-per-year"].chart
+    assert line is not None and (line.type, line.x, line.y) == ("line", "year", "started")
     chart = QUERIES["origin-ranking"].chart
     assert chart is not None and (chart.type, chart.x, chart.y) == (
         "bar",
@@ -721,8 +729,8 @@ def test_examples_are_among_the_choices_the_graph_lists(engines, name):
     for param in QUERIES[name].params:
         if param.choices is None or param.example is None:
             continue
-        source = choices_queries()[param.choices.relation]
-        answer = engines["oxigraph"].execute(source.text, bindings={"class": param.choices.iri})
+        source = source_of(param.choices)
+        answer = engines["oxigraph"].execute(source.query.text, bindings=source.bindings)
         rows = [
             {v: str(t) for v, t in zip(answer.variables, r, strict=True) if t is not None}
             for r in answer.rows

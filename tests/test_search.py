@@ -156,6 +156,22 @@ def test_search_queries_are_loaded():
     assert set(search_queries()) == {"names", "types", "subclasses", "summaries"}
 
 
+def test_typo_candidates_are_exactly_the_names_one_edit_away(index):
+    """The query's own variants find what a scan of every key with `within_one_edit` finds."""
+    keys = list(index.tables.by_key) + list(index.tables.by_word)
+    for text in ("palin", "iommach", "thamn", "htamm", "palestin", "germanyy", "zzz", "pa"):
+        scanned = {k for k in keys if len(k) >= 3 and within_one_edit(text, k)}
+        found = set(index._near(index.tables.by_key, text)) | set(
+            index._near(index.tables.by_word, text)
+        )
+        assert found == scanned, text
+
+
+def test_rows_in_any_order_make_the_same_index(index):
+    shuffled = {name: list(reversed(rows)) for name, rows in ROWS.items()}
+    assert SearchIndex.from_rows(shuffled).tables == index.tables
+
+
 # --------------------------------------------------------------------------- over the graph
 
 

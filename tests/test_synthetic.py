@@ -16,7 +16,7 @@ from benchmarks.synthetic import (
     synthesize,
     write_turtle,
 )
-from smpkg.load import Sources
+from smpkg.load import Sources, load_turtle
 from smpkg.reason import reason, reason_fast
 from smpkg.validate import load_checks, load_shapes, validate
 
@@ -108,6 +108,26 @@ def test_valid_at_curated_size(settings, ontology):
     # New resources under the project's IRI scheme, linked to the real shared vocabularies.
     assert all("/id/" in str(c) for c in generated_subjects(syn))
     assert any(str(s).endswith("/id/country/MAR") for s in syn.shared)
+
+
+def test_valid_at_ten_times_the_curated_size(settings, ontology, tmp_path):
+    # Faults that grow with the size pass at 1x: acronyms made of one random word collided
+    # (birthday odds) 12 times at 10x and 12,154 times at 1M, and none at the curated size.
+    # Validated as the benchmark's build does: the streamed file, the compiled validator.
+    path = tmp_path / "synthetic.ttl"
+    syn = write_turtle(path, 10.0, seed=0)
+    assert syn.triples > 25_000
+    report = validate(
+        load_turtle([path], tmp_path),
+        ontology,
+        load_shapes(settings.shapes_dir),
+        load_checks(settings.checks_dir),
+    )
+    assert report.conforms, "\n".join(f.line() for f in report.violations[:20])
+    # Dates keep the curated model: each with its precision (the shapes check the pairing).
+    text = path.read_text(encoding="utf-8")
+    assert text.count("#date>") > 300
+    assert "time#unitYear>" in text and "time#unitMonth>" in text
 
 
 def test_compiled_reasoner_equals_owlrl(ontology):

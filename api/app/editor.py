@@ -2,7 +2,13 @@
 `/api/editor/complete`).
 
 The page is a form that works without JavaScript (it sends the query to /sparql, whose HTML
-results page answers; "Load" puts a named query into the box). api/static/editor.js turns
+results page answers; "Load" puts a named query into the box). A named query is loaded with
+its parameters bound, as a SPARQL user writes them: a commented VALUES line per parameter at
+the top of its WHERE group (smpkg.query_text.with_parameters), holding the query's example
+values, or the values the link gives (`/editor?example=initiatives-by-funder&funder=EU`,
+the "Open in the editor" link of a query's form). Those values are resolved and checked as
+the form's are (names and codes accepted, a bad one is a 400 with suggestions) and written
+as RDF terms, never pasted as text. api/static/editor.js turns
 the box into a SPARQL editor (yasqe, see the decision in docs/editor.md), runs queries
 against /sparql itself and shows the results in place. Completion comes only from this
 service: the graph's classes and properties (smpkg/app_queries/editor-terms.rq, computed
@@ -12,15 +18,25 @@ completers, which ask prefix.cc and LOV, are replaced in editor.js.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from rdflib import URIRef
+from rdflib.term import Identifier
 from starlette.concurrency import run_in_threadpool
 
 from smpkg import completion
 from smpkg.completion import Term, TermIndex
+from smpkg.describe import compact
 from smpkg.errors import NotFound, ParameterError
 from smpkg.queries import NamedQuery
+from smpkg.query_text import BoundParameter, with_parameters
 
+from ..query_forms import resolvers, vocabularies
+from ..results import labels_of
 from ..snapshot import current
 from ..templating import render_page
 from . import cache, data
@@ -39,6 +55,20 @@ WHERE {
 ORDER BY ?name
 LIMIT 20
 """
+
+
+# Query-string names the editor reads itself; any other name is a parameter of the example.
+EDITOR_FIELDS = frozenset({"query", "example", "timeout", "run"})
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A named query as the editor loads it: its text with the parameters bound, what each
+    was bound to (for the page), and the query's form with the same values."""
+
+    text: str
+    bound: list[BoundParameter]
+    form_href: str
 
 
 def named_queries(request: Request) -> dict[str, NamedQuery]:
@@ -87,11 +117,13 @@ async def editor_page(request: Request) -> Response:
     queries = named_queries(request)
     text = request.query_params.get("query")
     example = request.query_params.get("example")
+    loaded = None
     if example:
         chosen = queries.get(example)
         if chosen is None:
             raise NotFound(f"no named query {example!r}; the editor's list shows them")
-        text = chosen.text
+        loaded = await load(request, chosen)
+        text = loaded.text
     body = render_page(
         "editor.html",
         **page_context(request, "editor"),
@@ -99,9 +131,48 @@ async def editor_page(request: Request) -> Response:
         timeout=request.query_params.get("timeout", ""),
         max_seconds=current(request).settings.query_timeout,
         example=example or "",
+        loaded=loaded,
         examples=sorted(queries.values(), key=lambda q: q.summary.lower()),
     )
     return HTMLResponse(body, media_type="text/html; charset=utf-8")
+
+
+async def load(request: Request, query: NamedQuery) -> Loaded:
+    """`query` with its parameters bound: the values the link gives, resolved and checked as
+    the query's form does (ParameterError, a 400, for a bad one), or else its examples."""
+    given = {k: v for k, v in request.query_params.items() if k not in EDITOR_FIELDS}
+    examples = {p.name: p.example for p in query.params if p.example is not None}
+    values = given or examples
+    bindings = query.bindings(values, await resolvers(request, query))
+    labels = {
+        c.iri: c.label for v in (await vocabularies(request, query)).values() for c in v.choices
+    }
+    if any(isinstance(t, URIRef) and str(t) not in labels for t in bindings.values()):
+        labels = {**(await labels_of(request)), **labels}
+    bound = []
+    for param in query.params:
+        term = bindings.get(param.name)
+        if term is None:
+            continue
+        if param.name in given:
+            source = "as the link gives it"
+        elif param.name in values:
+            source = "the query's example"
+        else:
+            source = "its default"
+        bound.append(BoundParameter(param.name, term, f"{_shown(term, labels)}, {source}"))
+    form = {k: v for k, v in values.items() if v}
+    href = f"/queries/{query.name}" + (f"?{urlencode(form)}" if form else "")
+    return Loaded(with_parameters(query.text, bound), bound, href)
+
+
+def _shown(term: Identifier, labels: Mapping[str, str]) -> str:
+    """`Morocco (country:MAR)` for an IRI, the value of a literal."""
+    if isinstance(term, URIRef):
+        curie = compact(str(term))
+        label = labels.get(str(term))
+        return f"{label} ({curie})" if label and label != curie else curie
+    return str(term)
 
 
 @router.get(

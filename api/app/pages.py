@@ -3,7 +3,8 @@ browse (`/browse/{kind}`, with `.csv` and `.json` of exactly the rows shown).
 
 Every page is rendered on the server and works without JavaScript; api/static/search.js adds
 suggestions as you type. The data come from smpkg/app_queries through the query executor
-(data.py), built once per dataset version (cache.py).
+(data.py), built once per dataset version (cache.py); the search index comes from the build
+(smpkg.search_product) when there is one.
 """
 
 from __future__ import annotations
@@ -69,7 +70,14 @@ def page_context(request: Request, section: str) -> dict:
 
 
 async def search_index(state) -> SearchIndex:
+    """The snapshot's search index: the one its build stored (`Snapshot.stored_search`),
+    else, for --dataset files or a build without a readable index, built from the search
+    queries' rows read through the query executor."""
+
     async def build() -> SearchIndex:
+        stored = await run_in_threadpool(lambda: state.stored_search)
+        if stored is not None:
+            return stored
         queries = search_queries()
         results = await asyncio.gather(*(data.select(state, q) for q in queries.values()))
         rows = dict(zip(queries, results, strict=True))

@@ -28,7 +28,7 @@ from ..access_log import note_answer, note_query
 from ..app.pages import page_context
 from ..middleware import QUERY_FORM_KEY
 from ..negotiation import wants_html
-from ..query_forms import fields, resolvers, vocabularies
+from ..query_forms import fields, pickers, resolvers, vocabularies
 from ..results import chart_data, data_format, results_view, wants_page
 from ..snapshot import current as snapshot_of
 from ..templating import render_page
@@ -209,6 +209,8 @@ def _parameter(param) -> dict[str, Any]:
     if param.choices is not None:
         noun = param.choices.noun
         description += f" Also the name or a code of the {noun}: a label, an ISO code, an acronym."
+    elif param.type == "iri":
+        description += " Also the name of a resource the graph labels."
     if not param.required and param.default is not None:
         schema["default"] = _json_value(param.type, param.default)
     if param.example is not None:
@@ -317,9 +319,11 @@ async def page(request: Request, query: NamedQuery) -> Response:
                 {"label": label, "href": _url(query, {**values, "format": key})}
                 for key, label in DOWNLOADS
             ]
+    chosen = {k: v for k, v in values.items() if v}
     body = render_page(
         "query.html",
-        fields=fields(query, values, vocabs),
+        editor_href="/editor?" + urlencode({"example": query.name, **chosen}),
+        fields=fields(query, values, await pickers(request, query)),
         **context,
         **page_context(request, "queries"),
     )

@@ -95,9 +95,10 @@ async def _run(request: Request, text: str, pairs: list[tuple[str, str]]) -> Res
     state = snapshot_of(request)
     formats = [v for v in _values(pairs, "format") if v.strip()]
     html = results.wants_page(request.headers.get("accept"), formats, text)
-    note_query(request, text)
+    digest = note_query(request, text)
     result = await state.executor.execute(
         text,
+        digest=digest,
         dataset=_dataset(pairs),
         accept=request.headers.get("accept"),
         format_param=results.data_format(text) if html else (formats or None),
