@@ -38,7 +38,7 @@ from .errors import (
     UnsupportedFormat,
     WorkersBusy,
 )
-from .failures import CrashedQueries, crash_note, query_error
+from .failures import CrashedQueries, crash_note, query_error, stopped_from_outside
 from .forkserver import context
 from .formats import Format, by_key, choose_format
 from .lanes import SlowLane
@@ -281,7 +281,9 @@ class QueryExecutor:
         error = query_error(exc, prepared.limit, self.limits.memory_mb, note)
         if isinstance(error, WorkersBusy):
             self.busy += 1
-        if isinstance(exc, WorkerLost):
+        if isinstance(exc, WorkerLost) and stopped_from_outside(exc):
+            log.warning("query %s: %s", prepared.digest, error)
+        elif isinstance(exc, WorkerLost):
             self.crashed.remember(prepared.digest, error)
             log.error(
                 "query %s: %s; the worker's last words: %s",

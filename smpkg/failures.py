@@ -22,6 +22,11 @@ log = logging.getLogger("smpkg.failures")
 ALLOCATION_FAILED = ("memory allocation of", "MemoryError", "std::bad_alloc")
 # How much of a dead worker's stderr goes to the log.
 NOTE_CHARS = 2000
+# Deaths that say nothing against the query the worker ran: a stop signal sent to the whole
+# service (systemd, a terminal, a supervisor signal its process group), or an exit status the
+# fork server could not report because it was stopped first (multiprocessing says 255).
+# Remembering such a query would refuse it for as long as the data is served.
+NOT_THE_QUERY = frozenset({-signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP, 255})
 
 
 def crash_note(log_dir: str | None, pid: int | None) -> str:
@@ -48,6 +53,11 @@ def _how(exitcode: int | None) -> str:
     return "stopped" if exitcode is None else f"exited with status {exitcode}"
 
 
+def stopped_from_outside(exc: WorkerLost) -> bool:
+    """Whether a worker died of something other than its query (see NOT_THE_QUERY)."""
+    return exc.exitcode in NOT_THE_QUERY
+
+
 def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = "") -> Exception:
     """The error to raise for `exc`, raised by the pool for a query whose deadline was
     `limit` seconds on workers capped at `memory_mb` MiB; `note` is what a dead worker wrote
@@ -64,6 +74,11 @@ def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = ""
             "own copy of the data"
         )
     if isinstance(exc, WorkerLost):
+        if stopped_from_outside(exc):
+            return WorkersBusy(
+                f"the query's worker was stopped from outside (it {_how(exc.exitcode)}), "
+                "as when the service is shutting down; try again shortly"
+            )
         if memory_mb and any(sign in note for sign in ALLOCATION_FAILED):
             return memory_error(memory_mb)
         return EngineCrashed(

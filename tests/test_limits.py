@@ -26,7 +26,7 @@ from smpkg.cache import ResultCache, key_bytes
 from smpkg.cli import parser
 from smpkg.config import LIMITS, Settings, limit_overrides
 from smpkg.engine import Answer
-from smpkg.errors import EngineCrashed, MemoryLimitHit, SlowLaneFull
+from smpkg.errors import EngineCrashed, MemoryLimitHit, SlowLaneFull, WorkersBusy
 from smpkg.executor import QueryExecutor
 from smpkg.failures import CrashedQueries
 from smpkg.lanes import SlowLane
@@ -285,6 +285,37 @@ def test_a_killed_worker_is_replaced_and_its_query_remembered(sample_trig, caplo
         with pytest.raises(EngineCrashed):
             ex.execute_blocking(cross)
         assert ex.restarts == 1
+
+
+def test_a_stop_signal_for_the_service_is_not_the_query_s_crash(sample_trig):
+    """A stop signal sent to the service's process group (systemd, a terminal) reaches the
+    workers too: they leave it to the server, and a worker stopped by one (SIGHUP here) is
+    not taken for a crash of its query, which is not refused afterwards."""
+    cross = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=1, timeout=20) as ex:
+        pid = ex.pool.pids[0]
+        os.kill(pid, signal.SIGTERM)
+        assert json.loads(ex.execute_blocking("ASK { ?s ?p ?o }").body)["boolean"] is True
+        assert ex.pool.pids == [pid] and ex.restarts == 0
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                ex.execute_blocking(cross)
+            except Exception as exc:  # noqa: BLE001 - examined below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGHUP)
+        thread.join(20)
+        error = outcome.get("error")
+        assert isinstance(error, WorkersBusy) and "SIGHUP" in str(error), outcome
+        assert api_errors.status_for(error) == 503
+        assert len(ex.crashed) == 0
+        ex.crashed.check(query_hash(cross))  # would raise the remembered crash
+        assert json.loads(ex.execute_blocking("ASK { ?s ?p ?o }").body)["boolean"] is True
 
 
 def test_crashed_queries_are_a_bounded_set():
