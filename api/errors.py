@@ -18,7 +18,7 @@
 | any other exception                     | 500    | "internal error"; the traceback goes to the server log only |
 
 Headers over `max_headers` or `max_header_bytes` are answered 431 by
-`middleware.SizeLimitMiddleware` (and a request head past h11's buffer 413 or 431 by
+`middleware.SizeLimitMiddleware` (and a request head past its byte limit 413 or 431 by
 `smpkg.connections`) before any route runs.
 
 Errors are written in the format the client prefers: a JSON object (fields `status`,
