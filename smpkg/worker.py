@@ -317,10 +317,10 @@ def worker_main(
     """The body of a worker process: open the engine, then answer requests until told to
     stop or the pipe closes."""
     limits = limits or WorkerLimits()
-    # Ctrl-C, and a stop signal sent to the service's whole process group (systemd does), are
-    # the server's to handle: it finishes its queries and then stops its workers itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Ctrl-C, a hang-up, and a stop signal sent to the service's whole process group (systemd
+    # does) are the server's to handle: it finishes its queries, then stops its workers.
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, signal.SIG_IGN)
     # An engine's panic is logged by its message and the query's hash; a backtrace of the
     # interpreter's C frames says nothing more.
     os.environ["RUST_BACKTRACE"] = "0"

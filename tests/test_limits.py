@@ -30,6 +30,7 @@ from smpkg.errors import EngineCrashed, MemoryLimitHit, SlowLaneFull, WorkersBus
 from smpkg.executor import QueryExecutor
 from smpkg.failures import CrashedQueries
 from smpkg.lanes import SlowLane
+from smpkg.pool import WorkerLost
 from smpkg.query_text import query_hash
 from smpkg.worker import Source, WorkerLimits, fit
 
@@ -287,35 +288,38 @@ def test_a_killed_worker_is_replaced_and_its_query_remembered(sample_trig, caplo
         assert ex.restarts == 1
 
 
-def test_a_stop_signal_for_the_service_is_not_the_query_s_crash(sample_trig):
+def test_a_stop_signal_for_the_service_leaves_the_workers_to_the_server(sample_trig):
     """A stop signal sent to the service's process group (systemd, a terminal) reaches the
-    workers too: they leave it to the server, and a worker stopped by one (SIGHUP here) is
-    not taken for a crash of its query, which is not refused afterwards."""
-    cross = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    workers too: they leave it to the server, which stops them after its queries."""
     with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=1, timeout=20) as ex:
         pid = ex.pool.pids[0]
-        os.kill(pid, signal.SIGTERM)
+        for stop in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            os.kill(pid, stop)
         assert json.loads(ex.execute_blocking("ASK { ?s ?p ?o }").body)["boolean"] is True
         assert ex.pool.pids == [pid] and ex.restarts == 0
-        outcome: dict = {}
 
-        def run() -> None:
-            try:
-                ex.execute_blocking(cross)
-            except Exception as exc:  # noqa: BLE001 - examined below
-                outcome["error"] = exc
 
-        thread = threading.Thread(target=run)
-        thread.start()
-        time.sleep(0.5)
-        os.kill(pid, signal.SIGHUP)
-        thread.join(20)
-        error = outcome.get("error")
-        assert isinstance(error, WorkersBusy) and "SIGHUP" in str(error), outcome
-        assert api_errors.status_for(error) == 503
-        assert len(ex.crashed) == 0
-        ex.crashed.check(query_hash(cross))  # would raise the remembered crash
-        assert json.loads(ex.execute_blocking("ASK { ?s ?p ?o }").body)["boolean"] is True
+@pytest.mark.parametrize(
+    ("exitcode", "remembered"),
+    [(-signal.SIGTERM, False), (-signal.SIGHUP, False), (255, False), (-signal.SIGKILL, True),
+     (-signal.SIGSEGV, True), (1, True)],
+)  # fmt: skip
+def test_only_a_death_the_query_caused_is_remembered(sample_trig, exitcode, remembered):
+    """A worker stopped from outside (a stop signal, or an exit the fork server could not
+    report: 255) says nothing against its query: a 503 to try again, and the query is not
+    refused later; any other death is the query's crash, a 500 remembered."""
+    text = f"ASK {{ ?s ?p ?o }} # exit {exitcode}"
+    with QueryExecutor(Source.of_files([sample_trig], "oxigraph"), workers=1, timeout=20) as ex:
+        prepared = ex._prepare(text, None, None, None, "json", None, None)
+        error = ex._failed(WorkerLost("lost", 1, exitcode), prepared, time.monotonic())
+        assert isinstance(error, EngineCrashed if remembered else WorkersBusy), error
+        assert api_errors.status_for(error) == (500 if remembered else 503)
+        assert len(ex.crashed) == (1 if remembered else 0)
+        if remembered:
+            with pytest.raises(EngineCrashed):
+                ex.execute_blocking(text)
+        else:
+            assert json.loads(ex.execute_blocking(text).body)["boolean"] is True
 
 
 def test_crashed_queries_are_a_bounded_set():
