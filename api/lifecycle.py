@@ -241,9 +241,9 @@ def _rebuild(app) -> ReloadOutcome:
             error=lines[0],
             details=tuple(lines[1:]),
         )
-    # Made here, off the request path, so that the first resource page or search after a
-    # reload does not wait for them (at start-up they are made at their first use: start-up
-    # time counts more).
+    # Made here, off the request path, so that the first resource page, search or VoID after
+    # a reload does not wait for them (at start-up the explainer and the search index are
+    # made at their first use, start-up time counting more; VoID is rendered by create_app).
     _ = loaded.explainer
     _ = loaded.stored_search
     prepare_void(loaded)

@@ -469,6 +469,13 @@ def _replay_body(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def app_path(scope: Scope) -> str:
+    """The request's path within the app: without the root path a proxy mounts it under."""
+    path = scope.get("path", "")
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class GZipExceptDumps(GZipMiddleware):
     """Starlette's GZip for every response but the dump files (`/download/...`): each has a
     gzip-compressed twin (`.gz`), and compressing a dump on the fly held a client that
@@ -476,11 +483,7 @@ class GZipExceptDumps(GZipMiddleware):
     the speed of the disk."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        if scope["type"] == "http" and path.startswith("/download/"):
+        if scope["type"] == "http" and app_path(scope).startswith("/download/"):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

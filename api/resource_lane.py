@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .middleware import app_path
 from .routers.resources import rdf_document, router
 
 PREFIX = "/id/"
@@ -36,10 +37,7 @@ class ResourceLane:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
-        path = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        path = app_path(scope)
         if not path.startswith(PREFIX):
             return await self.app(scope, receive, send)
         response = await rdf_document(Request(scope, receive), path[len(PREFIX) :])

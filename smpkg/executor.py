@@ -38,7 +38,7 @@ from .errors import (
     UnsupportedFormat,
     WorkersBusy,
 )
-from .failures import CrashedQueries, crash_note, query_error, stopped_from_outside
+from .failures import CRASH_TYPES, CrashedQueries, crash_note, query_error
 from .forkserver import context
 from .formats import Format, by_key, choose_format
 from .lanes import SlowLane
@@ -281,9 +281,7 @@ class QueryExecutor:
         error = query_error(exc, prepared.limit, self.limits.memory_mb, note)
         if isinstance(error, WorkersBusy):
             self.busy += 1
-        if isinstance(exc, WorkerLost) and stopped_from_outside(exc):
-            log.warning("query %s: %s", prepared.digest, error)
-        elif isinstance(exc, WorkerLost):
+        if isinstance(error, CRASH_TYPES):
             self.crashed.remember(prepared.digest, error)
             log.error(
                 "query %s: %s; the worker's last words: %s",
@@ -291,6 +289,8 @@ class QueryExecutor:
                 error,
                 " ".join(note.split())[:500] or "none",
             )
+        elif isinstance(exc, WorkerLost):  # stopped from outside: not the query's doing
+            log.warning("query %s: %s", prepared.digest, error)
         elif isinstance(exc, DeadlinePassed):
             self.lane.observe(prepared.digest, float("inf"))
             log.warning("query %s: %s", prepared.digest, error)

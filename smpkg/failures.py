@@ -53,11 +53,6 @@ def _how(exitcode: int | None) -> str:
     return "stopped" if exitcode is None else f"exited with status {exitcode}"
 
 
-def stopped_from_outside(exc: WorkerLost) -> bool:
-    """Whether a worker died of something other than its query (see NOT_THE_QUERY)."""
-    return exc.exitcode in NOT_THE_QUERY
-
-
 def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = "") -> Exception:
     """The error to raise for `exc`, raised by the pool for a query whose deadline was
     `limit` seconds on workers capped at `memory_mb` MiB; `note` is what a dead worker wrote
@@ -74,7 +69,7 @@ def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = ""
             "own copy of the data"
         )
     if isinstance(exc, WorkerLost):
-        if stopped_from_outside(exc):
+        if exc.exitcode in NOT_THE_QUERY:
             return WorkersBusy(
                 f"the query's worker was stopped from outside (it {_how(exc.exitcode)}), "
                 "as when the service is shutting down; try again shortly"
@@ -99,8 +94,10 @@ def memory_error(memory_mb: int) -> MemoryLimitHit:
     )
 
 
-# The errors a remembered crash answers with, by name (what a shared crash file holds).
-CRASH_ERRORS: dict[str, type[Exception]] = {c.__name__: c for c in (EngineCrashed, MemoryLimitHit)}
+# The errors a crash answers with, which are remembered (by name in a shared crash file); a
+# worker stopped from outside answers WorkersBusy, and is not.
+CRASH_TYPES = (EngineCrashed, MemoryLimitHit)
+CRASH_ERRORS: dict[str, type[Exception]] = {c.__name__: c for c in CRASH_TYPES}
 
 
 class CrashedQueries:
@@ -123,7 +120,7 @@ class CrashedQueries:
         if self.size <= 0:
             return
         self._keep(digest, error)
-        if self.directory is not None and type(error).__name__ in CRASH_ERRORS:
+        if self.directory is not None and isinstance(error, CRASH_TYPES):
             with contextlib.suppress(OSError):
                 self.directory.mkdir(parents=True, exist_ok=True)
                 (self.directory / digest).write_text(

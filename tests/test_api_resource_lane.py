@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 
+from api.middleware import app_path
 from api.routers import resources
 from api.routers.resources import OX_FORMATS, _made, quads_document
 from smpkg.formats import BY_KEY
@@ -54,3 +55,17 @@ def test_a_big_document_is_written_in_a_thread_the_same(smp_client, monkeypatch,
     capped = asyncio.run(_made(store, name, fmt, base, 1))  # a cap under the probe's
     assert capped.found.truncated
     assert sum(1 for q in capped.found.quads if q.subject.value == name) == 1
+
+
+@pytest.mark.parametrize(
+    ("root", "path", "inside"),
+    [
+        ("", "/id/x", "/id/x"),
+        ("/smp", "/smp/id/x", "/id/x"),
+        ("/smp", "/other/id/x", "/other/id/x"),
+    ],
+)
+def test_the_lane_reads_the_path_within_a_mounted_app(root, path, inside):
+    """Behind a proxy that mounts the service under a root path, `/id/` is matched on the
+    path within the app (as the dump files' no-gzip rule is)."""
+    assert app_path({"type": "http", "path": path, "root_path": root}) == inside

@@ -294,14 +294,23 @@ async def resource(request: Request, path: str) -> Response:
     description = await run_in_threadpool(_describe, state, iri, described, truncated, fmt is HTML)
     if description is None:
         return negotiated_error(request, unknown)
-    root = request.scope.get("root_path", "")
     replacement = _replacement(description, iri, state.settings.base_iri)
     if replacement is not None:
-        target = f"{root}/{replacement[len(state.settings.base_iri) :]}"
-        target += f".{fixed.extension}" if fixed is not None else ""
-        return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
-    document = f"{root}/id/{stem}"
+        return _moved(request, replacement, state.settings.base_iri, fixed)
+    document = f"{request.scope.get('root_path', '')}/id/{stem}"
     body = await run_in_threadpool(_render, request, description, fmt, document, rows)
+    return _document(body, document, fmt, fixed)
+
+
+def _moved(request: Request, replacement: str, base: str, fixed: Format | None) -> Response:
+    """The 301 to a deprecated resource's replacement, in the format the request fixed."""
+    target = f"{request.scope.get('root_path', '')}/{replacement[len(base) :]}"
+    target += f".{fixed.extension}" if fixed is not None else ""
+    return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
+
+
+def _document(body: bytes, document: str, fmt: Format, fixed: Format | None) -> Response:
+    """A resource's document, with its alternates and, when negotiated, its own URL."""
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
         headers["Content-Location"] = f"{document}.{fmt.extension}"
@@ -361,16 +370,9 @@ async def _quads_response(
     made = await _made(store, f"{base}id/{stem}", fmt, base, state.settings.max_rows)
     if not made.found:
         return negotiated_error(request, NotFound(f"no resource {base}id/{stem} in this dataset"))
-    root = request.scope.get("root_path", "")
     if made.replacement is not None:
-        target = f"{root}/{made.replacement[len(base) :]}"
-        target += f".{fixed.extension}" if fixed is not None else ""
-        return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
-    document = f"{root}/id/{stem}"
-    headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
-    if fixed is None:
-        headers["Content-Location"] = f"{document}.{fmt.extension}"
-    return Response(made.body, media_type=_media(fmt), headers=headers)
+        return _moved(request, made.replacement, base, fixed)
+    return _document(made.body, f"{request.scope.get('root_path', '')}/id/{stem}", fmt, fixed)
 
 
 def _media(fmt: Format) -> str:
