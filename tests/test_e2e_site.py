@@ -53,6 +53,8 @@ def test_the_keyboard_skips_to_the_content_with_a_visible_focus(visit):
     outline = skip.evaluate("a => getComputedStyle(a).outlineStyle")
     assert outline not in ("", "none")
     page.keyboard.press("Enter")
+    # The fragment navigation completes after the key press returns: wait for it, then check.
+    page.wait_for_url("**#main", timeout=5000)
     assert urlsplit(page.url).fragment == "main"
     page.keyboard.press("Tab")
     inside = page.evaluate("document.activeElement.closest('main') !== null")
