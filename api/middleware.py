@@ -25,6 +25,8 @@ from .errors import render_error
 # Freshness of a cacheable response. The dataset only changes when the service restarts on a
 # new build; clients revalidate cheaply with If-None-Match afterwards.
 CACHE_MAX_AGE = 300
+# Responses smaller than this are sent as they are, whatever the client accepts.
+GZIP_MINIMUM = 2048
 NOT_CACHED = ("/health", "/metrics")
 
 

@@ -20,7 +20,7 @@ PREFIX = "/id/"
 TEMPLATE = PREFIX + "{path:path}"
 
 
-def _route() -> Any:
+def resource_route() -> Any:
     """The `/id/` route (GET), which the metrics and the access log name an answer by."""
     return next(
         r
@@ -32,7 +32,7 @@ def _route() -> Any:
 class ResourceLane:
     def __init__(self, app: ASGIApp):
         self.app = app
-        self.route = _route()
+        self.route = resource_route()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):

@@ -24,6 +24,7 @@ from starlette.types import Scope
 
 from smpkg.cache import ResultCache
 from smpkg.config import Settings
+from smpkg.document_product import ResourceDocuments, StaleDocuments
 from smpkg.explain import Explainer
 from smpkg.oxigraph_engine import OxigraphEngine
 from smpkg.search import SearchIndex
@@ -94,6 +95,24 @@ class Snapshot:
         if self.explainer is None or self.settings.store_url:
             return None
         return OxigraphEngine(self.explainer.store)
+
+    @cached_property
+    def resource_documents(self) -> ResourceDocuments | None:
+        """The Turtle documents the build stored (`smpkg.document_product`), for the
+        shortest path of `/id/` (`api.document_lane`); None where the resource pages do not
+        read the build's store, when the build has none (or of another format), or when
+        the service's row limit could cut a stored document."""
+        if self.pages is None:
+            return None
+        try:
+            documents = ResourceDocuments(self.kg.directory)
+        except StaleDocuments as exc:
+            log.warning("resource documents read from the store: %s", exc)
+            return None
+        if self.settings.max_rows < documents.limit:
+            documents.close()
+            return None
+        return documents
 
     def document(self, key: tuple, render: Callable[[], bytes]) -> bytes:
         """The document under `key`, rendered once per snapshot (bounded cache)."""

@@ -11,6 +11,8 @@ files on disk and never loads the graphs into its own memory:
   `statistics.text_links`);
 - `search-index.json`: the web app's search index (`smpkg.search_product`), read from that
   store with the app's own search queries;
+- `resource-documents.sqlite`: the Turtle document of each resource, as the service answers
+  `/id/...` (`smpkg.document_product`), read from that store;
 - `explanations.sqlite`: the derivation index, one row per inferred statement keyed by its
   N-Triples text, with the rule, the axioms and the premises, each with its status;
 - `dumps-N/`: every dump file and the manifest (`release.write_dumps`).
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .disk_store import DISK_STORE_DIR, ensure_disk_store, open_disk_store
+from .document_product import write_resource_documents
 from .load import Triple
 from .release import dumps_directory, write_dumps
 from .search_product import write_search_index
@@ -36,7 +39,7 @@ from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
 # Part of the build's cache key: a build written by code with other products is made anew.
-PRODUCTS_VERSION = "linked-data products 2"
+PRODUCTS_VERSION = "linked-data products 3"
 
 Progress = Callable[[str], None]
 # Runs one named step and keeps its time (the build's `_Steps`).
@@ -137,6 +140,14 @@ def write_products(
     step(
         "search",
         lambda: write_search_index(directory, open_disk_store(directory / DISK_STORE_DIR).store),
+    )
+    step(
+        "documents",
+        lambda: write_resource_documents(
+            directory,
+            open_disk_store(directory / DISK_STORE_DIR).store,
+            directory / DISK_STORE_DIR,
+        ),
     )
     step(
         "explanations",

@@ -61,7 +61,12 @@ from smpkg.namespaces import PREFIXES, bind_all, is_iri
 from smpkg.oxigraph_engine import from_ox, to_ox
 from smpkg.products import read_statistics
 from smpkg.release import ontology_version as current
-from smpkg.resource_document import ResourceQuads, document_bytes, resource_quads
+from smpkg.resource_document import (
+    DOCUMENT_PREFIXES,
+    ResourceQuads,
+    document_bytes,
+    resource_quads,
+)
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
 from ..errors import response_for
@@ -132,7 +137,6 @@ OX_FORMATS = {
     "trig": ox.RdfFormat.TRIG,
     "nquads": ox.RdfFormat.N_QUADS,
 }
-OX_PREFIXES = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
 
 
 def _ox_statements(graph) -> list:
@@ -153,7 +157,9 @@ def rdf_bytes(graph, fmt: Format) -> bytes:
     if fmt.key == "jsonld":
         return jsonld_bytes(graph)
     if fmt.key in OX_FORMATS:
-        out = ox.serialize(_ox_statements(graph), format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
+        out = ox.serialize(
+            _ox_statements(graph), format=OX_FORMATS[fmt.key], prefixes=DOCUMENT_PREFIXES
+        )
         return out or b""
     return bind_all(graph).serialize(format=fmt.rdflib_name or fmt.key, encoding="utf-8")
 
@@ -220,7 +226,7 @@ def description_bytes(description: Description, fmt: Format) -> bytes:
     if fmt.quads:
         items = [ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples]
         items += [ox.Quad(s, p, o, to_ox(g)) for s, p, o, g in terms if g is not None]
-    out = ox.serialize(items, format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
+    out = ox.serialize(items, format=OX_FORMATS[fmt.key], prefixes=DOCUMENT_PREFIXES)
     return out or b""
 
 
@@ -299,7 +305,7 @@ async def resource(request: Request, path: str) -> Response:
         return _moved(request, replacement, state.settings.base_iri, fixed)
     document = f"{request.scope.get('root_path', '')}/id/{stem}"
     body = await run_in_threadpool(_render, request, description, fmt, document, rows)
-    return _document(body, document, fmt, fixed)
+    return document_response(body, document, fmt, fixed)
 
 
 def _moved(request: Request, replacement: str, base: str, fixed: Format | None) -> Response:
@@ -309,7 +315,7 @@ def _moved(request: Request, replacement: str, base: str, fixed: Format | None) 
     return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
 
 
-def _document(body: bytes, document: str, fmt: Format, fixed: Format | None) -> Response:
+def document_response(body: bytes, document: str, fmt: Format, fixed: Format | None) -> Response:
     """A resource's document, with its alternates and, when negotiated, its own URL."""
     headers = {"Vary": "Accept", "Link": link_header(alternates(document, OFFERED))}
     if fixed is None:
@@ -342,7 +348,7 @@ def quads_document(
         return QuadsDocument(found, replacement, b"")
     if fmt.key in OX_FORMATS:
         return QuadsDocument(
-            found, None, document_bytes(found.quads, OX_FORMATS[fmt.key], OX_PREFIXES)
+            found, None, document_bytes(found.quads, OX_FORMATS[fmt.key], DOCUMENT_PREFIXES)
         )
     graph = Graph()
     for quad in found.quads:
@@ -372,7 +378,9 @@ async def _quads_response(
         return negotiated_error(request, NotFound(f"no resource {base}id/{stem} in this dataset"))
     if made.replacement is not None:
         return _moved(request, made.replacement, base, fixed)
-    return _document(made.body, f"{request.scope.get('root_path', '')}/id/{stem}", fmt, fixed)
+    return document_response(
+        made.body, f"{request.scope.get('root_path', '')}/id/{stem}", fmt, fixed
+    )
 
 
 def _media(fmt: Format) -> str:
