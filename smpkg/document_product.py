@@ -1,15 +1,16 @@
-"""Resource documents as a build product: `resource-documents.gz` and its index in the build's
-directory, the Turtle document of every resource the data describes, written once by the build so that
-the service answers `GET /id/...` for Turtle with one indexed read (`api.document_lane`).
+"""Resource documents as a build product: `resource-documents.gz` and its index in the
+build's directory, the Turtle document of every resource the data describes, written once by
+the build so that the service answers `GET /id/...` for Turtle with one read
+(`api.document_lane`).
 
 A document read from the store costs about 0.3 ms of look-ups (pyoxigraph makes a Python
-term of every statement it returns) and 0.07 ms of writing; a stored one costs a B-tree
-look-up, a read and a gunzip of a few microseconds (the index is a dictionary in memory:
-loading it took 87 ms for the 96,621 documents of a million-triple build; an SQLite table,
-tried first, cost over ten times as much per look-up). Documents are stored gzip-compressed (a fifth of
-their size; a million-triple build holds about 97,000 of them), which a client that accepts
-gzip gets as they are. The stored bytes are those `smpkg.resource_document` writes
-for the same resource, so a stored document and a live one are the same document.
+term of every statement it returns) and 0.1 ms of writing; a stored one costs a dictionary
+look-up, a `pread` and a gunzip, a few microseconds. The index is loaded whole (87 ms for the
+96,621 documents of a million-triple build); an SQLite table, tried first, cost over ten
+times as much per look-up. Documents are stored gzip-compressed (a third of their size;
+111 MB at a million triples), and a client that accepts gzip gets them as they are. The
+stored bytes are those `smpkg.resource_document` writes for the same resource: a stored
+document and a live one are the same document.
 
 What is stored: the document of each IRI that is the subject of a statement in a named graph
 (every resource the data describes) when it is complete with fewer than `LIMIT` statements
