@@ -39,7 +39,7 @@ from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
 
 INDEX_FILE = "explanations.sqlite"
 # Part of the build's cache key: a build written by code with other products is made anew.
-PRODUCTS_VERSION = "linked-data products 3"
+PRODUCTS_VERSION = "linked-data products 4"
 
 Progress = Callable[[str], None]
 # Runs one named step and keeps its time (the build's `_Steps`).
