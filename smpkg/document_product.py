@@ -117,11 +117,14 @@ class ResourceDocuments:
     """The stored documents of a build, read-only; thread-safe (one `pread` a document)."""
 
     def __init__(self, directory: Path):
-        self._fd = -1
+        self._file = None
         try:
             with open(Path(directory) / INDEX_FILE, encoding="utf-8") as f:
                 stored = json.load(f)
-            self._fd = os.open(Path(directory) / DOCUMENTS_FILE, os.O_RDONLY)
+            # A file object, not a bare descriptor: it is closed with the snapshot that
+            # holds it, when a reload has replaced that snapshot.
+            self._file = open(Path(directory) / DOCUMENTS_FILE, "rb", buffering=0)  # noqa: SIM115
+            self._fileno = self._file.fileno()
         except FileNotFoundError:
             raise StaleDocuments(f"the build has no {INDEX_FILE}") from None
         except ValueError as exc:  # JSON or UTF-8
@@ -141,12 +144,11 @@ class ResourceDocuments:
         if entry is None:
             return None
         offset, length, size = entry
-        return os.pread(self._fd, length, offset), size
+        return os.pread(self._fileno, length, offset), size
 
     def __len__(self) -> int:
         return len(self._index)
 
     def close(self) -> None:
-        fd, self._fd = getattr(self, "_fd", -1), -1
-        if fd >= 0:
-            os.close(fd)
+        if self._file is not None:
+            self._file.close()

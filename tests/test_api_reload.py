@@ -77,10 +77,13 @@ def test_good_change_is_swapped_in(client, project):
     (project.data_dir / "programmes.ttl").write_text(
         DATA + 'ex:d a ex:Programme ; rdfs:label "D" .\n'
     )
+    assert client.app.state.snapshot.resource_documents.turtle("http://example.org/d") is None
     response = client.post("/admin/reload")
     assert response.status_code == 200, response.text
     assert response.json()["version"] != version
     assert count(client) == 4
+    # The stored resource documents are the new build's.
+    assert client.app.state.snapshot.resource_documents.turtle("http://example.org/d")
     again = client.get("/sparql", params={"query": COUNT}, headers={"If-None-Match": old_tag})
     assert again.status_code == 200  # the old ETag no longer matches
 
