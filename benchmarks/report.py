@@ -16,6 +16,9 @@ README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SERVER_NAMES = ("smpkg", "oxigraph", "rdflib-endpoint")
 
+# Issue 10 raised the distinct ad-hoc target from 0.5 to 0.8 of the Oxigraph server.
+DISTINCT_TARGET = 0.8
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -109,9 +112,9 @@ def targets(results: dict) -> list[list[str]]:
         if dx:
             rows.append(
                 [
-                    f"distinct ad-hoc queries, {size}: {server}/oxigraph ≥ 0.5",
+                    f"distinct ad-hoc queries, {size}: {server}/oxigraph ≥ {DISTINCT_TARGET}",
                     show(dx, [r["connections"] for r in dis if r["vs_oxigraph"] is not None]),
-                    verdict(min(dx) >= 0.5),
+                    verdict(min(dx) >= DISTINCT_TARGET),
                 ]
             )
     for closure in results.get("closure", []):
