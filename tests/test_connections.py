@@ -3,11 +3,14 @@ refused with a bare 400 (h11) or never refused (httptools) (issue 13, probe 5 an
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import time
 
 import pytest
+
+from smpkg.connections import OneWrite
 
 pytestmark = pytest.mark.network_peer
 
@@ -96,3 +99,66 @@ def test_idle_and_half_sent_connections_are_dropped(server):
         while sock.recv(65536):
             pass
         assert time.monotonic() - started < 5
+
+
+class _Recorder:
+    """A transport that keeps what is written to it."""
+
+    def __init__(self):
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
+
+
+def test_a_response_goes_out_in_one_write():
+    loop = asyncio.new_event_loop()
+    try:
+        sent = _Recorder()
+        transport = OneWrite(sent, loop)  # type: ignore[arg-type]
+        transport.write(HEAD)
+        assert sent.writes == []
+        transport.write(b"ok")
+        assert sent.writes == [HEAD + b"ok"]
+        # A head whose body does not follow in the loop's turn (a stream, HEAD) goes alone.
+        transport.write(HEAD)
+        loop.run_until_complete(asyncio.sleep(0))
+        assert sent.writes[-1] == HEAD
+        # 100 Continue is never held: the client waits for it before sending the body.
+        transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        assert sent.writes[-1] == b"HTTP/1.1 100 Continue\r\n\r\n"
+        transport.write(HEAD)
+        transport.close()
+        assert sent.writes[-1] == HEAD and sent.closed
+    finally:
+        loop.close()
+
+
+def test_heads_and_bodies_arrive_whole_over_keep_alive(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        stream = sock.makefile("rb")
+        for _ in range(3):
+            sock.sendall(get("/health"))
+            status = stream.readline()
+            assert status.startswith(b"HTTP/1.1 200")
+            length = 0
+            while (line := stream.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert length > 0 and b'"status"' in stream.read(length)
+        sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert stream.readline().startswith(b"HTTP/1.1 200")
+        while stream.readline() != b"\r\n":
+            pass
+        sock.sendall(get("/health"))  # nothing of the HEAD's body came before this answer
+        assert stream.readline().startswith(b"HTTP/1.1 200")
