@@ -121,7 +121,8 @@ def _app(settings: Settings, metrics, loaded):
     state.started_at = time.time()
     state.last_reload = None
     lifecycle.install(app, loaded)
-    # Here, while the query workers load their data, so that no request pays for it.
+    # The build's VoID documents (rendered here only for a service they do not fit), so that
+    # no request pays for them.
     downloads.prepare_void(loaded)
 
     errors.install(app)

@@ -243,7 +243,8 @@ def _rebuild(app) -> ReloadOutcome:
         )
     # Made here, off the request path, so that the first resource page, search or VoID after
     # a reload does not wait for them (at start-up the explainer and the search index are
-    # made at their first use, start-up time counting more; VoID is rendered by create_app).
+    # made at their first use, start-up time counting more; VoID, read from the new build's
+    # products, is put in by create_app).
     _ = loaded.explainer
     _ = loaded.stored_search
     prepare_void(loaded)
