@@ -32,8 +32,8 @@ from smpkg.load import fingerprint, load_dataset
 from smpkg.remote_store import redacted
 from smpkg.serving import build_once, executor_limits, prepare_store
 
-from .routers.downloads import prepare_void
 from .snapshot import Snapshot
+from .void_documents import prepare_void
 
 log = logging.getLogger("smpkg.reload")
 Progress = Callable[[str], None]

@@ -11,8 +11,8 @@ import pytest
 from conftest import isomorphic
 from rdflib import Graph
 
-from api.routers.downloads import prepare_void
 from api.snapshot import _documents
+from api.void_documents import prepare_void
 from smpkg.release import ensure_dumps
 from smpkg.void_product import (
     FORMAT,

@@ -14,15 +14,14 @@
 The dumps are written by the build into its cache directory (`smpkg.products`; a build made by
 older code gets them from `smpkg.release.ensure_dumps`, off the event loop, once), never per
 request, and sent as files; VoID's counts come from the build's statistics file, and its
-documents in the RDF formats are a build product too (`smpkg.void_product`).
+documents in the RDF formats are a build product too (`smpkg.void_product`), put into each
+snapshot by `api.void_documents`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import logging
-import re
 from functools import partial
 
 from fastapi import APIRouter, Request
@@ -35,23 +34,15 @@ from smpkg.formats import BY_KEY, Format
 from smpkg.rdf_writer import rdf_bytes
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
 from smpkg.void import statistics
-from smpkg.void_product import (
-    PLACEHOLDER,
-    VOID_KEYS,
-    StaleVoid,
-    load_void,
-    render_void,
-    service_void_graph,
-)
+from smpkg.void_product import VOID_KEYS, service_void_graph
 
 from ..negotiation import HTML, JSON, choose
-from ..snapshot import Snapshot, localised, rendered_site, site_url
 from ..snapshot import current as snapshot_of
+from ..snapshot import localised, rendered_site, site_url
 from ..templating import render_page
 from .resources import negotiated_error
 
 router = APIRouter()
-log = logging.getLogger("smpkg.api")
 
 
 def get_and_head(path: str, **kwargs):
@@ -234,47 +225,6 @@ async def download_release_file(request: Request, version: str, name: str) -> Re
 
 
 # --------------------------------------------------------------------------- VoID
-
-
-# A service URL that can go into the stored documents' text as it is: no character that
-# Turtle, JSON or XML would have to escape.
-_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
-
-
-def _stored_void(state: Snapshot, site: str) -> dict[str, bytes] | None:
-    """The build's VoID documents (`smpkg.void_product`), naming the service at `site`;
-    None when the build has none fit for this service, or `site` cannot be put into them as
-    it is."""
-    if site != PLACEHOLDER and not _PLAIN_URL.fullmatch(site):
-        return None
-    try:
-        documents = load_void(state.kg.directory, state.settings.base_iri)
-    except StaleVoid as exc:
-        log.info("VoID rendered at start-up: %s", exc)
-        return None
-    if site == PLACEHOLDER:
-        return documents
-    return {k: body.replace(PLACEHOLDER.encode(), site.encode()) for k, body in documents.items()}
-
-
-def prepare_void(state: Snapshot, root: str = "") -> None:
-    """Put the VoID document in every RDF format into the snapshot's documents, at its
-    creation (start-up, reload), so that no request pays for it: read from the build's
-    products, or, when they hold none fit for this service, rendered here (the description
-    is made from the ontology, parsed with rdflib, and the build's statistics: about 0.3 s
-    of CPU, whatever the data's size). The HTML form needs a request and is made at its
-    first."""
-    if state.kg is None:
-        return
-    site = state.settings.public_url.rstrip("/") if state.settings.public_url else PLACEHOLDER
-    documents = _stored_void(state, site + root)
-    if documents is None:
-        _, manifest = ensure_dumps(state.kg)
-        documents = render_void(
-            state.kg, manifest, base_iri=state.settings.base_iri, site=site + root
-        )
-    for key, body in documents.items():
-        state.documents.put(("void", key, root), body)
 
 
 def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
