@@ -32,7 +32,7 @@ def _stored_void(state: Snapshot, site: str) -> dict[str, bytes] | None:
     try:
         documents = load_void(state.kg.directory, state.settings.base_iri)
     except StaleVoid as exc:
-        log.info("VoID rendered at start-up: %s", exc)
+        log.info("VoID rendered for this service: %s", exc)
         return None
     if site == PLACEHOLDER:
         return documents
