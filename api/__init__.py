@@ -53,7 +53,8 @@ def create_app(settings: Settings | None = None, progress: Progress | None = Non
 
     metrics = Metrics()
     # The query workers load their data while this process imports the web stack and sets
-    # up its routes; they are waited for at the end.
+    # up its routes (lifecycle imports none of it: tests/test_architecture.py); they are
+    # waited for at the end.
     loaded = lifecycle.open_data(settings, say, observer=metrics.observe_query, wait=False)
     try:
         app = _app(settings, metrics, loaded)
@@ -88,7 +89,7 @@ def _app(settings: Settings, metrics, loaded):
     from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
 
     from . import app as webapp  # noqa: PLC0415
-    from . import errors, lifecycle, openapi  # noqa: PLC0415
+    from . import errors, lifecycle, openapi, void_documents  # noqa: PLC0415
     from .routers import admin, downloads, ops, queries, resources, service, sparql  # noqa: PLC0415
 
     @asynccontextmanager
@@ -125,8 +126,9 @@ def _app(settings: Settings, metrics, loaded):
     state.started_at = time.time()
     state.last_reload = None
     lifecycle.install(app, loaded)
-    # Here, while the query workers load their data, so that no request pays for it.
-    downloads.prepare_void(loaded)
+    # The build's VoID documents (rendered here only for a service they do not fit), so that
+    # no request pays for them.
+    void_documents.prepare_void(loaded)
 
     errors.install(app)
     # The query endpoint first: a router tries its routes in order, and a distinct query

@@ -32,8 +32,8 @@ from smpkg.load import fingerprint, load_dataset
 from smpkg.remote_store import redacted
 from smpkg.serving import build_once, executor_limits, prepare_store
 
-from .routers.downloads import prepare_void
 from .snapshot import Snapshot
+from .void_documents import prepare_void
 
 log = logging.getLogger("smpkg.reload")
 Progress = Callable[[str], None]
@@ -243,7 +243,8 @@ def _rebuild(app) -> ReloadOutcome:
         )
     # Made here, off the request path, so that the first resource page, search or VoID after
     # a reload does not wait for them (at start-up the explainer and the search index are
-    # made at their first use, start-up time counting more; VoID is rendered by create_app).
+    # made at their first use, start-up time counting more; VoID, read from the new build's
+    # products, is put in by create_app).
     _ = loaded.explainer
     _ = loaded.stored_search
     prepare_void(loaded)

@@ -6,8 +6,9 @@ sees the new engine with the old version, statistics or documents. The documents
 renders (service description, VoID, ontology pages) are kept in its own bounded cache, keyed
 by format and the server's root path: nothing a client can vary at will. A document names
 the service's own URL: `SMPKG_PUBLIC_URL` when set; otherwise it is rendered once with a
-placeholder, and each response puts in the URL the request came to, when that URL is a plain
-http(s) origin (anything else gets the configured listen address)."""
+placeholder (`smpkg.void_product.PLACEHOLDER`, which the build's VoID documents hold too),
+and each response puts in the URL the request came to, when that URL is a plain http(s)
+origin (anything else gets the configured listen address)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,10 @@ from smpkg.explain import Explainer
 from smpkg.oxigraph_engine import OxigraphEngine
 from smpkg.search import SearchIndex
 from smpkg.search_product import StaleProduct, load_search_index
+from smpkg.void_product import PLACEHOLDER
 
 log = logging.getLogger("smpkg.api")
 
-# The stand-in for the service's own URL in a cached document (an .invalid name never
-# resolves, RFC 2606).
-PLACEHOLDER = "http://smpkg-service.invalid"
 # An origin fit to put into a document as it is: no character that needs escaping in
 # Turtle, JSON, XML or HTML.
 _ORIGIN = re.compile(

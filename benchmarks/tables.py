@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # The steps of a build in the order it runs them, as the worker reports them: the table,
 # the plot and the 1M target name the same ones.
-PRODUCT_STEPS = ("store", "statistics", "search", "explanations", "dumps")
+PRODUCT_STEPS = ("store", "statistics", "search", "documents", "explanations", "dumps", "void")
 BUILD_STEPS = ("parse", "validate", "reason", "write", *PRODUCT_STEPS, "index")
 
 

@@ -248,7 +248,7 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
         staged = KnowledgeGraph(tmp, key[:12], done.report)
         graphs = {name: str(iri) for name, iri in GRAPH_FILES.items()}
         progress("writing the on-disk store, the statistics, the explanations and the dumps")
-        write_products(staged, graphs, triples, done.derivations, progress, step)
+        write_products(staged, graphs, triples, done.derivations, progress, step, settings.base_iri)
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
     kg = KnowledgeGraph(
         directory,

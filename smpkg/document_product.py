@@ -33,7 +33,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .resource_document import DOCUMENT_PREFIXES, document_bytes, resource_quads
+from .rdf_writer import OX_PREFIXES
+from .resource_document import document_bytes, resource_quads
 
 DOCUMENTS_FILE = "resource-documents.gz"  # the documents' gzip members, one after another
 INDEX_FILE = "resource-documents.json"  # IRI -> offset, length, size uncompressed
@@ -66,7 +67,7 @@ def _written(store: ox.Store, iris: list[str]) -> list[Row]:
         found = resource_quads(store, iri, LIMIT)
         if found.truncated or not found or found.replacement("") is not None:
             continue
-        body = document_bytes(found.quads, ox.RdfFormat.TURTLE, DOCUMENT_PREFIXES)
+        body = document_bytes(found.quads, ox.RdfFormat.TURTLE, OX_PREFIXES)
         out.append((iri, gzip.compress(body, compresslevel=6, mtime=0), len(body)))
     return out
 

@@ -11,11 +11,14 @@ files on disk and never loads the graphs into its own memory:
   `statistics.text_links`);
 - `search-index.json`: the web app's search index (`smpkg.search_product`), read from that
   store with the app's own search queries;
-- `resource-documents.sqlite`: the Turtle document of each resource, as the service answers
-  `/id/...` (`smpkg.document_product`), read from that store;
+- `resource-documents.gz` and `.json`: the Turtle document of each resource, as the service
+  answers `/id/...`, and their index (`smpkg.document_product`), read from that store;
 - `explanations.sqlite`: the derivation index, one row per inferred statement keyed by its
   N-Triples text, with the rule, the axioms and the premises, each with its status;
-- `dumps-N/`: every dump file and the manifest (`release.write_dumps`).
+- `dumps-N/`: every dump file and the manifest (`release.write_dumps`);
+- `void-documents.json`: the service's VoID document in each RDF format
+  (`smpkg.void_product`), made from the statistics and that manifest, with a placeholder for
+  the service's own URL.
 
 All are written inside the build's staged directory, so a cache entry has all of them or is
 absent."""
@@ -36,10 +39,11 @@ from .release import dumps_directory, write_dumps
 from .search_product import write_search_index
 from .statistics import store_statistics, text_links, text_statistics
 from .void import AUTHORITIES, EXAMPLES, STATISTICS_FILE
+from .void_product import write_void
 
 INDEX_FILE = "explanations.sqlite"
 # Part of the build's cache key: a build written by code with other products is made anew.
-PRODUCTS_VERSION = "linked-data products 4"
+PRODUCTS_VERSION = "linked-data products 5"
 
 Progress = Callable[[str], None]
 # Runs one named step and keeps its time (the build's `_Steps`).
@@ -114,10 +118,12 @@ def write_products(
     derivations: Mapping[Triple, tuple],
     progress: Progress,
     step: Step,
+    base_iri: str,
 ) -> None:
     """Every product into the build directory `kg.directory` (still staged); `triples` holds
-    the text triples of each graph file (`ontology`, `asserted`, `inferred`). Each product is
-    made as a `step`, which keeps its time."""
+    the text triples of each graph file (`ontology`, `asserted`, `inferred`); `base_iri` is
+    the one the VoID documents name the dataset under. Each product is made as a `step`,
+    which keeps its time."""
     directory = Path(kg.directory)
     _, marker = step(
         "store",
@@ -160,7 +166,8 @@ def write_products(
         ),
     )
     progress("writing the dumps")
-    step("dumps", lambda: write_dumps(kg, dumps_directory(kg)))
+    manifest = step("dumps", lambda: write_dumps(kg, dumps_directory(kg)))
+    step("void", lambda: write_void(directory, kg, manifest, base_iri))
 
 
 def read_statistics(directory: Path) -> dict:

@@ -16,12 +16,8 @@ from itertools import islice
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES
-
 OWL_DEPRECATED = ox.NamedNode("http://www.w3.org/2002/07/owl#deprecated")
 REPLACED_BY = ox.NamedNode("http://purl.org/dc/terms/isReplacedBy")
-# The prefixes every document is written with.
-DOCUMENT_PREFIXES = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
 TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
 
 

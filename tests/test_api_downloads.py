@@ -21,8 +21,9 @@ from conftest import IN_CI, canonical
 from rdflib import Dataset, Graph
 
 from api.negotiation import HTML
-from api.routers.downloads import VOID_FORMATS, prepare_void
+from api.routers.downloads import VOID_FORMATS
 from api.snapshot import PLACEHOLDER, _documents
+from api.void_documents import prepare_void
 
 GRAPH = "https://w3id.org/smpkg/graph/"
 PARTS = ("ontology", "asserted", "inferred", "full")

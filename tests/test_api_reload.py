@@ -14,6 +14,7 @@ from conftest import DATA
 from fastapi.testclient import TestClient
 
 from api import create_app
+from smpkg.void_product import PLACEHOLDER, load_void
 
 COUNT = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <http://example.org/Programme> }"
 
@@ -86,6 +87,24 @@ def test_good_change_is_swapped_in(client, project):
     assert client.app.state.snapshot.resource_documents.turtle("http://example.org/d")
     again = client.get("/sparql", params={"query": COUNT}, headers={"If-None-Match": old_tag})
     assert again.status_code == 200  # the old ETag no longer matches
+
+
+def test_reload_serves_the_new_builds_void(client, project):
+    """VoID comes from the build's products: after a reload, the new build's documents."""
+    before = client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    old = client.app.state.snapshot
+    (project.data_dir / "programmes.ttl").write_text(
+        DATA + 'ex:d a ex:Programme ; rdfs:label "D" .\n'
+    )
+    assert client.post("/admin/reload").status_code == 200
+    new = client.app.state.snapshot
+    assert new.kg.directory != old.kg.directory
+    after = client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    stored = load_void(new.kg.directory, project.base_iri)["ntriples"]
+    assert after.content == stored.replace(PLACEHOLDER.encode(), b"http://testserver")
+    assert after.content != before.content
+    assert f'"{new.version}"'.encode() in after.content
+    assert f'"{old.version}"'.encode() not in after.content
 
 
 def test_admin_is_off_without_a_token(project):

@@ -5,6 +5,8 @@ read in one sitting (600 and 80 lines)."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,6 +129,17 @@ def test_smpkg_never_imports_api():
         if name.startswith("smpkg")
     }
     assert {name: t for name, t in breaches.items() if t} == API_IMPORTS_ELSEWHERE
+
+
+def test_opening_the_data_does_not_wait_for_the_web_framework():
+    """`create_app` opens the data and launches the query workers (`api.lifecycle`) before it
+    imports FastAPI and the routers, so that the workers load their data meanwhile: nothing
+    `api.lifecycle` imports may pull the web framework in first."""
+    code = "import sys, api.lifecycle; print(sorted(m for m in sys.modules if m.startswith(('fastapi', 'api.routers'))))"
+    found = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ from smpkg.document_product import (
     StaleDocuments,
     write_resource_documents,
 )
-from smpkg.resource_document import DOCUMENT_PREFIXES, document_bytes, resource_quads
+from smpkg.rdf_writer import OX_PREFIXES
+from smpkg.resource_document import document_bytes, resource_quads
 
 THAMM = "https://w3id.org/smpkg/id/programme/thamm"
 
@@ -44,7 +45,7 @@ def test_the_build_stores_each_document_as_the_store_writes_it(smp_graph, built)
     assert THAMM in stored and len(stored) > 500
     for iri in sorted(stored)[::7] + [THAMM]:
         found = resource_quads(store, iri, documents.limit)
-        body = document_bytes(found.quads, ox.RdfFormat.TURTLE, DOCUMENT_PREFIXES)
+        body = document_bytes(found.quads, ox.RdfFormat.TURTLE, OX_PREFIXES)
         compressed, size = stored[iri]
         assert gzip.decompress(compressed) == body and size == len(body)
     assert documents.turtle("https://w3id.org/smpkg/id/programme/no-such-thing") is None

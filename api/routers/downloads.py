@@ -13,7 +13,9 @@
 
 The dumps are written by the build into its cache directory (`smpkg.products`; a build made by
 older code gets them from `smpkg.release.ensure_dumps`, off the event loop, once), never per
-request, and sent as files; VoID's counts come from the build's statistics file.
+request, and sent as files; VoID's counts come from the build's statistics file, and its
+documents in the RDF formats are a build product too (`smpkg.void_product`), put into each
+snapshot by `api.void_documents`.
 """
 
 from __future__ import annotations
@@ -24,20 +26,21 @@ from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from rdflib import Graph
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Send
 
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
+from smpkg.rdf_writer import rdf_bytes
 from smpkg.release import CHECKSUMS, MANIFEST, PART_GRAPHS, PARTS, dump_name, ensure_dumps
-from smpkg.void import statistics, void_graph
+from smpkg.void import statistics
+from smpkg.void_product import VOID_KEYS, service_void_graph
 
 from ..negotiation import HTML, JSON, choose
-from ..snapshot import PLACEHOLDER, Snapshot, localised, rendered_site, site_url
 from ..snapshot import current as snapshot_of
+from ..snapshot import localised, rendered_site, site_url
 from ..templating import render_page
-from .resources import negotiated_error, rdf_bytes
+from .resources import negotiated_error
 
 router = APIRouter()
 
@@ -53,7 +56,7 @@ def get_and_head(path: str, **kwargs):
     return register
 
 
-VOID_FORMATS = [BY_KEY[k] for k in ("turtle", "jsonld", "rdfxml", "ntriples")] + [HTML]
+VOID_FORMATS = [BY_KEY[k] for k in VOID_KEYS] + [HTML]
 GRAPH_DUMP_FORMATS = [
     BY_KEY[k] for k in ("turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads")
 ] + [HTML]
@@ -224,33 +227,6 @@ async def download_release_file(request: Request, version: str, name: str) -> Re
 # --------------------------------------------------------------------------- VoID
 
 
-def _void_graph(state: Snapshot, manifest: dict, site: str) -> Graph:
-    """The VoID description, naming the service at `site`."""
-    return void_graph(
-        state.kg,
-        manifest,
-        base_iri=state.settings.base_iri,
-        endpoint=f"{site}/sparql",
-        download_base=f"{site}/download/",
-        landing_page=f"{site}/",
-    )
-
-
-def prepare_void(state: Snapshot, root: str = "") -> None:
-    """Render the VoID document in every RDF format into the snapshot's documents, at its
-    creation (start-up, reload), so that no request pays for it: the description is made
-    from the ontology, parsed with rdflib, and the build's statistics (about 0.3 s of CPU,
-    whatever the data's size). The HTML form needs a request and is made at its first."""
-    if state.kg is None:
-        return
-    _, manifest = ensure_dumps(state.kg)
-    site = state.settings.public_url.rstrip("/") if state.settings.public_url else PLACEHOLDER
-    graph = _void_graph(state, manifest, site + root)
-    for fmt in VOID_FORMATS:
-        if fmt is not HTML:
-            state.documents.put(("void", fmt.key, root), rdf_bytes(graph, fmt))
-
-
 def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
     state = snapshot_of(request)
     site = rendered_site(request)
@@ -258,7 +234,8 @@ def _void_body(request: Request, manifest: dict, fmt: Format) -> bytes:
     def render() -> bytes:
         if fmt is HTML:
             return _page(request, manifest, site).encode("utf-8")
-        return rdf_bytes(_void_graph(state, manifest, site), fmt)
+        graph = service_void_graph(state.kg, manifest, base_iri=state.settings.base_iri, site=site)
+        return rdf_bytes(graph, fmt)
 
     key = ("void", fmt.key, request.scope.get("root_path", ""))
     return localised(request, state.document(key, render))

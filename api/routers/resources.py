@@ -34,13 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL
 from rdflib.term import Node
 from starlette.concurrency import run_in_threadpool
@@ -57,16 +56,12 @@ from smpkg.describe import (
 from smpkg.documentation import Usage, document
 from smpkg.errors import NotFound, UnsupportedFormat
 from smpkg.formats import BY_KEY, Format
-from smpkg.namespaces import PREFIXES, bind_all, is_iri
+from smpkg.namespaces import is_iri
 from smpkg.oxigraph_engine import from_ox, to_ox
 from smpkg.products import read_statistics
+from smpkg.rdf_writer import OX_FORMATS, OX_PREFIXES, jsonld_bytes, rdf_bytes
 from smpkg.release import ontology_version as current
-from smpkg.resource_document import (
-    DOCUMENT_PREFIXES,
-    ResourceQuads,
-    document_bytes,
-    resource_quads,
-)
+from smpkg.resource_document import ResourceQuads, document_bytes, resource_quads
 from smpkg.summary import PAGE_QUERIES, Summary, passage_facts, summarise
 
 from ..errors import response_for
@@ -121,47 +116,6 @@ def alternates(document: str, offered: list[Format]) -> list[dict]:
 
 def link_header(items: list[dict]) -> str:
     return ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["media_type"]}"' for a in items)
-
-
-def jsonld_bytes(graph) -> bytes:
-    """Compact JSON-LD with the project's prefixes as its context."""
-    context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
-    return graph.serialize(format="json-ld", context=context, auto_compact=True, encoding="utf-8")
-
-
-# pyoxigraph's writers: several times faster than rdflib's on a page or a VoID document.
-OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
-
-
-def _ox_statements(graph) -> list:
-    if not isinstance(graph, Dataset):
-        return [ox.Triple(*(to_ox(t) for t in triple)) for triple in graph]
-    out = []
-    quad: Any
-    for quad in graph.quads((None, None, None, None)):
-        name = getattr(quad[3], "identifier", quad[3])
-        where = ox.DefaultGraph() if name == DATASET_DEFAULT_GRAPH_ID else to_ox(name)
-        out.append(ox.Quad(to_ox(quad[0]), to_ox(quad[1]), to_ox(quad[2]), where))
-    return out
-
-
-def rdf_bytes(graph, fmt: Format) -> bytes:
-    """A graph (a Dataset for TriG and N-Quads) in `fmt`: compact JSON-LD by rdflib, the
-    others by pyoxigraph, with the project's prefixes."""
-    if fmt.key == "jsonld":
-        return jsonld_bytes(graph)
-    if fmt.key in OX_FORMATS:
-        out = ox.serialize(
-            _ox_statements(graph), format=OX_FORMATS[fmt.key], prefixes=DOCUMENT_PREFIXES
-        )
-        return out or b""
-    return bind_all(graph).serialize(format=fmt.rdflib_name or fmt.key, encoding="utf-8")
 
 
 def script_json(data: bytes) -> str:
@@ -226,7 +180,7 @@ def description_bytes(description: Description, fmt: Format) -> bytes:
     if fmt.quads:
         items = [ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples]
         items += [ox.Quad(s, p, o, to_ox(g)) for s, p, o, g in terms if g is not None]
-    out = ox.serialize(items, format=OX_FORMATS[fmt.key], prefixes=DOCUMENT_PREFIXES)
+    out = ox.serialize(items, format=OX_FORMATS[fmt.key], prefixes=OX_PREFIXES)
     return out or b""
 
 
@@ -348,7 +302,7 @@ def quads_document(
         return QuadsDocument(found, replacement, b"")
     if fmt.key in OX_FORMATS:
         return QuadsDocument(
-            found, None, document_bytes(found.quads, OX_FORMATS[fmt.key], DOCUMENT_PREFIXES)
+            found, None, document_bytes(found.quads, OX_FORMATS[fmt.key], OX_PREFIXES)
         )
     graph = Graph()
     for quad in found.quads:
