@@ -25,7 +25,7 @@ from starlette.types import Scope
 
 from smpkg.cache import ResultCache
 from smpkg.config import Settings
-from smpkg.document_product import ResourceDocuments, StaleDocuments
+from smpkg.document_product import ResourceDocuments
 from smpkg.explain import Explainer
 from smpkg.oxigraph_engine import OxigraphEngine
 from smpkg.search import SearchIndex
@@ -105,7 +105,7 @@ class Snapshot:
             return None
         try:
             documents = ResourceDocuments(self.kg.directory)
-        except StaleDocuments as exc:
+        except StaleProduct as exc:
             log.warning("resource documents read from the store: %s", exc)
             return None
         if self.settings.max_rows < documents.limit:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import re
 
+from smpkg.product_file import StaleProduct
 from smpkg.release import ensure_dumps
-from smpkg.void_product import PLACEHOLDER, StaleVoid, load_void, render_void
+from smpkg.void_product import PLACEHOLDER, load_void, render_void
 
 from .snapshot import Snapshot
 
@@ -31,7 +32,7 @@ def _stored_void(state: Snapshot, site: str) -> dict[str, bytes] | None:
         return None
     try:
         documents = load_void(state.kg.directory, state.settings.base_iri)
-    except StaleVoid as exc:
+    except StaleProduct as exc:
         log.info("VoID rendered for this service: %s", exc)
         return None
     if site == PLACEHOLDER:

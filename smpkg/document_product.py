@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .product_file import StaleProduct, read_product
 from .rdf_writer import OX_PREFIXES
 from .resource_document import document_bytes, resource_quads
 
@@ -110,30 +111,19 @@ def write_resource_documents(directory: Path, store: ox.Store, location: Path) -
     return len(index)
 
 
-class StaleDocuments(Exception):
-    """The build has no stored documents, or of another format."""
-
-
 class ResourceDocuments:
     """The stored documents of a build, read-only; thread-safe (one `pread` a document)."""
 
     def __init__(self, directory: Path):
         self._file = None
+        stored = read_product(Path(directory) / INDEX_FILE, FORMAT)
         try:
-            with open(Path(directory) / INDEX_FILE, encoding="utf-8") as f:
-                stored = json.load(f)
             # A file object, not a bare descriptor: it is closed with the snapshot that
             # holds it, when a reload has replaced that snapshot.
             self._file = open(Path(directory) / DOCUMENTS_FILE, "rb", buffering=0)  # noqa: SIM115
             self._fileno = self._file.fileno()
         except FileNotFoundError:
-            raise StaleDocuments(f"the build has no {INDEX_FILE}") from None
-        except ValueError as exc:  # JSON or UTF-8
-            raise StaleDocuments(f"{INDEX_FILE} cannot be read: {exc}") from None
-        found = stored.get("format") if isinstance(stored, dict) else None
-        if found != FORMAT:
-            self.close()
-            raise StaleDocuments(f"{INDEX_FILE} holds {found!r}, not {FORMAT!r}")
+            raise StaleProduct(f"the build has no {DOCUMENTS_FILE}") from None
         self.limit: int = stored["limit"]
         self._index: dict[str, list[int]] = stored["documents"]
 

@@ -25,7 +25,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .product_file import StaleProduct, read_product
 from .search import IndexTables, SearchIndex, search_queries
+
+__all__ = ["StaleProduct", "load_search_index", "save_search_index", "write_search_index"]
 
 SEARCH_FILE = "search-index.json"
 # Changed whenever `IndexTables` or what goes into it changes: an older file is stale (and
@@ -76,24 +79,10 @@ def save_search_index(directory: Path, index: SearchIndex) -> None:
         json.dump(stored, f, ensure_ascii=False, separators=(",", ":"))
 
 
-class StaleProduct(Exception):
-    """The build's search index file is missing, or of another format."""
-
-
 def load_search_index(directory: Path) -> SearchIndex:
     """The index stored in the build `directory`; StaleProduct when it has none, or one that
     this code cannot read (the caller then builds the index from the data)."""
-    path = Path(directory) / SEARCH_FILE
-    try:
-        with open(path, encoding="utf-8") as f:
-            stored = json.load(f)
-    except FileNotFoundError:
-        raise StaleProduct(f"the build has no {SEARCH_FILE}") from None
-    except ValueError as exc:  # JSON or UTF-8
-        raise StaleProduct(f"{SEARCH_FILE} cannot be read: {exc}") from None
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-        found = stored.get("format") if isinstance(stored, dict) else None
-        raise StaleProduct(f"{SEARCH_FILE} holds {found!r}, not {FORMAT!r}")
+    stored = read_product(Path(directory) / SEARCH_FILE, FORMAT)
     tables = stored.get("tables")
     if not isinstance(tables, dict) or set(tables) != set(IndexTables._fields):
         raise StaleProduct(f"{SEARCH_FILE} does not hold the index's tables")

@@ -22,6 +22,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from .formats import BY_KEY
+from .product_file import StaleProduct, read_product
 from .rdf_writer import rdf_bytes
 from .void import void_graph
 
@@ -34,11 +35,6 @@ VOID_KEYS = ("turtle", "jsonld", "rdfxml", "ntriples")
 # The stand-in for the service's own URL in a document it keeps (an .invalid name never
 # resolves, RFC 2606).
 PLACEHOLDER = "http://smpkg-service.invalid"
-
-
-class StaleVoid(Exception):
-    """The build has no VoID documents fit for this service (none, another format, or
-    another base IRI)."""
 
 
 def service_void_graph(kg, manifest: dict, *, base_iri: str, site: str) -> Graph:
@@ -75,20 +71,11 @@ def write_void(directory: Path, kg, manifest: dict, base_iri: str) -> None:
 
 def load_void(directory: Path, base_iri: str) -> dict[str, bytes]:
     """The documents stored in the build `directory` for a service whose base IRI is
-    `base_iri`, naming it `PLACEHOLDER`; StaleVoid when there are none fit for it."""
-    path = Path(directory) / VOID_FILE
-    try:
-        with open(path, encoding="utf-8") as f:
-            stored = json.load(f)
-    except FileNotFoundError:
-        raise StaleVoid(f"the build has no {VOID_FILE}") from None
-    except ValueError as exc:  # JSON or UTF-8
-        raise StaleVoid(f"{VOID_FILE} cannot be read: {exc}") from None
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-        raise StaleVoid(f"{VOID_FILE} is not of the format {FORMAT!r}")
+    `base_iri`, naming it `PLACEHOLDER`; StaleProduct when there are none fit for it."""
+    stored = read_product(Path(directory) / VOID_FILE, FORMAT)
     if stored.get("base_iri") != base_iri or stored.get("site") != PLACEHOLDER:
-        raise StaleVoid(f"{VOID_FILE} was written for the base IRI {stored.get('base_iri')!r}")
+        raise StaleProduct(f"{VOID_FILE} was written for the base IRI {stored.get('base_iri')!r}")
     documents = stored.get("documents")
     if not isinstance(documents, dict) or set(documents) != set(VOID_KEYS):
-        raise StaleVoid(f"{VOID_FILE} does not hold a document in every format")
+        raise StaleProduct(f"{VOID_FILE} does not hold a document in every format")
     return {key: documents[key].encode("utf-8") for key in VOID_KEYS}

@@ -16,9 +16,9 @@ from smpkg.document_product import (
     DOCUMENTS_FILE,
     INDEX_FILE,
     ResourceDocuments,
-    StaleDocuments,
     write_resource_documents,
 )
+from smpkg.product_file import StaleProduct
 from smpkg.rdf_writer import OX_PREFIXES
 from smpkg.resource_document import document_bytes, resource_quads
 
@@ -79,12 +79,12 @@ def test_two_writer_processes_write_what_one_writes(tmp_path, built, monkeypatch
 
 
 def test_a_missing_or_foreign_file_is_refused(tmp_path):
-    with pytest.raises(StaleDocuments, match="has no"):
+    with pytest.raises(StaleProduct, match="has no"):
         ResourceDocuments(tmp_path)
     (tmp_path / INDEX_FILE).write_text('{"format": "resource documents 0"}')
     (tmp_path / DOCUMENTS_FILE).write_bytes(b"")
-    with pytest.raises(StaleDocuments, match="resource documents 0"):
+    with pytest.raises(StaleProduct, match="resource documents 0"):
         ResourceDocuments(tmp_path)
     (tmp_path / INDEX_FILE).write_bytes(b"\xff not JSON")
-    with pytest.raises(StaleDocuments, match="cannot be read"):
+    with pytest.raises(StaleProduct, match="cannot be read"):
         ResourceDocuments(tmp_path)

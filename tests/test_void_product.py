@@ -13,13 +13,13 @@ from rdflib import Graph
 
 from api.snapshot import _documents
 from api.void_documents import prepare_void
+from smpkg.product_file import StaleProduct
 from smpkg.release import ensure_dumps
 from smpkg.void_product import (
     FORMAT,
     PLACEHOLDER,
     VOID_FILE,
     VOID_KEYS,
-    StaleVoid,
     load_void,
     render_void,
 )
@@ -84,7 +84,7 @@ def test_documents_unfit_for_the_service_are_rendered_instead(smp_client, smp_gr
     """Another base IRI than the build's documents name, or a public URL that cannot go into
     their text as it is: the service renders its own, as it did before the product."""
     other = "https://example.org/kg/"
-    with pytest.raises(StaleVoid, match="base IRI"):
+    with pytest.raises(StaleProduct, match="base IRI"):
         load_void(smp_graph.directory, other)
     prepared = _prepared(smp_client, base_iri=other)
     assert f"<{other}dataset>".encode() in prepared["ntriples"]
@@ -97,15 +97,15 @@ def test_documents_unfit_for_the_service_are_rendered_instead(smp_client, smp_gr
 
 
 def test_a_missing_or_foreign_file_is_stale(tmp_path):
-    with pytest.raises(StaleVoid, match=r"no void-documents\.json"):
+    with pytest.raises(StaleProduct, match=r"no void-documents\.json"):
         load_void(tmp_path, BASE)
     (tmp_path / VOID_FILE).write_text(json.dumps({"format": "void documents 0"}))
-    with pytest.raises(StaleVoid, match="format"):
+    with pytest.raises(StaleProduct, match="void documents 0"):
         load_void(tmp_path, BASE)
     (tmp_path / VOID_FILE).write_text("{not json")
-    with pytest.raises(StaleVoid, match="cannot be read"):
+    with pytest.raises(StaleProduct, match="cannot be read"):
         load_void(tmp_path, BASE)
     stored = {"format": FORMAT, "base_iri": BASE, "site": PLACEHOLDER, "documents": {}}
     (tmp_path / VOID_FILE).write_text(json.dumps(stored))
-    with pytest.raises(StaleVoid, match="every format"):
+    with pytest.raises(StaleProduct, match="every format"):
         load_void(tmp_path, BASE)
