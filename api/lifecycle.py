@@ -242,11 +242,12 @@ def _rebuild(app) -> ReloadOutcome:
             details=tuple(lines[1:]),
         )
     # Made here, off the request path, so that the first resource page, search or VoID after
-    # a reload does not wait for them (at start-up the explainer and the search index are
-    # made at their first use, start-up time counting more; VoID, read from the new build's
-    # products, is put in by create_app).
+    # a reload does not wait for them (at start-up the explainer, the search index and the
+    # stored documents are made at their first use, start-up time counting more; VoID, read
+    # from the new build's products, is put in by create_app).
     _ = loaded.explainer
     _ = loaded.stored_search
+    _ = loaded.resource_documents
     prepare_void(loaded)
     old = state.snapshot.executor
     install(app, loaded)
