@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from smpkg.query_text import query_hash
 
@@ -51,54 +50,29 @@ def note_answer(request: Request, cached: bool) -> None:
         request.scope[QUERY_KEY] = replace(note, cached=cached)
 
 
-class AccessLog:
-    """Pure ASGI middleware, outermost: it sees every response, replays and errors included."""
-
-    def __init__(self, app: ASGIApp, engine: str, log_queries: bool = False) -> None:
-        self.app = app
-        self.engine = engine
-        self.log_queries = log_queries
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        sent = 0
-
-        async def counting(message: Message) -> None:
-            nonlocal status, sent
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting)
-        finally:
-            self._write(scope, status, sent, time.perf_counter() - started)
-
-    def _write(self, scope: Scope, status: int, sent: int, seconds: float) -> None:
-        level = logging.WARNING if status >= 500 or status in WARN_STATUSES else logging.INFO
-        if not log.isEnabledFor(level):
-            return
-        line: dict[str, object] = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "method": scope["method"],
-            "path": scope["path"],
-            "status": status,
-            "ms": round(seconds * 1000, 2),
-            "bytes": sent,
-            "engine": self.engine,
-        }
-        note = scope.get(QUERY_KEY)
-        if isinstance(note, QueryNote):
-            line["query_hash"] = note.hash
-            line["cache"] = "result" if note.cached else "miss" if note.cached is False else None
-            if self.log_queries:
-                line["query"] = note.text
-        if scope.get(REPLAYED_KEY):
-            line["cache"] = "response"
-        log.log(level, json.dumps(line, ensure_ascii=False))
+def write_line(
+    scope: Scope, status: int, sent: int, seconds: float, engine: str, log_queries: bool
+) -> None:
+    """Log the line of one answered request (the layer that sees every response,
+    `api.response_edge.ResponseEdge`, calls this once the response is sent or failed)."""
+    level = logging.WARNING if status >= 500 or status in WARN_STATUSES else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    line: dict[str, object] = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "ms": round(seconds * 1000, 2),
+        "bytes": sent,
+        "engine": engine,
+    }
+    note = scope.get(QUERY_KEY)
+    if isinstance(note, QueryNote):
+        line["query_hash"] = note.hash
+        line["cache"] = "result" if note.cached else "miss" if note.cached is False else None
+        if log_queries:
+            line["query"] = note.text
+    if scope.get(REPLAYED_KEY):
+        line["cache"] = "response"
+    log.log(level, json.dumps(line, ensure_ascii=False))
