@@ -150,10 +150,11 @@ def _app(settings: Settings, metrics, loaded):
 
 def _install_middleware(app, settings: Settings, metrics) -> None:
     """Added innermost first: the short path of RDF resource documents, GZip (not for the
-    dump files), ETag/304, size limits (413/431), CORS, the response cache, the shortest
-    path (stored Turtle documents, answered inside the next three only), metrics (so that it counts replayed responses too), security headers, the access log
-    (outermost: it sees every response)."""
-    from . import access_log, middleware, security, snapshot  # noqa: PLC0415 - see _app
+    dump files), ETag/304, size limits (413/431), CORS, the response cache, the shortest path
+    (stored Turtle documents, answered inside the edge only), and outermost the response
+    edge: security headers, metrics and the access log in one layer, which sees every
+    response, replayed ones included."""
+    from . import middleware, response_edge, security, snapshot  # noqa: PLC0415 - see _app
     from .document_lane import StoredDocumentLane  # noqa: PLC0415 - see _app
     from .resource_lane import ResourceLane  # noqa: PLC0415 - see _app
 
@@ -175,13 +176,9 @@ def _install_middleware(app, settings: Settings, metrics) -> None:
     )
     app.add_middleware(StoredDocumentLane, snapshot=lambda scope: snapshot.pinned(scope, app))
     app.add_middleware(
-        middleware.MetricsMiddleware,
+        response_edge.ResponseEdge,
         metrics=metrics,
-        known_paths=frozenset({"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}),
-    )
-    app.add_middleware(security.SecurityHeaders)
-    app.add_middleware(
-        access_log.AccessLog,
         engine="remote" if settings.store_url else settings.engine,
         log_queries=settings.log_queries,
+        known_paths=frozenset({"/", "/sparql", "/health", "/metrics", "/openapi.json", "/queries"}),
     )

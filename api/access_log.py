@@ -8,14 +8,13 @@ or a server failure (5xx) at WARNING, so that a quiet log shows them."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from json.encoder import encode_basestring as quoted
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from smpkg.query_text import query_hash
 
@@ -51,54 +50,56 @@ def note_answer(request: Request, cached: bool) -> None:
         request.scope[QUERY_KEY] = replace(note, cached=cached)
 
 
-class AccessLog:
-    """Pure ASGI middleware, outermost: it sees every response, replays and errors included."""
+def write_line(
+    scope: Scope, status: int, sent: int, seconds: float, engine: str, log_queries: bool
+) -> None:
+    """Log the line of one answered request (the layer that sees every response,
+    `api.response_edge.ResponseEdge`, calls this once the response is sent or failed)."""
+    level = logging.WARNING if status >= 500 or status in WARN_STATUSES else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    log.log(level, _line(scope, status, sent, seconds, engine, log_queries))
 
-    def __init__(self, app: ASGIApp, engine: str, log_queries: bool = False) -> None:
-        self.app = app
-        self.engine = engine
-        self.log_queries = log_queries
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        sent = 0
+def _line(
+    scope: Scope, status: int, sent: int, seconds: float, engine: str, log_queries: bool
+) -> str:
+    """The JSON object of one request, written field by field: every string through json's
+    own escaping (`quoted`), every number an int or a rounded float. A dict given to
+    `json.dumps` and an ISO time from `datetime` cost twice as much, about a twelfth of a
+    response replayed from the cache."""
+    parts = [
+        f'{{"time": "{_stamp()}", "method": {quoted(scope["method"])}, '
+        f'"path": {quoted(scope["path"])}, "status": {status}, '
+        f'"ms": {round(seconds * 1000, 2)!r}, "bytes": {sent}, "engine": {quoted(engine)}'
+    ]
+    note = scope.get(QUERY_KEY)
+    replayed = scope.get(REPLAYED_KEY)
+    if isinstance(note, QueryNote):
+        cache = "response" if replayed else _CACHE_LABELS[note.cached]
+        parts.append(f', "query_hash": {quoted(note.hash)}, "cache": {_json_or_null(cache)}')
+        if log_queries:
+            parts.append(f', "query": {quoted(note.text)}')
+    elif replayed:
+        parts.append(', "cache": "response"')
+    parts.append("}")
+    return "".join(parts)
 
-        async def counting(message: Message) -> None:
-            nonlocal status, sent
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
-            await send(message)
 
-        try:
-            await self.app(scope, receive, counting)
-        finally:
-            self._write(scope, status, sent, time.perf_counter() - started)
+_CACHE_LABELS = {True: "result", False: "miss", None: None}
+_second: tuple[int, str] = (0, "")
 
-    def _write(self, scope: Scope, status: int, sent: int, seconds: float) -> None:
-        level = logging.WARNING if status >= 500 or status in WARN_STATUSES else logging.INFO
-        if not log.isEnabledFor(level):
-            return
-        line: dict[str, object] = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "method": scope["method"],
-            "path": scope["path"],
-            "status": status,
-            "ms": round(seconds * 1000, 2),
-            "bytes": sent,
-            "engine": self.engine,
-        }
-        note = scope.get(QUERY_KEY)
-        if isinstance(note, QueryNote):
-            line["query_hash"] = note.hash
-            line["cache"] = "result" if note.cached else "miss" if note.cached is False else None
-            if self.log_queries:
-                line["query"] = note.text
-        if scope.get(REPLAYED_KEY):
-            line["cache"] = "response"
-        log.log(level, json.dumps(line, ensure_ascii=False))
+
+def _json_or_null(text: str | None) -> str:
+    return "null" if text is None else quoted(text)
+
+
+def _stamp() -> str:
+    """The time now in UTC, ISO 8601 to the millisecond (`...T02:41:19.142+00:00`); the part
+    up to the second is formatted once a second."""
+    global _second
+    now = time.time()
+    second = int(now)
+    if second != _second[0]:
+        _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"

@@ -1,9 +1,9 @@
 """The shortest path of the service: a resource's Turtle document read from the build's stored
-documents (`smpkg.document_product`) and answered inside the access log, the metrics and the
-security headers only, before every other layer (the response cache, CORS, size limits, ETag,
-GZip, the router): what those would add to such an answer is added here, by their own rules
-(`etag_for`, the cache lifetime, GZip's minimum size, where CORS applies), so the answer is the one the longer
-path gives (a test compares them header by header).
+documents (`smpkg.document_product`) and answered inside the response edge only (security
+headers, metrics, the access line), before every other layer (the response cache, CORS, size
+limits, ETag, GZip, the router): what those would add to such an answer is added here, by
+their own rules (`etag_for`, the cache lifetime, GZip's minimum size, where CORS applies), so
+the answer is the one the longer path gives (a test compares them header by header).
 
 Only the plain case is answered here: GET or HEAD of `/id/...` negotiating Turtle (by the
 Accept header or `.ttl`), no query string, no `Origin` (CORS) and no `If-None-Match` (a 304),

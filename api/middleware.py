@@ -1,14 +1,14 @@
-"""ASGI middleware: request size limits (413), metrics, ETag / 304 from the dataset version, and
-a cache of whole responses for repeated requests.
+"""ASGI middleware: request size limits (413), ETag / 304 from the dataset version, a cache of
+whole responses for repeated requests, and the metrics' route label (`route_label`, which the
+outermost layer, `api.response_edge`, records under).
 
-All four are plain ASGI so that they see every response, errors included, and add no
+All three are plain ASGI so that they see every response, errors included, and add no
 per-request thread hops.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -134,41 +134,16 @@ class SizeLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-class MetricsMiddleware:
-    """Counts and times every request by method, route template and status."""
-
-    def __init__(self, app: ASGIApp, metrics, known_paths: frozenset[str] = frozenset()):
-        self.app = app
-        self.metrics = metrics
-        self.known_paths = known_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or self._static_path(scope)
-            self.metrics.observe_request(
-                scope["method"], template, status, time.perf_counter() - started
-            )
-
-    def _static_path(self, scope: Scope) -> str:
-        """The path of a response sent before routing (a 304, a 413) when it is one of the
-        app's fixed routes; otherwise "unmatched", so that labels stay few."""
-        path = scope["path"]
-        return path if path in self.known_paths else "unmatched"
+def route_label(scope: Scope, known_paths: frozenset[str]) -> str:
+    """The metrics' route label of a request: its route's template; for a response sent
+    before routing (a 304, a 413), its path when that is one of the app's fixed routes
+    (`known_paths`), otherwise "unmatched", so that labels stay few."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if template:
+        return template
+    path = scope["path"]
+    return path if path in known_paths else "unmatched"
 
 
 def etag_for(seed: str, scope: Scope) -> str:

@@ -17,7 +17,7 @@ neither read them nor send them a request that needs a preflight.
 from __future__ import annotations
 
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -79,27 +79,12 @@ class ReadOnlyCors:
             await self.app(scope, receive, send)
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware (no body buffering): adds the headers at `http.response.start`."""
-
-    def __init__(self, app: ASGIApp, policy: str = CONTENT_SECURITY_POLICY) -> None:
-        self.app = app
-        self.policy = policy.encode("latin-1")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers += [(n, v) for n, v in ALWAYS if n not in present]
-                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
-                if content_type.lower().startswith(b"text/html"):
-                    headers.append((b"content-security-policy", self.policy))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def secured(headers: list[tuple[bytes, bytes]], policy: bytes) -> list[tuple[bytes, bytes]]:
+    """A response's headers with the security headers it lacks added (`ALWAYS`, and the
+    Content-Security-Policy `policy` on HTML); `headers` itself is not changed."""
+    present = {name.lower() for name, _ in headers}
+    added = [(n, v) for n, v in ALWAYS if n not in present]
+    content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+    if content_type.lower().startswith(b"text/html"):
+        added.append((b"content-security-policy", policy))
+    return [*headers, *added]

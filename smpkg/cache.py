@@ -19,10 +19,16 @@ def _body_size(value: Any) -> int:
 
 def key_bytes(key: Hashable) -> int:
     """About how many bytes `key` holds: a query text can be a megabyte, and 3,000 of them
-    under small values must count as 3 GB, not as the values' few kilobytes."""
-    if isinstance(key, (tuple, frozenset)):
-        return sys.getsizeof(key) + sum(key_bytes(part) for part in key)
-    return sys.getsizeof(key)
+    under small values must count as 3 GB, not as the values' few kilobytes. Every key
+    stored is measured once, so the nested tuples are walked with a list, not recursion."""
+    total = 0
+    pending = [key]
+    while pending:
+        part = pending.pop()
+        total += sys.getsizeof(part)
+        if isinstance(part, (tuple, frozenset)):
+            pending.extend(part)
+    return total
 
 
 class ResultCache:

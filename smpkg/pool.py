@@ -21,6 +21,7 @@ import contextlib
 import logging
 import multiprocessing.context
 import os
+import pickle
 import queue
 import threading
 import time
@@ -28,7 +29,6 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.reduction import ForkingPickler
 from typing import Any, NamedTuple, TypeVar
 
 log = logging.getLogger("smpkg.pool")
@@ -344,7 +344,9 @@ class WorkerPool:
         if self._closed or self._collectors is None:
             raise PoolClosed("the worker pool is not running")
         try:
-            payload = bytes(ForkingPickler.dumps(request))
+            # Plain pickle: a request is a record of plain values, no descriptor or connection
+            # needs multiprocessing's reducers, and its pickler copies copyreg's table per call.
+            payload = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # pickle raises many kinds
             raise Unsendable(str(exc)) from exc
         worker = await self._acquire(deadline)

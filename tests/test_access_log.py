@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,6 +15,8 @@ from conftest import make_settings
 from fastapi.testclient import TestClient
 
 from api import create_app
+from api.access_log import QUERY_KEY, QueryNote, write_line
+from api.middleware import REPLAYED_KEY
 from smpkg.query_text import query_hash
 
 QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -87,3 +91,25 @@ def test_a_live_server_logs_each_request_at_the_default_level(serve, sample_trig
             break
         time.sleep(0.1)
     assert seen >= wanted
+
+
+def test_the_line_is_json_whatever_the_path_and_query_hold(caplog):
+    """The line is written field by field: quotes, backslashes, control characters and
+    non-ASCII text in the path or the query still make one valid JSON object, non-ASCII kept
+    as it is, and the time is ISO 8601 in UTC to the millisecond."""
+    caplog.set_level(logging.INFO, logger="smpkg.access")
+    path = '/id/"quoted"\\back\nslash\x01é'
+    text = 'SELECT ("é\\t" AS ?x) {}\n'
+    scope = {"method": "GET", "path": path, QUERY_KEY: QueryNote("abc", text, None)}
+    write_line(scope, 200, 12, 0.0123456, "oxigraph", log_queries=True)
+    scope[REPLAYED_KEY] = True
+    write_line(scope, 200, 12, 0.0, "oxigraph", log_queries=False)
+    first, replayed = lines(caplog)
+    assert first["path"] == path and first["query"] == text and first["cache"] is None
+    assert first["ms"] == 12.35 and first["bytes"] == 12
+    assert "é" in caplog.records[0].getMessage()  # not escaped to \u00e9
+    stamp = datetime.fromisoformat(first["time"])
+    assert stamp.utcoffset() == timedelta(0)
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", first["time"])
+    assert replayed["cache"] == "response" and "query" not in replayed

@@ -3,13 +3,14 @@
 -- Every request is a SPARQL Protocol query: POST, Content-Type application/sparql-query,
 -- Accept $WRK_ACCEPT. The query texts come from the file $WRK_QUERIES (separated by a line
 -- "#--SMPKG-QUERY--") and are sent in turn. With WRK_DISTINCT=1 the placeholder __NONCE__ in
--- a text becomes a token unique to the request (thread id and counter), so that no two
--- requests are alike. Without queries (an empty file) every request is a plain GET of the
+-- a text becomes a token unique to the request (the run's $WRK_RUN, thread id and counter),
+-- so that no two requests are alike, not even across runs. Without queries (an empty file) every request is a plain GET of the
 -- URL. done() prints one JSON line with the figures.
 
 local counter = 0
 local queries = {}
 local distinct = os.getenv("WRK_DISTINCT") == "1"
+local run = os.getenv("WRK_RUN") or ""
 local accept = os.getenv("WRK_ACCEPT") or "application/sparql-results+json"
 local next_id = 1
 local fixed = nil
@@ -60,7 +61,8 @@ function request()
   counter = counter + 1
   local q = queries[(counter % #queries) + 1]
   if distinct then
-    q = (string.gsub(q, "__NONCE__", "n" .. tostring(tid or 0) .. "-" .. tostring(counter)))
+    local nonce = "n" .. run .. "-" .. tostring(tid or 0) .. "-" .. tostring(counter)
+    q = (string.gsub(q, "__NONCE__", nonce))
   end
   return wrk.format(nil, nil, nil, q)
 end
