@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from smpkg.errors import UnsupportedFormat
 from smpkg.formats import BY_KEY
 
-from .middleware import CACHE_MAX_AGE, GZIP_MINIMUM, app_path, etag_for
+from .middleware import GZIP_MINIMUM, app_path, cache_control, etag_for
 from .negotiation import choose_format
 from .resource_lane import PREFIX, resource_route
 from .routers.resources import OFFERED, document_response, split_extension
@@ -39,7 +39,7 @@ class StoredDocumentLane:
         self.app = app
         self.snapshot = snapshot
         self.route = resource_route()
-        self.cache_control = f"public, max-age={CACHE_MAX_AGE}"
+        self.cache_control = cache_control()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

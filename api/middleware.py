@@ -25,6 +25,13 @@ from .errors import render_error
 # Freshness of a cacheable response. The dataset only changes when the service restarts on a
 # new build; clients revalidate cheaply with If-None-Match afterwards.
 CACHE_MAX_AGE = 300
+
+
+def cache_control(max_age: int = CACHE_MAX_AGE) -> str:
+    """The Cache-Control of a cacheable response."""
+    return f"public, max-age={max_age}"
+
+
 # Responses smaller than this are sent as they are, whatever the client accepts.
 GZIP_MINIMUM = 2048
 NOT_CACHED = ("/health", "/metrics")
@@ -187,7 +194,7 @@ class ETagMiddleware:
         self.app = app
         # A callable, read per request (from the snapshot the request is answered from).
         self.seed = seed
-        self.max_age = max_age
+        self.cache_control = cache_control(max_age)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -198,7 +205,6 @@ class ETagMiddleware:
             await self.app(scope, receive, send)
             return
         tag = etag_for(self.seed(scope), scope)
-        cache_control = f"public, max-age={self.max_age}"
         if_none_match = Headers(scope=scope).get("if-none-match")
         if if_none_match and _matches(if_none_match, tag):
             await send(
@@ -207,7 +213,7 @@ class ETagMiddleware:
                     "status": 304,
                     "headers": [
                         (b"etag", tag.encode()),
-                        (b"cache-control", cache_control.encode()),
+                        (b"cache-control", self.cache_control.encode()),
                         (b"vary", b"Accept, Accept-Encoding"),
                     ],
                 }
@@ -221,7 +227,7 @@ class ETagMiddleware:
                 if "etag" not in headers and "no-store" not in headers.get("cache-control", ""):
                     headers["ETag"] = tag
                     if "cache-control" not in headers:
-                        headers["Cache-Control"] = cache_control
+                        headers["Cache-Control"] = self.cache_control
                     vary = headers.get("vary", "")
                     if "accept" not in [v.strip().lower() for v in vary.split(",")]:
                         headers["Vary"] = f"{vary}, Accept" if vary else "Accept"

@@ -28,8 +28,9 @@ from smpkg.config import Settings
 from smpkg.document_product import ResourceDocuments
 from smpkg.explain import Explainer
 from smpkg.oxigraph_engine import OxigraphEngine
+from smpkg.product_file import StaleProduct
 from smpkg.search import SearchIndex
-from smpkg.search_product import StaleProduct, load_search_index
+from smpkg.search_product import load_search_index
 from smpkg.void_product import PLACEHOLDER
 
 log = logging.getLogger("smpkg.api")
@@ -99,9 +100,10 @@ class Snapshot:
     def resource_documents(self) -> ResourceDocuments | None:
         """The Turtle documents the build stored (`smpkg.document_product`), for the
         shortest path of `/id/` (`api.document_lane`); None where the resource pages do not
-        read the build's store, when the build has none (or of another format), or when
-        the service's row limit could cut a stored document."""
-        if self.pages is None:
+        read the build's store (no build, or an external store: `pages`), when the build has
+        none (or of another format), or when the service's row limit could cut a stored
+        document. Decided without opening the store, which the stored documents never read."""
+        if self.kg is None or self.settings.store_url:
             return None
         try:
             documents = ResourceDocuments(self.kg.directory)

@@ -45,9 +45,11 @@ class LimitedHeadProtocol(HttpToolsProtocol):
     _in_head = True  # the parser is reading a head (or waiting for one)
     _head_bytes = 0  # received since the head began, counted a read at a time
     _line_done = False  # its request line has ended
+    _one_write: OneWrite  # the connection's responses go out through it
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        self._one_write = OneWrite(transport, self.loop)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -64,7 +66,7 @@ class LimitedHeadProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm()
         super().on_headers_complete()
-        self.cycle.transport = OneWrite(self.transport, self.loop)
+        self.cycle.transport = self._one_write
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

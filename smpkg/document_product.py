@@ -85,7 +85,7 @@ def _documents(store: ox.Store, location: Path) -> Iterator[Row]:
     if len(iris) < PARALLEL_FROM:
         yield from _written(store, iris)
         return
-    chunks = [iris[i : i + CHUNK] for i in range(len(iris)) if i % CHUNK == 0]
+    chunks = [iris[i : i + CHUNK] for i in range(0, len(iris), CHUNK)]
     context = multiprocessing.get_context("spawn")  # a forked RocksDB handle is not safe
     workers = min(2, os.cpu_count() or 1)
     with ProcessPoolExecutor(

@@ -131,11 +131,14 @@ def write_products(
             directory, graphs, statistics=lambda _: text_statistics(triples, graphs)
         ),
     )
+    location = directory / DISK_STORE_DIR
+    # Opened once, read-only, for the three products read from it.
+    engine = open_disk_store(location)
     targets = {a.key: a.uri_space for a in AUTHORITIES}
     stats = step(
         "statistics",
         lambda: store_statistics(
-            open_disk_store(directory / DISK_STORE_DIR),
+            engine,
             graphs,
             EXAMPLES,
             text_links(triples, targets),
@@ -143,18 +146,8 @@ def write_products(
         ),
     )
     (directory / STATISTICS_FILE).write_text(json.dumps(stats, ensure_ascii=False))
-    step(
-        "search",
-        lambda: write_search_index(directory, open_disk_store(directory / DISK_STORE_DIR).store),
-    )
-    step(
-        "documents",
-        lambda: write_resource_documents(
-            directory,
-            open_disk_store(directory / DISK_STORE_DIR).store,
-            directory / DISK_STORE_DIR,
-        ),
-    )
+    step("search", lambda: write_search_index(directory, engine.store))
+    step("documents", lambda: write_resource_documents(directory, engine.store, location))
     step(
         "explanations",
         lambda: write_index(

@@ -28,8 +28,6 @@ import pyoxigraph as ox
 from .product_file import StaleProduct, read_product
 from .search import IndexTables, SearchIndex, search_queries
 
-__all__ = ["StaleProduct", "load_search_index", "save_search_index", "write_search_index"]
-
 SEARCH_FILE = "search-index.json"
 # Changed whenever `IndexTables` or what goes into it changes: an older file is stale (and
 # products.PRODUCTS_VERSION with it, so that cached builds write the new one).

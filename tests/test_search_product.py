@@ -12,11 +12,11 @@ from types import SimpleNamespace
 import pytest
 
 from api.app.pages import search_index
+from smpkg.product_file import StaleProduct
 from smpkg.search import SearchIndex, search_queries
 from smpkg.search_product import (
     FORMAT,
     SEARCH_FILE,
-    StaleProduct,
     load_search_index,
     unordered,
 )
