@@ -17,7 +17,6 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pyoxigraph as ox
 from rdflib import Dataset, Graph
 from rdflib.util import from_n3
 
@@ -25,14 +24,12 @@ from .atomic import staged_directory
 from .config import Settings
 from .errors import ValidationFailed
 from .load import Terms, bulk_work, fingerprint, load_dataset, load_turtle, turtle_files
-from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_all
-from .oxigraph_engine import OxigraphEngine
+from .namespaces import GRAPH_FILES, bind_all, graph_file
+from .oxigraph_engine import OxigraphEngine, load_build
 from .products import PRODUCTS_VERSION, write_products
 from .rdflib_engine import RdflibEngine
 from .reason import RULE_VERSION, ReasoningReport, reason, reason_text
 from .rules import Derivation, Unsupported
-
-GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
 
 Progress = Callable[[str], None]
 
@@ -55,7 +52,7 @@ class KnowledgeGraph:
     cpu_timings: dict = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
-        return self.directory / f"{name}.nt"
+        return graph_file(self.directory, name)
 
     def _parse(self, name: str) -> Graph:
         graph = bind_all(Graph(identifier=GRAPH_FILES[name]))
@@ -242,7 +239,7 @@ def build(settings: Settings, progress: Progress = _quiet, force: bool = False) 
     }
     with bulk_work(), staged_directory(directory, ".build-") as tmp:
         for name, found in triples.items():
-            write_ntriples(tmp / f"{name}.nt", found)
+            write_ntriples(graph_file(tmp, name), found)
         (tmp / "build.json").write_text(json.dumps(meta, indent=2))
         write_text_derivations(tmp / "derivations.json", done.derivations)
         staged = KnowledgeGraph(tmp, key[:12], done.report)
@@ -306,14 +303,7 @@ def open_engine(kg: KnowledgeGraph, kind: str):
     """A query engine over a built graph: the three named graphs, default graph their union."""
     if kind == "rdflib":
         return RdflibEngine(kg.dataset())
-    store = ox.Store()
-    for name, graph_iri in GRAPH_FILES.items():
-        store.load(
-            path=str(kg.path(name)),
-            format=ox.RdfFormat.N_TRIPLES,
-            to_graph=ox.NamedNode(str(graph_iri)),
-        )
-    return OxigraphEngine(store)
+    return load_build(kg.directory)
 
 
 def open_dataset_engine(files: list[Path], kind: str):

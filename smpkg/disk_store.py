@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from .atomic import staged_directory
 from .engine import Engine, first_line
 from .errors import ConfigurationError
+from .namespaces import graph_file
 from .oxigraph_engine import OxigraphEngine, count_of
 
 DISK_STORE_DIR = "oxigraph"
@@ -69,7 +70,7 @@ def ensure_disk_store(
                 graph = ox.NamedNode(str(iri))
                 # The build wrote these files from terms a parser has checked already.
                 store.bulk_load(
-                    path=str(directory / f"{name}.nt"),
+                    path=str(graph_file(directory, name)),
                     format=ox.RdfFormat.N_TRIPLES,
                     to_graph=graph,
                     lenient=True,

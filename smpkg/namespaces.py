@@ -6,6 +6,7 @@ Turtle formatter bind, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 import pyoxigraph as ox
@@ -50,6 +51,14 @@ SHAPES = Namespace(DEFAULT_BASE + "shapes#")
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 ASSERTED_GRAPH = GRAPH["asserted"]
 INFERRED_GRAPH = GRAPH["inferred"]
+# A build's named graphs, each in the N-Triples file `graph_file` names.
+GRAPH_FILES = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
+
+
+def graph_file(directory: Path, name: str) -> Path:
+    """Where a build in `directory` keeps the named graph `name` of `GRAPH_FILES`."""
+    return directory / f"{name}.nt"
+
 
 SCHEMA = Namespace("https://schema.org/")
 CPOV = Namespace("http://data.europa.eu/m8g/")

@@ -35,10 +35,10 @@ from pathlib import Path
 
 import httpx
 
-from .build import GRAPH_FILES
 from .credentials import account
 from .credentials import password_from_env as password_from_env
 from .errors import ConfigurationError, SmpkgError
+from .namespaces import GRAPH_FILES
 from .remote_store import RemoteEngine, query_endpoint, redacted
 
 Progress = Callable[[str], None]

@@ -95,7 +95,7 @@ def write_dumps(kg, directory: Path, progress: Progress = _quiet) -> dict:
     triples = {}
     for part in PARTS:
         names = list(PART_GRAPHS) if part == "full" else [part]
-        sources = {kg.directory / f"{name}.nt": str(PART_GRAPHS[name]) for name in names}
+        sources = {kg.path(name): str(PART_GRAPHS[name]) for name in names}
 
         def listed(fmt: Format, count: int, part: str = part) -> None:
             graphs = (

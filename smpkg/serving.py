@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from .build import GRAPH_FILES, KnowledgeGraph, build
+from .build import KnowledgeGraph, build
 from .config import Settings
 from .disk_store import ensure_disk_store
 from .lanes import SlowLane
+from .namespaces import GRAPH_FILES
 from .statistics import dataset_statistics
 from .worker import WorkerLimits
 

@@ -5,11 +5,14 @@ read in one sitting (600 and 80 lines)."""
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from smpkg.namespaces import GRAPH_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("smpkg", "api")
@@ -140,6 +143,27 @@ def test_opening_the_data_does_not_wait_for_the_web_framework():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert found.stdout.strip() == "[]"
+
+
+def test_a_worker_loads_a_small_build_without_the_build_code(smp_graph):
+    """A query worker that loads a build into memory (forked from the fork server, which
+    preloads `forkserver.PRELOAD`) reads its N-Triples files without importing smpkg.build
+    and what it drags in (the reasoner, the products, YAML): start-up time, per worker."""
+    code = (
+        "import json, sys\n"
+        "from smpkg import forkserver\n"
+        "for name in forkserver.PRELOAD: __import__(name)\n"
+        "from smpkg.worker import Source, open_engine\n"
+        f"engine = open_engine(Source('oxigraph', graph_dir={str(smp_graph.directory)!r}, "
+        "in_memory=True))\n"
+        "print(json.dumps([len(engine.store), 'smpkg.build' in sys.modules]))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded, imported_build = json.loads(found.stdout.splitlines()[-1])
+    assert imported_build is False
+    assert loaded == sum(len(getattr(smp_graph, name)) for name in GRAPH_FILES)  # by rdflib
 
 
 @pytest.mark.parametrize(

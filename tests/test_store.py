@@ -16,10 +16,12 @@ from conftest import EX, ITEM_COUNT, ITEMS, PEOPLE, PLACES
 from rdflib import Literal, URIRef
 
 import smpkg.oxigraph_engine as store
+from smpkg import guard
 from smpkg.build import open_dataset_engine
 from smpkg.engine import DatasetSpec
 from smpkg.errors import QueryRefused, QuerySyntaxError
 from smpkg.formats import results_json
+from smpkg.guard import check_query
 from smpkg.statistics import dataset_statistics
 
 ENGINES = ["oxigraph", "rdflib"]
@@ -28,6 +30,11 @@ ENGINES = ["oxigraph", "rdflib"]
 @pytest.fixture(scope="module", params=ENGINES)
 def engine(request, sample_trig):
     return open_dataset_engine([sample_trig], request.param)
+
+
+@pytest.fixture(scope="module")
+def oxigraph(sample_trig):
+    return open_dataset_engine([sample_trig], "oxigraph")
 
 
 def subjects(answer) -> list[str]:
@@ -102,6 +109,47 @@ def test_syntax_errors_and_refusals(engine):
         engine.execute("CLEAR ALL")
     with pytest.raises(QueryRefused, match="SERVICE"):
         engine.execute("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT ?x WHERE { ?x }",
+        "not sparql at all",
+        "",
+        "CLEAR ALL",
+        "INSERT DATA { <http://a> <http://b> <http://c> }",
+        "LOAD <http://example.org/data.ttl>",
+        "SELECT * WHERE { BIND(<http://www.w3.org/2001/XMLSchema#integerx>(1) AS ?x) }",
+        "SELECT * WHERE " + "{" * 200 + "}" * 200,
+    ],
+)
+def test_a_text_the_run_parses_fails_as_the_guard_says(oxigraph, text):
+    """A text without SERVICE or FROM is parsed by the run itself, not by the guard first:
+    what it fails with is still the guard's verdict, word for word."""
+    with pytest.raises((QueryRefused, QuerySyntaxError)) as expected:
+        check_query(text, oxigraph.held_graphs)
+    with pytest.raises(type(expected.value)) as got:
+        oxigraph.execute(text)
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    "text, form",
+    [
+        (PERSONS, "SELECT"),
+        (f"ASK {{ ?p a <{EX}Person> }}", "ASK"),
+        (f"CONSTRUCT {{ ?p a <{EX}Person> }} WHERE {{ ?p a <{EX}Person> }}", "CONSTRUCT"),
+        (f"DESCRIBE ?p WHERE {{ ?p a <{EX}Person> }}", "DESCRIBE"),
+    ],
+)
+def test_a_text_is_parsed_once_when_only_the_parse_decides(oxigraph, text, form, monkeypatch):
+    class NoSecondParse:
+        def query(self, *args, **kwargs):
+            raise AssertionError("the guard parsed a text the run parses anyway")
+
+    monkeypatch.setattr(guard, "_empty", NoSecondParse())
+    assert oxigraph.execute(text).form == form
 
 
 # --------------------------------------------------------------------------- no network

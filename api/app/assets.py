@@ -40,7 +40,8 @@ OWN = own_files()
 
 
 @router.api_route("/static/{name}", methods=["GET", "HEAD"], include_in_schema=False)
-async def static_file(request: Request, name: str) -> Response:
+async def static_file(request: Request) -> Response:
+    name = request.path_params["name"]
     path = OWN.get(name)
     if path is None:
         raise NotFound(f"no static file {name!r}")
@@ -52,7 +53,8 @@ async def static_file(request: Request, name: str) -> Response:
 
 
 @router.api_route("/vendor/{spec:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def vendor_file(request: Request, spec: str) -> Response:
+async def vendor_file(request: Request) -> Response:
+    spec = request.path_params["spec"]
     package_at_version, _, file = spec.rpartition("/")
     found = vendor.resolve(package_at_version, file)
     if found is None:

@@ -205,7 +205,8 @@ async def browse_index(request: Request) -> Response:
 
 
 @router.api_route("/browse/{name}", methods=["GET", "HEAD"], include_in_schema=False)
-async def browse_page(request: Request, name: str) -> Response:
+async def browse_page(request: Request) -> Response:
+    name = request.path_params["name"]
     stem, dot, ext = name.partition(".")
     if dot and ext not in ("csv", "json"):
         raise NotFound(f"no download as .{ext}; use .csv or .json")

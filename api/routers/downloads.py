@@ -204,7 +204,8 @@ def _file(directory, manifest: dict, name: str) -> Response:
 @get_and_head(
     "/download/{name}", tags=["linked data"], summary="One dump file (or manifest.json, SHA256SUMS)"
 )
-async def download_file(request: Request, name: str) -> Response:
+async def download_file(request: Request) -> Response:
+    name = request.path_params["name"]
     directory, manifest = await _dumps(request)
     return _file(directory, manifest, name)
 
@@ -214,7 +215,9 @@ async def download_file(request: Request, name: str) -> Response:
     tags=["linked data"],
     summary="One dump file of a release (the current version only)",
 )
-async def download_release_file(request: Request, version: str, name: str) -> Response:
+async def download_release_file(request: Request) -> Response:
+    version = request.path_params["version"]
+    name = request.path_params["name"]
     directory, manifest = await _dumps(request)
     if version != manifest["version"]:
         raise NotFound(
@@ -276,7 +279,8 @@ async def dataset(request: Request) -> Response:
     tags=["linked data"],
     summary="A release's version IRI (the current version only)",
 )
-async def dataset_version(request: Request, version: str) -> Response:
+async def dataset_version(request: Request) -> Response:
+    version = request.path_params["version"]
     _, manifest = await _dumps(request)
     if version != manifest["version"]:
         raise NotFound(
@@ -289,7 +293,8 @@ async def dataset_version(request: Request, version: str) -> Response:
 @get_and_head(
     "/graph/{name}", tags=["linked data"], summary="A named graph's IRI: 303 See Other to its dump"
 )
-async def graph(request: Request, name: str) -> Response:
+async def graph(request: Request) -> Response:
+    name = request.path_params["name"]
     if name not in PART_GRAPHS:
         raise NotFound(f"no graph {name!r}: the graphs are {', '.join(PART_GRAPHS)}")
     _kg(request)

@@ -146,7 +146,8 @@ async def list_queries(request: Request) -> Response:
     response_class=PlainTextResponse,
     responses={200: {"content": {"application/sparql-query": {}}}, 404: {}},
 )
-async def query_text(request: Request, name: str) -> Response:
+async def query_text(request: Request) -> Response:
+    name = request.path_params["name"]
     query = _get(request, name)
     return Response(
         content=query.text.encode("utf-8"), media_type="application/sparql-query; charset=utf-8"
@@ -173,7 +174,8 @@ async def query_text(request: Request, name: str) -> Response:
         "4XX": {"description": OTHER_ERRORS},
     },
 )
-async def run_query(request: Request, name: str) -> Response:
+async def run_query(request: Request) -> Response:
+    name = request.path_params["name"]
     query = _get(request, name)
     if wants_page(request.headers.get("accept"), request.query_params.get("format"), query.text):
         return await page(request, query)

@@ -235,7 +235,8 @@ async def rdf_document(request: Request, path: str) -> Response | None:
         406: {"description": "No acceptable format."},
     },
 )
-async def resource(request: Request, path: str) -> Response:
+async def resource(request: Request) -> Response:
+    path = request.path_params["path"]
     state = snapshot_of(request)
     stem, fixed = split_extension(path, OFFERED)
     try:
@@ -395,7 +396,8 @@ async def ontology(request: Request) -> Response:
 
 
 @get_and_head("/ontology.{ext}", include_in_schema=False)
-async def ontology_document(request: Request, ext: str) -> Response:
+async def ontology_document(request: Request) -> Response:
+    ext = request.path_params["ext"]
     return await _ontology(request, "." + ext)
 
 
@@ -404,7 +406,8 @@ async def ontology_document(request: Request, ext: str) -> Response:
     tags=["linked data"],
     summary="The ontology's version IRI (the current version only)",
 )
-async def ontology_version(request: Request, version: str) -> Response:
+async def ontology_version(request: Request) -> Response:
+    version = request.path_params["version"]
     state = snapshot_of(request)
     if state.kg is None:
         raise NotFound("this service serves --dataset files: it has no ontology of its own")
