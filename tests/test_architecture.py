@@ -26,11 +26,11 @@ OVERSIZE_ELSEWHERE: dict[str, str] = {}
 API_IMPORTS_ELSEWHERE = {"smpkg.cli": ["api"]}
 
 
-def modules() -> dict[str, Path]:
+def modules(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
     found = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
     return found
@@ -40,9 +40,16 @@ def _type_checking_only(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
+def _packages_above(name: str) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
+
+
 def imported(name: str, path: Path, known: set[str]) -> set[str]:
     """The modules of `known` that `name` imports, anywhere in its body (deferred imports
-    too), except under `if TYPE_CHECKING:`."""
+    too), except under `if TYPE_CHECKING:`; with them the packages above each, whose
+    `__init__` Python runs first, unless `name` lies inside that package (then it is already
+    being imported)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     tree = ast.parse(path.read_text())
     skipped = {
@@ -67,16 +74,19 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
             if len(subs) < len(node.names):
                 targets.add(base)
     found = set()
+    own = _packages_above(name)
     for target in targets:
         while target and target not in known:
             target = target.rpartition(".")[0]
-        if target and target != name:
+        if target:
             found.add(target)
+            found.update(p for p in _packages_above(target) if p in known and p not in own)
+    found.discard(name)
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
-    mods = modules()
+def import_graph(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, set[str]]:
+    mods = modules(root, packages)
     return {name: imported(name, path, set(mods)) for name, path in mods.items()}
 
 
@@ -119,6 +129,27 @@ def test_the_checks_see_a_cycle_and_a_layer_breach():
     """The checks themselves: a made-up graph with a cycle is caught."""
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_a_cycle_through_a_packages_init_is_seen(tmp_path):
+    """Importing `p.app.assets` runs `p/app/__init__.py` first: when that imports the
+    importer back, the modules form a cycle though no module names the other (as `api.app`
+    and `api.results` did before the web app's routes left `api/app/__init__.py`)."""
+    files = {
+        "p/__init__.py": "",
+        "p/app/__init__.py": "from p.results import table\n",
+        "p/app/assets.py": "STATIC = 'static'\n",
+        "p/app/pages.py": "from .assets import STATIC\nfrom p import results\n",
+        "p/results.py": "from p.app.assets import STATIC\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = import_graph(tmp_path, ("p",))
+    assert graph["p.results"] == {"p.app", "p.app.assets"}
+    # Inside its own package, a module's import of a sibling runs no other __init__.
+    assert graph["p.app.pages"] == {"p.app.assets", "p.results"}
+    assert cycles(graph) == [["p.app", "p.results"]]
 
 
 def test_no_import_cycles():
