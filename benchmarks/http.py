@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from smpkg.build import GRAPH_FILES
+from smpkg.namespaces import GRAPH_FILES, graph_file
 
 from .common import PYTHON, REPO, Project, free_port, run_measured, say, tree_rss_mb
 
@@ -100,7 +100,7 @@ def nquads(graph_dir: Path, target: Path) -> Path:
     with open(tmp, "w", encoding="utf-8") as out:
         for name, iri in GRAPH_FILES.items():
             suffix = f" <{iri}> .\n"
-            with open(graph_dir / f"{name}.nt", encoding="utf-8") as source:
+            with open(graph_file(graph_dir, name), encoding="utf-8") as source:
                 for line in source:
                     line = line.rstrip()
                     if line.endswith(" ."):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rdflib.namespace import OWL, RDF
 
-from .namespaces import ASSERTED_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from .namespaces import GRAPH_FILES
 
 PARTS = {
     "ontology": "The ontology (OWL 2 RL).",
@@ -14,7 +14,8 @@ PARTS = {
     "inferred": "The statements inferred by OWL 2 RL reasoning, kept apart from the asserted ones.",
     "full": "The whole dataset: the ontology, the asserted and the inferred statements.",
 }
-PART_GRAPHS = {"ontology": ONTOLOGY_GRAPH, "asserted": ASSERTED_GRAPH, "inferred": INFERRED_GRAPH}
+# Each part but the whole is one of the build's named graphs, under the same name.
+PART_GRAPHS = GRAPH_FILES
 
 
 def ontology_version(kg) -> str:

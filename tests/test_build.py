@@ -8,9 +8,10 @@ from rdflib import Namespace
 from rdflib.namespace import RDF
 
 import smpkg.build as build_module
-from smpkg.build import GRAPH_FILES, build, open_engine
+from smpkg.build import build, open_engine
 from smpkg.disk_store import ensure_disk_store, open_disk_store
 from smpkg.errors import DataParseError, ValidationFailed
+from smpkg.namespaces import GRAPH_FILES
 from smpkg.statistics import dataset_statistics
 
 EX = Namespace("http://example.org/")

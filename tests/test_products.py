@@ -9,9 +9,9 @@ import json
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
-from smpkg.build import GRAPH_FILES
 from smpkg.disk_store import DISK_STORE_DIR, open_disk_store
 from smpkg.load import nt
+from smpkg.namespaces import GRAPH_FILES
 from smpkg.products import INDEX_FILE, DerivationIndex, read_statistics, triple_key
 from smpkg.release import dumps_directory, read_manifest
 from smpkg.search_product import SEARCH_FILE

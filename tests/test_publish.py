@@ -9,8 +9,8 @@ import pytest
 from conftest import OxigraphServer, free_port, isomorphic
 from rdflib import Graph
 
-from smpkg.build import GRAPH_FILES
 from smpkg.cli import main
+from smpkg.namespaces import GRAPH_FILES, graph_file
 from smpkg.publish import PublishError, publish
 from smpkg.remote_store import query_endpoint
 
@@ -97,12 +97,12 @@ def test_an_unreachable_store_is_one_clear_error(smp_graph, capsys):
 def test_graphs_that_share_a_blank_node_are_refused(tmp_path):
     class Fake:
         def path(self, name):
-            return tmp_path / f"{name}.nt"
+            return graph_file(tmp_path, name)
 
     for name in GRAPH_FILES:
-        (tmp_path / f"{name}.nt").write_text(f'<http://e/{name}> <http://e/p> "x" .\n')
-    (tmp_path / "asserted.nt").write_text("_:b1 <http://e/p> <http://e/o> .\n")
-    (tmp_path / "inferred.nt").write_text("_:b1 <http://e/q> <http://e/o> .\n")
+        Fake().path(name).write_text(f'<http://e/{name}> <http://e/p> "x" .\n')
+    Fake().path("asserted").write_text("_:b1 <http://e/p> <http://e/o> .\n")
+    Fake().path("inferred").write_text("_:b1 <http://e/q> <http://e/o> .\n")
     with pytest.raises(PublishError, match="share the blank node _:b1"):
         publish(Fake(), "http://127.0.0.1:9/store")
 

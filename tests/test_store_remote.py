@@ -19,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from test_api_safety import Listener, attacks
 
 from api.lifecycle import open_data
-from smpkg.build import GRAPH_FILES, open_engine
+from smpkg.build import open_engine
 from smpkg.engine import DatasetSpec
 from smpkg.errors import (
     ConfigurationError,
@@ -29,6 +29,7 @@ from smpkg.errors import (
     QueryTimeout,
 )
 from smpkg.executor import QueryExecutor, Source
+from smpkg.namespaces import GRAPH_FILES
 from smpkg.queries import load_named_queries
 from smpkg.query_text import bind_values, with_base
 from smpkg.remote_store import RemoteEngine, relabelled

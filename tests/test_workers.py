@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smpkg.build import GRAPH_FILES, build
+from smpkg.build import build
 from smpkg.config import Settings
 from smpkg.disk_store import (
     DISK_STORE_DIR,
@@ -23,6 +23,7 @@ from smpkg.disk_store import (
     open_disk_store,
 )
 from smpkg.executor import QueryExecutor, Source
+from smpkg.namespaces import GRAPH_FILES
 from smpkg.statistics import dataset_statistics
 
 GRAPHS = {name: str(iri) for name, iri in GRAPH_FILES.items()}
