@@ -5,7 +5,7 @@ beside the same resources fetched as a DESCRIBE from the Oxigraph server over th
 
 The project of the size is made (or reused) by `benchmarks.common.make_project` and built by
 `smpkg build` (its products: the on-disk store, the statistics, the derivation index, the
-dumps). Then, one server at a time, on 127.0.0.1, over one keep-alive connection:
+dumps). Then, on 127.0.0.1, each server over one keep-alive connection:
 
 - `smpkg serve` (default settings): the first resource page after start (Turtle, then another
   resource as HTML), then `--requests` distinct resources (IRIs with an `smp:acronym`, drawn
@@ -15,7 +15,11 @@ dumps). Then, one server at a time, on 127.0.0.1, over one keep-alive connection
   same file: a plain read (from the page cache: memory speed) and an O_DIRECT read (the disk);
   the server's CPU time per page beside each latency;
 - `oxigraph serve-read-only --union-default-graph` on the build's own on-disk store (the same
-  quads): `DESCRIBE <iri>` as Turtle for the same resources, first request and repeats.
+  quads), started beside smpkg once smpkg's first pages are fetched: its first request, then
+  `DESCRIBE <iri>` as Turtle for the same resources. The two servers' Turtle pages are
+  fetched in ROUNDS rounds of a fifth of the resources each, taking turns at going first, so
+  that a change of the machine's pace, and whichever server reads a resource's part of the
+  store first, falls on both alike.
 
 Figures go to `benchmarks/results/linked-data.json`, the targets to stdout. `python -m
 benchmarks.run --parts linked-data` runs the same measurement as a part of the suite, on the
@@ -33,6 +37,8 @@ import statistics
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from smpkg.build import build
@@ -91,7 +97,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _pages(client: Client, paths: list[str], accept: str, pid: int | None = None) -> dict:
+def _timed(client: Client, paths: list[str], accept: str, pid: int | None = None):
+    """Each path fetched once: the wall times, and the server's CPU seconds for all of them."""
     times = []
     cpu = cpu_seconds(pid) if pid else 0.0
     for path in paths:
@@ -99,10 +106,18 @@ def _pages(client: Client, paths: list[str], accept: str, pid: int | None = None
         if status != 200:
             raise RuntimeError(f"{path}: {status}")
         times.append(seconds)
+    return times, (cpu_seconds(pid) - cpu if pid else None)
+
+
+def _summary(times: list[float], cpu: float | None) -> dict:
     out = _ms(times)
-    if pid:
-        out["server_cpu_ms"] = round(1000 * (cpu_seconds(pid) - cpu) / len(paths), 2)
+    if cpu is not None:
+        out["server_cpu_ms"] = round(1000 * cpu / len(times), 2)
     return out
+
+
+def _pages(client: Client, paths: list[str], accept: str, pid: int | None = None) -> dict:
+    return _summary(*_timed(client, paths, accept, pid))
 
 
 def _resources(port: int, count: int, seed: int) -> list[str]:
@@ -165,7 +180,11 @@ def _direct_read(path: Path) -> float:
     return path.stat().st_size / (1 << 20) / (time.perf_counter() - started)
 
 
-def measure_smpkg(project: Project, build_dir: Path, iris: list[str] | None, requests: int):
+def measure_smpkg(
+    project: Project, build_dir: Path, requests: int, log_dir: Path
+) -> tuple[dict, dict]:
+    """`smpkg serve` (and, beside it for the Turtle pages, the Oxigraph server): the figures
+    of each."""
     server = start_smpkg(project, Path(project.root), workers=2)
     port = int(server.url.rsplit(":", 1)[1].split("/")[0])
     client = Client(port)
@@ -175,11 +194,11 @@ def measure_smpkg(project: Project, build_dir: Path, iris: list[str] | None, req
     try:
         out["first_turtle_ms"] = round(1000 * client.get(_path(first), "text/turtle")[1], 1)
         out["first_html_ms"] = round(1000 * client.get(_path(second), "text/html")[1], 1)
-        iris = iris or _resources(port, requests, seed=0)
-        paths = [_path(iri) for iri in iris]
+        iris = _resources(port, requests, seed=0)
         pid = server.process.pid
-        out["turtle"] = _pages(client, paths, "text/turtle", pid)
-        out["html"] = _pages(client, paths, "text/html", pid)
+        say("oxigraph serve-read-only on the same store, beside it")
+        out["turtle"], oxigraph = beside_oxigraph(build_dir, iris, client, pid, log_dir)
+        out["html"] = _pages(client, [_path(iri) for iri in iris], "text/html", pid)
         status, seconds, _ = client.get("/.well-known/void", "text/turtle")
         if status != 200:
             raise RuntimeError(f"/.well-known/void: {status}")
@@ -189,10 +208,10 @@ def measure_smpkg(project: Project, build_dir: Path, iris: list[str] | None, req
         out["rss_after_mb"] = server.rss_mb()
     finally:
         server.stop()
-    return out, iris
+    return out, oxigraph
 
 
-DUMP_READS = 3
+DUMP_READS = 5
 
 
 def _dump(client: Client, server: Server, build_dir: Path) -> dict:
@@ -224,7 +243,39 @@ def _path(iri: str) -> str:
     return "/" + iri[len("https://w3id.org/smpkg/") :]
 
 
-def measure_oxigraph(build_dir: Path, iris: list[str], log_dir: Path) -> dict:
+# The Turtle pages of both servers are fetched in rounds, taking turns at going first: one
+# pass each, one after the other, put a change of the machine's pace (another process, the
+# CPU's clock) between the two servers, and on a shared machine that moved the p50 by more
+# than the two servers differ.
+ROUNDS = 5
+
+
+@dataclass
+class _Side:
+    """One server's Turtle pages over the rounds."""
+
+    client: Client
+    path: Callable[[str], str]  # a resource's IRI -> the path that fetches it
+    pid: int
+    times: list[float] = field(default_factory=list)
+    cpu: float = 0.0
+
+    def fetch(self, iris: list[str]) -> None:
+        times, cpu = _timed(self.client, [self.path(i) for i in iris], "text/turtle", self.pid)
+        self.times += times
+        self.cpu += cpu or 0.0
+
+    def summary(self) -> dict:
+        return _summary(self.times, self.cpu)
+
+
+def beside_oxigraph(
+    build_dir: Path, iris: list[str], client: Client, pid: int, log_dir: Path
+) -> tuple[dict, dict]:
+    """The resources as Turtle from smpkg (on `client`, server process `pid`) and as a
+    DESCRIBE from `oxigraph serve-read-only` on the build's own store, started here beside
+    it, in ROUNDS rounds; each resource once from each server. Returns (smpkg's Turtle pages,
+    Oxigraph's figures)."""
     port = free_port()
     log = log_dir / "oxigraph-ld.log"
     args = ["oxigraph", "serve-read-only", "--location", str(build_dir / "oxigraph")]
@@ -234,29 +285,31 @@ def measure_oxigraph(build_dir: Path, iris: list[str], log_dir: Path) -> dict:
     server = Server("oxigraph", process, f"http://127.0.0.1:{port}/query", 0.0, log)
     try:
         _wait(process, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 600, log)
-        client = Client(port)
+        theirs = Client(port)
 
-        def path(iri: str) -> str:
+        def describe(iri: str) -> str:
             return "/query?" + urllib.parse.urlencode({"query": f"DESCRIBE <{iri}>"})
 
         out: dict = {"started_seconds": round(time.perf_counter() - started, 2)}
-        out["first_turtle_ms"] = round(1000 * client.get(path(iris[0]), "text/turtle")[1], 1)
-        out["turtle"] = _pages(client, [path(i) for i in iris], "text/turtle", process.pid)
+        out["first_turtle_ms"] = round(1000 * theirs.get(describe(iris[0]), "text/turtle")[1], 1)
+        mine, other = _Side(client, _path, pid), _Side(theirs, describe, process.pid)
+        for turn in range(ROUNDS):
+            for side in (mine, other) if turn % 2 == 0 else (other, mine):
+                side.fetch(iris[turn::ROUNDS])
+        out["turtle"] = other.summary()
+        out["rounds"] = ROUNDS
         out["rss_after_mb"] = server.rss_mb()
     finally:
         server.stop()
-    return out
+    return mine.summary(), out
 
 
 def measure(project: Project, build_dir: Path, requests: int) -> dict:
-    """Both servers over the build in `build_dir`, one after the other, with the load
-    average beside the figures (wall times on a busy machine say little; the server's CPU
-    time per page says more)."""
+    """Both servers over the build in `build_dir`, with the load average beside the figures
+    (wall times on a busy machine say little; the server's CPU time per page says more)."""
     say(f"smpkg serve on {build_dir}")
     loadavg_before = os.getloadavg()
-    smpkg, iris = measure_smpkg(project, build_dir, None, requests)
-    say("oxigraph serve-read-only on the same store")
-    oxigraph = measure_oxigraph(build_dir, iris, Path(project.root))
+    smpkg, oxigraph = measure_smpkg(project, build_dir, requests, Path(project.root))
     return {
         "size": project.size.label,
         "data_triples": project.data_triples,
