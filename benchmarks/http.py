@@ -276,6 +276,14 @@ def wrk(
     }
 
 
+# Each workload at each connection count is measured on every server in ROUNDS rounds of
+# an equal share of the duration, the servers' order reversed from one round to the next:
+# measured one server after the other, minutes apart, a change of the machine's pace (other
+# jobs on a shared host, the CPU's clock) fell on one server and not the other, and moved a
+# ratio by more than a fifth between two runs of the same code.
+ROUNDS = 2
+
+
 def run_http(
     project: Project,
     graph_dir: Path,
@@ -286,33 +294,91 @@ def run_http(
     workers: int,
     log_dir: Path,
 ) -> dict:
-    """Every workload at every connection count against every server, one server at a time."""
+    """Every workload at every connection count against every server: the servers are
+    started one after the other and then run side by side, each measured while the others
+    wait idle, in ROUNDS rounds."""
     quads = nquads(graph_dir, project.root / "reasoned.nq")
-    out = {"servers": {}, "workloads": [w["name"] for w in workloads]}
-    for name in servers:
-        say(f"http {project.size.label}: starting {name}")
-        load_seconds = None
-        if smpkg_processes(name):
-            server = start_smpkg(project, log_dir, workers, smpkg_processes(name))
-        elif name == "oxigraph":
-            server, load_seconds = start_oxigraph(project, quads, log_dir)
-        else:
-            server = start_rdflib_endpoint(quads, log_dir)
-        record = {"start_seconds": round(server.started_seconds, 3), "runs": []}
-        if load_seconds:
-            record["load_seconds"] = round(load_seconds, 3)
-        try:
-            for workload in workloads:
-                rows = answer_size(server.url, workload["queries"][0])
-                for c in connections:
-                    # A short warm-up (fills caches where a server has them, as in service).
-                    wrk(server.url, workload["queries"], min(c, 2), 1, workload["distinct"])
-                    say(f"  {name} {workload['name']} c={c}")
-                    result = wrk(server.url, workload["queries"], c, duration, workload["distinct"])
-                    result.update({"workload": workload["name"], "rows": rows})
-                    record["runs"].append(result)
-            record["rss_mb"] = server.rss_mb()
-        finally:
+    out: dict = {"servers": {}, "workloads": [w["name"] for w in workloads], "rounds": ROUNDS}
+    running: dict[str, Server] = {}
+    try:
+        for name in servers:
+            say(f"http {project.size.label}: starting {name}")
+            running[name], out["servers"][name] = _start_server(
+                name, project, quads, workers, log_dir
+            )
+        for workload in workloads:
+            rows = {name: answer_size(s.url, workload["queries"][0]) for name, s in running.items()}
+            for c in connections:
+                say(f"  {workload['name']} c={c}: {', '.join(running)}")
+                for name, result in _rounds(running, workload, c, duration).items():
+                    result.update({"workload": workload["name"], "rows": rows[name]})
+                    out["servers"][name]["runs"].append(result)
+        for name, server in running.items():
+            out["servers"][name]["rss_mb"] = server.rss_mb()
+    finally:
+        for server in running.values():
             server.stop()
-        out["servers"][name] = record
     return out
+
+
+def _start_server(
+    name: str, project: Project, quads: Path, workers: int, log_dir: Path
+) -> tuple[Server, dict]:
+    load_seconds = None
+    if smpkg_processes(name):
+        server = start_smpkg(project, log_dir, workers, smpkg_processes(name))
+    elif name == "oxigraph":
+        server, load_seconds = start_oxigraph(project, quads, log_dir)
+    else:
+        server = start_rdflib_endpoint(quads, log_dir)
+    record: dict = {"start_seconds": round(server.started_seconds, 3), "runs": []}
+    if load_seconds:
+        record["load_seconds"] = round(load_seconds, 3)
+    return server, record
+
+
+def _rounds(running: dict[str, Server], workload: dict, c: int, duration: float) -> dict:
+    """One workload at `c` connections on every running server, in ROUNDS rounds: each
+    server's figures over its rounds (`combined`)."""
+    names = list(running)
+    results: dict[str, list[dict]] = {name: [] for name in names}
+    for turn in range(ROUNDS):
+        for name in names if turn % 2 == 0 else names[::-1]:
+            url = running[name].url
+            if turn == 0:
+                # A short warm-up (fills caches where a server has them, as in service).
+                wrk(url, workload["queries"], min(c, 2), 1, workload["distinct"])
+            results[name].append(
+                wrk(url, workload["queries"], c, duration / ROUNDS, workload["distinct"])
+            )
+    return {name: combined(rounds) for name, rounds in results.items()}
+
+
+def combined(rounds: list[dict]) -> dict:
+    """wrk's figures of several rounds as one run: requests, errors and seconds added up, the
+    rate over them all; the latency percentiles are the rounds' own, weighted by their
+    requests (wrk reports percentiles, not the latencies they come from)."""
+    requests = sum(r["requests"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+
+    def weighted(key: str) -> float:
+        if not requests:
+            return max(r[key] for r in rounds)
+        return round(sum(r[key] * r["requests"] for r in rounds) / requests, 2)
+
+    detail: dict[str, int] = {}
+    for r in rounds:
+        for kind, count in r["error_detail"].items():
+            detail[kind] = detail.get(kind, 0) + count
+    return {
+        "connections": rounds[0]["connections"],
+        "requests": requests,
+        "rps": round(requests / seconds, 1) if seconds else 0.0,
+        "p50_ms": weighted("p50_ms"),
+        "p99_ms": weighted("p99_ms"),
+        "errors": sum(r["errors"] for r in rounds),
+        "error_detail": detail,
+        "seconds": round(seconds, 2),
+        "loadavg_1min_after": rounds[-1]["loadavg_1min_after"],
+        "rounds_rps": [r["rps"] for r in rounds],
+    }

@@ -269,6 +269,14 @@ def test_a_cancelled_request_does_not_leave_a_worker_owing_a_reply(executor):
     wait_for_workers(executor, 2)
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_workers_step_aside_for_the_server(executor):
+    wait_for_workers(executor, 2)
+    assert [os.sched_getscheduler(pid) for pid in executor.pool.pids] == [os.SCHED_BATCH] * 2
+    # The server (this test process) keeps the policy it inherited.
+    assert os.sched_getscheduler(0) == os.sched_getscheduler(os.getppid())
+
+
 def test_a_dead_worker_is_replaced(executor):
     victim = executor.pool.pids[0]
     os.kill(victim, signal.SIGKILL)
