@@ -6,15 +6,46 @@
 - smpkg's POST /sparql of a query it has cached (no worker, no engine);
 - oxigraph server's POST /query of the same query (the reference).
 
+Beside each run, the CPU time per request of the server process and of its helpers (smpkg's
+query workers): wall figures on two shared cores say how fast, these say what each request
+costs, and where.
+
 The executor stages (engine, serialisation, the pipe to a worker) are timed in-process by
 `benchmarks.worker executor`; validation by `benchmarks.worker validate`.
 """
 
 from __future__ import annotations
 
-from .common import PYTHON, Project, free_port, run_measured
+from .common import PYTHON, Project, cpu_seconds, free_port, process_tree, run_measured
 from .http import _spawn, _wait, nquads, ready_seconds, start_oxigraph, start_smpkg, wrk
 from .queries import HTTP_ADHOC
+
+
+def costed(
+    url: str,
+    queries: list[str],
+    pid: int,
+    duration: float,
+    connections: int = 4,
+    distinct: bool = False,
+) -> dict:
+    """A wrk run with the CPU milliseconds per request the process `pid`
+    spent (`server_cpu_ms`) and its descendants did (`helpers_cpu_ms`)."""
+    tree = process_tree(pid)
+    before = {p: cpu_seconds(p) for p in tree}
+    result = wrk(url, queries, connections, duration, distinct)
+    spent = {}
+    for p in tree:
+        try:
+            spent[p] = cpu_seconds(p) - before[p]
+        except OSError:  # a worker replaced meanwhile: its time is lost with it
+            continue
+    requests = max(result["requests"], 1)
+    result["server_cpu_ms"] = round(1000 * spent.get(pid, 0.0) / requests, 3)
+    result["helpers_cpu_ms"] = round(
+        1000 * sum(v for p, v in spent.items() if p != pid) / requests, 3
+    )
+    return result
 
 
 def http_stack(project: Project, args) -> list[dict]:
@@ -53,7 +84,7 @@ def http_stack(project: Project, args) -> list[dict]:
             wrk(url, [query], 2, 1)
             record(
                 f"bare uvicorn + {app.split('_')[0]} (fixed answer)",
-                wrk(url, [query], connections, duration),
+                costed(url, [query], process.pid, duration),
             )
         finally:
             process.terminate()
@@ -64,27 +95,27 @@ def http_stack(project: Project, args) -> list[dict]:
     try:
         base = server.url.rsplit("/", 1)[0]
         wrk(base + "/health", None, 2, 1)
-        record("smpkg GET /health", wrk(base + "/health", None, connections, duration))
+        pid = server.process.pid
+        record("smpkg GET /health", costed(base + "/health", [], pid, duration))
         wrk(server.url, [query], 2, 1)
-        record("smpkg POST /sparql, cached answer", wrk(server.url, [query], connections, duration))
+        record("smpkg POST /sparql, cached answer", costed(server.url, [query], pid, duration))
         for c in (1, connections):
             record(
                 f"smpkg POST /sparql, uncached (new text each time), c={c}",
-                wrk(server.url, nonce, c, duration, distinct=True),
+                costed(server.url, nonce, pid, duration, connections=c, distinct=True),
             )
     finally:
         server.stop()
     graph_dir = sorted(project.cache.glob("*/build.json"))[0].parent
     oxigraph, _ = start_oxigraph(project, nquads(graph_dir, project.root / "reasoned.nq"), log_dir)
     try:
+        pid = oxigraph.process.pid
         wrk(oxigraph.url, [query], 2, 1)
-        record(
-            "oxigraph POST /query (same query)", wrk(oxigraph.url, [query], connections, duration)
-        )
+        record("oxigraph POST /query (same query)", costed(oxigraph.url, [query], pid, duration))
         for c in (1, connections):
             record(
                 f"oxigraph POST /query, new text each time, c={c}",
-                wrk(oxigraph.url, nonce, c, duration, distinct=True),
+                costed(oxigraph.url, nonce, pid, duration, connections=c, distinct=True),
             )
     finally:
         oxigraph.stop()

@@ -50,6 +50,7 @@ from .common import (
     PYTHON,
     REPO,
     Project,
+    cpu_seconds,
     free_port,
     machine,
     make_project,
@@ -88,13 +89,6 @@ def _ms(values: list[float]) -> dict:
         return round(1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
     return {"n": len(values), "p50": at(0.5), "p95": at(0.95), "p99": at(0.99)}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat): what a request costs the
-    server, whatever else the machine is doing."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(client: Client, paths: list[str], accept: str, pid: int | None = None):

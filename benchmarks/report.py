@@ -376,11 +376,22 @@ def render_tables(results: dict) -> str:
         )
         if bd.get("http_stack"):
             rows = [
-                [r["target"], _fmt(r["rps"]), _fmt(r["p50_ms"], 2), _fmt(r["p99_ms"], 2)]
+                [
+                    r["target"],
+                    _fmt(r["rps"]),
+                    _fmt(r["p50_ms"], 2),
+                    _fmt(r["p99_ms"], 2),
+                    _fmt(r.get("server_cpu_ms"), 3),
+                    _fmt(r.get("helpers_cpu_ms"), 3),
+                ]
                 for r in bd["http_stack"]
             ]
-            out.append("HTTP stack, wrk with 4 connections:\n")
-            out.append(_table(["target", "req/s", "p50 ms", "p99 ms"], rows))
+            out.append(
+                "HTTP stack, wrk with 4 connections (unless named), with the CPU time each "
+                "request cost the server process and its helpers (smpkg's query workers):\n"
+            )
+            header = ["target", "req/s", "p50 ms", "p99 ms", "server CPU ms/req"]
+            out.append(_table([*header, "workers' CPU ms/req"], rows))
         if bd.get("executor"):
             rows = [
                 [

@@ -41,7 +41,17 @@ import httpx
 
 from smpkg.config import DEFAULT_BASE
 
-from .common import PYTHON, Project, Size, machine, make_project, parse_sizes, run_measured, say
+from .common import (
+    PYTHON,
+    Project,
+    Size,
+    cpu_seconds,
+    machine,
+    make_project,
+    parse_sizes,
+    run_measured,
+    say,
+)
 from .http import start_smpkg
 from .pages import CHROMIUM, Page, time_pages
 from .run import built_directory, compile_bytecode
@@ -97,12 +107,6 @@ def failure_reason(message: str) -> str:
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     own = [line for line in lines if line.startswith("smpkg.errors.")]
     return (own or lines or ["failed"])[-1][:300]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of one process so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def search_over_http(base_url: str, server_pid: int, queries: list[Query]) -> dict:
