@@ -219,9 +219,18 @@ def render_tables(results: dict) -> str:
     if results.get("http"):
         out.append("\n### HTTP throughput and latency (wrk, 127.0.0.1)\n")
         s = results["settings"]
+        rounds = results["http"][0].get("rounds")
+        how = (
+            f"the servers running side by side, each measured while the others wait idle, in "
+            f"{rounds} rounds of an equal share of the time, the order of the servers "
+            "reversed from one round to the next (req/s over all rounds; p50 and p99 the "
+            "rounds' own, weighted by their requests)"
+            if rounds
+            else "one server running at a time"
+        )
         out.append(
             f"{s.get('duration')} s per load test; POST application/sparql-query, "
-            "Accept application/sparql-results+json; one server running at a time. "
+            f"Accept application/sparql-results+json; {how}. "
             "req/s, then p50 / p99 latency in ms.\n"
         )
         names = [n for n in _server_names(results)]
