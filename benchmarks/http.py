@@ -40,6 +40,10 @@ class Server:
     started_seconds: float
     log: Path
 
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 80
+
     def rss_mb(self) -> float:
         return round(tree_rss_mb(self.process.pid), 1)
 
@@ -165,25 +169,20 @@ def start_oxigraph(project: Project, quads: Path, log_dir: Path) -> tuple[Server
         if measured.returncode != 0:
             raise RuntimeError(f"oxigraph load failed: {measured.stderr[-2000:]}")
         load_seconds = measured.seconds
+    return serve_oxigraph(location, log_dir / "oxigraph.log"), load_seconds
+
+
+def serve_oxigraph(location: Path, log: Path) -> Server:
+    """`oxigraph serve-read-only --union-default-graph` on the store at `location`, once it
+    answers."""
     port = free_port()
-    log = log_dir / "oxigraph.log"
     started = time.perf_counter()
-    process = _spawn(
-        [
-            "oxigraph",
-            "serve-read-only",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-        ],
-        log,
-    )
+    args = ["oxigraph", "serve-read-only", "--location", str(location)]
+    process = _spawn([*args, "--bind", f"127.0.0.1:{port}", "--union-default-graph"], log)
     _wait(process, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 600, log)
     return Server(
         "oxigraph", process, f"http://127.0.0.1:{port}/query", time.perf_counter() - started, log
-    ), load_seconds
+    )
 
 
 def start_rdflib_endpoint(quads: Path, log_dir: Path) -> Server:

@@ -17,7 +17,7 @@ dumps). Then, on 127.0.0.1, each server over one keep-alive connection:
 - `oxigraph serve-read-only --union-default-graph` on the build's own on-disk store (the same
   quads), started beside smpkg once smpkg's first pages are fetched: its first request, then
   `DESCRIBE <iri>` as Turtle for the same resources. The two servers' Turtle pages are
-  fetched in ROUNDS rounds of a fifth of the resources each, taking turns at going first, so
+  fetched in ROUNDS rounds of an equal share of the resources, taking turns at going first, so
   that a change of the machine's pace, and whichever server reads a resource's part of the
   store first, falls on both alike.
 
@@ -51,7 +51,6 @@ from .common import (
     REPO,
     Project,
     cpu_seconds,
-    free_port,
     machine,
     make_project,
     parse_size,
@@ -59,7 +58,7 @@ from .common import (
     say,
     tree_rss_mb,
 )
-from .http import Server, _spawn, _wait, start_smpkg
+from .http import Server, serve_oxigraph, start_smpkg
 
 ID = "https://w3id.org/smpkg/id/"
 SAMPLE = """SELECT DISTINCT ?s WHERE { ?s <https://w3id.org/smpkg/ontology#acronym> ?a
@@ -180,7 +179,7 @@ def measure_smpkg(
     """`smpkg serve` (and, beside it for the Turtle pages, the Oxigraph server): the figures
     of each."""
     server = start_smpkg(project, Path(project.root), workers=2)
-    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    port = server.port
     client = Client(port)
     first = project.mapping.get(f"{ID}programme/thamm") or f"{ID}programme/thamm"
     second = project.mapping.get(f"{ID}programme/mentor-ii") or first
@@ -270,23 +269,16 @@ def beside_oxigraph(
     DESCRIBE from `oxigraph serve-read-only` on the build's own store, started here beside
     it, in ROUNDS rounds; each resource once from each server. Returns (smpkg's Turtle pages,
     Oxigraph's figures)."""
-    port = free_port()
-    log = log_dir / "oxigraph-ld.log"
-    args = ["oxigraph", "serve-read-only", "--location", str(build_dir / "oxigraph")]
-    args += ["--bind", f"127.0.0.1:{port}", "--union-default-graph"]
-    started = time.perf_counter()
-    process = _spawn(args, log)
-    server = Server("oxigraph", process, f"http://127.0.0.1:{port}/query", 0.0, log)
+    server = serve_oxigraph(build_dir / "oxigraph", log_dir / "oxigraph-ld.log")
     try:
-        _wait(process, f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", 600, log)
-        theirs = Client(port)
+        theirs = Client(server.port)
 
         def describe(iri: str) -> str:
             return "/query?" + urllib.parse.urlencode({"query": f"DESCRIBE <{iri}>"})
 
-        out: dict = {"started_seconds": round(time.perf_counter() - started, 2)}
+        out: dict = {"started_seconds": round(server.started_seconds, 2)}
         out["first_turtle_ms"] = round(1000 * theirs.get(describe(iris[0]), "text/turtle")[1], 1)
-        mine, other = _Side(client, _path, pid), _Side(theirs, describe, process.pid)
+        mine, other = _Side(client, _path, pid), _Side(theirs, describe, server.process.pid)
         for turn in range(ROUNDS):
             for side in (mine, other) if turn % 2 == 0 else (other, mine):
                 side.fetch(iris[turn::ROUNDS])

@@ -10,6 +10,7 @@ answered with the exception itself: smpkg errors pickle themselves, anything els
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
@@ -315,8 +316,8 @@ def apply_limits(limits: WorkerLimits) -> bool:
     return False
 
 
-def step_aside() -> bool:
-    """Run this process under Linux's SCHED_BATCH policy; whether it does.
+def step_aside() -> None:
+    """Run this process under Linux's SCHED_BATCH policy, where the system allows it.
 
     The server hands a query to a worker by a write that wakes the worker, and the scheduler
     used to give the worker the server's core at once: the server then waited, with its
@@ -327,12 +328,10 @@ def step_aside() -> bool:
     a second there, measured (benchmarks/README.md)."""
     batch = getattr(os, "SCHED_BATCH", None)
     if batch is None:  # not Linux
-        return False
-    try:
+        return
+    # A sandbox may forbid it: the default policy serves as well, only slower.
+    with contextlib.suppress(OSError):
         os.sched_setscheduler(0, batch, os.sched_param(0))
-    except OSError:  # a sandbox that forbids it: the default policy serves as well
-        return False
-    return True
 
 
 def worker_main(
