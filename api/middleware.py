@@ -463,10 +463,62 @@ class GZipExceptDumps(GZipMiddleware):
     """Starlette's GZip for every response but the dump files (`/download/...`): each has a
     gzip-compressed twin (`.gz`), and compressing a dump on the fly held a client that
     accepts gzip (browsers, most HTTP libraries) to about 45 MB/s of the data instead of
-    the speed of the disk."""
+    the speed of the disk. A client that does not accept gzip (every SPARQL client that
+    does not ask) gets the response as it is, with `Vary: Accept-Encoding` where GZip would
+    have compressed it (`_naming_encoding`), the rule of Starlette's responder for that case,
+    which builds itself and normalises its list of excluded types again on every request."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and app_path(scope).startswith("/download/"):
+        if scope["type"] != "http" or app_path(scope).startswith("/download/"):
             await self.app(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        accepted = b""
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accepted = value
+                break
+        if b"gzip" in accepted:
+            await super().__call__(scope, receive, send)
+            return
+        await self.app(scope, receive, self._naming_encoding(send))
+
+    def _naming_encoding(self, send: Send) -> Send:
+        """`send`, holding a response's start until its first body, which decides: a body of
+        at least the minimum size (or one of several parts) of a type GZip compresses, not
+        encoded already and not a part of a range, names Accept-Encoding in Vary."""
+        held: Message | None = None
+
+        async def naming_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                held = message
+                return
+            if held is not None:
+                start, held = held, None
+                if (
+                    message["type"] == "http.response.body"
+                    and (
+                        len(message.get("body", b"")) >= self.minimum_size
+                        or message.get("more_body", False)
+                    )
+                    and self._compressible(start)
+                ):
+                    headers = MutableHeaders(raw=start.setdefault("headers", []))
+                    headers.add_vary_header("Accept-Encoding")
+                await send(start)
+            await send(message)
+
+        return naming_send
+
+    def _compressible(self, start: Message) -> bool:
+        if start["status"] == 206:
+            return False
+        media = ""
+        for name, value in start.get("headers", []):
+            name = name.lower()
+            if name == b"content-encoding":
+                return False
+            if name == b"content-type":
+                media = value.decode("latin-1").partition(";")[0].strip().lower()
+        kinds = {media, media.partition("/")[0] + "/*"}
+        return kinds.isdisjoint(self.exclude_content_types)

@@ -2,13 +2,16 @@
 
 No engine can be interrupted from outside, so each query runs in a worker process
 (`smpkg.worker`) of a pool (`smpkg.pool`) that kills a worker past its deadline. This module
-only prepares a query (scans it and refuses updates and SERVICE, negotiates its format, makes
-its cache key), keeps results in a cache (`smpkg.cache`), and tells an observer how it went.
+only prepares a request (checks its bindings, makes its cache key), keeps results in a cache
+(`smpkg.cache`), and tells an observer how it went. The text goes to the worker unread: the
+worker scans it, refuses updates and SERVICE and negotiates the format
+(`worker.screen_request`), and each engine asks the query guard again (`smpkg.guard`).
 
-Read-only and no network: the text is scanned (`lexer.scan`) here and again by the engine;
-each worker also moves itself into an empty network namespace where the kernel allows it
-(`isolation`). Results are cached (bounded LRU) under (dataset version, text, dataset,
-bindings, format, base IRI, row cap); texts calling RAND, NOW, UUID, STRUUID or BNODE never.
+Read-only and no network: each worker also moves itself into an empty network namespace where
+the kernel allows it (`isolation`). Results are cached (bounded LRU) under (dataset version,
+text, dataset, bindings, base IRI, row cap, format); those of texts calling RAND, NOW, UUID,
+STRUUID or BNODE never. A text's format is negotiated here only once a worker has answered
+it, on the form the worker found: a text never answered cannot be in the cache.
 """
 
 from __future__ import annotations
@@ -29,15 +32,8 @@ from typing import NamedTuple
 from rdflib.term import Identifier
 
 from .cache import ResultCache
-from .engine import NO_DATASET, NO_SERVICE, READ_ONLY, DatasetSpec
-from .errors import (
-    ParameterError,
-    QueryFailed,
-    QueryRefused,
-    QueryTimeout,
-    UnsupportedFormat,
-    WorkersBusy,
-)
+from .engine import NO_DATASET, DatasetSpec
+from .errors import ParameterError, QueryFailed, QueryTimeout, UnsupportedFormat, WorkersBusy
 from .failures import CRASH_TYPES, CrashedQueries, crash_note, query_error
 from .forkserver import context
 from .formats import Format, by_key, choose_format
@@ -49,11 +45,10 @@ from .worker import InfoRequest, QueryReply, QueryRequest, Source, WorkerLimits,
 
 log = logging.getLogger("smpkg.executor")
 
-# Functions whose value changes from one evaluation to the next: such results are not cached.
-NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
 TRUNCATED_FRAGMENT = "#truncated"
-# Texts up to this length are scanned on the event loop (tens of microseconds).
-INLINE_SCAN_CHARS = 4096
+# Texts up to this length are looked up in the cache on the event loop; a longer one is
+# hashed for its key and its digest on a thread (a megabyte takes a millisecond or two).
+INLINE_LOOKUP_CHARS = 4096
 
 QueryObserver = Callable[[str, str, float, str | None], None]
 
@@ -70,9 +65,7 @@ class QueryResult:
 
 
 class Prepared(NamedTuple):
-    form: str | None
-    key: tuple
-    cacheable: bool
+    key: tuple  # the cache key but for the format (`_key`)
     request: QueryRequest
     limit: float  # seconds
     digest: str  # the text's hash (`query_text.query_hash`)
@@ -115,6 +108,9 @@ class QueryExecutor:
         self.base_iri = base_iri
         self.observer = observer
         self.cache = ResultCache(cache_entries, cache_bytes)
+        # The form of each text a worker answered: with it a repeated text's format is
+        # negotiated here, for its key, without reading the text again.
+        self.forms = ResultCache(cache_entries, cache_bytes, size=_nothing)
         # Each worker's stderr, read when it dies (`failures.crash_note`).
         self.log_dir = tempfile.mkdtemp(prefix="smpkg-workers-")
         self.limits = replace(limits or WorkerLimits(), log_dir=self.log_dir)
@@ -181,13 +177,13 @@ class QueryExecutor:
         digest: str | None = None,
     ) -> QueryResult:
         """Run a query in a worker within the deadline; the serialised, negotiated result.
-        A long text is scanned and looked up in the cache on a thread, a short one on the
-        loop; cache hits never queue behind queries waiting for a worker. `digest` is the
-        text's `query_hash` when the caller has it already (the access log's)."""
+        A long text is looked up in the cache on a thread, a short one on the loop; cache
+        hits never queue behind queries waiting for a worker. `digest` is the text's
+        `query_hash` when the caller has it already (the access log's)."""
         arrived = time.monotonic()
         options = (dataset, bindings, accept, format_param, base_iri, timeout, digest)
         lookups = self._lookups
-        if len(text) <= INLINE_SCAN_CHARS or lookups is None:  # None: closed, the pool says so
+        if len(text) <= INLINE_LOOKUP_CHARS or lookups is None:  # None: closed, the pool says so
             hit, prepared = self._lookup(text, options)
         else:
             hit, prepared = await asyncio.wrap_future(lookups.submit(self._lookup, text, options))
@@ -214,38 +210,28 @@ class QueryExecutor:
         except Exception as exc:
             self._observe(form_of_safe(text), exc, 0.0)
             raise
-        if prepared.cacheable:
-            hit = self.cache.get(prepared.key)
-            if hit is not None:
-                self._observe(hit.form, None, 0.0, cached=True)
-                return replace(hit, cached=True), None
+        form = self.forms.get(text)
+        if form is None:  # never answered here: nothing to find
+            return None, prepared
+        try:
+            fmt = choose_format(form, prepared.request.accept, prepared.request.format_param)
+        except UnsupportedFormat:  # the worker says so, after any syntax error
+            return None, prepared
+        hit = self.cache.get(_key(prepared, fmt.key))
+        if hit is not None:
+            self._observe(hit.form, None, 0.0, cached=True)
+            return replace(hit, cached=True), None
         return None, prepared
 
     def _prepare(
         self, text, dataset, bindings, accept, format_param, base_iri, timeout, digest=None
     ) -> Prepared:
-        shape = scan(text)
-        if shape.looks_like_update:
-            raise QueryRefused(READ_ONLY)
-        if shape.uses_service:
-            raise QueryRefused(NO_SERVICE)
-        form = shape.form
-        cacheable = not (NONDETERMINISTIC & set(shape.keywords))
-        fmt = None
-        if form:
-            try:
-                fmt = choose_format(form, accept, format_param)
-            except UnsupportedFormat:
-                # Let the worker report a syntax error first, if there is one: it runs the
-                # query with a row cap of 0 and then refuses the format.
-                cacheable = False
         base = base_iri or self.base_iri
         for name, value in (bindings or {}).items():
             if not isinstance(value, Identifier):
                 raise ParameterError(str(name), f"{value!r} is not an RDF term")
         bindings_key = tuple(sorted((str(k), v.n3()) for k, v in (bindings or {}).items()))
-        fmt_key = fmt.key if fmt else ("?", accept, str(format_param))
-        key = (self.version, text, dataset, bindings_key, fmt_key, base, self.max_rows)
+        key = (self.version, text, dataset, bindings_key, base, self.max_rows)
         request = QueryRequest(
             text,
             dataset,
@@ -253,25 +239,32 @@ class QueryExecutor:
             accept,
             format_param,
             base,
-            0 if (form and fmt is None) else self.max_rows,
-            fmt.key if fmt else None,
+            self.max_rows,
+            None,
             (base or "/sparql") + TRUNCATED_FRAGMENT,
         )
         limit = self.timeout if timeout is None else max(0.001, min(timeout, self.timeout))
-        return Prepared(form, key, cacheable, request, limit, digest or query_hash(text))
+        return Prepared(key, request, limit, digest or query_hash(text))
 
     def _kept(self, prepared: Prepared, reply: object, arrived: float) -> QueryResult:
         """The result of a worker's reply, cached when it may be; an error reply raised."""
         if isinstance(reply, BaseException):
-            self._observe(prepared.form, reply, time.monotonic() - arrived)
+            self._observe(form_of_safe(prepared.request.text), reply, time.monotonic() - arrived)
             raise reply
         assert isinstance(reply, QueryReply)
         self._observe(reply.form, None, reply.seconds)
         fmt = by_key(reply.format_key)
-        result = QueryResult(reply.body, fmt, reply.form, reply.truncated, seconds=reply.seconds)
-        if not prepared.cacheable:
-            return replace(result, cacheable=False)
-        self.cache.put(prepared.key, result)
+        result = QueryResult(
+            reply.body,
+            fmt,
+            reply.form,
+            reply.truncated,
+            cacheable=reply.cacheable,
+            seconds=reply.seconds,
+        )
+        if reply.cacheable:
+            self.forms.put(prepared.request.text, reply.form)
+            self.cache.put(_key(prepared, reply.format_key), result)
         return result
 
     def _failed(self, exc: Exception, prepared: Prepared, arrived: float) -> Exception:
@@ -294,7 +287,7 @@ class QueryExecutor:
         elif isinstance(exc, DeadlinePassed):
             self.lane.observe(prepared.digest, float("inf"))
             log.warning("query %s: %s", prepared.digest, error)
-        self._observe(prepared.form, error, time.monotonic() - arrived)
+        self._observe(form_of_safe(prepared.request.text), error, time.monotonic() - arrived)
         return error
 
     def _observe(
@@ -333,6 +326,15 @@ class QueryExecutor:
             raise reply
         self._info = reply
         return reply
+
+
+def _key(prepared: Prepared, format_key: str) -> tuple:
+    """The cache key of a result in the format `format_key`."""
+    return (*prepared.key, format_key)
+
+
+def _nothing(_: object) -> int:
+    return 0
 
 
 def form_of_safe(text: str) -> str | None:

@@ -20,15 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
 from .disk_store import DISK_STORE_DIR, disk_store_info, open_disk_store
 from .egress import restrict_egress
-from .engine import NO_DATASET, Answer, DatasetSpec
-from .errors import QueryFailed, SmpkgError
+from .engine import NO_DATASET, NO_SERVICE, READ_ONLY, Answer, DatasetSpec
+from .errors import QueryFailed, QueryRefused, SmpkgError, UnsupportedFormat
 from .formats import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -37,6 +37,7 @@ from .formats import (
     offered_formats,
     serialize_answer,
 )
+from .lexer import scan
 from .oxigraph_engine import load_build
 from .pool import STOP, Ready, Retiring
 from .remote_store import RemoteEngine, query_endpoint
@@ -97,11 +98,16 @@ class Source:
         )
 
 
+# Functions whose value changes from one evaluation to the next: such results are not cached.
+NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
+
+
 @dataclass(frozen=True)
 class QueryRequest:
-    """One query for a worker. `format_key` is the format the parent negotiated (None when
-    the text names no form, or the format fits no form: the worker negotiates on the
-    answer's form then); `link` is where a truncated result points."""
+    """One query for a worker, as the client sent it: the worker scans the text, refuses
+    updates and SERVICE, and negotiates the format from `accept` and `format_param`
+    (`screen_request`), unless `format_key` names the format already; `link` is where a
+    truncated result points."""
 
     text: str
     dataset: DatasetSpec = NO_DATASET
@@ -140,6 +146,39 @@ class QueryReply:
     form: str
     truncated: bool
     seconds: float  # time in the worker: execution and serialisation
+    cacheable: bool = True  # False for RAND(), NOW()...: never cached, no ETag
+
+
+class Screened(NamedTuple):
+    """What the text of a request decides before it runs: the format to write (None: chosen
+    on the answer's form), the row cap, and whether the answer may be cached."""
+
+    format_key: str | None
+    max_rows: int | None
+    cacheable: bool
+
+
+def screen_request(request: QueryRequest) -> Screened:
+    """Refuse an update or SERVICE (QueryRefused) and negotiate the format on the form the
+    text names. Done in the worker, not in the server process, which hands every text over
+    unread: a scan there was a tenth of the server's time per distinct query (measured). The
+    engines refuse the same texts again (`guard`)."""
+    shape = scan(request.text)
+    if shape.looks_like_update:
+        raise QueryRefused(READ_ONLY)
+    if shape.uses_service:
+        raise QueryRefused(NO_SERVICE)
+    cacheable = NONDETERMINISTIC.isdisjoint(shape.keywords)
+    form = shape.form
+    if request.format_key is not None or form is None:
+        return Screened(request.format_key, request.max_rows, cacheable)
+    try:
+        fmt = choose_format(form, request.accept, request.format_param)
+    except UnsupportedFormat:
+        # A syntax error is reported first, if there is one: the query runs with a row cap
+        # of 0, and then the format is refused on the answer's form.
+        return Screened(None, 0, False)
+    return Screened(fmt.key, request.max_rows, cacheable)
 
 
 def open_engine(source: Source) -> Any:
@@ -196,26 +235,25 @@ def answer_query(engine: Any, request: QueryRequest, max_bytes: int = 0) -> Quer
     """Run the query, negotiate the format on the answer's form, serialise; an answer over
     `max_bytes` (when not 0) is cut to the rows that fit and flagged as truncated."""
     started = time.perf_counter()
+    format_key, max_rows, cacheable = screen_request(request)
     bindings = dict(request.bindings) or None
-    if request.format_key == "json" and engine.name == "oxigraph":
+    if format_key == "json" and engine.name == "oxigraph":
         # pyoxigraph writes SPARQL JSON itself; None is a graph result after all, or a body
         # past its byte budget, which the capped path below writes instead.
         written = engine.results_json(
             request.text,
             request.dataset,
             bindings,
-            request.max_rows,
+            max_rows,
             request.base_iri,
             request.link,
         )
         if written is not None and not (max_bytes and len(written[1]) > max_bytes):
             answer, body = written
             seconds = time.perf_counter() - started
-            return QueryReply(body, "json", answer.form, answer.truncated, seconds)
-    answer = engine.execute(
-        request.text, request.dataset, bindings, request.max_rows, request.base_iri
-    )
-    fmt = by_key(request.format_key) if request.format_key else None
+            return QueryReply(body, "json", answer.form, answer.truncated, seconds, cacheable)
+    answer = engine.execute(request.text, request.dataset, bindings, max_rows, request.base_iri)
+    fmt = by_key(format_key) if format_key else None
     if fmt is None or fmt not in offered_formats(answer.form):
         fmt = choose_format(answer.form, request.accept, request.format_param)
     chosen = fmt
@@ -227,7 +265,7 @@ def answer_query(engine: Any, request: QueryRequest, max_bytes: int = 0) -> Quer
 
     answer, body = fit(answer, render, max_bytes)
     seconds = time.perf_counter() - started
-    return QueryReply(body, fmt.key, answer.form, answer.truncated, seconds)
+    return QueryReply(body, fmt.key, answer.form, answer.truncated, seconds, cacheable)
 
 
 def fit(answer: Answer, render: Callable[[Answer], bytes], max_bytes: int) -> tuple[Answer, bytes]:
