@@ -143,8 +143,9 @@ SCAN_MEMO_CHARS = 4096
 
 
 def scan(text: str) -> QueryText:
-    """The keywords of `text`. Short texts are memoised in each process: the server and then
-    a worker scan every text, and a repeated query is scanned once by each."""
+    """The keywords of `text`. Short texts are memoised in each process: in a query worker the
+    request's screen (`worker.screen_request`), the guard and the reading of a graph
+    result's form each ask for the same text."""
     return _scan_memo(text) if len(text) <= SCAN_MEMO_CHARS else _scan(text)
 
 

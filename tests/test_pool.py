@@ -25,7 +25,8 @@ from smpkg.pool import (
 
 
 def dummy_worker(conn, note: str) -> None:
-    """Answers ("pid",) with its pid, ("sleep", s) after s seconds, ("die",) by exiting."""
+    """Answers ("pid",) with its pid, ("sleep", s) after s seconds, ("stamp",) with the
+    monotonic time it read the request at, ("die",) by exiting."""
     conn.send(Ready(os.getpid(), note))
     while True:
         try:
@@ -41,6 +42,8 @@ def dummy_worker(conn, note: str) -> None:
             os._exit(3)
         elif request[0] == "raise":
             conn.send(ValueError(request[1]))
+        elif request[0] == "stamp":
+            conn.send(time.monotonic())
         else:
             conn.send(os.getpid())
 
@@ -136,6 +139,28 @@ def test_hand_over_to_the_waiting_call(pool):
     (slept, first_pid), second_pid = pool.run(both())
     assert slept == "slept" and first_pid == second_pid  # the same worker, handed over
     assert pool.restarts == 0
+
+
+def test_a_released_worker_starts_the_waiting_call_at_once(pool):
+    """The request of a call waiting on the releasing loop is sent with the release, not when
+    that call's turn on the loop comes: the loop is held up right after the release here, and
+    the worker has read the request long before the hold ends."""
+
+    async def both():
+        waiting: list[asyncio.Future] = []
+
+        def queue_behind() -> None:
+            waiting.append(asyncio.ensure_future(pool.call(("stamp",), soon(10))))
+
+        asyncio.get_running_loop().call_later(0.05, queue_behind)
+        # Awaited in this coroutine, not a task: it returns here with no turn of the loop.
+        assert (await pool.call(("sleep", 0.3), soon(10)))[0] == "slept"
+        released = time.monotonic()
+        time.sleep(0.5)
+        return released, await waiting[0]
+
+    released, read = pool.run(both())
+    assert read - released < 0.3
 
 
 def test_hand_over_across_threads(pool):
