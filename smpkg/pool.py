@@ -474,8 +474,7 @@ class WorkerPool:
     def _release(self, worker: _Worker) -> None:
         """A worker is free again: to the longest-waiting call, or idle for the next one. A
         call waiting on the releasing thread's own loop has its request sent here and now:
-        the worker starts it at once, not when the waiting call's turn on a busy loop comes
-        (a turn that held each worker idle for a good part of a distinct query, measured)."""
+        the worker starts it at once, not when the waiting call's turn on a busy loop comes."""
         try:
             here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
