@@ -17,9 +17,8 @@ from rdflib import Graph
 from starlette.requests import Request
 
 from smpkg.describe import rows_from_json
-from smpkg.executor import QueryResult
+from smpkg.executor import QueryResult, form_of_safe
 from smpkg.formats import HTML, offered_formats
-from smpkg.lexer import scan
 from smpkg.results_page import Table, results_table
 
 from .app import cache
@@ -51,13 +50,6 @@ class ResultsView:
         return f"{self.count} {self.noun}{'' if self.count == 1 else 's'}"
 
 
-def form_of(text: str) -> str | None:
-    try:
-        return scan(text).form
-    except Exception:  # noqa: BLE001 - the executor reports a broken query properly
-        return None
-
-
 def wants_page(accept: str | None, format_param: str | Sequence[str] | None, text: str) -> bool:
     """Whether the client gets the HTML page: it asked for text/html by name (or format=html)
     and the query is well-formed enough to have a form (else the executor reports it)."""
@@ -66,7 +58,7 @@ def wants_page(accept: str | None, format_param: str | Sequence[str] | None, tex
         # Only a range (`*/*`, `text/*`) or a name holding "html" can pick the page: a
         # client naming other types (every SPARQL client) costs no scan, no negotiation.
         return False
-    form = form_of(text)
+    form = form_of_safe(text)
     if form is None:
         return False
     try:
@@ -78,7 +70,7 @@ def wants_page(accept: str | None, format_param: str | Sequence[str] | None, tex
 
 def data_format(text: str) -> str:
     """What to ask the workers for when the page is rendered here."""
-    return "ntriples" if form_of(text) in GRAPH_FORMS else "json"
+    return "ntriples" if form_of_safe(text) in GRAPH_FORMS else "json"
 
 
 async def labels_of(request: Request) -> Mapping[str, str]:

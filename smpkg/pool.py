@@ -395,10 +395,9 @@ class WorkerPool:
         try:
             ready = await _within(loop, readable, deadline) is not None
         except asyncio.CancelledError:
-            # The caller went away: the worker still owes a reply, which a thread collects
-            # before the worker is used again.
+            # The caller went away: the worker still owes a reply.
             _unwatch(loop, fd)
-            self._collectors.submit(self._collect, worker, deadline)
+            self._give_back(_Handed(worker, True), deadline)
             raise
         _unwatch(loop, fd)
         if not ready:
@@ -452,15 +451,9 @@ class WorkerPool:
                 try:
                     handed: _Handed | None = await _within(loop, waiter, deadline)
                 except asyncio.CancelledError:
-                    # Handed a worker just as the call was cancelled: give it back, or when
-                    # it has the request already, collect the reply it owes first.
+                    # Handed a worker just as the call was cancelled: give it back.
                     if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
-                        given = waiter.result()
-                        if given.sent:
-                            assert self._collectors is not None
-                            self._collectors.submit(self._collect, given.worker, deadline)
-                        else:
-                            self._release(given.worker)
+                        self._give_back(waiter.result(), deadline)
                     raise
                 if handed is None:
                     raise PoolBusy("no worker became free before the deadline")
@@ -514,6 +507,15 @@ class WorkerPool:
             self._release(worker)
         else:
             waiter.set_result(_Handed(worker, False))
+
+    def _give_back(self, handed: _Handed, deadline: float) -> None:
+        """A worker its call no longer wants: free again at once, or, when it has the call's
+        request, once a thread has collected the reply it owes."""
+        if not handed.sent:
+            self._release(handed.worker)
+            return
+        assert self._collectors is not None  # a call is running: the pool is open
+        self._collectors.submit(self._collect, handed.worker, deadline)
 
     def _collect(self, worker: _Worker, deadline: float) -> None:
         try:

@@ -161,8 +161,9 @@ class Screened(NamedTuple):
 def screen_request(request: QueryRequest) -> Screened:
     """Refuse an update or SERVICE (QueryRefused) and negotiate the format on the form the
     text names. Done in the worker, not in the server process, which hands every text over
-    unread: a scan there was a tenth of the server's time per distinct query (measured). The
-    engines refuse the same texts again (`guard`)."""
+    unread: there the scan, the negotiation and the cache lookup of a text never answered
+    took about 40 of the app's 290 µs per distinct query (measured in-process). The engines
+    refuse the same texts again (`guard`)."""
     shape = scan(request.text)
     if shape.looks_like_update:
         raise QueryRefused(READ_ONLY)
