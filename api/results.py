@@ -17,8 +17,9 @@ from rdflib import Graph
 from starlette.requests import Request
 
 from smpkg.describe import rows_from_json
-from smpkg.executor import QueryResult, form_of_safe
+from smpkg.executor import QueryResult
 from smpkg.formats import HTML, offered_formats
+from smpkg.query_text import form_of_safe
 from smpkg.results_page import Table, results_table
 
 from .app import cache

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import logging
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -33,24 +32,19 @@ from rdflib.term import Identifier
 
 from .cache import ResultCache
 from .engine import NO_DATASET, DatasetSpec
-from .errors import ParameterError, QueryFailed, QueryTimeout, UnsupportedFormat, WorkersBusy
-from .failures import CRASH_TYPES, CrashedQueries, crash_note, query_error
+from .errors import ParameterError, QueryFailed, UnsupportedFormat, WorkersBusy
+from .failures import CRASH_TYPES, CrashedQueries, crash_note, log_failure, query_error
 from .forkserver import context
 from .formats import Format, by_key, choose_format
 from .lanes import SlowLane
-from .lexer import scan
+from .observation import Observation, QueryObserver, failed_form
 from .pool import DeadlinePassed, WorkerLost, WorkerPool
-from .query_text import query_hash
+from .query_text import INLINE_LOOKUP_CHARS, form_of_safe, query_hash
 from .worker import InfoRequest, QueryReply, QueryRequest, Source, WorkerLimits, worker_main
 
 log = logging.getLogger("smpkg.executor")
 
 TRUNCATED_FRAGMENT = "#truncated"
-# Texts up to this length are looked up in the cache on the event loop; a longer one on a
-# thread, where it is hashed for its key and its digest (a megabyte's digest alone: 0.56 ms).
-INLINE_LOOKUP_CHARS = 4096
-
-QueryObserver = Callable[[str, str, float, str | None], None]
 
 
 @dataclass(frozen=True)
@@ -69,11 +63,6 @@ class Prepared(NamedTuple):
     request: QueryRequest
     limit: float  # seconds
     digest: str  # the text's hash (`query_text.query_hash`)
-
-
-def form_of(text: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, as the text says, or None if it says none."""
-    return scan(text).form
 
 
 class QueryExecutor:
@@ -106,7 +95,7 @@ class QueryExecutor:
         self.max_rows = max_rows
         self.version = version
         self.base_iri = base_iri
-        self.observer = observer
+        self.observe = Observation(observer)
         self.cache = ResultCache(cache_entries, cache_bytes)
         # The form of each text a worker answered: with it a repeated text's format is
         # negotiated here, for its key, without reading the text again.
@@ -208,7 +197,7 @@ class QueryExecutor:
         try:
             prepared = self._prepare(text, *options)
         except Exception as exc:
-            self._observe(form_of_safe(text), exc, 0.0)
+            self.observe(form_of_safe(text), exc, 0.0)
             raise
         form = self.forms.get(text)
         if form is None:  # never answered here: nothing to find
@@ -219,7 +208,7 @@ class QueryExecutor:
             return None, prepared
         hit = self.cache.get(_key(prepared, fmt.key))
         if hit is not None:
-            self._observe(hit.form, None, 0.0, cached=True)
+            self.observe(hit.form, None, 0.0, cached=True)
             return replace(hit, cached=True), None
         return None, prepared
 
@@ -249,10 +238,10 @@ class QueryExecutor:
     def _kept(self, prepared: Prepared, reply: object, arrived: float) -> QueryResult:
         """The result of a worker's reply, cached when it may be; an error reply raised."""
         if isinstance(reply, BaseException):
-            self._observe(_form_label(prepared.request.text), reply, time.monotonic() - arrived)
+            self.observe(failed_form(prepared.request.text), reply, time.monotonic() - arrived)
             raise reply
         assert isinstance(reply, QueryReply)
-        self._observe(reply.form, None, reply.seconds)
+        self.observe(reply.form, None, reply.seconds)
         fmt = by_key(reply.format_key)
         result = QueryResult(
             reply.body,
@@ -272,44 +261,14 @@ class QueryExecutor:
         the query ran out of time."""
         note = crash_note(self.log_dir, exc.pid) if isinstance(exc, WorkerLost) else ""
         error = query_error(exc, prepared.limit, self.limits.memory_mb, note)
-        if isinstance(error, WorkersBusy):
-            self.busy += 1
+        self.busy += isinstance(error, WorkersBusy)
         if isinstance(error, CRASH_TYPES):
             self.crashed.remember(prepared.digest, error)
-            log.error(
-                "query %s: %s; the worker's last words: %s",
-                prepared.digest,
-                error,
-                " ".join(note.split())[:500] or "none",
-            )
-        elif isinstance(exc, WorkerLost):  # stopped from outside: not the query's doing
-            log.warning("query %s: %s", prepared.digest, error)
         elif isinstance(exc, DeadlinePassed):
             self.lane.observe(prepared.digest, float("inf"))
-            log.warning("query %s: %s", prepared.digest, error)
-        self._observe(_form_label(prepared.request.text), error, time.monotonic() - arrived)
+        log_failure(log, prepared.digest, exc, error, note)
+        self.observe(failed_form(prepared.request.text), error, time.monotonic() - arrived)
         return error
-
-    def _observe(
-        self, form: str | None, error: BaseException | None, seconds: float, cached: bool = False
-    ) -> None:
-        if not self.observer:
-            return
-        outcome = (
-            ("cached" if cached else "ok")
-            if error is None
-            else "busy"
-            if isinstance(error, WorkersBusy)
-            else "timeout"
-            if isinstance(error, QueryTimeout)
-            else "error"
-        )
-        try:
-            self.observer(
-                form or "unknown", outcome, seconds, type(error).__name__ if error else None
-            )
-        except Exception:
-            log.exception("query observer failed")
 
     # ------------------------------------------------------------------ dataset facts
 
@@ -335,15 +294,3 @@ def _key(prepared: Prepared, format_key: str) -> tuple:
 
 def _nothing(_: object) -> int:
     return 0
-
-
-def _form_label(text: str) -> str | None:
-    """The form of a failed query for the observer, read on the event loop only from a text
-    short enough (the scan of a megabyte takes 80 ms); "unknown" otherwise."""
-    return form_of_safe(text) if len(text) <= INLINE_LOOKUP_CHARS else None
-
-
-def form_of_safe(text: str) -> str | None:
-    with contextlib.suppress(Exception):  # an observer's label: any failure is "unknown"
-        return form_of(text)
-    return None

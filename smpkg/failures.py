@@ -87,6 +87,18 @@ def query_error(exc: Exception, limit: float, memory_mb: int = 0, note: str = ""
     return exc
 
 
+def log_failure(
+    to: logging.Logger, digest: str, exc: Exception, error: Exception, note: str
+) -> None:
+    """Log a query the pool failed as `error`: a crash at ERROR with the worker's last words;
+    a worker stopped from outside (not the query's doing) or a deadline at WARNING."""
+    if isinstance(error, CRASH_TYPES):
+        last_words = " ".join(note.split())[:500] or "none"
+        to.error("query %s: %s; the worker's last words: %s", digest, error, last_words)
+    elif isinstance(exc, WorkerLost | DeadlinePassed):
+        to.warning("query %s: %s", digest, error)
+
+
 def memory_error(memory_mb: int) -> MemoryLimitHit:
     return MemoryLimitHit(
         f"the query needed more than the {memory_mb} MiB of memory a query worker may use "

@@ -25,7 +25,7 @@ from smpkg.errors import (
     QueryTimeout,
     UnsupportedFormat,
 )
-from smpkg.executor import QueryExecutor, QueryResult, Source, WorkersBusy, form_of
+from smpkg.executor import QueryExecutor, QueryResult, Source, WorkersBusy
 from smpkg.formats import BY_KEY, choose_format
 from smpkg.worker import QueryRequest, answer_query
 
@@ -77,13 +77,6 @@ def test_choose_format_refuses():
         choose_format("CONSTRUCT", None, "csv")
     with pytest.raises(UnsupportedFormat):
         choose_format("SELECT", None, "html")
-
-
-def test_form_of():
-    assert form_of("PREFIX x: <http://x/> SELECT * {}") == "SELECT"
-    assert form_of("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * {} } }") == "CONSTRUCT"
-    assert form_of("# ASK\nDESCRIBE <x>") == "DESCRIBE"
-    assert form_of("garbage") is None
 
 
 def test_result_cache_is_a_bounded_lru():

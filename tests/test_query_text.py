@@ -8,7 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from smpkg.errors import QueryFailed
-from smpkg.query_text import BoundParameter, with_parameters
+from smpkg.query_text import BoundParameter, form_of, form_of_safe, with_parameters
 
 EX = "http://example.org/"
 QUERY = "PREFIX ex: <http://example.org/>\nSELECT ?x ?name\nWHERE {\n  ?x ex:name ?name .\n}\n"
@@ -62,3 +62,21 @@ def test_what_could_break_out_of_a_term_is_refused():
 
 def test_no_parameters_leave_the_text_as_it_is():
     assert with_parameters(QUERY, []) == QUERY
+
+
+def test_form_of():
+    assert form_of("PREFIX x: <http://x/> SELECT * {}") == "SELECT"
+    assert form_of("CONSTRUCT { ?s ?p ?o } WHERE { { SELECT * {} } }") == "CONSTRUCT"
+    assert form_of("# ASK\nDESCRIBE <x>") == "DESCRIBE"
+    assert form_of("garbage") is None
+
+
+def test_form_of_safe_is_none_where_the_scan_fails(monkeypatch):
+    def failing(_):
+        raise RecursionError("too deep")
+
+    assert form_of_safe("ASK {}") == "ASK"
+    monkeypatch.setattr("smpkg.query_text.scan", failing)
+    with pytest.raises(RecursionError):
+        form_of("ASK {}")
+    assert form_of_safe("ASK {}") is None
