@@ -128,7 +128,7 @@ def startup(project: Project, args) -> dict:
     dataset) and the first /health answer."""
     bare = run_measured([PYTHON, "-c", "pass"], 60)
     imports = run_measured(
-        [PYTHON, "-c", "import uvicorn, api, smpkg.cli; from api import create_app"],
+        [PYTHON, "-c", "import uvicorn, api.cli; from api import create_app"],
         60,
         env=project.env(),
     )

@@ -123,7 +123,7 @@ def start_smpkg(project: Project, log_dir: Path, workers: int, processes: int = 
     args = [
         PYTHON,
         "-m",
-        "smpkg.cli",
+        "api.cli",
         "--root",
         str(project.root),
         "serve",

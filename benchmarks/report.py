@@ -428,7 +428,7 @@ def render_tables(results: dict) -> str:
                     [
                         ["bare `python -c pass`", _fmt(st["python_seconds"], 2)],
                         [
-                            "`import uvicorn, api, smpkg.cli` (interpreter included)",
+                            "`import uvicorn, api.cli` (interpreter included)",
                             _fmt(st["imports_seconds"], 2),
                         ],
                         [

@@ -1,28 +1,34 @@
-"""The `smpkg` command line. Errors are one line on stderr and a non-zero exit (2 when nothing
-was done: a setting or the cache directory cannot work; 1 otherwise), never a traceback; long
-steps report progress on stderr so stdout stays clean for data."""
+"""The data commands of the `smpkg` command line (build, validate, query, stats, export, format,
+publish) and what every command shares: errors are one line on stderr and a non-zero exit (2
+when nothing was done: a setting or the cache directory cannot work; 1 otherwise), never a
+traceback; long steps report progress on stderr so stdout stays clean for data. `smpkg serve`
+belongs to the service: api.cli adds it (through `extra`) and is the entry point of the whole
+command line, so that this package never imports `api`."""
 
 from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import os
-import shutil
 import sys
 import tempfile
-import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .config import LIMITS, Settings, limit_overrides
+from .config import Settings
 from .errors import ConfigurationError, SmpkgError, ValidationFailed
 
 if TYPE_CHECKING:
     from .build import KnowledgeGraph
 
-# The commands import what they use (rdflib, the build, the web stack) themselves: `smpkg
-# serve` then starts its query workers' fork server before any of it is imported.
+# The commands import what they use (rdflib, the build, pySHACL) themselves: `smpkg --help` or
+# one command pays for no other's, and api.cli's `serve` starts its query workers' fork server
+# before any of it is imported.
+
+# Adds one command to the sub-parsers of `parser` (as `_build_parser` does): how a layer above
+# this package (api.cli) extends the command line.
+AddCommand = Callable[[Any], None]
 
 SAMPLE_QUERY = """\
 PREFIX smp: <https://w3id.org/smpkg/ontology#>
@@ -38,11 +44,11 @@ LIMIT 10
 """
 
 
-def _progress(message: str) -> None:
+def progress(message: str) -> None:
     print(f"smpkg: {message}", file=sys.stderr, flush=True)
 
 
-def _settings(args) -> Settings:
+def settings_from(args) -> Settings:
     overrides = {}
     if getattr(args, "engine", None):
         overrides["engine"] = args.engine
@@ -54,8 +60,8 @@ def _settings(args) -> Settings:
 def _built(settings: Settings, force: bool = False) -> KnowledgeGraph:
     from .build import build
 
-    _check_cache(settings, force)
-    return build(settings, progress=_progress, force=force)
+    check_cache(settings, force)
+    return build(settings, progress=progress, force=force)
 
 
 # What the cache directory is probed with: a page, so that a full filesystem refuses it.
@@ -78,7 +84,7 @@ def _cache_problem(path: Path) -> str | None:
     return None
 
 
-def _check_cache(settings: Settings, force: bool = False) -> None:
+def check_cache(settings: Settings, force: bool = False) -> None:
     """Before any work: the cache directory must take a new build, unless the build of these
     inputs is already there to be read (a read-only cache of a finished build is fine)."""
     problem = _cache_problem(settings.cache_path)
@@ -112,9 +118,9 @@ def cmd_build(args) -> int:
     from .formats import table
     from .serving import prepare_store
 
-    settings = _settings(args)
+    settings = settings_from(args)
     kg = _built(settings, force=args.force)
-    prepare_store(kg, settings, _progress)  # the on-disk store the service opens
+    prepare_store(kg, settings, progress)  # the on-disk store the service opens
     report = kg.report.as_dict()
     print(f"build {kg.version} ({'from cache' if kg.from_cache else 'cold'}, {kg.seconds:.2f} s)")
     for step, seconds in kg.timings.items():
@@ -141,7 +147,7 @@ def cmd_validate(args) -> int:
     from .load import load_turtle
     from .validate import load_checks, load_shapes, validate
 
-    settings = _settings(args)
+    settings = settings_from(args)
     files = input_files(settings)
     ontology = load_turtle(files["ontology"], settings.root)
     data = load_turtle(files["data"], settings.root)
@@ -181,7 +187,7 @@ def cmd_query(args) -> int:
     from .queries import load_query_file
     from .rdflib_engine import RdflibEngine
 
-    settings = _settings(args)
+    settings = settings_from(args)
     kg = _built(settings)
     text = _read_query(args.query)
     if args.prefixes:
@@ -223,7 +229,7 @@ def cmd_stats(args) -> int:
 
     from rdflib.namespace import RDF
 
-    settings = _settings(args)
+    settings = settings_from(args)
     kg = _built(settings)
     print(f"graph version {kg.version}")
     for name in ("ontology", "asserted", "inferred"):
@@ -245,14 +251,14 @@ def cmd_stats(args) -> int:
 def cmd_export(args) -> int:
     from .export import export_bytes
 
-    settings = _settings(args)
+    settings = settings_from(args)
     kg = _built(settings)
     if args.release:
         return _release(kg, settings, Path(args.release))
     data = export_bytes(kg, args.format, args.part, args.asserted_only)
     if args.output and args.output != "-":
         Path(args.output).write_bytes(data)
-        _progress(f"wrote {len(data)} bytes to {args.output}")
+        progress(f"wrote {len(data)} bytes to {args.output}")
     else:
         sys.stdout.buffer.write(data)
     return 0
@@ -262,7 +268,7 @@ def _release(kg: KnowledgeGraph, settings: Settings, root: Path) -> int:
     from .release import write_release
 
     public = settings.public_url.rstrip("/") + "/sparql" if settings.public_url else None
-    release = write_release(kg, root, settings.base_iri, progress=_progress, endpoint=public)
+    release = write_release(kg, root, settings.base_iri, progress=progress, endpoint=public)
     log = release.changelog["summary"]
     print(
         f"release {release.version} in {release.directory}: {len(release.manifest['files'])} files"
@@ -279,7 +285,7 @@ def cmd_format(args) -> int:
     from .canonical import canonical_turtle
     from .load import turtle_files
 
-    settings = _settings(args)
+    settings = settings_from(args)
     files = [Path(p) for p in args.files] or (
         sorted(settings.ontology_dir.glob("*.ttl"))
         + turtle_files(settings.shapes_dir)
@@ -298,97 +304,11 @@ def cmd_format(args) -> int:
     return 1 if (args.check and changed) else 0
 
 
-def cmd_serve(args) -> int:
-    from .forkserver import start as start_forkserver
-
-    started = time.perf_counter()
-    if args.workers <= 1:
-        start_forkserver()  # the query workers' imports, on another core meanwhile
-    overrides: dict[str, object] = dict(limit_overrides(args))
-    if args.dataset:
-        overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
-    if args.timeout:
-        overrides["query_timeout"] = args.timeout
-    settings = _settings(args).with_(
-        host=args.host or Settings.from_env().host,
-        port=args.port or Settings.from_env().port,
-        **overrides,
-    )
-    if not settings.dataset:
-        _check_cache(settings)
-    if args.workers > 1:
-        return _serve_workers(settings, args)
-    # Start-up allocates some hundred thousand objects that live as long as the process (the
-    # modules, the app and its routes): the cyclic collector would walk them again and again
-    # while they pile up, a fifth of the import time. It is paused until the app is built,
-    # and what start-up made is then frozen out of every later collection.
-    gc.disable()
-    try:
-        import uvicorn
-
-        from api import create_app
-
-        from .connections import uvicorn_options
-
-        app = create_app(settings, progress=_progress)
-        gc.freeze()
-    finally:
-        gc.enable()
-    _progress(
-        f"ready in {time.perf_counter() - started:.2f} s; serving "
-        f"http://{settings.host}:{settings.port}/sparql"
-    )
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, **uvicorn_options(settings, args.log_level)
-    )
-    return 0
-
-
-def _serve_workers(settings: Settings, args) -> int:
-    """Several server processes on one port (uvicorn's workers): the build and its on-disk
-    store are made here, once; each process then opens them from the cache, with the settings
-    handed over as SMPKG_ variables (uvicorn calls `api.create_app` in each, through
-    `api.create_app_after_forkserver`)."""
-    import os
-
-    import uvicorn
-
-    from .connections import uvicorn_options
-    from .serving import build_once, prepare_store
-
-    settings.check()
-    if not settings.dataset:
-        kg = build_once(settings, _progress)
-        if not settings.store_url:
-            prepare_store(kg, settings, _progress)
-    os.environ.update(settings.to_env())
-    # /metrics adds up every server process: prometheus_client's multiprocess mode, in a
-    # directory of this run's own, so that no count of an earlier run is added in.
-    metrics_dir = tempfile.mkdtemp(prefix="smpkg-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    _progress(
-        f"starting {args.workers} server processes on http://{settings.host}:{settings.port}/sparql"
-    )
-    try:
-        uvicorn.run(
-            "api:create_app_after_forkserver",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=args.workers,
-            timeout_worker_healthcheck=120,
-            **uvicorn_options(settings, args.log_level, spawned=True),
-        )
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
-
-
 def cmd_publish(args) -> int:
     from .publish import password_from_env, publish
     from .remote_store import redacted
 
-    settings = _settings(args)
+    settings = settings_from(args)
     kg = _built(settings)
     result = publish(
         kg,
@@ -400,7 +320,7 @@ def cmd_publish(args) -> int:
         auth_scheme=args.auth,
         timeout=args.timeout,
         verify=not args.no_verify,
-        progress=_progress,
+        progress=progress,
     )
     for graph, count in result.graphs.items():
         there = "" if result.remote is None else f", {result.remote.get(graph, 0)} in the store"
@@ -414,7 +334,8 @@ def cmd_publish(args) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(extra: Sequence[AddCommand] = ()) -> argparse.ArgumentParser:
+    """The data commands, then those `extra` adds."""
     top = argparse.ArgumentParser(
         prog="smpkg", description="The knowledge graph of skills mobility partnerships."
     )
@@ -431,8 +352,9 @@ def parser() -> argparse.ArgumentParser:
     _stats_parser(sub)
     _export_parser(sub)
     _format_parser(sub)
-    _serve_parser(sub)
     _publish_parser(sub)
+    for add in extra:
+        add(sub)
     return top
 
 
@@ -497,35 +419,6 @@ def _format_parser(sub) -> None:
     p.set_defaults(func=cmd_format)
 
 
-def _serve_parser(sub) -> None:
-    p = sub.add_parser("serve", help="serve the SPARQL endpoint")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument(
-        "--dataset",
-        nargs="+",
-        metavar="FILE",
-        help="serve these RDF files instead of the SMP graph",
-    )
-    p.add_argument("--timeout", type=float, help="query deadline in seconds")
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        metavar="N",
-        help="server processes sharing the port and the on-disk store (default 1)",
-    )
-    p.add_argument(
-        "--log-level",
-        default="info",
-        choices=["critical", "error", "warning", "info", "debug"],
-        help="info (the default) writes one JSON line per request (see README, Logs)",
-    )
-    for name, meaning in LIMITS.items():  # --max-headers N overrides SMPKG_MAX_HEADERS
-        p.add_argument("--" + name.replace("_", "-"), type=float, metavar="N", help=meaning)
-    p.set_defaults(func=cmd_serve)
-
-
 def _publish_parser(sub) -> None:
     p = sub.add_parser("publish", help="upload the built dataset to an external SPARQL store")
     p.add_argument(
@@ -560,8 +453,9 @@ def _publish_parser(sub) -> None:
     p.set_defaults(func=cmd_publish)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, extra: Sequence[AddCommand] = ()) -> int:
+    """Runs one command (of `parser(extra)`) and returns its exit status."""
+    args = parser(extra).parse_args(argv)
     try:
         return args.func(args)
     except ValidationFailed as exc:

@@ -275,7 +275,7 @@ def client(sample_app):
 
 
 class LiveServer:
-    """`python -m smpkg.cli serve` in a subprocess on 127.0.0.1 and a free port."""
+    """`python -m api.cli serve` in a subprocess on 127.0.0.1 and a free port."""
 
     def __init__(
         self,
@@ -296,7 +296,7 @@ class LiveServer:
         args = [
             sys.executable,
             "-m",
-            "smpkg.cli",
+            "api.cli",
             "--engine",
             engine,
             "serve",

@@ -20,10 +20,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import errors as api_errors
+from api.cli import parser
 from api.middleware import SizeLimitMiddleware
 from smpkg import lexer
 from smpkg.cache import ResultCache, key_bytes
-from smpkg.cli import parser
 from smpkg.config import LIMITS, Settings, limit_overrides
 from smpkg.engine import Answer
 from smpkg.errors import EngineCrashed, MemoryLimitHit, SlowLaneFull, WorkersBusy
