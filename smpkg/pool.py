@@ -109,6 +109,11 @@ class _Worker:
         self.process = process
         self.conn = conn
         self.note = note
+        # The event loop that watches the pipe for replies, while calls on that loop hold the
+        # worker one after another (`WorkerPool._release` hands it from call to call there),
+        # and the future the next reply resolves.
+        self.watcher: asyncio.AbstractEventLoop | None = None
+        self.readable: asyncio.Future | None = None
 
     @property
     def pid(self) -> int | None:
@@ -123,6 +128,32 @@ class _Worker:
         except (OSError, ValueError):  # closed: the process was joined
             return False
         return not ended
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Have `loop` resolve `readable` when the pipe has a reply (on `loop`'s thread)."""
+        if self.watcher is loop:
+            return
+        fd = self.conn.fileno()
+        loop.add_reader(fd, self._on_readable)
+        # uvloop makes a watched descriptor non-blocking; the pipe's reads and writes expect
+        # it blocking (a reply longer than one read would fail half-way otherwise).
+        os.set_blocking(fd, True)
+        self.watcher = loop
+
+    def unwatch(self) -> None:
+        """Stop watching, on the watching loop's thread: before the worker goes idle, to
+        another loop or thread, or is killed."""
+        if self.watcher is None:
+            return
+        self.watcher.remove_reader(self.conn.fileno())
+        os.set_blocking(self.conn.fileno(), True)
+        self.watcher = self.readable = None
+
+    def _on_readable(self) -> None:
+        # Level-triggered: called again on each turn of the loop until the reply is read.
+        readable = self.readable
+        if readable is not None and not readable.done():
+            readable.set_result(True)
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):  # already gone
@@ -334,7 +365,9 @@ class WorkerPool:
         return WorkerLost(message, pid, exitcode)
 
     def _replace(self, worker: _Worker) -> None:
-        """Kill a worker and start its replacement in the background."""
+        """Kill a worker and start its replacement in the background (on the loop that
+        watches it, if one does: the call that holds it)."""
+        worker.unwatch()
         with self._lock:
             self._all.discard(worker)
         worker.kill()
@@ -379,27 +412,21 @@ class WorkerPool:
         worker, sent = await self._acquire(deadline, payload)
         dispatched = time.monotonic()
         loop = asyncio.get_running_loop()
-        readable = loop.create_future()
-        fd = worker.conn.fileno()
-
-        def on_readable() -> None:
-            if not readable.done():
-                readable.set_result(True)
-
+        # Kept from the call before when the worker was handed over on this loop: no watch
+        # and unwatch of the pipe per call (with their epoll and fcntl calls).
+        worker.watch(loop)
+        readable = worker.readable = loop.create_future()
         if not sent:
             try:
                 worker.conn.send_bytes(payload)
             except OSError as exc:
                 raise self._lost(worker, str(exc)) from exc
-        loop.add_reader(fd, on_readable)
         try:
             ready = await _within(loop, readable, deadline) is not None
         except asyncio.CancelledError:
             # The caller went away: the worker still owes a reply.
-            _unwatch(loop, fd)
             self._give_back(_Handed(worker, True), deadline)
             raise
-        _unwatch(loop, fd)
         if not ready:
             self._replace(worker)
             self.timeouts += 1
@@ -410,6 +437,7 @@ class WorkerPool:
             reply = worker.conn.recv()
         except (EOFError, OSError) as exc:
             raise self._lost(worker, "the worker stopped unexpectedly") from exc
+        worker.readable = None
         if isinstance(reply, Retiring):
             self._replace(worker)
             return reply.reply
@@ -476,6 +504,7 @@ class WorkerPool:
             with self._handover:
                 waiter = self._next_waiter()
                 if waiter is None:
+                    worker.unwatch()  # before any other thread can take it
                     self._idle.put(worker)
                     return
             if waiter.loop is here:
@@ -488,6 +517,7 @@ class WorkerPool:
                     return
                 waiter.future.set_result(_Handed(worker, True))
                 return
+            worker.unwatch()
             try:
                 waiter.loop.call_soon_threadsafe(self._hand_over, waiter.future, worker)
             except RuntimeError:  # that loop is closed
@@ -515,6 +545,7 @@ class WorkerPool:
             self._release(handed.worker)
             return
         assert self._collectors is not None  # a call is running: the pool is open
+        handed.worker.unwatch()
         self._collectors.submit(self._collect, handed.worker, deadline)
 
     def _collect(self, worker: _Worker, deadline: float) -> None:
@@ -526,13 +557,6 @@ class WorkerPool:
         except (EOFError, OSError):
             pass
         self._replace(worker)
-
-
-def _unwatch(loop: asyncio.AbstractEventLoop, fd: int) -> None:
-    loop.remove_reader(fd)
-    # uvloop makes a watched descriptor non-blocking; the pipe's reads and writes expect it
-    # blocking (a reply longer than one read would fail half-way otherwise).
-    os.set_blocking(fd, True)
 
 
 async def _within(loop: asyncio.AbstractEventLoop, future: asyncio.Future, deadline: float):

@@ -163,6 +163,35 @@ def test_a_released_worker_starts_the_waiting_call_at_once(pool):
     assert read - released < 0.3
 
 
+def test_a_worker_handed_from_call_to_call_keeps_its_watch(pool):
+    """Calls queued on one loop take the worker one after another with its pipe watched
+    throughout: one watch for the whole queue, not one per call. Once idle, no loop watches
+    it (another thread may take it next)."""
+    watches = []
+
+    async def queue_of_calls():
+        loop = asyncio.get_running_loop()
+        add_reader = loop.add_reader
+
+        def counted(fd, callback, *args):
+            watches.append(fd)
+            return add_reader(fd, callback, *args)
+
+        loop.add_reader = counted  # type: ignore[method-assign]
+        try:
+            replies = await asyncio.gather(*(pool.call(("pid",), soon(10)) for _ in range(20)))
+        finally:
+            del loop.add_reader
+        # False: the descriptor was no longer watched.
+        return replies, loop.remove_reader(watches[0])
+
+    replies, still_watched = pool.run(queue_of_calls())
+    assert len(set(replies)) == 1 and len(replies) == 20
+    assert len(watches) == 1
+    assert still_watched is False
+    assert pool.idle_workers == 1
+
+
 def test_hand_over_across_threads(pool):
     """A worker released by a blocking call on a thread goes to a call waiting on another
     thread's event loop."""
