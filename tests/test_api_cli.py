@@ -1,6 +1,10 @@
 """The whole command line (api.cli, the `smpkg` entry point): the core's data commands and
 `smpkg serve`, which only the service's layer adds (the core's smpkg.cli knows no `serve`)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from api import cli
@@ -41,3 +45,14 @@ def test_a_refused_serve_is_one_line_and_exit_2(project, tmp_path, monkeypatch, 
     assert cli.main(["--root", str(project.root), "serve", "--workers", "2"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("smpkg: error: the cache directory ")
+
+
+def test_the_command_line_loads_no_event_loop_machinery():
+    """Every `smpkg` command imports the `api` package (this entry point lives in it); asyncio
+    was 30 of its 39 ms of imports, and only `serve` needs it, which imports it itself."""
+    code = "import sys, api.cli; print('asyncio' in sys.modules)"
+    root = Path(__file__).resolve().parent.parent
+    found = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "False"
