@@ -33,10 +33,9 @@ def cmd_serve(args) -> int:
         overrides["dataset"] = tuple(Path(p).resolve() for p in args.dataset)
     if args.timeout:
         overrides["query_timeout"] = args.timeout
-    settings = cli.settings_from(args).with_(
-        host=args.host or Settings.from_env().host,
-        port=args.port or Settings.from_env().port,
-        **overrides,
+    settings = cli.settings_from(args)  # the environment's, read once
+    settings = settings.with_(
+        host=args.host or settings.host, port=args.port or settings.port, **overrides
     )
     if not settings.dataset:
         cli.check_cache(settings)

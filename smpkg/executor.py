@@ -261,7 +261,8 @@ class QueryExecutor:
         the query ran out of time."""
         note = crash_note(self.log_dir, exc.pid) if isinstance(exc, WorkerLost) else ""
         error = query_error(exc, prepared.limit, self.limits.memory_mb, note)
-        self.busy += isinstance(error, WorkersBusy)
+        if isinstance(error, WorkersBusy):
+            self.busy += 1
         if isinstance(error, CRASH_TYPES):
             self.crashed.remember(prepared.digest, error)
         elif isinstance(exc, DeadlinePassed):

@@ -145,8 +145,9 @@ class _Worker:
         another loop or thread, or is killed."""
         if self.watcher is None:
             return
-        self.watcher.remove_reader(self.conn.fileno())
-        os.set_blocking(self.conn.fileno(), True)
+        fd = self.conn.fileno()
+        self.watcher.remove_reader(fd)
+        os.set_blocking(fd, True)
         self.watcher = self.readable = None
 
     def _on_readable(self) -> None:

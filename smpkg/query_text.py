@@ -1,8 +1,8 @@
-"""A query's text: its form (`form_of`), its short hash for logs (`query_hash`), and the rewriting for a store that
-takes no bindings: parameters as a VALUES block (`bind_values`) placed in the query's outer
-WHERE group, each term in SPARQL syntax (`sparql_term`). `with_parameters` is the same
-rewriting written for people (the query editor's named queries): one commented VALUES line
-per parameter."""
+"""A query's text: its form (`form_of`), its short hash for logs (`query_hash`), and the
+rewriting for a store that takes no bindings: parameters as a VALUES block (`bind_values`)
+placed in the query's outer WHERE group, each term in SPARQL syntax (`sparql_term`).
+`with_parameters` is the same rewriting written for people (the query editor's named
+queries): one commented VALUES line per parameter."""
 
 from __future__ import annotations
 
