@@ -16,7 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from smpkg.cache import ResultCache
+from smpkg.cache import QUERY_MIN_USES, ResultCache
 from smpkg.config import Settings
 from smpkg.errors import PayloadTooLarge
 
@@ -282,7 +282,8 @@ class _Stored:
 
 
 class ResponseCache:
-    """Whole responses, replayed for identical requests without entering the app.
+    """Whole responses, replayed for identical requests without entering the app, from the
+    third on: the second one's answer is the first kept (`QUERY_MIN_USES`).
 
     The dataset is read-only and versioned, so a 200 answer is a function of the version
     (the ETag seed, which the key holds: a reload starts afresh), the method, path, query
@@ -308,7 +309,11 @@ class ResponseCache:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.stored = ResultCache(
-            max_entries, max_bytes, max_item_bytes, size=lambda entry: entry.size
+            max_entries,
+            max_bytes,
+            max_item_bytes,
+            size=lambda entry: entry.size,
+            min_uses=QUERY_MIN_USES,
         )
         self._seed: str | None = None
 
@@ -380,7 +385,10 @@ class ResponseCache:
             return
         stored = self.stored.get(key)
         if stored is None:
-            await self._answer_and_keep(scope, receive, send, key)
+            if self.stored.admits(key):
+                await self._answer_and_keep(scope, receive, send, key)
+            else:  # a first use: not kept, so not copied either
+                await self.app(scope, receive, send)
             return
         scope[REPLAYED_KEY] = True
         if stored.route is not None:
@@ -428,6 +436,7 @@ class ResponseCache:
                     scope.get("route"),
                     scope.get(QUERY_FORM_KEY),
                 ),
+                admitted=True,
             )
 
     def __len__(self) -> int:

@@ -279,8 +279,18 @@ def wrk(
 # an equal share of the duration, the servers' order reversed from one round to the next:
 # measured one server after the other, minutes apart, a change of the machine's pace (other
 # jobs on a shared host, the CPU's clock) fell on one server and not the other, and moved a
-# ratio by more than a fifth between two runs of the same code.
-ROUNDS = 2
+# ratio by more than a fifth between two runs of the same code. Two rounds of five seconds
+# were still too few: the pace changes within seconds (one server's two rounds of one run
+# differed by a third while the other's by 3 %), so the rounds are short and many.
+ROUNDS = 5
+
+
+def round_plan(duration: float) -> tuple[int, int]:
+    """(rounds, seconds of each) for a load test of `duration` seconds: wrk takes whole
+    seconds, so up to ROUNDS rounds of at least one second."""
+    whole = max(1, int(duration))
+    rounds = min(ROUNDS, whole)
+    return rounds, whole // rounds
 
 
 def run_http(
@@ -295,9 +305,10 @@ def run_http(
 ) -> dict:
     """Every workload at every connection count against every server: the servers are
     started one after the other and then run side by side, each measured while the others
-    wait idle, in ROUNDS rounds."""
+    wait idle, in rounds (`round_plan`)."""
     quads = nquads(graph_dir, project.root / "reasoned.nq")
-    out: dict = {"servers": {}, "workloads": [w["name"] for w in workloads], "rounds": ROUNDS}
+    out: dict = {"servers": {}, "workloads": [w["name"] for w in workloads]}
+    out["rounds"] = round_plan(duration)[0]
     running: dict[str, Server] = {}
     try:
         for name in servers:
@@ -337,19 +348,18 @@ def _start_server(
 
 
 def _rounds(running: dict[str, Server], workload: dict, c: int, duration: float) -> dict:
-    """One workload at `c` connections on every running server, in ROUNDS rounds: each
-    server's figures over its rounds (`combined`)."""
+    """One workload at `c` connections on every running server, in rounds (`round_plan`):
+    each server's figures over its rounds (`combined`)."""
     names = list(running)
     results: dict[str, list[dict]] = {name: [] for name in names}
-    for turn in range(ROUNDS):
+    rounds, seconds = round_plan(duration)
+    for turn in range(rounds):
         for name in names if turn % 2 == 0 else names[::-1]:
             url = running[name].url
             if turn == 0:
                 # A short warm-up (fills caches where a server has them, as in service).
                 wrk(url, workload["queries"], min(c, 2), 1, workload["distinct"])
-            results[name].append(
-                wrk(url, workload["queries"], c, duration / ROUNDS, workload["distinct"])
-            )
+            results[name].append(wrk(url, workload["queries"], c, seconds, workload["distinct"]))
     return {name: combined(rounds) for name, rounds in results.items()}
 
 

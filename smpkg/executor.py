@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from rdflib.term import Identifier
 
-from .cache import ResultCache
+from .cache import QUERY_MIN_USES, ResultCache
 from .engine import NO_DATASET, DatasetSpec
 from .errors import ParameterError, QueryFailed, UnsupportedFormat, WorkersBusy
 from .failures import CRASH_TYPES, CrashedQueries, crash_note, log_failure, query_error
@@ -96,10 +96,10 @@ class QueryExecutor:
         self.version = version
         self.base_iri = base_iri
         self.observe = Observation(observer)
-        self.cache = ResultCache(cache_entries, cache_bytes)
+        self.cache = ResultCache(cache_entries, cache_bytes, min_uses=QUERY_MIN_USES)
         # The form of each text a worker answered: with it a repeated text's format is
         # negotiated here, for its key, without reading the text again.
-        self.forms = ResultCache(cache_entries, cache_bytes, size=_nothing)
+        self.forms = ResultCache(cache_entries, cache_bytes, size=_nothing, min_uses=QUERY_MIN_USES)
         # Each worker's stderr, read when it dies (`failures.crash_note`).
         self.log_dir = tempfile.mkdtemp(prefix="smpkg-workers-")
         self.limits = replace(limits or WorkerLimits(), log_dir=self.log_dir)

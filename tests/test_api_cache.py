@@ -51,21 +51,43 @@ def count_queries(client, outcome: str) -> int:
     return total
 
 
+def twice(request, *args, **kwargs):
+    """The answer to a request made twice: the first time a request is seen its answer is
+    not kept (`QUERY_MIN_USES`), the second time it is."""
+    request(*args, **kwargs)
+    return request(*args, **kwargs)
+
+
 def test_a_repeated_get_is_replayed_byte_for_byte(app, client):
     cache = edge(app)
     before = cache.hits
     first = client.get("/sparql", params={"query": COUNT})
+    assert len(cache) == 0  # a first use is not kept
     second = client.get("/sparql", params={"query": COUNT})
+    assert len(cache) == 1 and cache.hits == before
+    third = client.get("/sparql", params={"query": COUNT})
     assert first.json()["results"]["bindings"][0]["n"]["value"] == str(ITEM_COUNT)
-    assert without_date(first) == without_date(second)
-    assert "etag" in second.headers
+    assert without_date(first) == without_date(second) == without_date(third)
+    assert "etag" in third.headers
     assert cache.hits == before + 1 and len(cache) == 1
+
+
+def test_a_stream_of_distinct_requests_leaves_a_repeated_one_kept(app, client):
+    cache = edge(app)
+    twice(client.get, "/sparql", params={"query": COUNT})
+    for n in range(cache.stored.max_entries + 5):
+        client.get("/sparql", params={"query": f"{COUNT} # {n}"})
+    assert len(cache) == 1
+    hits = cache.hits
+    client.get("/sparql", params={"query": COUNT})
+    assert cache.hits == hits + 1
 
 
 def test_a_replayed_query_counts_as_cached_and_as_a_request(client):
     cached_before = count_queries(client, "cached")
-    for _ in range(3):
+    for _ in range(4):
         assert client.get("/sparql", params={"query": COUNT + " #metrics"}).status_code == 200
+    # The first two are run (the second one's answer is the first kept), the others replayed.
     assert count_queries(client, "cached") == cached_before + 2
     metrics = client.get("/metrics").text
     assert 'smpkg_http_requests_total{method="GET",route="/sparql",status="200"}' in metrics
@@ -74,13 +96,15 @@ def test_a_replayed_query_counts_as_cached_and_as_a_request(client):
 def test_what_the_response_depends_on_is_in_the_key(app, client):
     cache = edge(app)
     hits = cache.hits
-    as_json = client.get("/sparql", params={"query": COUNT})
-    as_csv = client.get("/sparql", params={"query": COUNT}, headers={"Accept": "text/csv"})
+    as_json = twice(client.get, "/sparql", params={"query": COUNT})
+    as_csv = twice(client.get, "/sparql", params={"query": COUNT}, headers={"Accept": "text/csv"})
     assert as_csv.text.splitlines() == ["n", str(ITEM_COUNT)]
     assert as_json.headers["content-type"].startswith("application/sparql-results+json")
-    other_host = client.get("/sparql", params={"query": COUNT}, headers={"Host": "example.org"})
-    with_origin = client.get(
-        "/sparql", params={"query": COUNT}, headers={"Origin": "https://app.example"}
+    other_host = twice(
+        client.get, "/sparql", params={"query": COUNT}, headers={"Host": "example.org"}
+    )
+    with_origin = twice(
+        client.get, "/sparql", params={"query": COUNT}, headers={"Origin": "https://app.example"}
     )
     assert with_origin.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-origin" not in as_json.headers
@@ -92,10 +116,10 @@ def test_post_bodies_are_part_of_the_key(app, client):
     cache = edge(app)
     headers = {"Content-Type": "application/sparql-query"}
     hits = cache.hits
-    one = client.post("/sparql", content=COUNT, headers=headers)
+    one = twice(client.post, "/sparql", content=COUNT, headers=headers)
     again = client.post("/sparql", content=COUNT, headers=headers)
-    other = client.post("/sparql", content=f"ASK {{ ?i a <{EX}Item> }}", headers=headers)
-    form = client.post("/sparql", data={"query": COUNT})
+    other = twice(client.post, "/sparql", content=f"ASK {{ ?i a <{EX}Item> }}", headers=headers)
+    form = twice(client.post, "/sparql", data={"query": COUNT})
     assert without_date(one) == without_date(again)
     assert other.json()["boolean"] is True
     assert form.json() == one.json()
@@ -118,7 +142,7 @@ def test_errors_and_no_store_answers_are_not_kept(app, client):
 def test_conditional_requests_and_health_go_to_the_app(app, client):
     cache = edge(app)
     hits = cache.hits
-    first = client.get("/sparql", params={"query": COUNT})
+    first = twice(client.get, "/sparql", params={"query": COUNT})
     not_modified = client.get(
         "/sparql", params={"query": COUNT}, headers={"If-None-Match": first.headers["etag"]}
     )
@@ -131,13 +155,15 @@ def test_conditional_requests_and_health_go_to_the_app(app, client):
 def test_a_new_dataset_version_starts_afresh(app, client):
     cache = edge(app)
     hits = cache.hits
-    client.get("/sparql", params={"query": COUNT})
+    twice(client.get, "/sparql", params={"query": COUNT})
     assert len(cache) == 1
     served = app.state.snapshot
     try:
         app.state.snapshot = dataclasses.replace(served, etag_seed="another-version")
-        replay = client.get("/sparql", params={"query": COUNT})
-        assert replay.headers["etag"].startswith('W/"another-version-')
+        fresh = client.get("/sparql", params={"query": COUNT})
+        assert fresh.headers["etag"].startswith('W/"another-version-')
+        assert len(cache) == 0 and cache.hits == hits  # the earlier uses count no more
+        client.get("/sparql", params={"query": COUNT})
         assert len(cache) == 1 and cache.hits == hits
     finally:
         app.state.snapshot = served

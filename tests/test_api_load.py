@@ -132,4 +132,4 @@ def test_identical_queries_hit_the_cache(servers):
     assert len(answers) == 1 and json.loads(answers.pop())["results"]["bindings"][0]["n"][
         "value"
     ] == str(ITEM_COUNT)
-    assert count(metrics, "cached") >= 19
+    assert count(metrics, "cached") >= 18  # the first two run: a first answer is not kept

@@ -1,9 +1,9 @@
-"""The HTTP benchmark's rounds (benchmarks.http.combined): several wrk runs of one server
-reported as one."""
+"""The HTTP benchmark's rounds: how a load test's duration is cut into wrk runs
+(benchmarks.http.round_plan), and several runs of one server reported as one (combined)."""
 
 from __future__ import annotations
 
-from benchmarks.http import combined
+from benchmarks.http import ROUNDS, combined, round_plan
 
 
 def _round(requests: int, seconds: float, p50: float, p99: float, errors: int = 0) -> dict:
@@ -33,3 +33,12 @@ def test_rounds_add_up_to_one_run():
 def test_rounds_without_requests_keep_the_worst_latency():
     run = combined([_round(0, 5.0, 0.0, 0.0), _round(0, 5.0, 30.0, 30.0)])
     assert run["rps"] == 0.0 and run["p99_ms"] == 30.0
+
+
+def test_a_load_test_is_cut_into_rounds_of_whole_seconds():
+    assert round_plan(10.0) == (ROUNDS, 10 // ROUNDS)
+    assert round_plan(2.0) == (2, 1)  # the quick run: as many rounds as whole seconds
+    assert round_plan(0.5) == (1, 1)  # never less than one second, which wrk would refuse
+    for duration in (1.0, 3.0, 7.5, 10.0, 60.0):
+        rounds, seconds = round_plan(duration)
+        assert 1 <= rounds <= ROUNDS and seconds >= 1 and rounds * seconds <= max(1, duration)
