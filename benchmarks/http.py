@@ -307,8 +307,11 @@ def run_http(
     started one after the other and then run side by side, each measured while the others
     wait idle, in rounds (`round_plan`)."""
     quads = nquads(graph_dir, project.root / "reasoned.nq")
-    out: dict = {"servers": {}, "workloads": [w["name"] for w in workloads]}
-    out["rounds"] = round_plan(duration)[0]
+    out: dict = {
+        "servers": {},
+        "workloads": [w["name"] for w in workloads],
+        "rounds": round_plan(duration)[0],
+    }
     running: dict[str, Server] = {}
     try:
         for name in servers:

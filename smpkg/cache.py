@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-# The use from which the query caches keep an answer (see above).
+# The use from which the executor's caches and the response cache keep an answer (see above).
 QUERY_MIN_USES = 2
 
 
