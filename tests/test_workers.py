@@ -41,12 +41,12 @@ def copy_build(kg, root: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory, smp_graph) -> Path:
-    """A private build cache holding the curated build, with no on-disk store yet."""
-    root = tmp_path_factory.mktemp("cache")
-    copy_build(smp_graph, root)
-    return root
+@pytest.fixture
+def cache(tmp_path, smp_graph) -> Path:
+    """A private build cache holding the curated build, with no on-disk store yet: one per
+    test, so that a test that writes the store leaves none for the next to find."""
+    copy_build(smp_graph, tmp_path)
+    return tmp_path
 
 
 def store_identity(directory: Path) -> tuple[int, int]:
@@ -189,8 +189,8 @@ def test_two_server_processes_share_one_store(serve, cache, smp_graph):
 
 
 def test_start_up_from_the_cache(serve, cache, smp_graph):
-    """One server process, the build and its store cached (by the test above, or here): the
-    store is opened, not written again; and how long until /health answers. (The target is
+    """One server process, the build and its store cached: the store is opened, not written
+    again; and how long until /health answers. (The target is
     under 1 s on an idle machine; the bound here allows for a loaded CI machine.)"""
     env = {"SMPKG_CACHE_DIR": str(cache)}
     directory = cache / smp_graph.directory.name
