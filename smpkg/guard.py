@@ -136,15 +136,16 @@ def screen(
 ) -> Checked | None:
     """`check_query` for a caller about to run the text on pyoxigraph: None for a text whose
     verdict would be pyoxigraph's parse alone (no SERVICE, no FROM, not nested too deep),
-    since that run parses it anyway; the caller takes the form from the result (`form_of`)
-    and, should the run fail, asks `check_query` what the text is. A distinct query is then
-    parsed once, not twice (the parse on the empty store was a fifth of a worker's time)."""
+    since that run parses it anyway; the caller takes the form from the result
+    (`verdict_of_result`) and, should the run fail, asks `check_query` what the text is. A
+    distinct query is then parsed once, not twice (the parse on the empty store was a fifth
+    of a worker's time)."""
     if _too_deep_maybe(text) or _dangerous(text, _decoded(text)):
         return check_query(text, graphs, base_iri)
     return None
 
 
-def form_of(result: object, text: str) -> Checked:
+def verdict_of_result(result: object, text: str) -> Checked:
     """The verdict on a text pyoxigraph ran, from what it answered."""
     if isinstance(result, ox.QueryBoolean):
         return Checked("ASK")
@@ -185,7 +186,7 @@ def _by_engine(text: str, base_iri: str | None) -> Checked:
         raise _not_a_query(text, " ".join(str(exc).split())) from None
     except Exception as exc:  # noqa: BLE001 - on an empty store, any failure is the text's
         raise QuerySyntaxError(_first_line(exc)) from None
-    return form_of(result, text)
+    return verdict_of_result(result, text)
 
 
 def _by_parse_tree(

@@ -16,7 +16,7 @@ from rdflib.term import Identifier
 from .engine import NO_DATASET, READ_ONLY, Answer, Engine, cap, first_line
 from .errors import ParameterError, QueryFailed, QueryRefused, QuerySyntaxError
 from .formats import COMPACT
-from .guard import check_query, form_of, screen
+from .guard import check_query, screen, verdict_of_result
 from .namespaces import GRAPH_FILES, graph_file
 from .rdflib_engine import parseUpdate
 from .statistics import sparql_statistics
@@ -179,7 +179,7 @@ class OxigraphEngine(Engine):
                 if checked is None:
                     check_query(text, held, base_iri)  # raises the guard's verdict, if any
                 raise
-            return read(result, (checked or form_of(result, text)).form)
+            return read(result, (checked or verdict_of_result(result, text)).form)
         except SyntaxError as exc:
             raise syntax_error(text, exc) from None
         except (QueryRefused, QuerySyntaxError):
