@@ -363,7 +363,7 @@ def _rounds(running: dict[str, Server], workload: dict, c: int, duration: float)
                 # A short warm-up (fills caches where a server has them, as in service).
                 wrk(url, workload["queries"], min(c, 2), 1, workload["distinct"])
             results[name].append(wrk(url, workload["queries"], c, seconds, workload["distinct"]))
-    return {name: combined(rounds) for name, rounds in results.items()}
+    return {name: combined(runs) for name, runs in results.items()}
 
 
 def combined(rounds: list[dict]) -> dict:

@@ -16,7 +16,8 @@ See benchmarks/README.md for what is measured and the latest results. Parts (`--
 - http       wrk against smpkg, `oxigraph serve-read-only` and rdflib-endpoint serving the
              same reasoned data: a repeated named query, and distinct ad-hoc queries (no two
              requests alike), at each connection count, the servers side by side and
-             measured in turn, in five rounds, each in the order of the round before
+             measured in turn, in rounds (`http.round_plan`: five of a fifth of the
+             duration, fewer for a short one), each in the order of the round before
              reversed;
 - breakdown  where the time goes: the HTTP stack alone (bare uvicorn apps, smpkg's routes,
              cached and uncached), the executor (engine, serialisation, the pipe to a worker,
